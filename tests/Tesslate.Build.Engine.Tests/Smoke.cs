@@ -1,2 +1,3 @@
 namespace Tesslate.Build.Engine.Tests;
+
 public sealed class SmokeTests { [Xunit.Fact] public void Runs() => Xunit.Assert.True(true); }

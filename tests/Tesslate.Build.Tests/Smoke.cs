@@ -1,2 +1,3 @@
 namespace Tesslate.Build.Tests;
+
 public sealed class SmokeTests { [Xunit.Fact] public void Runs() => Xunit.Assert.True(true); }
