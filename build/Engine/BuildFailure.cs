@@ -41,3 +41,9 @@ public static class ExitCodes
 /// </summary>
 public sealed class PrerequisiteMissingException(string problem, string? fix = null, Exception? inner = null)
     : BuildFailure(problem, fix, inner);
+
+/// <summary>
+/// The read-only preparation is done and the next step needs an approval that was not given (no terminal, no
+/// --approve). The target ends as AwaitingApproval; nothing after it runs; the run exits 1.
+/// </summary>
+public sealed class ApprovalRequiredException(string problem, string? fix = null) : BuildFailure(problem, fix);

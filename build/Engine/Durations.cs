@@ -33,7 +33,9 @@ public static partial class Durations
     {
         { TotalSeconds: < 1 } => $"{duration.TotalMilliseconds:0} ms",
         { TotalMinutes: < 1 } => $"{duration.TotalSeconds:0.0} s",
+        { TotalHours: < 1, Seconds: 0 } => $"{(int)duration.TotalMinutes}m",
         { TotalHours: < 1 } => $"{(int)duration.TotalMinutes}m{duration.Seconds:00}s",
+        { Minutes: 0 } => $"{(int)duration.TotalHours}h",
         _ => $"{(int)duration.TotalHours}h{duration.Minutes:00}m",
     };
 

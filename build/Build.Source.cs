@@ -1,0 +1,34 @@
+using Tesslate.Build.Engine;
+using Tesslate.Build.Git;
+
+namespace Tesslate.Build;
+
+internal sealed partial class Build
+{
+    private async Task InitSubmodulesAsync(CancellationToken cancellationToken)
+    {
+        var sourceRoot = ResolveSourceRoot();
+        var git = new GitRepository(Runner, sourceRoot);
+        if (!File.Exists(Path.Combine(sourceRoot, ".gitmodules")))
+        {
+            Note($"no .gitmodules in {sourceRoot}: nothing to initialise");
+            Log.Information("No .gitmodules in {SourceRoot}: no submodules to initialise.", sourceRoot);
+            return;
+        }
+        if (!await git.IsRepositoryAsync(cancellationToken))
+            throw new BuildFailure($"{sourceRoot} has a .gitmodules file but is not a git work tree.", "Clone the application repository with git (submodules need it), or point --source-root at such a clone.");
+
+        var submodules = await git.SubmodulesAsync(cancellationToken);
+        await git.SyncSubmodulesAsync(cancellationToken);
+        foreach (var submodule in submodules)
+        {
+            Log.Information("Initialising submodule {Name} ({Path}) from {Url}", submodule.Name, submodule.Path, submodule.Url);
+            await git.UpdateSubmoduleAsync(submodule, cancellationToken, GitOptions());
+        }
+        Note($"{submodules.Count} submodule(s) up to date: {string.Join(", ", submodules.Select(s => s.Path))}");
+    }
+
+    // Local file:// submodules (tests, mirrors on disk) are refused by git ≥ 2.38 unless allowed explicitly.
+    private string[] GitOptions() =>
+        System.Environment.GetEnvironmentVariable("TESSLATE_GIT_ALLOW_FILE_PROTOCOL") == "1" ? ["-c", "protocol.file.allow=always"] : [];
+}

@@ -1,0 +1,220 @@
+using Tesslate.Build.Engine;
+using Tesslate.Build.Tesslate;
+
+namespace Tesslate.Build;
+
+/// <summary>
+/// The Tesslate release, as a target graph. This file is the table of contents: parameters, then every target with
+/// its dependencies and a one-line description; the work lives in the partial files by concern.
+/// </summary>
+internal sealed partial class Build : BuildBase
+{
+    public static Task<int> Main(string[] args) => Execute<Build>(args);
+
+    protected override string EnvironmentPrefix => "TESSLATE_";
+
+    protected override IReadOnlyList<string> DefaultTargets => [nameof(Doctor)];
+
+    // ── Where ─────────────────────────────────────────────────────────────────────────────────────────────────
+    [Parameter("The environment to act on.")]
+    readonly DeployEnvironment Environment = DeployEnvironment.Local;
+
+    [Parameter("A checkout of the application repository (TesslateAI/Studio layout). local falls back to tests/fixtures/app.")]
+    readonly string? SourceRoot;
+
+    [Parameter("Push to this registry (host[:port]) instead of the environment's (local: localhost:5000).")]
+    readonly string? Registry;
+
+    [Parameter("AWS account id the environment lives in (default: Tesslate's, 859561299901).")]
+    readonly string? AwsAccountId;
+
+    [Parameter("AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, then us-east-1).")]
+    readonly string? AwsRegion;
+
+    [Parameter("AWS profile for credentials (default: the SDK's default chain).")]
+    readonly string? AwsProfile;
+
+    [Parameter("EKS cluster name (default: tesslate-<environment>-eks).")]
+    readonly string? ClusterName;
+
+    [Parameter("Public domain of the environment (used by Verify and deployment records).")]
+    readonly string? Domain;
+
+    [Parameter("S3 bucket of the Terraform state (the real name is not public).")]
+    readonly string? StateBucket;
+
+    [Parameter("EKS team role for cluster access; AWS_EKS_ROLE_ARN overrides it with a full ARN.")]
+    readonly TeamRole Role = TeamRole.Admin;
+
+    [Parameter("Kube context for local (default: the current context; never changed).")]
+    readonly string? KubeContext;
+
+    // ── Images ────────────────────────────────────────────────────────────────────────────────────────────────
+    [Parameter("Images to build (default: backend, frontend, devserver): --images backend,ast or --images backend ast.")]
+    readonly string[] Images = [];
+
+    [Parameter("A buildx builder to build on (e.g. a remote BuildKit).")]
+    readonly string? Builder;
+
+    [Parameter("Build without the layer cache.")]
+    readonly bool NoCache;
+
+    [Parameter("Legacy flag: the layer cache is on by default; accepted and ignored.")]
+    readonly bool Cached;
+
+    [Parameter("Build even when an image with the same fingerprint is already in the registry.")]
+    readonly bool ForceBuild;
+
+    [Parameter("How many images build at once.", Positive = true)]
+    readonly int BuildParallelism = 4;
+
+    [Parameter("Per-image build timeout.", Positive = true)]
+    readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(30);
+
+    [Parameter("Read the build report from this file instead of building (a CI deploy job after a build job); BuildImages writes it there too.")]
+    readonly string? BuildReport;
+
+    [Parameter("BuildImages alone: move the environment tag to the new images (Deploy does this after its rollouts succeed).")]
+    readonly bool Promote;
+
+    // ── Terraform ─────────────────────────────────────────────────────────────────────────────────────────────
+    [Parameter("A local tfvars file instead of the one in Secrets Manager (only read, never moved or deleted).")]
+    readonly string? Tfvars;
+
+    [Parameter("Limit Terraform to these addresses (-target), e.g. module.eks for the documented Helm-timeout recovery.")]
+    readonly string[] TfTarget = [];
+
+    [Parameter("Apply this saved plan file from an earlier TerraformPlan instead of planning again.")]
+    readonly string? PlanFile;
+
+    [Parameter("How long Terraform waits for the state lock.", Positive = true)]
+    readonly TimeSpan LockTimeout = TimeSpan.FromMinutes(5);
+
+    [Parameter("Arguments for TerraformState: list | show ADDRESS | rm ADDRESS.")]
+    readonly string[] StateArgs = [];
+
+    // ── Kubernetes ────────────────────────────────────────────────────────────────────────────────────────────
+    [Parameter("Rollout deadline per workload (default: derived from each workload, at least 300s).", Positive = true)]
+    readonly TimeSpan? RolloutTimeout;
+
+    [Parameter("If a rollout fails, return every workload this run changed to the digests it ran before.")]
+    readonly bool RollbackOnFailure;
+
+    [Parameter("How long SeedApps may run.", Positive = true)]
+    readonly TimeSpan SeedTimeout = TimeSpan.FromMinutes(10);
+
+    [Parameter("What a failing seed does to the run.")]
+    readonly SeedFailurePolicy SeedFailure = SeedFailurePolicy.Warn;
+
+    [Parameter("Workloads for Reload, Scale, Logs and Rollback (legacy short names accepted: backend, worker, pg …).")]
+    readonly string[] Workloads = [];
+
+    [Parameter("Replica count for Scale.", Minimum = 0)]
+    readonly int? Replicas;
+
+    [Parameter("Take the deploy lock even though another run holds it.")]
+    readonly bool BreakLock;
+
+    [Parameter("Rollback to the image tagged git-<sha> instead of the previous release.")]
+    readonly string? ToTag;
+
+    [Parameter("Rollback to this release id (see Status).")]
+    readonly string? Release;
+
+    // ── Approval, CI ──────────────────────────────────────────────────────────────────────────────────────────
+    [Parameter("Approve the release plan without a prompt (CI, after the environment's reviewers approved).")]
+    readonly bool Approve;
+
+    [Parameter("GitHub token for deployment records (default: GITHUB_TOKEN, then `gh auth token`).")]
+    [Secret]
+    readonly string? GitHubToken;
+
+    [Parameter("GenerateSchema / GenerateWorkflows: fail with a diff instead of writing when files are stale.")]
+    readonly bool Check;
+
+    // ── The release ───────────────────────────────────────────────────────────────────────────────────────────
+    Target Doctor => _ => _
+        .Description("Check every prerequisite of the chosen environment and print a table with fixes.")
+        .Executes(RunDoctorAsync);
+
+    Target SubmodulesInit => _ => _
+        .Description("Sync and initialise the application's git submodules (recursively).")
+        .Requires(() => Environment != DeployEnvironment.Shared, SharedRefusal)
+        .Executes(InitSubmodulesAsync);
+
+    Target EcrLogin => _ => _
+        .Description("Log Docker in to the environment's ECR registry (password through stdin).")
+        .After(SubmodulesInit)
+        .OnlyWhen(() => Settings.UsesEcr && Registry is null, "no ECR for this environment (local, or --registry given)")
+        .Executes(LoginToEcrAsync);
+
+    Target BuildImages => _ => _
+        .Description("Build and push the selected images in parallel; reuse what did not change.")
+        .DependsOn(SubmodulesInit, EcrLogin)
+        .Requires(() => Environment != DeployEnvironment.Shared, SharedRefusal)
+        .Executes(BuildImagesAsync);
+
+    Target TerraformApply => _ => _
+        .Description("Plan the environment's stack and apply exactly that plan, when it has changes.")
+        .OnlyWhen(() => Settings.RunsTerraform, "no Terraform for this environment")
+        .PartialWorkOnInterrupt("Terraform was interrupted once and asked to stop gracefully; the state may be partially applied: run TerraformPlan to see what is left")
+        .Executes(ApplyTerraformAsync);
+
+    Target KustomizeApply => _ => _
+        .Description("Render the overlay, pin every image to its digest, apply it server-side in dependency order.")
+        .DependsOn(BuildImages, TerraformApply)
+        .Requires(() => Environment != DeployEnvironment.Shared, SharedRefusal)
+        .Executes(ApplyKustomizeAsync);
+
+    Target RolloutRestart => _ => _
+        .Description("Restart the workloads that reference an image by tag (pinned digests roll by themselves).")
+        .DependsOn(KustomizeApply)
+        .Executes(RestartRolloutsAsync);
+
+    Target WaitRollout => _ => _
+        .Description("Wait for every changed workload to roll out, diagnosing failing pods.")
+        .DependsOn(RolloutRestart)
+        .Executes(WaitForRolloutsAsync);
+
+    Target SeedApps => _ => _
+        .Description("Seed the apps registry in a Ready pod of the new backend (only when the backend image was deployed).")
+        .DependsOn(WaitRollout)
+        .Executes(SeedAppsAsync);
+
+    Target Deploy => _ => _
+        .Description("The whole release: build, Terraform, apply, roll out, seed, then promote the environment tags.")
+        .DependsOn(SeedApps)
+        .Executes(PromoteAndRecordAsync);
+
+    // ── Terraform ─────────────────────────────────────────────────────────────────────────────────────────────
+    Target TerraformInit => _ => _
+        .Description("terraform init -reconfigure with the environment's backend file.")
+        .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
+        .Executes(InitTerraformAsync);
+
+    Target TerraformPlan => _ => _
+        .Description("Plan the environment's stack; summarise adds, changes, destroys and replacements.")
+        .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
+        .Executes(PlanTerraformAsync);
+
+    Target TerraformDestroy => _ => _
+        .Description("Destroy the environment's stack (typed confirmation 'destroy <environment>').")
+        .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
+        .PartialWorkOnInterrupt("Terraform was interrupted once; the stack may be partially destroyed: run TerraformPlan to see what is left")
+        .Executes(DestroyTerraformAsync);
+
+    Target TerraformOutput => _ => _
+        .Description("Print the stack's outputs (terraform output -json, parsed).")
+        .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
+        .Executes(ShowTerraformOutputAsync);
+
+    // ── Generated files ───────────────────────────────────────────────────────────────────────────────────────
+    Target GenerateSchema => _ => _
+        .Description("Write .nuke/build.schema.json from the targets and parameters (--check: fail if stale).")
+        .Executes(GenerateSchemaAsync);
+
+    private EnvironmentSettings Settings => _settings ??= ResolveSettings();
+    private EnvironmentSettings? _settings;
+
+    private const string SharedRefusal = "the shared environment is Terraform-only (its cluster is Helm- and Terraform-managed): use TerraformPlan/TerraformApply --environment shared.";
+}

@@ -1,0 +1,294 @@
+using System.Collections;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Serilog;
+using Spectre.Console;
+using Tesslate.Build.Engine.Processes;
+
+namespace Tesslate.Build.Engine;
+
+/// <summary>
+/// The base of a build class: global options, the run's services (logger, process runner, report, cleanup,
+/// approvals) and the lifecycle: bind parameters → build the graph → --help/--plan → plan → check requirements →
+/// run → clean up → summary and report. <see cref="Execute{T}"/> is the program's entry point.
+/// </summary>
+public abstract class BuildBase
+{
+    [Parameter("Show targets and parameters, then exit.")]
+    protected readonly bool Help;
+
+    [Parameter("Show the execution plan for the requested targets (order, what runs side by side, what is skipped and why), then exit.")]
+    protected readonly bool Plan;
+
+    [Parameter("Skip these targets (their dependencies too, unless something else needs them); alone: skip every target not named.")]
+    protected readonly string[]? Skip;
+
+    [Parameter("Run read-only probes only; print every command and API call that would change something.")]
+    protected readonly bool DryRun;
+
+    [Parameter("How much to print.")]
+    protected readonly Verbosity Verbosity = Verbosity.Normal;
+
+    [Parameter("Load .nuke/parameters.<profile>.json on top of .nuke/parameters.json (later profiles win).")]
+    protected readonly string[] Profile = [];
+
+    [Parameter("The repository root (default: the nearest folder above the working directory that has .nuke/).")]
+    protected readonly string? Root;
+
+    [Parameter("Run at most this many targets at once (default: as many as the graph allows).", Positive = true)]
+    protected readonly int? MaxParallel;
+
+    [Parameter("Run targets one at a time in plan order.")]
+    protected readonly bool NoParallel;
+
+    private LogSetup? _logging;
+
+    /// <summary>Prefix of every parameter's environment variable, e.g. <c>TESSLATE_</c>.</summary>
+    protected virtual string EnvironmentPrefix => "BUILD_";
+
+    protected virtual IReadOnlyList<string> DefaultTargets => [];
+
+    protected virtual string Usage => "./build.sh [targets] [--option value ...]";
+
+    public string RootDirectory { get; private set; } = Directory.GetCurrentDirectory();
+
+    public string NukeDirectory => Path.Combine(RootDirectory, ".nuke");
+
+    public string TemporaryDirectory => Path.Combine(NukeDirectory, "temp");
+
+    public bool IsDryRun => DryRun;
+
+    public bool IsInteractive { get; private set; }
+
+    public ILogger Log { get; private set; } = Serilog.Core.Logger.None;
+
+    public IProcessRunner Runner { get; private set; } = null!;
+
+    public RunReport Report { get; } = new();
+
+    public RunCleanup Cleanup { get; } = new();
+
+    public Approvals Approvals { get; private set; } = null!;
+
+    public GitHubActionsHost? GitHubActions { get; private set; }
+
+    public IReadOnlyDictionary<string, string> EnvironmentVariables { get; private set; } = new Dictionary<string, string>();
+
+    public bool IsCI => EnvironmentVariables.GetValueOrDefault("CI") is "true" or "1" || GitHubActions is not null;
+
+    public TargetGraph Graph { get; private set; } = null!;
+
+    public ExecutionPlan? ExecutionPlan { get; private set; }
+
+    public IReadOnlyList<ParameterDescriptor> Parameters { get; private set; } = [];
+
+    /// <summary>Where each parameter's value came from (member name → source); unset ones used their default.</summary>
+    public IReadOnlyDictionary<string, ParameterSource> ParameterSources { get; private set; } = new Dictionary<string, ParameterSource>();
+
+    /// <summary>Adds a line under the current target in the summary and the report.</summary>
+    public static void Note(string detail) => Scheduler.Current?.Details.Add(Secrets.Redact(detail));
+
+    /// <summary>Checks that need parameters (and can fail with a usage error) before planning.</summary>
+    protected virtual void OnParametersBound()
+    {
+    }
+
+    /// <summary>Services for targets (clients, adapters), created after parameters are bound and logging is up.</summary>
+    protected virtual void OnRunStarting()
+    {
+    }
+
+    public static async Task<int> Execute<T>(string[] args) where T : BuildBase, new()
+    {
+        Console.OutputEncoding = System.Text.Encoding.UTF8;
+        using var interrupt = new CancellationTokenSource();
+        using var abort = new CancellationTokenSource();
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            if (!interrupt.IsCancellationRequested)
+            {
+                Console.Error.WriteLine("Interrupt received: stopping running targets gracefully (press Ctrl-C again to stop cleanup too).");
+                interrupt.Cancel();
+            }
+            else
+            {
+                abort.Cancel();
+            }
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        var environment = System.Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "", OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+        return await new T().RunAsync(args, environment, output: null, interrupt.Token, abort.Token);
+    }
+
+    /// <summary>One run of the build with explicit inputs (tests call this directly).</summary>
+    public async Task<int> RunAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, TextWriter? output = null, CancellationToken interrupt = default, CancellationToken abort = default)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        EnvironmentVariables = environment;
+        Secrets.Reset();
+        var console = ConsoleWriters.CreateConsole(output);
+        int exitCode;
+        try
+        {
+            exitCode = await RunCoreAsync(args, environment, console, output, interrupt, abort, stopwatch);
+        }
+        catch (BuildFailure failure)
+        {
+            WriteFailure(failure, output);
+            exitCode = failure.ExitCode;
+        }
+        finally
+        {
+            _logging?.Dispose();
+        }
+        return exitCode;
+    }
+
+    private async Task<int> RunCoreAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, IAnsiConsole console, TextWriter? output, CancellationToken interrupt, CancellationToken abort, Stopwatch stopwatch)
+    {
+        GitHubActions = output is null ? GitHubActionsHost.Detect(environment) : null;
+        if (GitHubActions is { } github)
+            Secrets.Current.Registered += github.Mask;
+
+        var commandLine = CommandLine.Parse(args);
+        var binder = new ParameterBinder(this, EnvironmentPrefix);
+        Parameters = binder.Parameters;
+        RootDirectory = FindRoot(commandLine, environment);
+        binder.Bind(commandLine, environment, NukeDirectory, PreResolve(binder, commandLine, environment, "profile"));
+        ParameterSources = binder.Sources;
+
+        IsInteractive = output is null && !Console.IsInputRedirected && !IsCI;
+        _logging = LogSetup.Create(Verbosity, GitHubActions, Help || Plan ? null : Path.Combine(TemporaryDirectory, "build.log"), bufferTargets: !NoParallel && MaxParallel != 1);
+        Log = _logging.Logger;
+        Runner = new ProcessRunner(Log, DryRun);
+        Approvals = output is null ? Approvals.FromConsole(approvedByFlag: false) : new Approvals(false, TextReader.Null, output, interactive: false);
+
+        Graph = TargetGraph.Create(this);
+        if (Help)
+        {
+            var (globals, own) = SplitParameters();
+            ConsoleWriters.WriteHelp(console, Usage, Graph, DefaultTargets, own, globals);
+            return ExitCodes.Success;
+        }
+
+        OnParametersBound();
+        var plan = ExecutionPlanner.Plan(Graph, commandLine.Targets, DefaultTargets, Skip);
+        ExecutionPlan = plan;
+        var unmet = ExecutionPlanner.UnmetRequirements(plan, DescribeMember);
+        var options = new SchedulerOptions { MaxParallel = MaxParallel, NoParallel = NoParallel, DryRun = DryRun };
+        if (Plan)
+        {
+            ConsoleWriters.WritePlan(console, plan, unmet, options);
+            return unmet.Count == 0 ? ExitCodes.Success : ExitCodes.Usage;
+        }
+        if (unmet.Count > 0)
+            throw new UsageException(string.Join(System.Environment.NewLine, unmet), "Pass the missing values (see ./build.sh --help), or --skip the target that needs them.");
+
+        OnRunStarting();
+        var observer = new TargetLogObserver(Log, _logging);
+        var scheduler = new Scheduler(plan, options, Log, observer);
+        try
+        {
+            await scheduler.RunAsync(interrupt, abort);
+        }
+        finally
+        {
+            await Cleanup.RunAsync(Log);
+        }
+
+        var exitCode = scheduler.Interrupted ? ExitCodes.Interrupted
+            : plan.Targets.Any(t => t.Status is TargetStatus.Failed or TargetStatus.NotRun or TargetStatus.Aborted or TargetStatus.AwaitingApproval) ? ExitCodes.TargetFailed
+            : ExitCodes.Success;
+        var outcome = Outcome(exitCode, plan);
+        _logging.Logger.Dispose();
+        ConsoleWriters.WriteSummary(console, plan, outcome, stopwatch.Elapsed);
+        foreach (var partial in plan.Targets.Where(t => t.Status == TargetStatus.Aborted))
+            console.MarkupLine($"[yellow]{Markup.Escape($"{partial.Name} was interrupted: {partial.Note}")}[/]");
+        var json = Report.ToJson(plan, exitCode, args, DryRun, _logging.Problems.Select(p => $"{p.Level}: {(p.Target is null ? "" : $"[{p.Target}] ")}{p.Message}"));
+        await Report.WriteAsync(Path.Combine(TemporaryDirectory, "run-report.json"), json);
+        GitHubActions?.AppendStepSummary(Report.ToMarkdown(plan, outcome));
+        return exitCode;
+    }
+
+    private static string Outcome(int exitCode, ExecutionPlan plan) => exitCode switch
+    {
+        ExitCodes.Success => $"Build succeeded on {DateTimeOffset.Now:yyyy-MM-dd HH:mm:ss}.",
+        ExitCodes.Interrupted => "Build interrupted. Targets marked Aborted may have left partial work (see their notes).",
+        _ when plan.Targets.Any(t => t.Status == TargetStatus.AwaitingApproval) => "Build stopped: awaiting approval. Nothing after the release plan ran.",
+        _ => $"Build failed: {string.Join(", ", plan.Targets.Where(t => t.Status == TargetStatus.Failed).Select(t => t.Name))}.",
+    };
+
+    private void WriteFailure(BuildFailure failure, TextWriter? output)
+    {
+        var writer = output ?? Console.Error;
+        writer.WriteLine($"error: {failure.Problem}");
+        if (failure.Fix is not null)
+            writer.WriteLine($"  fix: {failure.Fix}");
+        if (Verbosity == Verbosity.Verbose)
+            writer.WriteLine(Secrets.Redact(failure.ToString()));
+    }
+
+    private (IReadOnlyList<ParameterDescriptor> Globals, IReadOnlyList<ParameterDescriptor> Own) SplitParameters() =>
+        ([.. Parameters.Where(p => p.Member.DeclaringType == typeof(BuildBase))], [.. Parameters.Where(p => p.Member.DeclaringType != typeof(BuildBase))]);
+
+    private string DescribeMember(string member)
+    {
+        var parameter = Parameters.FirstOrDefault(p => string.Equals(p.MemberName, member, StringComparison.OrdinalIgnoreCase));
+        return parameter is null ? $"'{member}'" : $"{parameter.Flag} (or {parameter.EnvironmentVariable}, or \"{parameter.MemberName}\" in .nuke/parameters.json)";
+    }
+
+    // --root and --profile decide which files are read, so they are looked at before the files are.
+    private List<string> PreResolve(ParameterBinder binder, CommandLine commandLine, IReadOnlyDictionary<string, string> environment, string name)
+    {
+        var parameter = binder.Find(name)!;
+        var fromCli = commandLine.Options.LastOrDefault(o => binder.Find(o.Name) == parameter);
+        if (fromCli.Name is not null)
+            return fromCli.Values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        return environment.TryGetValue(parameter.EnvironmentVariable, out var value) ? [.. value.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries)] : [];
+    }
+
+    private string FindRoot(CommandLine commandLine, IReadOnlyDictionary<string, string> environment)
+    {
+        var given = commandLine.Options.LastOrDefault(o => o.Name == "root");
+        if (given.Name is not null)
+            return given.Values.Count == 0 ? Directory.GetCurrentDirectory() : Path.GetFullPath(given.Values[0]);
+        if (environment.TryGetValue(EnvironmentPrefix + "ROOT", out var fromEnvironment))
+            return Path.GetFullPath(fromEnvironment);
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
+            {
+                if (Directory.Exists(Path.Combine(directory.FullName, ".nuke")))
+                    return directory.FullName;
+            }
+        }
+        throw new UsageException("Could not find the repository root: no folder above the working directory has a .nuke/ folder.", "Run from inside the repository, or pass --root <path>.");
+    }
+
+    /// <summary>Target headers on the console; on GitHub Actions, each target's buffered output as one group.</summary>
+    private sealed class TargetLogObserver(ILogger log, LogSetup logging) : ITargetObserver
+    {
+        public void Started(PlannedTarget target) => log.Information("▶ {Target}", target.Name);
+
+        public void Finished(PlannedTarget target)
+        {
+            logging.FlushTarget(target);
+            var detail = target.Note is null ? "" : $" — {target.Note}";
+            switch (target.Status)
+            {
+                case TargetStatus.Succeeded:
+                    log.Information("✔ {Target} ({Duration}){Detail}", target.Name, Durations.Format(target.Duration), detail);
+                    break;
+                case TargetStatus.Skipped:
+                    log.Information("↷ {Target} skipped{Detail}", target.Name, detail);
+                    break;
+                default:
+                    log.Warning("✘ {Target} {Status}{Detail}", target.Name, target.Status, detail);
+                    break;
+            }
+        }
+    }
+}

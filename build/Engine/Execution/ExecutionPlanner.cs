@@ -1,0 +1,113 @@
+namespace Tesslate.Build.Engine;
+
+/// <summary>
+/// NUKE's planning rules, in one place: invoked targets (or the defaults) pull in their dependencies and triggers;
+/// the order follows DependsOn/After/Before/Triggers with declaration order breaking ties; then --skip, static
+/// conditions (each skip cascading to dependencies no other scheduled target needs), then requirements.
+/// </summary>
+public static class ExecutionPlanner
+{
+    /// <param name="skip">null: no --skip; empty: skip every target that was not invoked; names: skip those.</param>
+    public static ExecutionPlan Plan(TargetGraph graph, IReadOnlyList<string> invokedNames, IReadOnlyList<string> defaultTargets, IReadOnlyList<string>? skip)
+    {
+        var invoked = (invokedNames.Count > 0 ? invokedNames : defaultTargets).Select(name => Resolve(graph, name)).Distinct().ToList();
+        if (invoked.Count == 0)
+            throw new UsageException("No target was given and the build has no default target.", "Name a target, e.g. ./build.sh Deploy, or see ./build.sh --help.");
+
+        var included = new HashSet<BuildTarget>();
+        void Include(BuildTarget target)
+        {
+            if (!included.Add(target))
+                return;
+            foreach (var next in target.Dependencies.Concat(target.Triggers))
+                Include(next);
+        }
+        invoked.ForEach(Include);
+
+        var plan = new ExecutionPlan([.. Order(included).Select(t => new PlannedTarget(t, invoked.Contains(t)))]);
+        ApplySkips(graph, plan, skip);
+        return plan;
+    }
+
+    /// <summary>Requirements of every target still scheduled, all reported at once, before anything runs.</summary>
+    public static IReadOnlyList<string> UnmetRequirements(ExecutionPlan plan, Func<string, string> describeMember)
+    {
+        var problems = new List<string>();
+        foreach (var planned in plan.Targets.Where(t => t.Status == TargetStatus.Scheduled))
+        {
+            foreach (var (value, member) in planned.Target.Definition.RequiredValues)
+            {
+                if (IsMissing(value()))
+                    problems.Add($"Target '{planned.Name}' requires {describeMember(member)}.");
+            }
+            foreach (var requirement in planned.Target.Definition.RequiredConditions.Where(r => !r.IsMet()))
+                problems.Add($"Target '{planned.Name}': {requirement.Problem}");
+        }
+        return problems;
+    }
+
+    public static BuildTarget Resolve(TargetGraph graph, string name) =>
+        graph.Find(name) ?? throw new UsageException(
+            $"Target '{name}' does not exist.{Suggestions.DidYouMean(name, graph.Targets.Select(t => t.Name))}",
+            $"Available targets: {string.Join(", ", graph.Targets.Where(t => t.IsListed).Select(t => t.Name).Order(StringComparer.Ordinal))}.");
+
+    private static bool IsMissing(object? value) => value switch
+    {
+        null => true,
+        string text => string.IsNullOrWhiteSpace(text),
+        System.Collections.ICollection collection => collection.Count == 0,
+        _ => false,
+    };
+
+    // Kahn's algorithm; among the targets that are ready, the one declared first goes first, so plans are stable.
+    private static List<BuildTarget> Order(HashSet<BuildTarget> included)
+    {
+        var remaining = included.ToDictionary(t => t, t => TargetGraph.Predecessors(t).Where(included.Contains).Distinct().Count());
+        var ordered = new List<BuildTarget>();
+        while (remaining.Count > 0)
+        {
+            var next = remaining.Where(p => p.Value == 0).Select(p => p.Key).OrderBy(t => t.DeclarationOrder).First();
+            ordered.Add(next);
+            remaining.Remove(next);
+            foreach (var successor in remaining.Keys.Where(t => TargetGraph.Predecessors(t).Contains(next)).ToList())
+                remaining[successor]--;
+        }
+        return ordered;
+    }
+
+    private static void ApplySkips(TargetGraph graph, ExecutionPlan plan, IReadOnlyList<string>? skip)
+    {
+        if (skip is not null)
+        {
+            var named = skip.Select(name => Resolve(graph, name)).ToHashSet();
+            foreach (var planned in plan.Targets.Where(t => !t.Invoked && (skip.Count == 0 || named.Contains(t.Target))))
+                Skip(plan, planned, skip.Count == 0 ? "--skip (every target not invoked)" : "--skip");
+        }
+
+        foreach (var planned in plan.Targets)
+        {
+            if (planned.Status != TargetStatus.Scheduled)
+                continue;
+            var failed = planned.Target.Definition.StaticConditions.FirstOrDefault(c => !c.Evaluate());
+            if (failed is not null)
+                Skip(plan, planned, failed.Reason);
+        }
+    }
+
+    private static void Skip(ExecutionPlan plan, PlannedTarget planned, string reason)
+    {
+        if (planned.Status == TargetStatus.Skipped)
+            return;
+        planned.Status = TargetStatus.Skipped;
+        planned.Note = reason;
+        foreach (var next in planned.Target.Dependencies.Concat(planned.Target.Triggers).Where(plan.Contains).Select(plan.Of))
+        {
+            if (next.Status != TargetStatus.Scheduled || next.Invoked)
+                continue;
+            var stillNeeded = plan.Targets.Any(other => other.Status == TargetStatus.Scheduled && other != next
+                && (other.Target.Dependencies.Contains(next.Target) || other.Target.Triggers.Contains(next.Target)));
+            if (!stillNeeded)
+                Skip(plan, next, $"because {planned.Name} is skipped");
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using Serilog;
+using Serilog.Core;
+using Serilog.Events;
+using Serilog.Parsing;
+using Serilog.Sinks.SystemConsole.Themes;
+
+namespace Tesslate.Build.Engine;
+
+public enum Verbosity
+{
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+/// <summary>
+/// The run's logging: Serilog's console sink behind a sink that redacts every secret and prefixes the target,
+/// a plain-text file under .nuke/temp, an in-memory list of warnings and errors for the summary, and on GitHub
+/// Actions annotations plus per-target buffering so parallel targets print as tidy groups.
+/// </summary>
+public sealed class LogSetup : IDisposable
+{
+    private readonly RedactingSink _sink;
+
+    private LogSetup(Logger logger, RedactingSink sink)
+    {
+        Logger = logger;
+        _sink = sink;
+    }
+
+    public Logger Logger { get; }
+
+    public IReadOnlyList<(LogEventLevel Level, string? Target, string Message)> Problems => _sink.Problems;
+
+    public static LogSetup Create(Verbosity verbosity, GitHubActionsHost? github, string? logFile, bool bufferTargets)
+    {
+        var level = verbosity switch { Verbosity.Quiet => LogEventLevel.Warning, Verbosity.Verbose => LogEventLevel.Verbose, _ => LogEventLevel.Information };
+        var colors = github is null && !Console.IsOutputRedirected && System.Environment.GetEnvironmentVariable("NO_COLOR") is null;
+        var console = new LoggerConfiguration()
+            .MinimumLevel.Verbose()
+            .WriteTo.Console(
+                outputTemplate: "{Timestamp:HH:mm:ss} {Level:u3} {TargetPrefix}{Message:l}{NewLine}",
+                theme: colors ? AnsiConsoleTheme.Code : ConsoleTheme.None,
+                standardErrorFromLevel: null)
+            .CreateLogger();
+        var sink = new RedactingSink(console, github, logFile, bufferTargets && github is not null);
+        var logger = new LoggerConfiguration()
+            .MinimumLevel.Is(level)
+            .Enrich.FromLogContext()
+            .WriteTo.Sink(sink)
+            .CreateLogger();
+        return new LogSetup(logger, sink);
+    }
+
+    public void FlushTarget(PlannedTarget target) => _sink.FlushTarget(target);
+
+    public void Dispose()
+    {
+        Logger.Dispose();
+        _sink.Dispose();
+    }
+
+    private sealed class RedactingSink(Logger console, GitHubActionsHost? github, string? logFile, bool buffer) : ILogEventSink, IDisposable
+    {
+        private readonly Lock _gate = new();
+        private readonly Dictionary<string, List<LogEvent>> _buffers = [];
+        private readonly StreamWriter? _file = OpenFile(logFile);
+
+        public List<(LogEventLevel, string?, string)> Problems { get; } = [];
+
+        public void Emit(LogEvent logEvent)
+        {
+            var target = logEvent.Properties.TryGetValue("Target", out var value) && value is ScalarValue { Value: string name } ? name : null;
+            var text = Secrets.Redact(Render(logEvent));
+            var redacted = new LogEvent(logEvent.Timestamp, logEvent.Level, null,
+                new MessageTemplate([new TextToken(text)]),
+                [new LogEventProperty("TargetPrefix", new ScalarValue(target is null ? "" : $"[{target}] "))]);
+            lock (_gate)
+            {
+                _file?.WriteLine($"{logEvent.Timestamp:HH:mm:ss.fff} {Short(logEvent.Level)} {(target is null ? "" : $"[{target}] ")}{text}");
+                if (logEvent.Level >= LogEventLevel.Warning)
+                {
+                    Problems.Add((logEvent.Level, target, text));
+                    github?.Annotate(logEvent.Level >= LogEventLevel.Error ? "error" : "warning", target, text);
+                }
+                if (buffer && target is not null)
+                {
+                    if (!_buffers.TryGetValue(target, out var list))
+                        _buffers[target] = list = [];
+                    list.Add(redacted);
+                    return;
+                }
+            }
+            console.Write(redacted);
+        }
+
+        public void FlushTarget(PlannedTarget target)
+        {
+            if (!buffer)
+                return;
+            List<LogEvent>? events;
+            lock (_gate)
+            {
+                _buffers.Remove(target.Name, out events);
+            }
+            github!.Group($"{target.Name} — {target.Status} ({Durations.Format(target.Duration)})", () =>
+            {
+                foreach (var logEvent in events ?? [])
+                    console.Write(logEvent);
+            });
+        }
+
+        public void Dispose()
+        {
+            console.Dispose();
+            _file?.Dispose();
+        }
+
+        // Strings render bare (Serilog would quote them): log lines read like prose, not like JSON.
+        private static string Render(LogEvent logEvent)
+        {
+            var builder = new System.Text.StringBuilder();
+            foreach (var token in logEvent.MessageTemplate.Tokens)
+            {
+                if (token is PropertyToken property && logEvent.Properties.TryGetValue(property.PropertyName, out var value))
+                    builder.Append(value is ScalarValue { Value: var scalar } ? Convert.ToString(scalar, System.Globalization.CultureInfo.InvariantCulture) : value.ToString());
+                else
+                    builder.Append(token is TextToken text ? text.Text : token.ToString());
+            }
+            return builder.ToString();
+        }
+
+        private static string Short(LogEventLevel level) => level switch
+        {
+            LogEventLevel.Verbose => "VRB",
+            LogEventLevel.Debug => "DBG",
+            LogEventLevel.Information => "INF",
+            LogEventLevel.Warning => "WRN",
+            LogEventLevel.Error => "ERR",
+            _ => "FTL",
+        };
+
+        private static StreamWriter? OpenFile(string? path)
+        {
+            if (path is null)
+                return null;
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            return new StreamWriter(path, append: false) { AutoFlush = true };
+        }
+    }
+}

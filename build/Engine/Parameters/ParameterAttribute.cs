@@ -1,0 +1,28 @@
+namespace Tesslate.Build.Engine;
+
+/// <summary>
+/// A build parameter: <c>[Parameter("What it is")] readonly string SourceRoot;</c>. Its CLI name is the member name in
+/// kebab-case (<c>--source-root</c>), its environment variable the build's prefix plus SCREAMING_SNAKE
+/// (<c>TESSLATE_SOURCE_ROOT</c>), its key in <c>.nuke/parameters*.json</c> the member name.
+/// </summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Property)]
+public sealed class ParameterAttribute(string description) : Attribute
+{
+    public string Description { get; } = description;
+
+    /// <summary>Overrides the CLI name (without dashes).</summary>
+    public string? Name { get; init; }
+
+    /// <summary>Numbers and durations must be greater than zero.</summary>
+    public bool Positive { get; init; }
+
+    /// <summary>Numbers must be at least this (checked when set).</summary>
+    public int Minimum { get; init; } = int.MinValue;
+
+    /// <summary>Hidden from --help (still accepted).</summary>
+    public bool Unlisted { get; init; }
+}
+
+/// <summary>The value is a secret: redacted in every output and masked on GitHub.</summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Property)]
+public sealed class SecretAttribute : Attribute;

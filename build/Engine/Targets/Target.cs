@@ -1,0 +1,60 @@
+using System.Runtime.CompilerServices;
+
+namespace Tesslate.Build.Engine;
+
+/// <summary>A target, written NUKE's way: <c>Target Deploy => _ => _.DependsOn(BuildImages).Executes(...)</c>.</summary>
+public delegate ITargetDefinition Target(ITargetDefinition definition);
+
+public interface ITargetDefinition
+{
+    ITargetDefinition Description(string description);
+
+    /// <summary>Execution dependency: each target runs before this one and is pulled into the plan.</summary>
+    ITargetDefinition DependsOn(params Target[] targets);
+
+    /// <summary>Ordering only: if both are planned, this runs after them. Nothing is pulled in.</summary>
+    ITargetDefinition After(params Target[] targets);
+
+    /// <summary>Ordering only: if both are planned, this runs before them. Nothing is pulled in.</summary>
+    ITargetDefinition Before(params Target[] targets);
+
+    /// <summary>When this target is planned, the given targets are planned too and run after it.</summary>
+    ITargetDefinition Triggers(params Target[] targets);
+
+    /// <summary>When any of the given targets is planned, this one is planned too and runs after it.</summary>
+    ITargetDefinition TriggeredBy(params Target[] targets);
+
+    /// <summary>Evaluated for every planned target before anything runs; false skips the target (and cascades).</summary>
+    ITargetDefinition OnlyWhen(Func<bool> condition, [CallerArgumentExpression(nameof(condition))] string? reason = null);
+
+    /// <summary>Evaluated just before the target would run, after its dependencies.</summary>
+    ITargetDefinition OnlyWhenDynamic(Func<bool> condition, [CallerArgumentExpression(nameof(condition))] string? reason = null);
+
+    /// <summary>A value that must be present (a parameter: not null, not blank, not an empty list) before anything runs.</summary>
+    ITargetDefinition Requires(Func<object?> value, [CallerArgumentExpression(nameof(value))] string? member = null);
+
+    /// <summary>A condition that must hold before anything runs; <paramref name="problem"/> says what is wrong and how to fix it.</summary>
+    ITargetDefinition Requires(Func<bool> condition, string problem);
+
+    ITargetDefinition Executes(Func<CancellationToken, Task> action);
+
+    ITargetDefinition Executes(Action action);
+
+    /// <summary>Hidden from --help; still invocable.</summary>
+    ITargetDefinition Unlisted();
+
+    /// <summary>If this target fails, the run goes on (including its dependents); the run still ends failed.</summary>
+    ITargetDefinition ProceedAfterFailure();
+
+    /// <summary>Runs even after another target failed or the run was interrupted (cleanup, lock release, reporting).</summary>
+    ITargetDefinition AssuredAfterFailure();
+
+    /// <summary>
+    /// Opt in to being cancelled when another target fails. Targets that apply infrastructure or hold a lock must
+    /// not: a half-run apply is worse than a late failure.
+    /// </summary>
+    ITargetDefinition CancelOnFailure();
+
+    /// <summary>How the summary describes partial work if this target is interrupted (e.g. "the state may be partially applied").</summary>
+    ITargetDefinition PartialWorkOnInterrupt(string description);
+}

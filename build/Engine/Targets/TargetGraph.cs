@@ -1,0 +1,142 @@
+using System.Reflection;
+
+namespace Tesslate.Build.Engine;
+
+/// <summary>One target with its references resolved to other <see cref="BuildTarget"/>s.</summary>
+public sealed class BuildTarget
+{
+    internal BuildTarget(string name, TargetDefinition definition, int declarationOrder)
+    {
+        Name = name;
+        Definition = definition;
+        DeclarationOrder = declarationOrder;
+    }
+
+    public string Name { get; }
+    public string? Description => Definition.DescriptionText;
+    public bool IsListed => !Definition.IsUnlisted;
+    public int DeclarationOrder { get; }
+    public IReadOnlyList<BuildTarget> Dependencies { get; internal set; } = [];
+    public IReadOnlyList<BuildTarget> OrderedAfter { get; internal set; } = [];
+    public IReadOnlyList<BuildTarget> Triggers { get; internal set; } = [];
+    internal TargetDefinition Definition { get; }
+
+    public override string ToString() => Name;
+}
+
+/// <summary>All targets of a build class, discovered from its <see cref="Target"/> properties, with references resolved.</summary>
+public sealed class TargetGraph
+{
+    private readonly Dictionary<string, BuildTarget> _byName;
+
+    private TargetGraph(IReadOnlyList<BuildTarget> targets)
+    {
+        Targets = targets;
+        _byName = targets.ToDictionary(t => t.Name, StringComparer.OrdinalIgnoreCase);
+    }
+
+    public IReadOnlyList<BuildTarget> Targets { get; }
+
+    public BuildTarget? Find(string name) =>
+        _byName.GetValueOrDefault(name) ?? _byName.GetValueOrDefault(name.Replace("-", "", StringComparison.Ordinal));
+
+    /// <summary>Discovers the Target properties of <paramref name="build"/> and validates the graph (self references, cycles).</summary>
+    public static TargetGraph Create(object build)
+    {
+        var properties = build.GetType()
+            .GetProperties(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
+            .Where(p => p.PropertyType == typeof(Target) && p.GetIndexParameters().Length == 0)
+            .ToList();
+        return Create(properties.Select(p => (p.Name, (Target)p.GetValue(build)!)));
+    }
+
+    /// <summary>Builds a graph from named target delegates (tests use this directly).</summary>
+    public static TargetGraph Create(IEnumerable<(string Name, Target Factory)> declared)
+    {
+        var list = declared.ToList();
+        // A Target property returns a new delegate on every read; the lambda's method identifies the target.
+        var byMethod = new Dictionary<MethodInfo, BuildTarget>();
+        var targets = new List<BuildTarget>();
+        foreach (var (name, factory) in list)
+        {
+            var definition = new TargetDefinition();
+            factory(definition);
+            var target = new BuildTarget(name, definition, targets.Count);
+            targets.Add(target);
+            byMethod[factory.Method] = target;
+        }
+
+        BuildTarget Resolve(BuildTarget owner, Target reference) =>
+            byMethod.TryGetValue(reference.Method, out var found)
+                ? found
+                : throw new InvalidOperationException($"Target '{owner.Name}' refers to a target that is not a Target property of the build.");
+
+        foreach (var target in targets)
+        {
+            var d = target.Definition;
+            target.Dependencies = [.. d.Dependencies.Select(r => Resolve(target, r)).Distinct()];
+            target.Triggers = [.. d.TriggerTargets.Select(r => Resolve(target, r)).Distinct()];
+            if (target.Dependencies.Contains(target))
+                throw new UsageException($"Target '{target.Name}' cannot have a dependency on itself.");
+        }
+
+        // Every edge is stored once on the target that runs later: "after" (and Before / TriggeredBy reversed).
+        var after = targets.ToDictionary(t => t, _ => new HashSet<BuildTarget>());
+        foreach (var target in targets)
+        {
+            var d = target.Definition;
+            foreach (var other in d.AfterTargets.Select(r => Resolve(target, r)))
+                after[target].Add(other);
+            foreach (var other in d.BeforeTargets.Select(r => Resolve(target, r)))
+                after[other].Add(target);
+            foreach (var other in d.TriggeredByTargets.Select(r => Resolve(target, r)))
+            {
+                after[target].Add(other);
+                other.Triggers = [.. other.Triggers.Append(target).Distinct()];
+            }
+        }
+        foreach (var target in targets)
+        {
+            foreach (var triggered in target.Triggers)
+                after[triggered].Add(target);
+            target.OrderedAfter = [.. after[target].Except(target.Dependencies)];
+        }
+
+        var graph = new TargetGraph(targets);
+        if (FindCycle(targets) is { } cycle)
+            throw new UsageException(
+                $"Circular dependencies between targets: {string.Join(" -> ", cycle.Select(t => t.Name))}.",
+                "Remove one of the DependsOn/After/Before/Triggers edges on that cycle.");
+        return graph;
+    }
+
+    /// <summary>All edges that order a target after another: dependencies, After/Before and triggers.</summary>
+    internal static IEnumerable<BuildTarget> Predecessors(BuildTarget target) => target.Dependencies.Concat(target.OrderedAfter);
+
+    private static List<BuildTarget>? FindCycle(IReadOnlyList<BuildTarget> targets)
+    {
+        var state = new Dictionary<BuildTarget, int>(); // 1 = on the stack, 2 = done
+        var stack = new List<BuildTarget>();
+        List<BuildTarget>? Visit(BuildTarget target)
+        {
+            state[target] = 1;
+            stack.Add(target);
+            foreach (var next in Predecessors(target).OrderBy(t => t.DeclarationOrder))
+            {
+                if (state.GetValueOrDefault(next) == 1)
+                    return [.. stack.Skip(stack.IndexOf(next)), next];
+                if (state.GetValueOrDefault(next) == 0 && Visit(next) is { } cycle)
+                    return cycle;
+            }
+            stack.RemoveAt(stack.Count - 1);
+            state[target] = 2;
+            return null;
+        }
+        foreach (var target in targets)
+        {
+            if (state.GetValueOrDefault(target) == 0 && Visit(target) is { } cycle)
+                return cycle;
+        }
+        return null;
+    }
+}

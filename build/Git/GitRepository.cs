@@ -1,0 +1,75 @@
+using Tesslate.Build.Engine;
+using Tesslate.Build.Engine.Processes;
+
+namespace Tesslate.Build.Git;
+
+public sealed record Submodule(string Name, string Path, string Url);
+
+/// <summary>The few git operations the pipeline needs, through the process runner (argument lists only).</summary>
+public sealed class GitRepository(IProcessRunner runner, string directory)
+{
+    public string Directory { get; } = directory;
+
+    private ToolCommand Git(params string[] arguments) =>
+        new ToolCommand("git", ["-C", Directory, .. arguments]).Prefixed("git");
+
+    public async Task<bool> IsRepositoryAsync(CancellationToken cancellationToken)
+    {
+        var result = await runner.RunAsync(Git("rev-parse", "--is-inside-work-tree").ReadOnly().Capturing().WithAllowedExitCodes(0, 128) with { Quiet = true }, cancellationToken);
+        return result.ExitCode == 0 && result.StandardOutput.Trim() == "true";
+    }
+
+    public async Task<string> HeadCommitAsync(CancellationToken cancellationToken)
+    {
+        var result = await runner.RunAsync(Git("rev-parse", "HEAD").ReadOnly().Capturing() with { Quiet = true }, cancellationToken);
+        return result.StandardOutput.Trim();
+    }
+
+    /// <summary>The submodules declared in .gitmodules (not the nested ones: update --recursive handles those).</summary>
+    public async Task<IReadOnlyList<Submodule>> SubmodulesAsync(CancellationToken cancellationToken)
+    {
+        if (!File.Exists(Path.Combine(Directory, ".gitmodules")))
+            return [];
+        var result = await runner.RunAsync(
+            Git("config", "--file", ".gitmodules", "--get-regexp", @"^submodule\..*\.(path|url)$").ReadOnly().Capturing().WithAllowedExitCodes(0, 1) with { Quiet = true },
+            cancellationToken);
+        return ParseSubmoduleConfig(result.StandardOutput);
+    }
+
+    /// <summary>Parses <c>git config --get-regexp</c> lines like <c>submodule.agent.path packages/agent</c>.</summary>
+    public static IReadOnlyList<Submodule> ParseSubmoduleConfig(string output)
+    {
+        var paths = new Dictionary<string, string>();
+        var urls = new Dictionary<string, string>();
+        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var space = line.IndexOf(' ', StringComparison.Ordinal);
+            if (space < 0)
+                continue;
+            var key = line[..space];
+            var value = line[(space + 1)..];
+            var name = key["submodule.".Length..key.LastIndexOf('.')];
+            (key.EndsWith(".path", StringComparison.Ordinal) ? paths : urls)[name] = value;
+        }
+        return [.. paths.Select(p => new Submodule(p.Key, p.Value, urls.GetValueOrDefault(p.Key, "(no url)")))];
+    }
+
+    public Task SyncSubmodulesAsync(CancellationToken cancellationToken) =>
+        runner.RunAsync(Git("submodule", "sync", "--recursive"), cancellationToken);
+
+    /// <summary>Initialises and updates one submodule (recursively), so a failure can name it and its URL.</summary>
+    public async Task UpdateSubmoduleAsync(Submodule submodule, CancellationToken cancellationToken, params string[] gitOptions)
+    {
+        var command = new ToolCommand("git", ["-C", Directory, .. gitOptions, "submodule", "update", "--init", "--recursive", "--", submodule.Path]).Prefixed("git");
+        try
+        {
+            await runner.RunAsync(command, cancellationToken);
+        }
+        catch (ProcessFailedException failed)
+        {
+            throw new BuildFailure(
+                $"Submodule '{submodule.Name}' ({submodule.Path}) could not be initialised from {submodule.Url}:{System.Environment.NewLine}    {string.Join(System.Environment.NewLine + "    ", failed.Result.LastLines(8))}",
+                $"Check network access and credentials for {submodule.Url} (e.g. `git ls-remote {submodule.Url}`), or point it at a reachable mirror with `git -C {Directory} config submodule.{submodule.Name}.url <url>`, then run again.");
+        }
+    }
+}

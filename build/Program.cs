@@ -1,1 +1,0 @@
-internal static class Program { public static int Main() => 0; }
