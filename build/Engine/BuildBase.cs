@@ -128,7 +128,7 @@ public abstract class BuildBase
     {
         var stopwatch = Stopwatch.StartNew();
         EnvironmentVariables = environment;
-        Secrets.Reset();
+        Secrets.BeginScope();
         var console = ConsoleWriters.CreateConsole(output);
         int exitCode;
         try

@@ -47,15 +47,21 @@ public sealed class SecretRegistry
     public bool IsEmpty => _values.Length == 0;
 }
 
-/// <summary>The run's one secret registry; adapters call <see cref="Register"/> for every secret they learn.</summary>
+/// <summary>
+/// The run's secret registry; adapters call <see cref="Register"/> for every secret they learn. A run (or a test)
+/// opens its own scope, so parallel runs in one process never see each other's secrets.
+/// </summary>
 public static class Secrets
 {
-    public static SecretRegistry Current { get; private set; } = new();
+    private static readonly AsyncLocal<SecretRegistry?> Scoped = new();
+    private static readonly SecretRegistry Global = new();
+
+    public static SecretRegistry Current => Scoped.Value ?? Global;
 
     public static void Register(string? value) => Current.Register(value);
 
     public static string Redact(string? text) => Current.Redact(text);
 
-    /// <summary>For tests and for a fresh run in the same process.</summary>
-    public static SecretRegistry Reset() => Current = new SecretRegistry();
+    /// <summary>A fresh registry for the current async flow and everything it starts.</summary>
+    public static SecretRegistry BeginScope() => Scoped.Value = new SecretRegistry();
 }

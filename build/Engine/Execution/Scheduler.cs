@@ -93,16 +93,16 @@ public sealed class Scheduler(ExecutionPlan plan, SchedulerOptions options, ILog
             var blockedBy = candidate.Target.Dependencies.Where(plan.Contains).Select(plan.Of)
                 .FirstOrDefault(d => d.Status is TargetStatus.NotRun or TargetStatus.Aborted or TargetStatus.AwaitingApproval
                     || (d.Status == TargetStatus.Failed && !d.Target.Definition.ProceedsAfterFailure));
-            if (stopping && !assured)
-            {
-                candidate.Status = TargetStatus.NotRun;
-                candidate.Note = Interrupted ? "interrupted before it started" : "not started after an earlier failure";
-                continue;
-            }
             if (blockedBy is not null && !assured)
             {
                 candidate.Status = TargetStatus.NotRun;
                 candidate.Note = $"{blockedBy.Name} {Describe(blockedBy.Status)}";
+                continue;
+            }
+            if (stopping && !assured)
+            {
+                candidate.Status = TargetStatus.NotRun;
+                candidate.Note = Interrupted ? "interrupted before it started" : "not started after an earlier failure";
                 continue;
             }
             yield return candidate;

@@ -27,7 +27,7 @@ public sealed class ProcessRunner(ILogger logger, bool dryRun = false) : IProces
         var prefix = command.LogPrefix ?? Path.GetFileNameWithoutExtension(command.Executable);
         if (DryRun && !command.IsReadOnly)
         {
-            logger.Information("[dry-run] would run: {Command}", command.Display);
+            logger.Information("[dry-run] would run: {Command:l}", command.Display);
             return ProcessResult.DryRun;
         }
 
@@ -35,7 +35,7 @@ public sealed class ProcessRunner(ILogger logger, bool dryRun = false) : IProces
             ?? throw new PrerequisiteMissingException($"'{command.Executable}' was not found on PATH (needed for: {command.Display}).",
                 $"Install {command.Executable} and make sure it is on PATH, or set {command.Executable.ToUpperInvariant()}_EXE to its full path.");
 
-        logger.Debug("> {Command}{Directory}", command.Display, command.WorkingDirectory is null ? "" : $"  (in {command.WorkingDirectory})");
+        logger.Debug("> {Command:l}{Directory:l}", command.Display, command.WorkingDirectory is null ? "" : $"  (in {command.WorkingDirectory})");
 
         var lines = new List<OutputLine>();
         var gate = new Lock();
@@ -47,7 +47,7 @@ public sealed class ProcessRunner(ILogger logger, bool dryRun = false) : IProces
             else
                 lock (gate) { lines.Add(new OutputLine(isError, text)); if (lines.Count > 200) lines.RemoveAt(0); }
             if (!command.Quiet)
-                logger.Information("[{Prefix}] {Line:l}", prefix, text);
+                logger.Information("[{Prefix:l}] {Line:l}", prefix, text);
         }
 
         var (fileName, arguments) = ProcessGroup.Wrap(executable, command.Arguments);
@@ -87,7 +87,7 @@ public sealed class ProcessRunner(ILogger logger, bool dryRun = false) : IProces
         }
         catch (OperationCanceledException)
         {
-            logger.Warning("[{Prefix}] interrupted after {Elapsed}", prefix, Durations.Format(stopwatch.Elapsed));
+            logger.Warning("[{Prefix:l}] interrupted after {Elapsed:l}", prefix, Durations.Format(stopwatch.Elapsed));
             throw;
         }
 

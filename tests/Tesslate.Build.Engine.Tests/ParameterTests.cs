@@ -1,0 +1,161 @@
+using Xunit;
+
+namespace Tesslate.Build.Engine.Tests;
+
+public enum Stage
+{
+    Local,
+    Beta,
+    EarlyAccess,
+}
+
+public sealed class ParameterTests : IDisposable
+{
+    private sealed class Parameters
+    {
+        [Parameter("Where")] public readonly Stage Stage = Stage.Local;
+        [Parameter("Images")] public readonly string[] Images = [];
+        [Parameter("Parallelism", Positive = true)] public readonly int Parallelism = 4;
+        [Parameter("Timeout", Positive = true)] public readonly TimeSpan Timeout = TimeSpan.FromMinutes(30);
+        [Parameter("Switch")] public readonly bool Force;
+        [Parameter("Text")] public readonly string? SourceRoot;
+        [Parameter("Token")][Secret] public readonly string? GitHubToken;
+        [Parameter("Count", Minimum = 0)] public readonly int? Replicas;
+    }
+
+    private readonly string _nuke = Directory.CreateTempSubdirectory("params").FullName;
+
+    public ParameterTests() => Secrets.BeginScope();
+
+    public void Dispose() => Directory.Delete(_nuke, recursive: true);
+
+    private Parameters Bind(string[] args, Dictionary<string, string>? environment = null, string[]? profiles = null)
+    {
+        var target = new Parameters();
+        var binder = new ParameterBinder(target, "TESSLATE_");
+        binder.Bind(CommandLine.Parse(args), environment ?? [], _nuke, profiles ?? []);
+        return target;
+    }
+
+    [Fact]
+    public void Names_are_kebab_case_flags_and_prefixed_screaming_snake_environment_variables()
+    {
+        var descriptors = ParameterBinder.Discover(new Parameters(), "TESSLATE_");
+        var token = descriptors.Single(d => d.MemberName == "GitHubToken");
+        Assert.Equal("--github-token", token.Flag);
+        Assert.Equal("TESSLATE_GITHUB_TOKEN", token.EnvironmentVariable);
+        Assert.Equal("--source-root", descriptors.Single(d => d.MemberName == "SourceRoot").Flag);
+        Assert.Equal(["local", "beta", "early-access"], descriptors.Single(d => d.MemberName == "Stage").AllowedValues);
+    }
+
+    [Fact]
+    public void Precedence_is_cli_then_environment_then_profile_then_parameters_file_then_default()
+    {
+        Assert.Equal(Stage.Local, Bind([]).Stage);
+        File.WriteAllText(Path.Combine(_nuke, "parameters.json"), """{ "Stage": "beta", "Parallelism": 2, "SourceRoot": "from-file", "Images": ["a"] }""");
+        File.WriteAllText(Path.Combine(_nuke, "parameters.ci.json"), """{ "Parallelism": 3, "Images": "b,c" }""");
+        File.WriteAllText(Path.Combine(_nuke, "parameters.late.json"), """{ "Parallelism": 5 }""");
+
+        var files = Bind([]);
+        Assert.Equal(Stage.Beta, files.Stage);
+        Assert.Equal(2, files.Parallelism);
+
+        var profiles = Bind([], profiles: ["ci", "late"]);
+        Assert.Equal(5, profiles.Parallelism); // the later profile wins
+        Assert.Equal(["b", "c"], profiles.Images);
+        Assert.Equal("from-file", profiles.SourceRoot);
+
+        var environment = Bind([], new() { ["TESSLATE_PARALLELISM"] = "7", ["TESSLATE_IMAGES"] = "x y" }, ["ci"]);
+        Assert.Equal(7, environment.Parallelism);
+        Assert.Equal(["x", "y"], environment.Images);
+
+        var cli = Bind(["--parallelism", "9"], new() { ["TESSLATE_PARALLELISM"] = "7" }, ["ci"]);
+        Assert.Equal(9, cli.Parallelism);
+        Assert.Equal(30, Bind([]).Timeout.TotalMinutes);
+    }
+
+    [Fact]
+    public void Only_prefixed_environment_variables_count_so_a_stray_one_cannot_redirect_a_run()
+    {
+        var bound = Bind([], new() { ["STAGE"] = "beta", ["TARGET"] = "Deploy" });
+        Assert.Equal(Stage.Local, bound.Stage);
+    }
+
+    [Theory]
+    [InlineData("90s", 90)]
+    [InlineData("10m", 600)]
+    [InlineData("1h", 3600)]
+    [InlineData("1h30m", 5400)]
+    [InlineData("45", 45)]
+    public void Durations_accept_units_and_plain_seconds(string text, int seconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(seconds), Bind(["--timeout", text]).Timeout);
+
+    [Fact]
+    public void Lists_take_commas_or_separate_words_and_switches_take_no_value()
+    {
+        Assert.Equal(["backend", "ast"], Bind(["--images", "backend,ast"]).Images);
+        Assert.Equal(["backend", "ast", "web"], Bind(["--images", "backend", "ast,web"]).Images);
+        Assert.True(Bind(["--force"]).Force);
+        Assert.False(Bind(["--force", "false"]).Force);
+        Assert.Equal(Stage.EarlyAccess, Bind(["--stage", "early-access"]).Stage);
+        Assert.Equal(Stage.Beta, Bind(["--stage=BETA"]).Stage);
+    }
+
+    [Fact]
+    public void Secret_values_are_registered_so_every_output_redacts_them()
+    {
+        Bind(["--github-token", "ghp_supersecretvalue"]);
+        Assert.Equal("token=[REDACTED]", Secrets.Redact("token=ghp_supersecretvalue"));
+    }
+
+    [Theory]
+    [InlineData(new[] { "--stagee", "beta" }, "Unknown option '--stagee'. Did you mean '--stage'?")]
+    [InlineData(new[] { "--stage" }, "--stage needs a value")]
+    [InlineData(new[] { "--stage", "staging" }, "--stage does not accept 'staging'.")]
+    [InlineData(new[] { "--timeout", "10", "minutes" }, "--timeout takes one value (duration); got '10 minutes'.")]
+    [InlineData(new[] { "--timeout", "soon" }, "--timeout expects a duration like 90s, 10m, 1h or plain seconds; got 'soon'.")]
+    [InlineData(new[] { "--parallelism", "0" }, "--parallelism must be greater than zero; got 0.")]
+    [InlineData(new[] { "--parallelism", "four" }, "--parallelism expects a whole number; got 'four'.")]
+    [InlineData(new[] { "--replicas", "-1" }, "--replicas must be at least 0; got -1.")]
+    [InlineData(new[] { "--force", "Deploy" }, "--force is a switch and takes no value")]
+    public void Bad_values_are_usage_errors_that_say_what_is_wrong(string[] args, string expected)
+    {
+        var error = Assert.Throws<UsageException>(() => Bind(args));
+        Assert.Contains(expected, error.Problem);
+        Assert.Equal(ExitCodes.Usage, error.ExitCode);
+    }
+
+    [Fact]
+    public void An_invalid_environment_value_names_the_variable_and_the_allowed_values()
+    {
+        var error = Assert.Throws<UsageException>(() => Bind([], new() { ["TESSLATE_STAGE"] = "prod" }));
+        Assert.Contains("environment variable TESSLATE_STAGE does not accept 'prod'", error.Problem);
+        Assert.Contains("local, beta, early-access", error.Fix);
+    }
+
+    [Fact]
+    public void A_malformed_parameters_file_is_named_with_its_line()
+    {
+        File.WriteAllText(Path.Combine(_nuke, "parameters.json"), "{\n  \"Stage\": \"beta\",\n  \"Images\": [\"a\",\n}\n");
+        var error = Assert.Throws<UsageException>(() => Bind([]));
+        Assert.Contains("parameters.json is not valid JSON at line 4", error.Problem);
+    }
+
+    [Fact]
+    public void A_missing_profile_lists_the_profiles_that_exist()
+    {
+        File.WriteAllText(Path.Combine(_nuke, "parameters.ci.json"), "{}");
+        var error = Assert.Throws<UsageException>(() => Bind([], profiles: ["prod"]));
+        Assert.Contains("Profile 'prod'", error.Problem);
+        Assert.Contains("ci", error.Fix);
+    }
+
+    [Fact]
+    public void Targets_are_the_words_before_the_first_flag()
+    {
+        var line = CommandLine.Parse(["Deploy", "Status+Verify", "--images", "backend", "ast", "--dry-run"]);
+        Assert.Equal(["Deploy", "Status", "Verify"], line.Targets);
+        Assert.Equal(["backend", "ast"], line.Options[0].Values);
+        Assert.Equal("dry-run", line.Options[1].Name);
+    }
+}
