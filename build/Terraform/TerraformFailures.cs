@@ -13,7 +13,7 @@ public static partial class TerraformFailures
     /// <summary>A failure for the output of a failed command, or null when the output is not one of the known cases.</summary>
     public static BuildFailure? Explain(IEnumerable<string> outputLines, TerraformSettings settings, Exception? inner = null)
     {
-        var lines = outputLines.Select(l => AnsiEscape().Replace(l, string.Empty)).ToList();
+        var lines = outputLines.Select(Plain).ToList();
         if (lines.Any(l => l.Contains("Error acquiring the state lock", StringComparison.Ordinal)))
             return LockHeld(lines, settings, inner);
         if (lines.Any(l => l.Contains("Saved plan is stale", StringComparison.Ordinal)))
@@ -32,14 +32,14 @@ public static partial class TerraformFailures
     private static BuildFailure LockHeld(List<string> lines, TerraformSettings settings, Exception? inner)
     {
         var start = lines.FindIndex(l => l.TrimStart().StartsWith("Lock Info:", StringComparison.Ordinal));
-        var info = start < 0 ? [] : lines.Skip(start).TakeWhile((l, i) => i == 0 || l.Trim().Length > 0).ToList();
+        var info = start < 0 ? [] : lines.Skip(start).TakeWhile((l, i) => i == 0 || l.Trim().Length > 0).Select(l => l.Trim()).ToList();
         var id = info.Select(l => LockId().Match(l)).FirstOrDefault(m => m.Success)?.Groups["id"].Value;
         var waited = settings.LockTimeout is { } timeout && timeout > TimeSpan.Zero
             ? $"after waiting {Durations.Format(timeout)} (lock timeout)"
             : "at once (no lock timeout was set)";
         var problem = $"The Terraform state is locked by another run; Terraform gave up {waited}.";
         if (info.Count > 0)
-            problem += System.Environment.NewLine + string.Join(System.Environment.NewLine, info.Select(l => "    " + l.Trim()));
+            problem += System.Environment.NewLine + string.Join(System.Environment.NewLine, info.Select(l => "    " + l));
         var unlock = id is null ? "terraform force-unlock <ID>" : $"terraform force-unlock {id}";
         return new BuildFailure(problem,
             "Wait for the other run (see 'Who' and 'Created' above) to finish, or allow a longer lock timeout. " +
@@ -65,6 +65,16 @@ public static partial class TerraformFailures
         {
             throw explained;
         }
+    }
+
+    /// <summary>Without colour codes and without the diagnostic box (<c>╷ │ ╵</c>) Terraform draws when colours are on.</summary>
+    private static string Plain(string line)
+    {
+        var text = AnsiEscape().Replace(line, string.Empty).TrimEnd();
+        var trimmed = text.TrimStart();
+        if (trimmed.StartsWith('│'))
+            return trimmed[1..].StartsWith(' ') ? trimmed[2..] : trimmed[1..];
+        return trimmed is "╷" or "╵" ? string.Empty : text;
     }
 
     [GeneratedRegex(@"\x1b\[[0-9;]*[A-Za-z]")]
