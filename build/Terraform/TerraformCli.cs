@@ -33,6 +33,11 @@ public sealed class TerraformCli(IProcessRunner runner, ILogger logger, Terrafor
 
     private async Task<Version?> ReadVersionAsync(CancellationToken cancellationToken)
     {
+        if (!Directory.Exists(settings.StackDirectory))
+        {
+            throw new PrerequisiteMissingException($"The Terraform stack folder '{settings.StackDirectory}' does not exist.",
+                "Run from the repository root, or check the path of the stack.");
+        }
         var path = ToolLocator.Find(settings.Executable) ?? throw new PrerequisiteMissingException(
             $"Terraform was not found ('{settings.Executable}' is not on PATH).",
             $"Install Terraform {TerraformVersion.Minimum.ToString(2)} or newer (https://developer.hashicorp.com/terraform/install, " +

@@ -215,6 +215,17 @@ public sealed class TerraformCliTests : IDisposable
     }
 
     [Fact]
+    public async Task A_missing_stack_folder_is_named_before_terraform_runs()
+    {
+        var cli = _bed.Cli(s => s with { StackDirectory = Path.Combine(_bed.StackDirectory, "no-such-stack") });
+
+        var error = await Assert.ThrowsAsync<PrerequisiteMissingException>(() => cli.OutputAsync(Ct));
+
+        Assert.Contains("no-such-stack", error.Problem);
+        Assert.Empty(_bed.Fake.Calls);
+    }
+
+    [Fact]
     public async Task Terraform_1_9_stops_the_run_before_any_other_command()
     {
         _bed.Fake.VersionJson = PlanFixtures.Version19;
