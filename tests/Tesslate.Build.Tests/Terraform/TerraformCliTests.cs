@@ -140,11 +140,14 @@ public sealed class TerraformCliTests : IDisposable
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(plan.PlanFile));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(cli.Workspace.PlanJsonFile));
         Assert.Contains(PlanFixtures.DatabasePassword, File.ReadAllText(cli.Workspace.PlanJsonFile));
+        var fetched = cli.Workspace.WriteFile("fetched.tfvars", "environment = \"beta\"\n");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(fetched));
 
         await Assert.ThrowsAsync<ProcessFailedException>(() => cli.ApplyAsync(plan, Ct));
         cli.Dispose();
 
         Assert.False(Directory.Exists(cli.Workspace.Directory));
+        Assert.False(File.Exists(fetched), "tfvars this run fetched into the workspace go with it");
         Assert.True(File.Exists(tfvars), "a tfvars file given by the user is only read, never deleted");
     }
 
@@ -303,6 +306,8 @@ public sealed class TerraformCliTests : IDisposable
         Assert.Equal(ExitCodes.Interrupted, error.ExitCode);
         Assert.Contains("partially", error.Problem);
         Assert.Contains("./build.sh TerraformPlan --environment beta", error.Fix);
+        cli.Dispose();
+        Assert.False(File.Exists(plan.PlanFile), "the plan file is deleted after Ctrl-C too");
     }
 
     [Fact]
