@@ -19,14 +19,12 @@ internal sealed partial class Build
     private Task RunDoctorAsync(CancellationToken ct) => Pending("check git, Docker (and buildx), kubectl with kustomize, terraform ≥ 1.11, AWS credentials, account, role and cluster access");
     private Task LoginToEcrAsync(CancellationToken ct) => Pending($"get an ECR authorization token and run `docker login --username AWS --password-stdin {Settings.Registry}`");
     private Task BuildImagesAsync(CancellationToken ct) => Pending($"build {(Images.Length == 0 ? "backend, frontend, devserver" : string.Join(", ", Images))} for linux/amd64 and push them to {Settings.Registry} with git-<sha> and src-<fingerprint> tags");
-    private Task ApplyTerraformAsync(CancellationToken ct) => Pending($"plan {Settings.TerraformStack} with {Settings.BackendFile} and tfvars from Secrets Manager ({Settings.TfvarsSecretId}), then apply exactly that plan");
     private Task ApplyKustomizeAsync(CancellationToken ct) => Pending($"render {Settings.Overlay}, pin images to digests and apply it server-side");
     private Task RestartRolloutsAsync(CancellationToken ct) => Pending("restart workloads that reference images by tag");
     private Task WaitForRolloutsAsync(CancellationToken ct) => Pending("wait for every changed workload's rollout");
     private Task SeedAppsAsync(CancellationToken ct) => Pending("run python -m scripts.seed_apps in a Ready backend pod");
     private Task PromoteAndRecordAsync(CancellationToken ct) => Pending($"move the {Settings.ImageTag} tags to the deployed digests and record the release");
-    private Task InitTerraformAsync(CancellationToken ct) => Pending($"terraform init -reconfigure -backend-config={Settings.BackendFile}");
-    private Task PlanTerraformAsync(CancellationToken ct) => Pending($"terraform plan -detailed-exitcode for {Settings.TerraformStack}");
-    private Task DestroyTerraformAsync(CancellationToken ct) => Pending($"terraform destroy for {Settings.Id} after typed confirmation");
-    private Task ShowTerraformOutputAsync(CancellationToken ct) => Pending("terraform output -json");
+
+    private Task<string> ReadSecretAsync(string secretId, CancellationToken ct) =>
+        throw new PrerequisiteMissingException($"Reading {secretId} from Secrets Manager needs the AWS adapter, which is not wired yet.", "Pass --tfvars <file> meanwhile.");
 }

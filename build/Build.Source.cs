@@ -30,5 +30,5 @@ internal sealed partial class Build
 
     // Local file:// submodules (tests, mirrors on disk) are refused by git ≥ 2.38 unless allowed explicitly.
     private string[] GitOptions() =>
-        System.Environment.GetEnvironmentVariable("TESSLATE_GIT_ALLOW_FILE_PROTOCOL") == "1" ? ["-c", "protocol.file.allow=always"] : [];
+        EnvironmentVariables.GetValueOrDefault("TESSLATE_GIT_ALLOW_FILE_PROTOCOL") == "1" ? ["-c", "protocol.file.allow=always"] : [];
 }

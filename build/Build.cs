@@ -150,12 +150,13 @@ internal sealed partial class Build : BuildBase
 
     Target BuildImages => _ => _
         .Description("Build and push the selected images in parallel; reuse what did not change.")
-        .DependsOn(SubmodulesInit, EcrLogin)
+        .DependsOn(SubmodulesInit, EcrLogin, ReleasePlan)
         .Requires(() => Environment != DeployEnvironment.Shared, SharedRefusal)
         .Executes(BuildImagesAsync);
 
     Target TerraformApply => _ => _
         .Description("Plan the environment's stack and apply exactly that plan, when it has changes.")
+        .DependsOn(ReleasePlan)
         .OnlyWhen(() => Settings.RunsTerraform, "no Terraform for this environment")
         .PartialWorkOnInterrupt("Terraform was interrupted once and asked to stop gracefully; the state may be partially applied: run TerraformPlan to see what is left")
         .Executes(ApplyTerraformAsync);

@@ -161,7 +161,7 @@ public abstract class BuildBase
         ParameterSources = binder.Sources;
 
         IsInteractive = output is null && !Console.IsInputRedirected && !IsCI;
-        _logging = LogSetup.Create(Verbosity, GitHubActions, Help || Plan ? null : Path.Combine(TemporaryDirectory, "build.log"), bufferTargets: !NoParallel && MaxParallel != 1);
+        _logging = LogSetup.Create(Verbosity, GitHubActions, Help || Plan ? null : Path.Combine(TemporaryDirectory, "build.log"), bufferTargets: !NoParallel && MaxParallel != 1, output);
         Log = _logging.Logger;
         Runner = new ProcessRunner(Log, DryRun);
         Approvals = output is null ? Approvals.FromConsole(approvedByFlag: false) : new Approvals(false, TextReader.Null, output, interactive: false);

@@ -32,17 +32,15 @@ public sealed class LogSetup : IDisposable
 
     public IReadOnlyList<(LogEventLevel Level, string? Target, string Message)> Problems => _sink.Problems;
 
-    public static LogSetup Create(Verbosity verbosity, GitHubActionsHost? github, string? logFile, bool bufferTargets)
+    public static LogSetup Create(Verbosity verbosity, GitHubActionsHost? github, string? logFile, bool bufferTargets, TextWriter? output = null)
     {
         var level = verbosity switch { Verbosity.Quiet => LogEventLevel.Warning, Verbosity.Verbose => LogEventLevel.Verbose, _ => LogEventLevel.Information };
         var colors = github is null && !Console.IsOutputRedirected && System.Environment.GetEnvironmentVariable("NO_COLOR") is null;
-        var console = new LoggerConfiguration()
-            .MinimumLevel.Verbose()
-            .WriteTo.Console(
-                outputTemplate: "{Timestamp:HH:mm:ss} {Level:u3} {TargetPrefix}{Message:l}{NewLine}",
-                theme: colors ? AnsiConsoleTheme.Code : ConsoleTheme.None,
-                standardErrorFromLevel: null)
-            .CreateLogger();
+        const string template = "{Timestamp:HH:mm:ss} {Level:u3} {TargetPrefix}{Message:l}{NewLine}";
+        var configuration = new LoggerConfiguration().MinimumLevel.Verbose();
+        var console = (output is null
+            ? configuration.WriteTo.Console(outputTemplate: template, theme: colors ? AnsiConsoleTheme.Code : ConsoleTheme.None, standardErrorFromLevel: null)
+            : configuration.WriteTo.Sink(new TextWriterSink(output, new Serilog.Formatting.Display.MessageTemplateTextFormatter(template)))).CreateLogger();
         var sink = new RedactingSink(console, github, logFile, bufferTargets && github is not null);
         var logger = new LoggerConfiguration()
             .MinimumLevel.Is(level)
@@ -58,6 +56,18 @@ public sealed class LogSetup : IDisposable
     {
         Logger.Dispose();
         _sink.Dispose();
+    }
+
+    /// <summary>For in-process runs (tests): the same lines the console would show, into a writer.</summary>
+    private sealed class TextWriterSink(TextWriter output, Serilog.Formatting.ITextFormatter formatter) : ILogEventSink
+    {
+        private readonly Lock _gate = new();
+
+        public void Emit(LogEvent logEvent)
+        {
+            lock (_gate)
+                formatter.Format(logEvent, output);
+        }
     }
 
     private sealed class RedactingSink(Logger console, GitHubActionsHost? github, string? logFile, bool buffer) : ILogEventSink, IDisposable

@@ -264,7 +264,7 @@ public sealed class TerraformCliTests : IDisposable
 
         Assert.Equal("300s", _bed.Fake.CallsOf("plan")[0].Flag("-lock-timeout"));
         Assert.Contains("locked by another run", error.Problem);
-        Assert.Contains("after waiting 5m00s", error.Problem);
+        Assert.Contains("after waiting 5m", error.Problem);
         Assert.Contains("Who:       alice@laptop", error.Problem);
         Assert.Contains("terraform force-unlock 8a1e2a4c-3b7d-4f7e-9a43-1f0c2d6e5b19", error.Fix);
     }

@@ -1,0 +1,229 @@
+using Tesslate.Build.Engine;
+using Tesslate.Build.Terraform;
+using Tesslate.Build.Tesslate;
+
+namespace Tesslate.Build;
+
+internal sealed partial class Build
+{
+    // Variables whose values are not secret: registering them would mask "us-east-1" in every log line.
+    private static readonly string[] PublicTfvars = ["aws_region", "project_name", "domain_name", "environment", "eks_cluster_version", "vpc_cidr"];
+
+    private TerraformCli? _terraform;
+    private TerraformPlan? _releaseTerraformPlan;
+
+    Target ReleasePlan => _ => _
+        .Description("Read-only preparation of a release (Terraform plan, what will change), then one approval when needed.")
+        .After(EcrLogin, SubmodulesInit)
+        .Executes(PrepareReleaseAsync);
+
+    Target TerraformState => _ => _
+        .Description("terraform state list | show ADDRESS | rm ADDRESS (--state-args; rm asks for confirmation).")
+        .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
+        .Executes(RunTerraformStateAsync);
+
+    Target GenerateBackendFiles => _ => _
+        .Description("Write terraform/*/backend-<environment>.hcl from the environment table (--check: fail if stale).")
+        .Executes(GenerateBackendFilesAsync);
+
+    private string StackDirectory => Path.Combine(RootDirectory, Settings.TerraformStack!);
+
+    private string BackendFilePath => Path.Combine(StackDirectory, Settings.BackendFile);
+
+    private TerraformCli Terraform
+    {
+        get
+        {
+            if (_terraform is not null)
+                return _terraform;
+            var terraform = new TerraformCli(Runner, Log, new TerraformSettings(StackDirectory)
+            {
+                InCi = IsCI,
+                LockTimeout = LockTimeout,
+                RecheckCommand = $"./build.sh TerraformPlan --environment {Settings.Id}",
+            });
+            Cleanup.Register("delete Terraform plan files and fetched tfvars", () => { terraform.Dispose(); return Task.CompletedTask; });
+            return _terraform = terraform;
+        }
+    }
+
+    /// <summary>The tfvars file for this run: --tfvars (only read), else Secrets Manager into the private workspace.</summary>
+    private async Task<string> ResolveTfvarsAsync(CancellationToken cancellationToken)
+    {
+        TfvarsFile file;
+        string path;
+        if (Tfvars is not null)
+        {
+            path = Path.GetFullPath(Tfvars);
+            file = TfvarsFile.Read(path, PublicTfvars);
+        }
+        else
+        {
+            var text = await ReadSecretAsync(Settings.TfvarsSecretId, cancellationToken);
+            file = TfvarsFile.Parse(text, $"Secrets Manager secret {Settings.TfvarsSecretId}");
+            file.RegisterSecrets(PublicTfvars);
+            path = Terraform.Workspace.WriteFile(Settings.TfvarsFile, text);
+        }
+        file.RequireEnvironment(Settings.Id);
+        return path;
+    }
+
+    private async Task<TerraformPlan> PlanStackAsync(bool destroy, CancellationToken cancellationToken)
+    {
+        await Terraform.CheckVersionAsync(cancellationToken);
+        RequireBackendFile();
+        var tfvars = await ResolveTfvarsAsync(cancellationToken);
+        var drift = await Terraform.EnsureBackendAsync(BackendFilePath, cancellationToken);
+        if (drift.NeedsInit)
+            Note(drift.Describe());
+        var plan = await Terraform.PlanAsync(new PlanOptions { VarFile = tfvars, Targets = TfTarget, Destroy = destroy }, cancellationToken);
+        Note(plan.Summary.CountsLine);
+        foreach (var change in plan.Summary.DestroyedOrReplaced)
+            Note($"{change.Action}: {change.Address}");
+        Report.SetSection("terraform", new
+        {
+            environment = Settings.Id,
+            stack = Settings.TerraformStack,
+            plan.HasChanges,
+            add = plan.Summary.ToAdd,
+            change = plan.Summary.ToChange,
+            destroy = plan.Summary.ToDestroy,
+            replace = plan.Summary.ToReplace,
+            destroyedOrReplaced = plan.Summary.DestroyedOrReplaced.Select(c => new { c.Address, action = c.Action.ToString() }),
+        });
+        Report.AddMarkdown($"Terraform plan ({Settings.Id}): {plan.Summary.CountsLine}", plan.Summary.ToMarkdown($"Terraform plan for {Settings.Id}"));
+        return plan;
+    }
+
+    private void RequireBackendFile()
+    {
+        if (!File.Exists(BackendFilePath))
+            throw new BuildFailure($"Backend config not found: {BackendFilePath}.", "Run ./build.sh GenerateBackendFiles (it writes the file from the environment table) and commit it.");
+    }
+
+    private bool IsPlanned(string target) => ExecutionPlan?[target] is { Status: TargetStatus.Scheduled or TargetStatus.Running };
+
+    /// <summary>
+    /// Everything read-only first, then one approval before the first mutation: always in production, and anywhere
+    /// the Terraform plan destroys or replaces something.
+    /// </summary>
+    private async Task PrepareReleaseAsync(CancellationToken cancellationToken)
+    {
+        var reasons = new List<string>();
+        if (Settings.RequiresApproval)
+            reasons.Add($"{Settings.Id} is production");
+        if (Settings.RunsTerraform && IsPlanned(nameof(TerraformApply)) && PlanFile is null)
+        {
+            _releaseTerraformPlan = await PlanStackAsync(destroy: false, cancellationToken);
+            if (_releaseTerraformPlan.Summary.HasDestroyOrReplace)
+                reasons.Add($"Terraform would destroy or replace {_releaseTerraformPlan.Summary.DestroyedOrReplaced.Count()} resource(s)");
+        }
+        if (reasons.Count == 0 || IsDryRun)
+            return;
+        Log.Information("Release plan for {Environment}: {Targets}", Settings.Id, string.Join(", ", ExecutionPlan!.Targets.Where(t => t.Status == TargetStatus.Scheduled).Select(t => t.Name)));
+        await Approvals.RequireAsync($"Approve the release to {Settings.Id} ({string.Join("; ", reasons)})?", "yes", cancellationToken);
+        Note($"approved ({string.Join("; ", reasons)})");
+    }
+
+    private async Task ApplyTerraformAsync(CancellationToken cancellationToken)
+    {
+        if (PlanFile is not null)
+        {
+            await Terraform.CheckVersionAsync(cancellationToken);
+            await Terraform.EnsureBackendAsync(BackendFilePath, cancellationToken);
+            await Terraform.ApplyPlanFileAsync(Path.GetFullPath(PlanFile), cancellationToken);
+            Note($"applied {PlanFile}");
+            return;
+        }
+        var plan = _releaseTerraformPlan ?? await PlanStackAsync(destroy: false, cancellationToken);
+        if (await Terraform.ApplyAsync(plan, cancellationToken))
+            Note($"applied: {plan.Summary.CountsLine}");
+        else
+            Note("no changes: nothing applied");
+    }
+
+    private async Task InitTerraformAsync(CancellationToken cancellationToken)
+    {
+        await Terraform.CheckVersionAsync(cancellationToken);
+        RequireBackendFile();
+        await Terraform.InitAsync(BackendFilePath, cancellationToken);
+    }
+
+    private async Task PlanTerraformAsync(CancellationToken cancellationToken)
+    {
+        var plan = await PlanStackAsync(destroy: false, cancellationToken);
+        Log.Information("{Counts}", plan.Summary.CountsLine);
+    }
+
+    private async Task DestroyTerraformAsync(CancellationToken cancellationToken)
+    {
+        if (Environment == DeployEnvironment.Production && !Approve)
+            throw new BuildFailure("TerraformDestroy on production needs --approve as well as the typed confirmation.", "Run it on a terminal with --approve, and type 'destroy production' when asked.");
+        var plan = await PlanStackAsync(destroy: true, cancellationToken);
+        if (IsDryRun)
+            return;
+        // A typed confirmation even with --approve: destroying is never a flag away.
+        await new Approvals(false, Console.In, Console.Out, IsInteractive)
+            .RequireAsync($"Destroy {Settings.TerraformStack} for {Settings.Id}: {plan.Summary.CountsLine}", $"destroy {Settings.Id}", cancellationToken);
+        await Terraform.ApplyAsync(plan, cancellationToken);
+        Note($"destroyed: {plan.Summary.CountsLine}");
+    }
+
+    private async Task ShowTerraformOutputAsync(CancellationToken cancellationToken)
+    {
+        await Terraform.CheckVersionAsync(cancellationToken);
+        await Terraform.EnsureBackendAsync(BackendFilePath, cancellationToken);
+        var outputs = await Terraform.OutputAsync(cancellationToken);
+        foreach (var name in outputs.Names.Order(StringComparer.Ordinal))
+            Log.Information("{Name} = {Value}", name, outputs.TryGetString(name) ?? "(not a string: see terraform output -json)");
+    }
+
+    private async Task RunTerraformStateAsync(CancellationToken cancellationToken)
+    {
+        var arguments = StateArgs.Length == 0 ? ["list"] : StateArgs;
+        await Terraform.CheckVersionAsync(cancellationToken);
+        await Terraform.EnsureBackendAsync(BackendFilePath, cancellationToken);
+        switch (arguments[0])
+        {
+            case "list":
+                foreach (var address in await Terraform.StateListAsync(cancellationToken))
+                    Log.Information("{Address}", address);
+                break;
+            case "show" when arguments.Length == 2:
+                Log.Information("{State}", await Terraform.StateShowAsync(arguments[1], cancellationToken));
+                break;
+            case "rm" when arguments.Length >= 2:
+                await Approvals.RequireAsync($"Remove {string.Join(", ", arguments[1..])} from the {Settings.Id} state (the resources stay, Terraform forgets them)?", "yes", cancellationToken);
+                await Terraform.StateRemoveAsync(arguments[1..], cancellationToken);
+                break;
+            default:
+                throw new UsageException($"--state-args '{string.Join(' ', arguments)}' is not one of: list | show ADDRESS | rm ADDRESS.", "e.g. --state-args show module.eks.aws_eks_cluster.this[0]");
+        }
+    }
+
+    /// <summary>The backend file of every environment with Terraform, as the environment table says it should be.</summary>
+    internal IEnumerable<(string Path, string Text)> ExpectedBackendFiles() =>
+        Enum.GetValues<DeployEnvironment>()
+            .Select(e => EnvironmentTable.Defaults(e) with { StateBucket = StateBucket ?? EnvironmentTable.DefaultStateBucket })
+            .Where(s => s.RunsTerraform)
+            .Select(s => (Path.Combine(RootDirectory, s.TerraformStack!, s.BackendFile),
+                BackendConfig.ForEnvironment(s.StateBucket, s.Id, s.Region).Render($"Generated by ./build.sh GenerateBackendFiles from the environment table ({s.Id}). Do not edit.")));
+
+    private async Task GenerateBackendFilesAsync(CancellationToken cancellationToken)
+    {
+        var stale = new List<string>();
+        foreach (var (path, text) in ExpectedBackendFiles())
+        {
+            if (File.Exists(path) && await File.ReadAllTextAsync(path, cancellationToken) == text)
+                continue;
+            stale.Add(Path.GetRelativePath(RootDirectory, path));
+            if (Check || IsDryRun)
+                continue;
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            await File.WriteAllTextAsync(path, text, cancellationToken);
+        }
+        if (Check && stale.Count > 0)
+            throw new BuildFailure($"Backend files differ from the environment table: {string.Join(", ", stale)}.", "Run ./build.sh GenerateBackendFiles and commit the result.");
+        Note(stale.Count == 0 ? "backend files up to date" : $"wrote {string.Join(", ", stale)}");
+    }
+}

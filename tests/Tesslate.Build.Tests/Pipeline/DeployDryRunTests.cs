@@ -1,0 +1,70 @@
+using System.Text.Json.Nodes;
+using Xunit;
+
+namespace Tesslate.Build.Tests.Pipeline;
+
+public sealed class DeployDryRunTests
+{
+    [Theory]
+    [InlineData("beta")]
+    [InlineData("production")]
+    public async Task Deploy_dry_run_succeeds_on_a_machine_without_credentials_or_engines(string environment)
+    {
+        var root = CopyOfRepositoryRoot();
+        try
+        {
+            var (exitCode, output) = await PipelineRun.RunAsync(["Deploy", "--environment", environment, "--dry-run"],
+                new Dictionary<string, string> { ["PATH"] = "/nonexistent", ["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent", ["AWS_CONFIG_FILE"] = "/nonexistent" }, root);
+            Assert.True(exitCode == 0, output);
+            var report = JsonNode.Parse(File.ReadAllText(Path.Combine(root, ".nuke", "temp", "run-report.json")))!;
+            Assert.True((bool)report["dryRun"]!);
+            Assert.Contains("Deploy", report["targets"]!.AsArray().Select(t => (string?)t!["name"]));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Shared_is_refused_for_image_and_cluster_targets_before_anything_runs()
+    {
+        var (exitCode, output) = await PipelineRun.RunAsync(["Deploy", "--environment", "shared", "--dry-run"]);
+        Assert.Equal(2, exitCode);
+        Assert.Contains("shared environment is Terraform-only", output);
+    }
+
+    [Fact]
+    public async Task Role_is_a_usage_error_for_shared()
+    {
+        var (exitCode, output) = await PipelineRun.RunAsync(["TerraformPlan", "--environment", "shared", "--role", "deployer"]);
+        Assert.Equal(2, exitCode);
+        Assert.Contains("--role does not apply to the shared environment", output);
+    }
+
+    // The run writes .nuke/temp; keep the test's files out of the working tree.
+    private static string CopyOfRepositoryRoot()
+    {
+        var root = Directory.CreateTempSubdirectory("repo").FullName;
+        foreach (var folder in new[] { ".nuke", "k8s", "terraform", "images", "tests/fixtures" })
+        {
+            var source = Path.Combine(PipelineRun.RepositoryRoot, folder);
+            if (Directory.Exists(source))
+                CopyDirectory(source, Path.Combine(root, folder));
+        }
+        Directory.CreateDirectory(Path.Combine(root, ".nuke"));
+        return root;
+    }
+
+    private static void CopyDirectory(string source, string destination)
+    {
+        foreach (var directory in Directory.GetDirectories(source, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(directory.Replace(source, destination, StringComparison.Ordinal));
+        Directory.CreateDirectory(destination);
+        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
+        {
+            if (!file.Contains($"{Path.DirectorySeparatorChar}temp{Path.DirectorySeparatorChar}", StringComparison.Ordinal) && !file.Contains("node_modules", StringComparison.Ordinal))
+                File.Copy(file, file.Replace(source, destination, StringComparison.Ordinal));
+        }
+    }
+}
