@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using Serilog;
+using Tesslate.Build.Engine.Processes;
 using Tesslate.Build.Engine.Workflows;
 using Tesslate.Build.GitHub;
 
@@ -56,6 +58,40 @@ public static class PipelineWorkflows
     public static GeneratedFileHeader Header { get; } = new($"{RegenerateCommand}  (check: {RegenerateCommand} --check)", "build/Tesslate/Workflows.cs");
 
     public static IReadOnlyList<Workflow> All(WorkflowSettings settings) => [Ci(), Deploy(settings)];
+
+    /// <summary>
+    /// The GenerateWorkflows target: with <paramref name="check"/>, fails with a diff when the files on disk differ from
+    /// the declarations (writes nothing); otherwise writes them and has GitHub's parser validate what was written
+    /// (skipped with a warning when the parser is not installed).
+    /// </summary>
+    public static async Task GenerateAsync(string repositoryRoot, bool check, IProcessRunner runner, ILogger logger, CancellationToken cancellationToken)
+    {
+        var workflows = All(WorkflowSettings.For(repositoryRoot));
+        var files = new WorkflowFiles(Header);
+        var directory = Path.Combine(repositoryRoot, Directory);
+        if (check)
+        {
+            await files.EnsureUpToDateAsync(directory, workflows, RegenerateCommand, logger, cancellationToken);
+            return;
+        }
+        var written = await files.WriteAsync(directory, workflows, cancellationToken);
+        foreach (var path in written)
+            logger.Information("Wrote {Path}", Path.GetRelativePath(repositoryRoot, path));
+        if (written.Count == 0)
+            logger.Information("Generated workflows in {Directory} were already up to date.", Directory);
+
+        var parser = new ActionsWorkflowParser(runner, Path.Combine(repositoryRoot, ParserDirectory));
+        if (!System.IO.Directory.Exists(Path.Combine(parser.ToolDirectory, "node_modules")))
+        {
+            logger.Warning("GitHub's workflow parser is not installed; the generated files were not validated. Run 'npm ci --prefix {Directory}'.", ParserDirectory);
+            return;
+        }
+        await parser.ValidateAsync(workflows.Select(w => Path.Combine(directory, w.FileName)), cancellationToken);
+        logger.Information("GitHub's workflow parser accepts {Count} workflow files.", workflows.Count);
+    }
+
+    /// <summary>Where GitHub's workflow parser is installed (package.json and lock file in the repository).</summary>
+    public const string ParserDirectory = "tests/tools/workflow-parser";
 
     public static Workflow Ci() => new("ci.yml", "CI")
     {

@@ -166,3 +166,34 @@ public sealed class GeneratedWorkflowTests(WorkflowParserFixture parser) : IClas
         }
     }
 }
+
+public sealed class GenerateWorkflowsTests(WorkflowParserFixture parser) : IClassFixture<WorkflowParserFixture>
+{
+    [Fact]
+    public async Task Generate_writes_validated_files_and_check_then_passes_and_fails_after_an_edit()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var root = Directory.CreateTempSubdirectory("generate-").FullName;
+        try
+        {
+            // The parser from the repository, linked where the target looks for it.
+            Directory.CreateDirectory(Path.Combine(root, "tests", "tools"));
+            Directory.CreateSymbolicLink(Path.Combine(root, PipelineWorkflows.ParserDirectory), WorkflowParserFixture.ToolDirectory);
+            var logger = new CollectingLogger();
+
+            await PipelineWorkflows.GenerateAsync(root, check: false, parser.Runner, logger.Logger, ct);
+            Assert.Contains(logger.Messages(Serilog.Events.LogEventLevel.Information), m => m.Contains("accepts 2 workflow files", StringComparison.Ordinal));
+            await PipelineWorkflows.GenerateAsync(root, check: true, parser.Runner, logger.Logger, ct);
+
+            var ci = Path.Combine(root, ".github", "workflows", "ci.yml");
+            await File.AppendAllTextAsync(ci, "# hand edit\n", ct);
+            var failure = await Assert.ThrowsAsync<BuildFailure>(() => PipelineWorkflows.GenerateAsync(root, check: true, parser.Runner, logger.Logger, ct));
+            Assert.Contains("ci.yml (different)", failure.Problem);
+            Assert.Contains(logger.Messages(Serilog.Events.LogEventLevel.Information), m => m.Contains("-# hand edit", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+}
