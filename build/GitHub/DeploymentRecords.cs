@@ -1,0 +1,51 @@
+using Serilog;
+using Tesslate.Build.Engine.Processes;
+
+namespace Tesslate.Build.GitHub;
+
+/// <summary>One call for a deploy target: find the token and the repository, and hand back a ready recorder.</summary>
+public static class DeploymentRecords
+{
+    /// <summary>
+    /// A recorder for deploying <paramref name="commitSha"/> to <paramref name="environment"/>. Inside Actions the
+    /// repository, API address and run URL come from the runner's variables and the job's deployment is reused; on a
+    /// laptop the repository comes from <c>git remote get-url origin</c>. Never throws for a missing token or an
+    /// unrecognised remote: the recorder then skips, saying so once.
+    /// </summary>
+    public static async Task<DeploymentRecorder> CreateAsync(string? explicitToken, string environment, string commitSha, bool productionEnvironment,
+        string repositoryDirectory, IProcessRunner runner, ILogger logger, CancellationToken cancellationToken)
+    {
+        Func<string, string?> variables = System.Environment.GetEnvironmentVariable;
+        var run = ActionsRun.FromEnvironment(variables);
+        var token = await GitHubTokenSource.ResolveAsync(explicitToken, variables, runner, logger, cancellationToken);
+        var repository = run?.Repository ?? await OriginAsync(repositoryDirectory, runner, cancellationToken);
+        if (repository is null)
+        {
+            logger.Information("GitHub deployment record skipped: the origin remote is not a GitHub repository.");
+            token = null;
+        }
+        var request = new DeploymentRequest(repository ?? new GitHubRepository("unknown", "unknown"), environment, run?.Sha ?? commitSha)
+        {
+            ProductionEnvironment = productionEnvironment,
+            LogUrl = run?.RunUrl,
+        };
+        return repository is null
+            ? new DeploymentRecorder(null, request, run is not null, logger)
+            : DeploymentRecorder.Create(token, run?.ApiUrl ?? new Uri("https://api.github.com"), request, insideActions: run is not null, logger);
+    }
+
+    private static async Task<GitHubRepository?> OriginAsync(string directory, IProcessRunner runner, CancellationToken cancellationToken)
+    {
+        if (ToolLocator.Find("git") is null)
+            return null;
+        var result = await runner.RunAsync(new ToolCommand("git", ["remote", "get-url", "origin"])
+        {
+            WorkingDirectory = directory,
+            CaptureOutput = true,
+            Quiet = true,
+            IsReadOnly = true,
+            AllowedExitCodes = [0, 1, 2, 128],
+        }, cancellationToken);
+        return result.ExitCode == 0 ? GitHubRepository.TryParseRemote(result.StandardOutput.Trim()) : null;
+    }
+}

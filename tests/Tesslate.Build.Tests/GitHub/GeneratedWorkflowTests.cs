@@ -1,0 +1,199 @@
+using Tesslate.Build.Engine;
+using Tesslate.Build.Engine.Processes;
+using Tesslate.Build.Engine.Workflows;
+using Tesslate.Build.GitHub;
+using Tesslate.Build.Tesslate;
+using Xunit;
+
+namespace Tesslate.Build.Tests.GitHub;
+
+public sealed class GeneratedWorkflowTests(WorkflowParserFixture parser) : IClassFixture<WorkflowParserFixture>, IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("generated-workflows-").FullName;
+    private readonly WorkflowFiles _files = new(PipelineWorkflows.Header);
+    private readonly IReadOnlyList<Workflow> _workflows = PipelineWorkflows.All(new WorkflowSettings());
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private async Task<string> GenerateAsync(string fileName)
+    {
+        await _files.WriteAsync(_directory, _workflows, Ct);
+        return Path.Combine(_directory, fileName);
+    }
+
+    [Fact]
+    public async Task Every_generated_workflow_passes_GitHubs_own_parser()
+    {
+        await _files.WriteAsync(_directory, _workflows, Ct);
+        var files = Directory.GetFiles(_directory, "*.yml").Order().ToList();
+        Assert.Equal(["ci.yml", "deploy.yml"], files.Select(Path.GetFileName));
+        var problems = await parser.Parser.ParseAsync(files, Ct);
+        Assert.Empty(problems);
+    }
+
+    [Fact]
+    public async Task The_parser_reports_problems_with_file_line_and_column()
+    {
+        var path = await GenerateAsync("deploy.yml");
+        var text = await File.ReadAllTextAsync(path, Ct);
+        await File.WriteAllTextAsync(path, text.Replace("type: choice", "type: choise", StringComparison.Ordinal).Replace("needs: build-images", "needs: build-imagez", StringComparison.Ordinal), Ct);
+
+        var problems = await parser.Parser.ParseAsync([path], Ct);
+        var lines = text.Split('\n');
+        var choiceLine = Array.FindIndex(lines, l => l.Contains("type: choice", StringComparison.Ordinal)) + 1;
+        Assert.Contains(problems, p => p.Message == "Unexpected value 'choise'" && p.Line == choiceLine && p.Column > 1);
+        Assert.Contains(problems, p => p.Message.Contains("depends on unknown job 'build-imagez'", StringComparison.Ordinal));
+        var failure = await Assert.ThrowsAsync<BuildFailure>(() => parser.Parser.ValidateAsync([path], Ct));
+        Assert.Contains($"deploy.yml:{choiceLine}:", failure.Problem);
+    }
+
+    [Fact]
+    public async Task A_missing_parser_installation_names_the_install_command()
+    {
+        var empty = Directory.CreateTempSubdirectory("no-parser-").FullName;
+        try
+        {
+            var missing = new ActionsWorkflowParser(parser.Runner, empty);
+            var file = await GenerateAsync("ci.yml");
+            var failure = await Assert.ThrowsAsync<PrerequisiteMissingException>(() => missing.ParseAsync([file], Ct));
+            Assert.Contains("npm ci --prefix", failure.Fix);
+        }
+        finally
+        {
+            Directory.Delete(empty, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task The_drift_check_fails_on_an_edited_file_and_passes_after_regeneration()
+    {
+        var path = await GenerateAsync("deploy.yml");
+        await File.WriteAllTextAsync(path, (await File.ReadAllTextAsync(path, Ct)).Replace("cancel-in-progress: false", "cancel-in-progress: true", StringComparison.Ordinal), Ct);
+
+        var drift = Assert.Single(await _files.CheckAsync(_directory, _workflows, Ct));
+        Assert.Equal(("deploy.yml", DriftStatus.Different), (drift.FileName, drift.Status));
+        Assert.Contains("-  cancel-in-progress: true\n+  cancel-in-progress: false\n", drift.Diff);
+        var failure = await Assert.ThrowsAsync<BuildFailure>(() => _files.EnsureUpToDateAsync(_directory, _workflows, PipelineWorkflows.RegenerateCommand, new CollectingLogger().Logger, Ct));
+        Assert.Contains("deploy.yml (different)", failure.Problem);
+
+        await _files.WriteAsync(_directory, _workflows, Ct);
+        Assert.Empty(await _files.CheckAsync(_directory, _workflows, Ct));
+    }
+
+    [Fact]
+    public void Deploy_dispatch_inputs_keep_their_types()
+    {
+        var inputs = PipelineWorkflows.Deploy(new WorkflowSettings()).On.WorkflowDispatch!.Inputs;
+        Assert.Equal(["environment", "images", "force-build"], inputs.Select(i => i.Name));
+        Assert.Equal(WorkflowInputType.Choice, inputs[0].Type);
+        Assert.Equal(["beta", "production"], inputs[0].Options);
+        Assert.Equal(WorkflowInputType.String, inputs[1].Type);
+        Assert.Equal(WorkflowInputType.Boolean, inputs[2].Type);
+    }
+
+    [Fact]
+    public async Task Deploy_yaml_gates_the_deploy_job_with_least_privilege_and_OIDC()
+    {
+        var yaml = await File.ReadAllTextAsync(await GenerateAsync("deploy.yml"), Ct);
+        var deploy = yaml[yaml.IndexOf("\n  deploy:\n", StringComparison.Ordinal)..];
+        var build = yaml[yaml.IndexOf("\n  build-images:\n", StringComparison.Ordinal)..yaml.IndexOf("\n  deploy:\n", StringComparison.Ordinal)];
+
+        Assert.Contains("\npermissions: {}\n", yaml);
+        Assert.Contains("concurrency:\n  group: deploy-${{ inputs.environment || 'beta' }}\n  cancel-in-progress: false\n", yaml);
+        Assert.Contains("    needs: build-images\n", deploy);
+        Assert.Contains("    environment:\n      name: ${{ inputs.environment || 'beta' }}\n      url: ${{ vars.ENVIRONMENT_URL }}\n", deploy);
+        Assert.Contains("    permissions:\n      contents: read\n      deployments: write\n      id-token: write\n", deploy);
+        Assert.Contains("    timeout-minutes: 45\n", deploy);
+        Assert.DoesNotContain("deployments: write", build);
+        Assert.Contains("id-token: write", build);
+        Assert.Contains("role-to-assume: ${{ vars.AWS_DEPLOY_ROLE_ARN }}", deploy);
+        Assert.DoesNotContain("aws-access-key-id", yaml);
+        Assert.Contains("--build-report build-report/build-report.json --skip BuildImages --approve", deploy);
+        Assert.DoesNotContain("--approve", build);
+        Assert.Contains("refs/heads/main", build);
+        Assert.Contains("$GITHUB_STEP_SUMMARY", deploy);
+        Assert.Contains("terraform_version: '>=1.5.0'", deploy);
+    }
+
+    [Fact]
+    public async Task Ci_yaml_checks_drift_and_dry_runs_both_environments_without_AWS_credentials()
+    {
+        var yaml = await File.ReadAllTextAsync(await GenerateAsync("ci.yml"), Ct);
+        Assert.Contains("pull_request:", yaml);
+        Assert.Contains("global-json-file: global.json", yaml);
+        Assert.Contains("run: ./build.sh GenerateWorkflows --check\n", yaml);
+        Assert.Contains("'moto[server]'", yaml);
+        Assert.Contains("        environment:\n          - beta\n          - production\n", yaml);
+        Assert.Contains("--dry-run", yaml);
+        Assert.DoesNotContain("configure-aws-credentials", yaml);
+        Assert.DoesNotContain("id-token", yaml);
+    }
+
+    [Fact]
+    public void Every_action_is_pinned_to_a_full_commit_with_its_tag()
+    {
+        var uses = _workflows.SelectMany(w => w.Jobs).SelectMany(j => j.Steps).Where(s => s.Uses is not null).ToList();
+        Assert.NotEmpty(uses);
+        Assert.All(uses, step => Assert.Matches("^[a-z-]+/[a-z-]+@[0-9a-f]{40}$", step.Uses!));
+        Assert.All(uses, step => Assert.Matches("^v\\d+\\.\\d+\\.\\d+$", step.UsesComment!));
+        Assert.Equal(PinnedActions.All.Count, PinnedActions.All.Select(a => a.Repository).Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData(">= 1.5.0", ">=1.5.0")]
+    [InlineData("~> 1.5", "^1.5")]
+    [InlineData("~> 1.9.0", "~1.9.0")]
+    [InlineData(">= 1.5.0, < 2.0.0", ">=1.5.0 <2.0.0")]
+    public void Terraform_constraints_become_semver_ranges(string constraint, string range) =>
+        Assert.Equal(range, TerraformVersions.FromConstraint(constraint));
+
+    [Fact]
+    public void The_stacks_required_version_is_read_from_its_files()
+    {
+        var root = Directory.CreateTempSubdirectory("stack-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(root, "terraform", "aws"));
+            File.WriteAllText(Path.Combine(root, "terraform", "aws", "versions.tf"), "terraform {\n  required_version = \"~> 1.9.0\"\n}\n");
+            Assert.Equal("~1.9.0", WorkflowSettings.For(root).TerraformVersion);
+            Assert.Equal(">=1.5.0", WorkflowSettings.For(Path.Combine(root, "nowhere")).TerraformVersion);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+}
+
+public sealed class GenerateWorkflowsTests(WorkflowParserFixture parser) : IClassFixture<WorkflowParserFixture>
+{
+    [Fact]
+    public async Task Generate_writes_validated_files_and_check_then_passes_and_fails_after_an_edit()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var root = Directory.CreateTempSubdirectory("generate-").FullName;
+        try
+        {
+            // The parser from the repository, linked where the target looks for it.
+            Directory.CreateDirectory(Path.Combine(root, "tests", "tools"));
+            Directory.CreateSymbolicLink(Path.Combine(root, PipelineWorkflows.ParserDirectory), WorkflowParserFixture.ToolDirectory);
+            var logger = new CollectingLogger();
+
+            await PipelineWorkflows.GenerateAsync(root, check: false, parser.Runner, logger.Logger, ct);
+            Assert.Contains(logger.Messages(Serilog.Events.LogEventLevel.Information), m => m.Contains("accepts 2 workflow files", StringComparison.Ordinal));
+            await PipelineWorkflows.GenerateAsync(root, check: true, parser.Runner, logger.Logger, ct);
+
+            var ci = Path.Combine(root, ".github", "workflows", "ci.yml");
+            await File.AppendAllTextAsync(ci, "# hand edit\n", ct);
+            var failure = await Assert.ThrowsAsync<BuildFailure>(() => PipelineWorkflows.GenerateAsync(root, check: true, parser.Runner, logger.Logger, ct));
+            Assert.Contains("ci.yml (different)", failure.Problem);
+            Assert.Contains(logger.Messages(Serilog.Events.LogEventLevel.Information), m => m.Contains("-# hand edit", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+}
