@@ -29,11 +29,12 @@ internal sealed partial class AwsHttpTransport(
 {
     private readonly RegionEndpoint _region = RegionEndpoint.GetBySystemName(region);
 
-    private readonly ResiliencePipeline _retry = new ResiliencePipelineBuilder()
+    // Polly refuses zero retries; a single attempt needs no pipeline.
+    private readonly ResiliencePipeline _retry = options.MaxAttempts <= 1 ? ResiliencePipeline.Empty : new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
             ShouldHandle = new PredicateBuilder().Handle<AwsTransientException>().Handle<AwsEndpointTimeoutException>().Handle<AwsEndpointUnreachableException>(),
-            MaxRetryAttempts = Math.Max(0, options.MaxAttempts - 1),
+            MaxRetryAttempts = options.MaxAttempts - 1,
             Delay = options.RetryBaseDelay,
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
