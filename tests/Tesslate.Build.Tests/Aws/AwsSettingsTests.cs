@@ -1,0 +1,69 @@
+using Tesslate.Build.Aws;
+using Tesslate.Build.Engine;
+using Xunit;
+
+namespace Tesslate.Build.Tests.Aws;
+
+public sealed class AwsSettingsTests
+{
+    private static AwsEnvironment Env(params (string Name, string Value)[] variables) =>
+        AwsEnvironment.From(variables.ToDictionary(v => v.Name, v => (string?)v.Value));
+
+    [Fact]
+    public void Endpoints_default_to_the_public_regional_hosts()
+    {
+        var endpoints = AwsEndpoints.Resolve("eu-west-1", Env());
+        Assert.Equal("https://sts.eu-west-1.amazonaws.com/", endpoints[AwsService.Sts].ToString());
+        Assert.Equal("https://api.ecr.eu-west-1.amazonaws.com/", endpoints[AwsService.Ecr].ToString());
+        Assert.Equal("https://eks.eu-west-1.amazonaws.com/", endpoints[AwsService.Eks].ToString());
+        Assert.Equal("https://secretsmanager.eu-west-1.amazonaws.com/", endpoints[AwsService.SecretsManager].ToString());
+        Assert.False(endpoints.IsOverridden);
+    }
+
+    [Fact]
+    public void Service_specific_endpoint_variables_win_over_the_global_one()
+    {
+        var endpoints = AwsEndpoints.Resolve("us-east-1", Env(("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"), ("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:6000"), ("AWS_ENDPOINT_URL_EKS", "http://127.0.0.1:7000/")));
+        Assert.Equal("http://127.0.0.1:5000/", endpoints[AwsService.Sts].ToString());
+        Assert.Equal("http://127.0.0.1:5000/", endpoints[AwsService.Ecr].ToString());
+        Assert.Equal("http://127.0.0.1:7000/", endpoints[AwsService.Eks].ToString());
+        Assert.Equal("http://127.0.0.1:6000/", endpoints[AwsService.SecretsManager].ToString());
+        Assert.True(endpoints.IsOverridden);
+    }
+
+    [Fact]
+    public void An_endpoint_variable_that_is_not_a_url_is_a_usage_error_naming_the_variable()
+    {
+        var error = Assert.Throws<UsageException>(() => AwsEndpoints.Resolve("us-east-1", Env(("AWS_ENDPOINT_URL_ECR", "localhost:5000"))));
+        Assert.Contains("AWS_ENDPOINT_URL_ECR", error.Problem);
+    }
+
+    [Theory]
+    [InlineData("eu-north-1", "eu-west-2", "eu-west-3", "ap-south-1", "eu-north-1", "--aws-region")]
+    [InlineData(null, "eu-west-2", "eu-west-3", "ap-south-1", "eu-west-2", "AWS_REGION")]
+    [InlineData(null, null, "eu-west-3", "ap-south-1", "eu-west-3", "AWS_DEFAULT_REGION")]
+    [InlineData(null, null, null, "ap-south-1", "ap-south-1", "profile")]
+    [InlineData(null, null, null, null, "us-east-1", "default")]
+    public void Region_comes_from_flag_then_environment_then_profile_then_us_east_1(
+        string? flag, string? awsRegion, string? defaultRegion, string? profileRegion, string expected, string source)
+    {
+        var variables = new Dictionary<string, string?> { ["AWS_REGION"] = awsRegion, ["AWS_DEFAULT_REGION"] = defaultRegion };
+        var (region, from) = AwsRegion.Resolve(flag, AwsEnvironment.From(variables), profileRegion);
+        Assert.Equal(expected, region);
+        Assert.Equal(source, from);
+    }
+
+    [Fact]
+    public void A_malformed_region_is_a_usage_error() =>
+        Assert.Throws<UsageException>(() => AwsRegion.Resolve("US East 1", Env(), null));
+
+    [Fact]
+    public void Role_session_names_say_who_and_when_within_the_sts_alphabet_and_length()
+    {
+        var name = RoleSessionName.Create("jane doe/ÿ", new DateTimeOffset(2026, 11, 28, 16, 3, 0, TimeSpan.Zero));
+        Assert.Equal("jane-doe-20261128T160300Z", name);
+        var long_ = RoleSessionName.Create(new string('a', 100), DateTimeOffset.UnixEpoch);
+        Assert.Equal(64, long_.Length);
+        Assert.EndsWith("-19700101T000000Z", long_);
+    }
+}

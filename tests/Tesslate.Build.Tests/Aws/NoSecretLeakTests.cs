@@ -1,0 +1,59 @@
+using Tesslate.Build.Aws;
+using Tesslate.Build.Docker;
+using Tesslate.Build.Engine;
+using Tesslate.Build.Tests.Fixtures;
+using Xunit;
+
+namespace Tesslate.Build.Tests.Aws;
+
+[Collection("moto")]
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class NoSecretLeakTests(MotoFixture moto) : IAsyncLifetime
+{
+    private readonly LogCapture _log = new();
+
+    public async ValueTask InitializeAsync() => await moto.ResetAsync();
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    [Fact]
+    public async Task No_password_session_token_bearer_token_or_tfvars_value_reaches_logs_errors_or_command_lines()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await moto.AwsCliAsync("secretsmanager", "create-secret", "--name", "tesslate/terraform/beta", "--secret-string", SecretsManagerTests.Tfvars);
+        using var caller = moto.Session(_log.Logger);
+        var secrets = new List<string>();
+        var captured = new List<string>();
+
+        var auth = await new EcrCredentials(caller.Ecr).GetAsync(ct);
+        secrets.AddRange([auth.Password, auth.BasicCredential]);
+        captured.Add(auth.ToString());
+        var login = DockerLogin.Command("127.0.0.1:1", auth.Username, auth.Password);
+        captured.Add(login.Display);
+
+        var role = await caller.Sts.AssumeRoleAsync("arn:aws:iam::859561299901:role/tesslate-beta-eks-team-admin", "leak-test", ct);
+        var keys = await role.Credentials.GetCredentialsAsync();
+        secrets.AddRange([keys.SecretKey, keys.Token]);
+        captured.Add(role.ToString());
+        using var asRole = caller.WithRole(role);
+
+        var token = await asRole.EksTokens("tesslate-beta-eks").GetTokenAsync(ct);
+        secrets.Add(token.Value);
+        captured.Add(token.ToString());
+
+        await using (var file = await SecretFile.FromSecretsManagerAsync(caller.SecretsManager, "tesslate/terraform/beta", "terraform.beta.tfvars", ct))
+            secrets.AddRange(TfvarsSecrets.Values(SecretsManagerTests.Tfvars));
+        secrets.Add(SecretsManagerTests.Tfvars);
+
+        var failure = await Assert.ThrowsAsync<ResourceNotFoundException>(() => asRole.Eks.DescribeClusterAsync("tesslate-beta-eks", ct));
+        captured.Add(failure.ToString());
+
+        captured.AddRange(_log.Lines);
+        foreach (var secret in secrets)
+        {
+            Assert.Equal(SecretRegistry.Mask, Secrets.Redact(secret));
+            foreach (var text in captured)
+                Assert.DoesNotContain(secret, text);
+        }
+    }
+}
