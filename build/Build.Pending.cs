@@ -17,7 +17,6 @@ internal sealed partial class Build
     }
 
     private Task RunDoctorAsync(CancellationToken ct) => Pending("check git, Docker (and buildx), kubectl with kustomize, terraform ≥ 1.11, AWS credentials, account, role and cluster access");
-    private Task LoginToEcrAsync(CancellationToken ct) => Pending($"get an ECR authorization token and run `docker login --username AWS --password-stdin {Settings.Registry}`");
     private Task BuildImagesAsync(CancellationToken ct) => Pending($"build {(Images.Length == 0 ? "backend, frontend, devserver" : string.Join(", ", Images))} for linux/amd64 and push them to {Settings.Registry} with git-<sha> and src-<fingerprint> tags");
     private Task ApplyKustomizeAsync(CancellationToken ct) => Pending($"render {Settings.Overlay}, pin images to digests and apply it server-side");
     private Task RestartRolloutsAsync(CancellationToken ct) => Pending("restart workloads that reference images by tag");
@@ -25,6 +24,6 @@ internal sealed partial class Build
     private Task SeedAppsAsync(CancellationToken ct) => Pending("run python -m scripts.seed_apps in a Ready backend pod");
     private Task PromoteAndRecordAsync(CancellationToken ct) => Pending($"move the {Settings.ImageTag} tags to the deployed digests and record the release");
 
-    private Task<string> ReadSecretAsync(string secretId, CancellationToken ct) =>
-        throw new PrerequisiteMissingException($"Reading {secretId} from Secrets Manager needs the AWS adapter, which is not wired yet.", "Pass --tfvars <file> meanwhile.");
+    // Until the image catalog is wired, Preflight checks no repositories.
+    private IReadOnlyCollection<string> SelectedRepositories() => [];
 }

@@ -14,6 +14,7 @@ internal sealed partial class Build
 
     Target ReleasePlan => _ => _
         .Description("Read-only preparation of a release (Terraform plan, what will change), then one approval when needed.")
+        .DependsOn(Preflight)
         .After(EcrLogin, SubmodulesInit)
         .Executes(PrepareReleaseAsync);
 

@@ -144,6 +144,7 @@ internal sealed partial class Build : BuildBase
 
     Target EcrLogin => _ => _
         .Description("Log Docker in to the environment's ECR registry (password through stdin).")
+        .DependsOn(Preflight)
         .After(SubmodulesInit)
         .OnlyWhen(() => Settings.UsesEcr && Registry is null, "no ECR for this environment (local, or --registry given)")
         .Executes(LoginToEcrAsync);

@@ -104,7 +104,7 @@ public sealed class WorkflowValidatorTests
         Assert.Equal(WorkflowInputType.Boolean, WorkflowInput.ForParameter("a", "a", typeof(bool)).Type);
         Assert.Equal(WorkflowInputType.Number, WorkflowInput.ForParameter("a", "a", typeof(int?)).Type);
         Assert.Equal(WorkflowInputType.String, WorkflowInput.ForParameter("a", "a", typeof(string)).Type);
-        var choice = WorkflowInput.ForParameter("a", "a", typeof(Stage), Stage.Production);
+        var choice = WorkflowInput.ForParameter("a", "a", typeof(SampleWorkflows.Stage), SampleWorkflows.Stage.Production);
         Assert.Equal(WorkflowInputType.Choice, choice.Type);
         Assert.Equal(["beta", "production"], choice.Options);
         Assert.Equal("production", choice.Default);

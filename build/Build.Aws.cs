@@ -1,0 +1,120 @@
+using Tesslate.Build.Aws;
+using Tesslate.Build.Docker;
+using Tesslate.Build.Engine;
+using Tesslate.Build.Tesslate;
+
+namespace Tesslate.Build;
+
+internal sealed partial class Build
+{
+    private AwsSession? _aws;
+    private EcrAuthorization? _ecr;
+
+    Target Preflight => _ => _
+        .Description("Before any side effect: the AWS identity must be in the environment's account; the ECR repositories and tfvars secret the run needs must exist.")
+        .OnlyWhen(() => Settings.AccountId is not null && Environment != DeployEnvironment.Local, "local needs no AWS")
+        .Executes(RunPreflightAsync);
+
+    Target Whoami => _ => _
+        .Description("Print the AWS identity, account, region, and the role each later target will use.")
+        .Executes(WhoamiAsync);
+
+    Target Kubeconfig => _ => _
+        .Description("For humans: write a tesslate-<environment>-eks context into your kubeconfig (the pipeline itself never does).")
+        .Requires(() => Settings.ClusterName is not null && Environment != DeployEnvironment.Local, "this environment has no EKS cluster.")
+        .Executes(WriteKubeconfigAsync);
+
+    private async Task<AwsSession> AwsAsync(CancellationToken cancellationToken)
+    {
+        if (_aws is not null)
+            return _aws;
+        var session = await AwsSession.ConnectAsync(new AwsOptions { Profile = AwsProfile, Region = Settings.Region }, Log, cancellationToken,
+            AwsEnvironment.From(EnvironmentVariables.ToDictionary(p => p.Key, p => (string?)p.Value)));
+        Cleanup.Register("close AWS clients", () => { session.Dispose(); return Task.CompletedTask; });
+        return _aws = session;
+    }
+
+    private string ExpectedAccount => Settings.AccountId ?? throw new UsageException($"{Settings.Id} has no AWS account.");
+
+    private async Task RunPreflightAsync(CancellationToken cancellationToken)
+    {
+        var session = await AwsAsync(cancellationToken);
+        var repositories = IsPlanned(nameof(BuildImages)) && Registry is null ? SelectedRepositories() : [];
+        var secrets = IsPlanned(nameof(TerraformApply)) && Tfvars is null && Settings.RunsTerraform ? new[] { Settings.TfvarsSecretId } : [];
+        var report = await Diagnosed(() => IdentityPreflight.RunAsync(session, ExpectedAccount, repositories, secrets, Log, cancellationToken));
+        foreach (var item in report.Checked)
+            Note(item);
+    }
+
+    private async Task WhoamiAsync(CancellationToken cancellationToken)
+    {
+        var session = await AwsAsync(cancellationToken);
+        var identity = await Diagnosed(() => session.Sts.GetCallerIdentityAsync(cancellationToken));
+        Log.Information("Identity: {Arn}", identity.Arn);
+        Log.Information("Account:  {Account}{Check}", identity.Account, identity.Account == Settings.AccountId ? " (the environment's)" : $" — the environment lives in {Settings.AccountId}");
+        Log.Information("Region:   {Region} ({Source})", session.Region, session.RegionSource);
+        Log.Information("Credentials: {Source}", session.CredentialSource);
+        Log.Information("Registry (EcrLogin, BuildImages, promotion): your own identity, {Registry}", Settings.Registry);
+        Log.Information("Terraform (TerraformPlan/Apply): your own identity, state s3://{Bucket}/{Key}", Settings.StateBucket, Settings.StateKey);
+        if (Settings.HasWorkloads && Settings.ClusterName is not null)
+        {
+            var role = ClusterRole();
+            Log.Information("Cluster (KustomizeApply, rollouts, SeedApps): {Arn} ({Source}) on {Cluster}", role.Arn, role.Source, Settings.ClusterName);
+        }
+        Note($"{identity.Arn} in {identity.Account}");
+    }
+
+    private ClusterRole ClusterRole() =>
+        TeamRoles.Resolve(Settings.Id, ExpectedAccount, ParameterSources.ContainsKey(nameof(Role)) ? ParameterDescriptor.Kebab(Role.ToString()) : null,
+            EnvironmentVariables.GetValueOrDefault("AWS_EKS_ROLE_ARN"));
+
+    private async Task LoginToEcrAsync(CancellationToken cancellationToken)
+    {
+        var session = await AwsAsync(cancellationToken);
+        _ecr = await Diagnosed(() => new EcrCredentials(session.Ecr).GetAsync(cancellationToken));
+        var registry = Settings.Registry!;
+        await DockerLogin.LoginAsync(Runner, registry, _ecr.Username, _ecr.Password, cancellationToken);
+        Note($"docker logged in to {registry} (token valid until {_ecr.ExpiresAt:u}; refreshed before each use when it expires)");
+    }
+
+    /// <summary>The tfvars text from Secrets Manager; never printed, every value registered as a secret.</summary>
+    private async Task<string> ReadSecretAsync(string secretId, CancellationToken cancellationToken)
+    {
+        var session = await AwsAsync(cancellationToken);
+        var text = await Diagnosed(() => session.SecretsManager.GetSecretStringAsync(secretId, cancellationToken));
+        TfvarsSecrets.RegisterValues(text);
+        return text;
+    }
+
+    private async Task WriteKubeconfigAsync(CancellationToken cancellationToken)
+    {
+        var session = await AwsAsync(cancellationToken);
+        var cluster = await Diagnosed(() => session.Eks.DescribeClusterAsync(Settings.ClusterName!, cancellationToken));
+        var role = ClusterRole();
+        var path = EnvironmentVariables.GetValueOrDefault("KUBECONFIG")?.Split(Path.PathSeparator)[0]
+            ?? Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".kube", "config");
+        if (IsDryRun)
+        {
+            Log.Information("[dry-run] would add context {Context} to {Path}", Settings.ClusterName, path);
+            return;
+        }
+        await KubeconfigContextWriter.WriteAsync(path, Settings.ClusterName!, cluster, session.Region, role.Arn, AwsProfile, makeCurrent: false, cancellationToken);
+        Note($"context {Settings.ClusterName} written to {path} (current context unchanged): kubectl --context {Settings.ClusterName} get pods -n tesslate");
+    }
+
+    /// <summary>An AWS failure, with the troubleshooting table's cause and fix when it recognises the symptom.</summary>
+    private async Task<T> Diagnosed<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (BuildFailure failure) when (failure is not UsageException)
+        {
+            var context = new AwsFailureContext(Settings.Id, ParameterDescriptor.Kebab(Role.ToString()), null, Settings.ClusterName, Settings.Registry, Settings.Region, AwsProfile);
+            if (AwsTroubleshooting.Diagnose(failure, context) is { } diagnosis)
+                throw new BuildFailure($"{failure.Problem}{System.Environment.NewLine}  Likely cause: {diagnosis.Cause}", diagnosis.Fix, failure);
+            throw;
+        }
+    }
+}
