@@ -139,6 +139,52 @@ public sealed class KubeCluster : IDisposable
         return (JsonObject)(await SendAsync(HttpMethod.Patch, path, patch.ToJsonString(), "application/strategic-merge-patch+json", cancellationToken))!;
     }
 
+    /// <summary>
+    /// Watches one object from a resourceVersion: yields (type, object) per event until the server ends the stream.
+    /// Transport errors surface to the caller, which decides about retries.
+    /// </summary>
+    public async IAsyncEnumerable<(string Type, JsonObject Object)> WatchAsync(ApiResource resource, string? ns, string name, string? resourceVersion,
+        TimeSpan serverTimeout, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var path = resource.CollectionPath(ns) + $"?watch=true&fieldSelector={Uri.EscapeDataString("metadata.name=" + name)}"
+            + (resourceVersion is null ? "" : $"&resourceVersion={Uri.EscapeDataString(resourceVersion)}")
+            + $"&timeoutSeconds={(int)Math.Max(1, serverTimeout.TotalSeconds)}";
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_client.BaseUri, path));
+        if (_client.Credentials is not null)
+            await _client.Credentials.ProcessHttpRequestAsync(request, cancellationToken);
+        using var response = await _client.HttpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+            throw new KubeApiException(response.StatusCode, "WATCH", path.Split('?')[0], await response.Content.ReadAsStringAsync(cancellationToken));
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var reader = new StreamReader(stream);
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.Length == 0)
+                continue;
+            var node = JsonNode.Parse(line);
+            var type = (string?)node?["type"] ?? "";
+            if (type == "ERROR")
+            {
+                var code = (int?)node?["object"]?["code"] ?? 500;
+                throw new KubeApiException((HttpStatusCode)code, "WATCH", path.Split('?')[0], (string?)node?["object"]?["message"] ?? "watch error");
+            }
+            if (node?["object"] is JsonObject obj)
+                yield return (type, obj);
+        }
+    }
+
+    /// <summary>LIST a collection with an optional label selector and field selector.</summary>
+    public async Task<IReadOnlyList<JsonObject>> ListAsync(ApiResource resource, string? ns, string? labelSelector, string? fieldSelector, CancellationToken cancellationToken)
+    {
+        var query = new List<string>();
+        if (!string.IsNullOrEmpty(labelSelector))
+            query.Add("labelSelector=" + Uri.EscapeDataString(labelSelector));
+        if (!string.IsNullOrEmpty(fieldSelector))
+            query.Add("fieldSelector=" + Uri.EscapeDataString(fieldSelector));
+        var list = await GetJsonAsync(resource.CollectionPath(ns) + (query.Count == 0 ? "" : "?" + string.Join('&', query)), cancellationToken);
+        return [.. list?["items"]?.AsArray().OfType<JsonObject>() ?? []];
+    }
+
     private async Task<JsonNode?> SendAsync(HttpMethod method, string path, string? body, string? contentType, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, new Uri(_client.BaseUri, path));
