@@ -41,9 +41,11 @@ public sealed class KubeCluster : IDisposable
     private IReadOnlyDictionary<(string GroupVersion, string Kind), ApiResource>? _resources;
     private readonly SemaphoreSlim _discoveryGate = new(1, 1);
 
-    public KubeCluster(k8s.Kubernetes client, string displayName = "cluster")
+    /// <param name="client">A <see cref="k8s.Kubernetes"/> (its HTTP pipeline and credentials serve the generic calls too).</param>
+    public KubeCluster(IKubernetes client, string displayName = "cluster")
     {
-        _client = client;
+        _client = client as k8s.Kubernetes
+            ?? throw new ArgumentException($"KubeCluster needs a k8s.Kubernetes client, got {client.GetType().Name}.", nameof(client));
         DisplayName = displayName;
     }
 

@@ -105,6 +105,15 @@ public sealed class ManifestApplier(KubeCluster cluster, ILogger logger)
             {
                 after = await cluster.ApplyAsync(resource, obj, options.FieldManager, options.Force, options.DryRun, cancellationToken);
             }
+            catch (KubeApiException e) when (options.DryRun && e.Status == HttpStatusCode.NotFound && obj.Namespace is not null && before is null)
+            {
+                // The real API server too refuses a dry run into a namespace that only this apply would create.
+                var created = new AppliedObject(obj.Ref, ApplyOutcome.Created, PodTemplates.RolloutKinds.Contains(obj.Kind), Differences(null, obj.Body),
+                    $"namespace {obj.Namespace} does not exist yet: not validated by the server");
+                logger.Information("[dry-run] {Result}", created.ToString());
+                results.Add(created);
+                continue;
+            }
             catch (KubeApiException e) when (e.Status == HttpStatusCode.Conflict)
             {
                 throw new BuildFailure($"Applying {obj.Ref} conflicts with another field manager: {e.ApiMessage}",

@@ -12,6 +12,15 @@ public static class PodTemplates
     public static readonly IReadOnlySet<string> RolloutKinds =
         new HashSet<string>(StringComparer.Ordinal) { "Deployment", "DaemonSet", "StatefulSet" };
 
+    /// <summary>"deployment", "deploy", "DaemonSet", "ds", "sts" → the API's kind; null when not a rollout kind.</summary>
+    public static string? RolloutKind(string kind) => kind.ToLowerInvariant() switch
+    {
+        "deployment" or "deployments" or "deploy" => "Deployment",
+        "daemonset" or "daemonsets" or "ds" => "DaemonSet",
+        "statefulset" or "statefulsets" or "sts" => "StatefulSet",
+        _ => null,
+    };
+
     public static JsonObject? PodSpec(KubeObject obj) => obj.Kind switch
     {
         "Pod" => obj.Body["spec"] as JsonObject,

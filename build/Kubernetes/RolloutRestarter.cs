@@ -44,6 +44,7 @@ public sealed class RolloutRestarter(KubeCluster cluster, ILogger logger, bool d
 
     public async Task<RestartOutcome> RestartAsync(ObjectRef workload, CancellationToken cancellationToken)
     {
+        workload = workload with { Kind = PodTemplates.RolloutKind(workload.Kind) ?? workload.Kind };
         if (!PodTemplates.RolloutKinds.Contains(workload.Kind))
             throw new UsageException($"{workload} cannot be restarted: only Deployments, DaemonSets and StatefulSets can.", "Name a Deployment, DaemonSet or StatefulSet.");
         if (workload.Namespace is null)
@@ -89,5 +90,5 @@ public sealed class RolloutRestarter(KubeCluster cluster, ILogger logger, bool d
         return RestartOutcome.Restarted;
     }
 
-    private static ObjectRef Normalize(ObjectRef workload) => workload with { Kind = workload.Kind.ToLowerInvariant() };
+    private static ObjectRef Normalize(ObjectRef workload) => workload with { Kind = PodTemplates.RolloutKind(workload.Kind) ?? workload.Kind };
 }

@@ -89,6 +89,7 @@ public sealed class RolloutWaiter(KubeCluster cluster, ILogger logger)
     public async Task<RolloutWaitReport> WaitAsync(IReadOnlyList<RolloutTarget> targets, RolloutWaitOptions options, CancellationToken cancellationToken)
     {
         RolloutDeadlines.ValidateOverride(options.DeadlineOverride);
+        targets = [.. targets.Select(t => t with { Workload = t.Workload with { Kind = PodTemplates.RolloutKind(t.Workload.Kind) ?? t.Workload.Kind } })];
         foreach (var target in targets)
         {
             RolloutDeadlines.ValidateOverride(target.Deadline);
