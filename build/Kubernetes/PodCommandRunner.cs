@@ -127,14 +127,9 @@ public sealed class PodCommandRunner(IKubernetes client, ILogger logger)
         timeout.CancelAfter(command.Timeout);
         try
         {
-            var exitCode = await client.NamespacedPodExecAsync(podName, command.Namespace, container, command.Command, tty: false,
-                async (stdin, stdout, stderr) =>
-                {
-                    stdin.Close();
-                    await Task.WhenAll(
-                        StreamAsync(stdout, line => logger.Information("[{Name}] {Line}", command.Name, Secrets.Redact(line)), timeout.Token),
-                        StreamAsync(stderr, line => logger.Warning("[{Name}] {Line}", command.Name, Secrets.Redact(line)), timeout.Token));
-                }, timeout.Token);
+            var (exitCode, error) = await ExecAsync(podName, command, container, timeout.Token);
+            if (exitCode is null)
+                return Finish(command, PodCommandJudge.Judge(command, PodCommandOutcome.TransportError, null, podName, clock.Elapsed, error));
             return Finish(command, PodCommandJudge.Judge(command, exitCode == 0 ? PodCommandOutcome.Succeeded : PodCommandOutcome.NonZeroExit, exitCode, podName, clock.Elapsed));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -147,9 +142,53 @@ public sealed class PodCommandRunner(IKubernetes client, ILogger logger)
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // A dropped socket, a handshake refused, a status without an exit code: the command's fate is unknown.
+            // A handshake refused, a socket error: the command's fate is unknown.
             return Finish(command, PodCommandJudge.Judge(command, PodCommandOutcome.TransportError, null, podName, clock.Elapsed, Secrets.Redact(e.Message)));
         }
+    }
+
+    /// <summary>
+    /// Exec over the API's WebSocket: stdout/stderr to the log, the exit code from the status channel (3). Null exit
+    /// code: the connection ended without a status. The demuxer's reads do not observe cancellation, so the timeout
+    /// and a closed connection end the wait by disposing it.
+    /// </summary>
+    private async Task<(int? ExitCode, string? Error)> ExecAsync(string pod, PodCommand command, string container, CancellationToken cancellationToken)
+    {
+        using var demuxer = await client.MuxedStreamNamespacedPodExecAsync(pod, command.Namespace, command.Command, container,
+            stderr: true, stdin: false, stdout: true, tty: false, cancellationToken: cancellationToken);
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (demuxer is StreamDemuxer events)
+            events.ConnectionClosed += (_, _) => closed.TrySetResult();
+        var stdout = demuxer.GetStream(ChannelIndex.StdOut, null);
+        var stderr = demuxer.GetStream(ChannelIndex.StdErr, null);
+        var status = demuxer.GetStream(ChannelIndex.Error, null);
+        demuxer.Start();
+        var output = Task.Run(() => Task.WhenAll(
+            StreamAsync(stdout, line => logger.Information("[{Name}] {Line}", command.Name, Secrets.Redact(line))),
+            StreamAsync(stderr, line => logger.Warning("[{Name}] {Line}", command.Name, Secrets.Redact(line)))), CancellationToken.None);
+        var statusText = Task.Run(async () =>
+        {
+            using var reader = new StreamReader(status);
+            return await reader.ReadToEndAsync(CancellationToken.None);
+        }, CancellationToken.None);
+        using var stop = cancellationToken.Register(() => closed.TrySetCanceled(cancellationToken));
+        await Task.WhenAny(statusText, closed.Task);
+        if (closed.Task.IsCanceled)
+            throw new OperationCanceledException(cancellationToken);
+        if (!statusText.IsCompleted)
+            // The status frame comes before the close: give the demuxer a moment to hand it over.
+            await Task.WhenAny(statusText, Task.Delay(TimeSpan.FromMilliseconds(500), CancellationToken.None));
+        await Task.WhenAny(output, Task.Delay(TimeSpan.FromMilliseconds(500), CancellationToken.None));
+        var text = statusText.IsCompletedSuccessfully ? statusText.Result : "";
+        if (string.IsNullOrWhiteSpace(text))
+            return (null, "the exec connection closed without an exit status");
+        var result = KubernetesJson.Deserialize<V1Status>(text);
+        if (result.Status == "Success")
+            return (0, null);
+        var code = result.Details?.Causes?.FirstOrDefault(c => c.Reason == "ExitCode")?.Message;
+        return int.TryParse(code, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var exit)
+            ? (exit, null)
+            : (null, Secrets.Redact(result.Message ?? text));
     }
 
     private PodCommandResult Finish(PodCommand command, PodCommandResult result)
@@ -163,10 +202,10 @@ public sealed class PodCommandRunner(IKubernetes client, ILogger logger)
         return PodCommandJudge.Enforce(command, result);
     }
 
-    private static async Task StreamAsync(Stream stream, Action<string> line, CancellationToken cancellationToken)
+    private static async Task StreamAsync(Stream stream, Action<string> line)
     {
         using var reader = new StreamReader(stream);
-        while (await reader.ReadLineAsync(cancellationToken) is { } text)
+        while (await reader.ReadLineAsync(CancellationToken.None) is { } text)
             line(text);
     }
 
@@ -202,4 +241,19 @@ public sealed class PodCommandRunner(IKubernetes client, ILogger logger)
 
     private static string? Annotation(IDictionary<string, string>? map, string key) =>
         map is not null && map.TryGetValue(key, out var value) ? value : null;
+}
+
+/// <summary>Whether a post-deploy command (a seed) should run at all: only for an image this run built or reused, once its rollout succeeded.</summary>
+public static class PodCommandGate
+{
+    /// <summary>Null when the command should run; otherwise why it is skipped.</summary>
+    public static string? WhyNot(string image, bool imageInRun, ObjectRef workload, RolloutWaitReport? rollouts)
+    {
+        if (!imageInRun)
+            return $"the {image} image was neither built nor reused in this run";
+        var result = rollouts?.Results.FirstOrDefault(r => r.Workload.Matches(workload));
+        if (result is null)
+            return $"the rollout of {workload} was not followed in this run";
+        return result.OnNewVersion ? null : $"the rollout of {workload} did not succeed ({result.Outcome})";
+    }
 }

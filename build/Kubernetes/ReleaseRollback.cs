@@ -215,6 +215,28 @@ public sealed class ReleaseRollback(KubeCluster cluster, ReleaseHistory? history
         var patch = kind == "CronJob"
             ? new JsonObject { ["spec"] = new JsonObject { ["jobTemplate"] = new JsonObject { ["spec"] = new JsonObject { ["template"] = template } } } }
             : new JsonObject { ["spec"] = new JsonObject { ["template"] = template } };
-        await cluster.StrategicPatchAsync(resource, workload.Namespace, workload.Name, patch, fieldManager, cancellationToken);
+        var patched = await cluster.StrategicPatchAsync(resource, workload.Namespace, workload.Name, patch, fieldManager, cancellationToken);
+        await ObservedAsync(resource, workload, (long?)patched["metadata"]?["generation"] ?? 0, cancellationToken);
     }
+
+    /// <summary>
+    /// Waits until the controller has seen the patch: before that, the workload's status and "newest" pods are the
+    /// failed revision's, which a rollout wait would report as the rollback failing.
+    /// </summary>
+    private async Task ObservedAsync(ApiResource resource, ObjectRef workload, long generation, CancellationToken cancellationToken)
+    {
+        if (PodTemplates.RolloutKind(workload.Kind) is null)
+            return;
+        var deadline = DateTime.UtcNow + ObservationTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var live = await cluster.GetAsync(resource, workload.Namespace, workload.Name, cancellationToken);
+            if (live is null || ((long?)live["status"]?["observedGeneration"] ?? 0) >= generation)
+                return;
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+        }
+        logger.Warning("[{Workload}] the controller has not observed the rollback after {Timeout}; following the rollout anyway", workload, Durations.Format(ObservationTimeout));
+    }
+
+    private static readonly TimeSpan ObservationTimeout = TimeSpan.FromSeconds(30);
 }
