@@ -534,13 +534,17 @@ public sealed class FakeKubeApi : IAsyncDisposable
                 await SendWatchEvent(ctx, e, Matches, deadline.Token);
             }
         }
+        catch (Exception e) when (e is WatchDroppedException || e.InnerException is WatchDroppedException)
+        {
+            ctx.Abort();
+        }
         catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested && !_stopping.IsCancellationRequested)
         {
             // timeoutSeconds reached: the real server ends the stream cleanly.
         }
         catch (OperationCanceledException)
         {
-            // Cut by DropWatches, an outage or the client: reset the connection rather than end the stream politely.
+            // The client left or the fake is stopping.
             ctx.Abort();
         }
         catch (IOException)

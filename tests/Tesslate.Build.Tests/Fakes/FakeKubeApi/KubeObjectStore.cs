@@ -15,6 +15,9 @@ public sealed class KubeApiException(int code, string reason, string message, Js
 
 internal sealed record WatchRecord(long ResourceVersion, KubeResource Resource, string Type, JsonObject Object, JsonObject? Old);
 
+/// <summary>Ends a watch stream by resetting its connection.</summary>
+internal sealed class WatchDroppedException : Exception;
+
 internal sealed class WatchSubscription(KubeResource resource, string? ns)
 {
     public KubeResource Resource { get; } = resource;
@@ -508,7 +511,7 @@ public sealed class KubeObjectStore
 
         foreach (var s in subs)
         {
-            s.Events.Writer.TryComplete(new OperationCanceledException("watch dropped by the fake"));
+            s.Events.Writer.TryComplete(new WatchDroppedException());
         }
     }
 
