@@ -162,7 +162,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
         return Store.Create(r, ns, obj, "fake-seed");
     }
 
-    /// <summary>Runs the controllers once now (they also run every 20 ms of real time).</summary>
+    /// <summary>Runs the controllers once now (they also run every 50 ms of real time).</summary>
     public void Tick()
     {
         try
@@ -216,7 +216,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
                 Tick();
                 try
                 {
-                    await Task.Delay(20, _stopping.Token);
+                    await Task.Delay(50, _stopping.Token);
                 }
                 catch (OperationCanceledException)
                 {

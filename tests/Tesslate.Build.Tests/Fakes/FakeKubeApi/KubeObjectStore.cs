@@ -76,11 +76,31 @@ public sealed class KubeObjectStore
         }
     }
 
-    public IReadOnlyList<JsonObject> List(KubeResource r, string? ns = null)
+    public IReadOnlyList<JsonObject> List(KubeResource r, string? ns = null) => List(r, ns, null);
+
+    /// <summary>Copies of the objects that pass the filter; the filter sees the stored object and must not change it.</summary>
+    internal IReadOnlyList<JsonObject> List(KubeResource r, string? ns, Func<JsonObject, bool>? filter)
     {
         lock (Gate)
         {
-            return Table(r).Values.Where(o => ns is null || o.Str("metadata", "namespace") == ns).Select(o => o.Clone()).ToList();
+            return Table(r).Values.Where(o => (ns is null || o.Str("metadata", "namespace") == ns) && (filter is null || filter(o)))
+                .Select(o => o.Clone()).ToList();
+        }
+    }
+
+    internal int Count(KubeResource r)
+    {
+        lock (Gate)
+        {
+            return Table(r).Count;
+        }
+    }
+
+    internal HashSet<string> Uids(KubeResource r)
+    {
+        lock (Gate)
+        {
+            return Table(r).Values.Select(o => o.Str("metadata", "uid")!).ToHashSet();
         }
     }
 
