@@ -65,7 +65,7 @@ public sealed class FakeKubeApiExecTests(FakeKubeApiFixture fixture) : IClassFix
         demux.Start();
         Assert.Equal("ok\n", await new StreamReader(stdout).ReadToEndAsync(Ct));
         var result = KubernetesJson.Deserialize<V1Status>(await new StreamReader(status).ReadToEndAsync(Ct));
-        Assert.Equal(0, Kubernetes.GetExitCodeOrThrow(result));
+        Assert.Equal(0, k8s.Kubernetes.GetExitCodeOrThrow(result));
     }
 
     [Fact]

@@ -110,7 +110,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
 
     /// <summary>A client for this server; the token is any non-empty string unless the options say otherwise.</summary>
     public IKubernetes CreateClient(string token = "fake-token") =>
-        new Kubernetes(new KubernetesClientConfiguration { Host = Url, AccessToken = token });
+        new k8s.Kubernetes(new KubernetesClientConfiguration { Host = Url, AccessToken = token });
 
     public void ClearRequests()
     {
