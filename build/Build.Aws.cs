@@ -12,7 +12,6 @@ internal sealed partial class Build
 
     Target Preflight => _ => _
         .Description("Before any side effect: the AWS identity must be in the environment's account; the ECR repositories and tfvars secret the run needs must exist.")
-        .OnlyWhen(() => Settings.AccountId is not null && Environment != DeployEnvironment.Local, "local needs no AWS")
         .Executes(RunPreflightAsync);
 
     Target Whoami => _ => _
@@ -38,6 +37,11 @@ internal sealed partial class Build
 
     private async Task RunPreflightAsync(CancellationToken cancellationToken)
     {
+        var failed = (await CheckToolsAsync(ToolsForPlan(), cancellationToken)).Where(c => !c.Ok).ToList();
+        if (failed.Count > 0)
+            throw new PrerequisiteMissingException(string.Join("; ", failed.Select(c => $"{c.Name}: {c.Found}")), string.Join(" ", failed.Select(c => c.Fix)));
+        if (Settings.AccountId is null || Environment == DeployEnvironment.Local)
+            return;
         var session = await AwsAsync(cancellationToken);
         var repositories = IsPlanned(nameof(BuildImages)) && Registry is null ? SelectedRepositories() : [];
         var secrets = IsPlanned(nameof(TerraformApply)) && Tfvars is null && Settings.RunsTerraform ? new[] { Settings.TfvarsSecretId } : [];
