@@ -105,7 +105,7 @@ public sealed class ImageBuilder
             engine = new DockerEngine("not checked", "unknown", false);
             builder = new DockerBuilder(_docker.Options.PreferBuildx, _docker.Options.Builder, null, false, "not checked in dry-run");
         }
-        _console.Information("Docker engine {Version} at {Endpoint}; {Builder}; registry {Registry}; revision {Revision}",
+        _console.Information("Docker engine {Version:l} at {Endpoint:l}; {Builder:l}; registry {Registry:l}; revision {Revision:l}",
             engine.ServerVersion, engine.Endpoint, builder.Buildx ? $"buildx builder '{builder.Name}' ({builder.Driver})" : "classic builder (no buildx): docker build + docker push",
             request.Registry, revisionTag);
         if (!builder.CanExportCache && builder.Buildx)
@@ -140,9 +140,9 @@ public sealed class ImageBuilder
         foreach (var image in report.Images)
         {
             if (image.Outcome == ImageOutcome.Failed)
-                _console.Error("[{Image}] failed after {Duration}: {Error} (log: {Log})", image.Name, Durations.Format(image.Duration), image.Error, image.LogPath);
+                _console.Error("[{Image:l}] failed after {Duration:l}: {Error:l} (log: {Log:l})", image.Name, Durations.Format(image.Duration), image.Error, image.LogPath);
             else
-                _console.Information("[{Image}] {Outcome} {Digest} in {Duration}; tags {Tags}", image.Name, image.Outcome.ToString().ToLowerInvariant(),
+                _console.Information("[{Image:l}] {Outcome:l} {Digest:l} in {Duration:l}; tags {Tags:l}", image.Name, image.Outcome.ToString().ToLowerInvariant(),
                     image.Digest ?? "(no digest)", Durations.Format(image.Duration), string.Join(", ", image.Tags));
         }
         return report;

@@ -10,7 +10,7 @@ namespace Tesslate.Build.Images;
 /// One image's log: every line goes to <c>&lt;logs&gt;/&lt;image&gt;.log</c> (kept after the run); build steps, pushes and
 /// errors also go to the console, prefixed with the image name, so parallel builds stay readable.
 /// </summary>
-public sealed partial class ImageLog : ILogEventSink, IDisposable
+public sealed partial class ImageLog : IDisposable
 {
     private readonly StreamWriter _file;
     private readonly ILogger _console;
@@ -24,7 +24,7 @@ public sealed partial class ImageLog : ILogEventSink, IDisposable
         _file = new StreamWriter(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
         _console = console;
         _image = image;
-        Logger = new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Sink(this).CreateLogger();
+        Logger = new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Sink(new Forwarder(this)).CreateLogger();
     }
 
     public string Path { get; }
@@ -32,7 +32,7 @@ public sealed partial class ImageLog : ILogEventSink, IDisposable
     /// <summary>The logger to hand to this image's process runner and steps.</summary>
     public ILogger Logger { get; }
 
-    public void Emit(LogEvent logEvent)
+    private void Emit(LogEvent logEvent)
     {
         // Process output arrives as "[prefix] line"; keep the raw line in the file.
         var text = logEvent.Properties.TryGetValue("Line", out var line) && line is ScalarValue { Value: string raw }
@@ -41,9 +41,9 @@ public sealed partial class ImageLog : ILogEventSink, IDisposable
         lock (_gate)
             _file.WriteLine($"{logEvent.Timestamp:HH:mm:ss.fff} {text}");
         if (logEvent.Level >= LogEventLevel.Warning)
-            _console.Write(logEvent.Level, "[{Image}] {Text:l}", _image, text);
+            _console.Write(logEvent.Level, "[{Image:l}] {Text:l}", _image, text);
         else if (logEvent.Properties.ContainsKey("Line") ? IsProgress(text) : logEvent.Level >= LogEventLevel.Information)
-            _console.Information("[{Image}] {Text:l}", _image, text);
+            _console.Information("[{Image:l}] {Text:l}", _image, text);
     }
 
     /// <summary>Builder steps (classic and BuildKit), pushed digests and errors: enough to follow a build without its full output.</summary>
@@ -70,6 +70,12 @@ public sealed partial class ImageLog : ILogEventSink, IDisposable
         (Logger as IDisposable)?.Dispose();
         lock (_gate)
             _file.Dispose();
+    }
+
+    // The logger disposes its sinks; a separate forwarder keeps that from re-entering Dispose.
+    private sealed class Forwarder(ImageLog log) : ILogEventSink
+    {
+        public void Emit(LogEvent logEvent) => log.Emit(logEvent);
     }
 
     [GeneratedRegex(@"^(Step \d+/\d+ :|#\d+ \[|#\d+ (DONE|ERROR)|\S+: digest: sha256:|Successfully (built|tagged)|ERROR|error|Error|failed)", RegexOptions.CultureInvariant)]

@@ -141,7 +141,7 @@ public sealed class RegistryClient : IDisposable
     {
         if (DryRun)
         {
-            _logger.Information("[dry-run] registry: PUT {Url} ({MediaType}, {Digest})", new Uri(BaseAddress, $"v2/{repository}/manifests/{tag}"), manifest.MediaType, manifest.Digest);
+            _logger.Information("[dry-run] registry: PUT {Url} ({MediaType:l}, {Digest:l})", new Uri(BaseAddress, $"v2/{repository}/manifests/{tag}"), manifest.MediaType, manifest.Digest);
             return;
         }
         using var response = await SendAsync(HttpMethod.Put, repository, $"manifests/{tag}", () =>
@@ -210,7 +210,7 @@ public sealed class RegistryClient : IDisposable
     {
         var uri = new Uri(BaseAddress, $"v2/{repository}/{path}");
         if (DryRun)
-            _logger.Information("[dry-run] registry: {Method} {Url}", method, uri);
+            _logger.Information("[dry-run] registry: {Method:l} {Url}", method, uri);
         var scope = $"repository:{repository}:{(push ? "pull,push" : "pull")}";
         HttpRequestMessage Create()
         {
