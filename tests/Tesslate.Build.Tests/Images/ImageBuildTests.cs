@@ -272,6 +272,28 @@ public sealed class ImageBuildTests(DockerEngineFixture engine, RegistryFixture 
         }
     }
 
+    [Fact]
+    public async Task Retagging_an_oci_index_keeps_its_bytes_content_type_and_digest()
+    {
+        var run = await BuildAsync(Images("ast"));
+        var image = run.Report["ast"]!;
+        using var client = Registry();
+        var manifest = (await client.GetManifestAsync(image.Repository, image.Digest!, Token))!;
+        var index = System.Text.Encoding.UTF8.GetBytes(
+            $$$"""{"schemaVersion":2,"mediaType":"{{{RegistryClient.OciIndex}}}","manifests":[{"mediaType":"{{{manifest.MediaType}}}","digest":"{{{manifest.Digest}}}","size":{{{manifest.Content.Length}}},"platform":{"architecture":"amd64","os":"linux"}}]}""");
+        var indexDigest = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(index));
+        await client.PutManifestAsync(image.Repository, "multi", new RegistryManifest(RegistryClient.OciIndex, index, indexDigest), Token);
+
+        var digest = await client.RetagAsync(image.Repository, "multi", "multi-copy", Token);
+
+        var copy = (await client.GetManifestAsync(image.Repository, "multi-copy", Token))!;
+        Assert.Equal(indexDigest, digest);
+        Assert.Equal(indexDigest, copy.Digest);
+        Assert.Equal(RegistryClient.OciIndex, copy.MediaType);
+        Assert.Equal(index, copy.Content);
+        Assert.Equal(image.Repository, (await client.GetLabelsAsync(image.Repository, "multi-copy", Token))["org.opencontainers.image.title"]);
+    }
+
     public void Dispose()
     {
         _app.Dispose();
