@@ -19,7 +19,8 @@ public sealed record ImageBuildRequest
     /// <summary>Directory of the catalog files (ignore files resolve against it).</summary>
     public string? CatalogDirectory { get; init; }
 
-    public required string SourceRoot { get; init; }
+    /// <summary>The application checkout. Null only under dry-run (tags then print as "computed at run time").</summary>
+    public required string? SourceRoot { get; init; }
 
     /// <summary><c>host[:port]</c>; images are <c>&lt;registry&gt;/&lt;repository&gt;</c>.</summary>
     public required string Registry { get; init; }
@@ -87,6 +88,14 @@ public sealed class ImageBuilder
         if (request.Promote && string.IsNullOrEmpty(request.Environment))
             throw new UsageException("--promote needs an environment whose tag to move.", "Pass --environment local|beta|production.");
 
+        if (request.SourceRoot is null)
+        {
+            if (!request.DryRun)
+                throw new UsageException("No source root: images are built from a checkout of the application repository.",
+                    "Pass --source-root PATH (a clone of the application repository with orchestrator/, app/, services/ ...).");
+            return PlanWithoutSources(request, stopwatch);
+        }
+
         // Bad input fails here, before any side effect.
         var sources = request.Images.Select(i => ImageSource.Resolve(i, request.SourceRoot, request.CatalogDirectory)).ToList();
         var (commit, dirty) = await RevisionAsync(sources[0].SourceRoot, cancellationToken);
@@ -146,6 +155,42 @@ public sealed class ImageBuilder
                     image.Digest ?? "(no digest)", Durations.Format(image.Duration), string.Join(", ", image.Tags));
         }
         return report;
+    }
+
+    /// <summary>Dry-run without a source root: the commands' shape, with tags that only the sources can give.</summary>
+    private BuildReport PlanWithoutSources(ImageBuildRequest request, Stopwatch stopwatch)
+    {
+        const string Computed = "<computed at run time>";
+        _console.Warning("Not checked in dry-run: no --source-root, so the git- and src- tags are {Computed:l}.", Computed);
+        var images = new List<ImageReport>();
+        foreach (var image in request.Images)
+        {
+            var reference = $"{request.Registry}/{image.Repository}";
+            var tags = new List<string> { "git-" + Computed, "src-" + Computed };
+            if (request.Promote)
+                tags.AddRange(ImageTags.Promotion(image, request.Environment!));
+            _console.Information("[{Image:l}] [dry-run] registry: HEAD {Reference:l}:src-{Computed:l}; if present, PUT its manifest as the other tags, else: {Command:l}",
+                image.Name, reference, Computed, string.Join(' ', DockerBuildCommands.ClassicBuild(new DockerBuildSpec
+                {
+                    Dockerfile = image.Dockerfile,
+                    ContextDirectory = image.Context,
+                    Platform = image.Platform,
+                    Tags = [.. tags.Select(t => $"{reference}:{t}")],
+                    BuildArgs = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, image.BuildArgs),
+                    NoCache = request.NoCache,
+                }).Prepend("docker")) + " && docker push ...");
+            images.Add(new ImageReport { Name = image.Name, Registry = request.Registry, Repository = image.Repository, Outcome = ImageOutcome.Planned, Tags = [.. tags] });
+        }
+        return new BuildReport
+        {
+            Registry = request.Registry,
+            Environment = request.Environment,
+            Promoted = request.Promote,
+            DryRun = true,
+            Created = DateTimeOffset.UtcNow,
+            Duration = stopwatch.Elapsed,
+            Images = [.. images],
+        };
     }
 
     private async Task<ImageReport> BuildOneAsync(ImageSource source, ImageBuildRequest request, DockerBuilder builder, string commit, string revisionTag,

@@ -243,6 +243,18 @@ public sealed class ImageBuildTests(DockerEngineFixture engine, RegistryFixture 
     }
 
     [Fact]
+    public async Task Without_a_source_root_a_dry_run_plans_with_tags_computed_at_run_time_and_a_real_run_is_a_usage_error()
+    {
+        var images = Images("backend");
+        var plan = await BuildAsync(images, r => r with { SourceRoot = null, DryRun = true });
+        Assert.Equal(ImageOutcome.Planned, plan.Report["backend"]!.Outcome);
+        Assert.Contains("computed at run time", plan.Console.Text);
+
+        var error = await Assert.ThrowsAsync<UsageException>(() => BuildAsync(images, r => r with { SourceRoot = null }));
+        Assert.Contains("--source-root", error.Fix);
+    }
+
+    [Fact]
     public async Task No_reachable_engine_names_the_endpoint_tried_and_how_to_start_one()
     {
         var error = await Assert.ThrowsAsync<PrerequisiteMissingException>(() =>
