@@ -22,7 +22,7 @@ public sealed record DockerOptions
 }
 
 /// <summary>The engine the CLI reached: where it is and what it is.</summary>
-public sealed record DockerEngine(string Endpoint, string ServerVersion, bool ContainerdImageStore);
+public sealed record DockerEngine(string Endpoint, string ServerVersion, bool? ContainerdImageStore);
 
 /// <summary>What the builder can do: buildx or not, its driver, and whether it can export a registry cache (and why not).</summary>
 public sealed record DockerBuilder(bool Buildx, string? Name, string? Driver, bool CanExportCache, string? CacheExportOffReason);
@@ -94,13 +94,22 @@ public sealed class DockerCli(IProcessRunner runner, DockerOptions options)
         }
         if (version.WasDryRun)
             return new DockerEngine(endpoint, "unknown (dry-run)", false);
+        return new DockerEngine(endpoint, version.StandardOutput.Trim(), null);
+    }
+
+    /// <summary>Whether the engine stores images in containerd (then the default buildx driver can export a cache).</summary>
+    public async Task<bool> UsesContainerdImageStoreAsync(CancellationToken cancellationToken)
+    {
         var info = await ProbeAsync(["info", "--format", "{{json .DriverStatus}}"], cancellationToken);
-        var containerd = info?.StandardOutput.Contains("io.containerd.snapshotter", StringComparison.Ordinal) == true;
-        return new DockerEngine(endpoint, version.StandardOutput.Trim(), containerd);
+        return info?.StandardOutput.Contains("io.containerd.snapshotter", StringComparison.Ordinal) == true;
     }
 
     /// <summary>Whether buildx is there and which driver its builder uses; cache export only with drivers that can.</summary>
-    public async Task<DockerBuilder> ProbeBuilderAsync(DockerEngine engine, CancellationToken cancellationToken)
+    public async Task<DockerBuilder> ProbeBuilderAsync(DockerEngine engine, CancellationToken cancellationToken) =>
+        await ProbeBuilderAsync(Task.FromResult(engine), cancellationToken);
+
+    /// <summary>The builder probe can start before the engine probe finishes; it waits for the engine only when the driver needs it.</summary>
+    public async Task<DockerBuilder> ProbeBuilderAsync(Task<DockerEngine> engineProbe, CancellationToken cancellationToken)
     {
         if (!Options.PreferBuildx || await ProbeAsync(["buildx", "version"], cancellationToken) is not { WasDryRun: false })
         {
@@ -117,7 +126,8 @@ public sealed class DockerCli(IProcessRunner runner, DockerOptions options)
         string? Field(string name) => lines.Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.Ordinal))?[(name.Length + 1)..].Trim();
         var builderName = Field("Name") ?? Options.Builder;
         var driver = Field("Driver");
-        var canExport = driver is "docker-container" or "remote" or "kubernetes" || driver == "docker" && engine.ContainerdImageStore;
+        var canExport = driver is "docker-container" or "remote" or "kubernetes"
+            || driver == "docker" && ((await engineProbe).ContainerdImageStore ?? await UsesContainerdImageStoreAsync(cancellationToken));
         var reason = canExport ? null
             : $"builder '{builderName}' uses the '{driver ?? "unknown"}' driver, which cannot export a registry cache without the containerd image store " +
               "(`docker buildx create --driver docker-container --use`, or pass --builder NAME)";

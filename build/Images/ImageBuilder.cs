@@ -66,6 +66,7 @@ public sealed class ImageBuilder
     private readonly Func<ILogger, IProcessRunner> _runnerFactory;
     private readonly IRegistryCredentialProvider? _baseCredentials;
     private readonly ConcurrentDictionary<string, Task<string?>> _baseDigests = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<string?>> _localImageIds = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RegistryClient> _baseRegistries = new(StringComparer.Ordinal);
 
     public ImageBuilder(DockerCli docker, RegistryClient registry, ILogger console,
@@ -98,15 +99,22 @@ public sealed class ImageBuilder
 
         // Bad input fails here, before any side effect.
         var sources = request.Images.Select(i => ImageSource.Resolve(i, request.SourceRoot, request.CatalogDirectory)).ToList();
-        var (commit, dirty) = await RevisionAsync(sources[0].SourceRoot, cancellationToken);
-        var revisionTag = ImageTags.Revision(commit, dirty);
-
+        // The probes, the revision and the local base-image lookups are independent: run them side by side, since an
+        // unchanged run is mostly these round trips.
+        var revisionTask = RevisionAsync(sources[0].SourceRoot, cancellationToken);
+        foreach (var source in sources)
+        {
+            foreach (var baseImage in FingerprintCalculator.ReadDockerfile(source).ExternalBaseImages)
+                _ = LocalImageIdAsync(_docker, baseImage, cancellationToken);
+        }
         DockerEngine engine;
         DockerBuilder builder;
         try
         {
-            engine = await _docker.ProbeEngineAsync(cancellationToken);
-            builder = await _docker.ProbeBuilderAsync(engine, cancellationToken);
+            var engineTask = _docker.ProbeEngineAsync(cancellationToken);
+            var builderTask = _docker.ProbeBuilderAsync(engineTask, cancellationToken);
+            engine = await engineTask;
+            builder = await builderTask;
         }
         catch (PrerequisiteMissingException e) when (request.DryRun)
         {
@@ -114,6 +122,8 @@ public sealed class ImageBuilder
             engine = new DockerEngine("not checked", "unknown", false);
             builder = new DockerBuilder(_docker.Options.PreferBuildx, _docker.Options.Builder, null, false, "not checked in dry-run");
         }
+        var (commit, dirty) = await revisionTask;
+        var revisionTag = ImageTags.Revision(commit, dirty);
         _console.Information("Docker engine {Version:l} at {Endpoint:l}; {Builder:l}; registry {Registry:l}; revision {Revision:l}",
             engine.ServerVersion, engine.Endpoint, builder.Buildx ? $"buildx builder '{builder.Name}' ({builder.Driver})" : "classic builder (no buildx): docker build + docker push",
             request.Registry, revisionTag);
@@ -368,7 +378,7 @@ public sealed class ImageBuilder
     private Task<string?> ResolveBaseAsync(DockerCli docker, string reference, bool buildx, CancellationToken cancellationToken) =>
         _baseDigests.GetOrAdd(reference, async r =>
         {
-            if (!buildx && await docker.LocalImageIdAsync(r, cancellationToken) is { } localId)
+            if (!buildx && await LocalImageIdAsync(docker, r, cancellationToken) is { } localId)
                 return localId;
             try
             {
@@ -382,8 +392,11 @@ public sealed class ImageBuilder
             {
                 _console.Debug("Base image {Reference}: {Problem}", r, e.Problem);
             }
-            return buildx ? await docker.LocalImageIdAsync(r, cancellationToken) : null;
+            return buildx ? await LocalImageIdAsync(docker, r, cancellationToken) : null;
         });
+
+    private Task<string?> LocalImageIdAsync(DockerCli docker, string reference, CancellationToken cancellationToken) =>
+        _localImageIds.GetOrAdd(reference, r => docker.LocalImageIdAsync(r, cancellationToken));
 }
 
 /// <summary>Output lines of docker that mean "try again": registry overload, resets, timeouts.</summary>
