@@ -125,7 +125,7 @@ variable "headscale_chart_version" {
 }
 
 variable "cloudflare_zone_id" {
-  description = "Cloudflare zone of platform_domain."
+  description = "Cloudflare zone that holds headscale_hostname."
   type        = string
 
   validation {
