@@ -8,13 +8,13 @@ namespace Tesslate.Build.Tests.Infrastructure;
 /// <summary>The output of the real <c>kubectl kustomize</c> for one directory.</summary>
 internal sealed record Rendering(string Directory, int ExitCode, string Yaml, string Errors)
 {
-    private (IReadOnlyList<object> Objects, IReadOnlyList<ManifestProblem> Problems)? loaded;
+    private (IReadOnlyList<object> Objects, IReadOnlyList<ManifestProblem> Problems)? _loaded;
 
     /// <summary>The rendered objects as KubernetesClient typed models (custom resources as YAML mappings).</summary>
-    public IReadOnlyList<object> Objects => (loaded ??= TypedManifest.Load(Yaml)).Objects;
+    public IReadOnlyList<object> Objects => (_loaded ??= TypedManifest.Load(Yaml)).Objects;
 
     /// <summary>Objects that did not deserialize strictly into their typed model.</summary>
-    public IReadOnlyList<ManifestProblem> Problems => (loaded ??= TypedManifest.Load(Yaml)).Problems;
+    public IReadOnlyList<ManifestProblem> Problems => (_loaded ??= TypedManifest.Load(Yaml)).Problems;
 
     public IEnumerable<T> OfType<T>() => Objects.OfType<T>();
 }

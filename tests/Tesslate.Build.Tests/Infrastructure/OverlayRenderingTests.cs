@@ -129,9 +129,9 @@ public sealed class OverlayRenderingTests
 /// <summary>A temporary directory for bad-input trees, deleted at the end of the test.</summary>
 internal sealed class TemporaryTree : IDisposable
 {
-    private readonly string root = Directory.CreateTempSubdirectory("tesslate-infra-").FullName;
+    private readonly string _root = Directory.CreateTempSubdirectory("tesslate-infra-").FullName;
 
-    public string Path(string relative) => System.IO.Path.Combine(root, relative);
+    public string Path(string relative) => System.IO.Path.Combine(_root, relative);
 
     public void Write(string relative, string content)
     {
@@ -140,5 +140,5 @@ internal sealed class TemporaryTree : IDisposable
         File.WriteAllText(file, content);
     }
 
-    public void Dispose() => Directory.Delete(root, recursive: true);
+    public void Dispose() => Directory.Delete(_root, recursive: true);
 }

@@ -9,15 +9,15 @@ namespace Tesslate.Build.Tests.Infrastructure;
 /// </summary>
 internal sealed class RbacModel(Rendering rendering)
 {
-    private readonly IReadOnlyList<V1ClusterRole> clusterRoles = [.. rendering.OfType<V1ClusterRole>()];
-    private readonly IReadOnlyList<V1Role> roles = [.. rendering.OfType<V1Role>()];
-    private readonly IReadOnlyList<V1RoleBinding> roleBindings = [.. rendering.OfType<V1RoleBinding>()];
-    private readonly IReadOnlyList<V1ClusterRoleBinding> clusterRoleBindings = [.. rendering.OfType<V1ClusterRoleBinding>()];
+    private readonly IReadOnlyList<V1ClusterRole> _clusterRoles = [.. rendering.OfType<V1ClusterRole>()];
+    private readonly IReadOnlyList<V1Role> _roles = [.. rendering.OfType<V1Role>()];
+    private readonly IReadOnlyList<V1RoleBinding> _roleBindings = [.. rendering.OfType<V1RoleBinding>()];
+    private readonly IReadOnlyList<V1ClusterRoleBinding> _clusterRoleBindings = [.. rendering.OfType<V1ClusterRoleBinding>()];
 
     /// <summary>Can a user in <paramref name="groups"/> do <paramref name="verb"/> on apiGroup/resource in namespace (null = cluster scope)?</summary>
     public bool Allows(IReadOnlyCollection<string> groups, string verb, string apiGroup, string resource, string? @namespace)
     {
-        foreach (var binding in clusterRoleBindings.Where(b => Binds(b.Subjects, groups)))
+        foreach (var binding in _clusterRoleBindings.Where(b => Binds(b.Subjects, groups)))
         {
             if (RulesOf(binding.RoleRef, null).Any(rule => Matches(rule, verb, apiGroup, resource)))
                 return true;
@@ -26,7 +26,7 @@ internal sealed class RbacModel(Rendering rendering)
         if (@namespace is null)
             return false;
 
-        foreach (var binding in roleBindings.Where(b => b.Namespace() == @namespace && Binds(b.Subjects, groups)))
+        foreach (var binding in _roleBindings.Where(b => b.Namespace() == @namespace && Binds(b.Subjects, groups)))
         {
             if (RulesOf(binding.RoleRef, @namespace).Any(rule => Matches(rule, verb, apiGroup, resource)))
                 return true;
@@ -40,8 +40,8 @@ internal sealed class RbacModel(Rendering rendering)
 
     private IEnumerable<V1PolicyRule> RulesOf(V1RoleRef roleRef, string? @namespace) => roleRef.Kind switch
     {
-        "ClusterRole" => clusterRoles.Where(r => r.Name() == roleRef.Name).SelectMany(r => r.Rules ?? []),
-        "Role" => roles.Where(r => r.Name() == roleRef.Name && r.Namespace() == @namespace).SelectMany(r => r.Rules ?? []),
+        "ClusterRole" => _clusterRoles.Where(r => r.Name() == roleRef.Name).SelectMany(r => r.Rules ?? []),
+        "Role" => _roles.Where(r => r.Name() == roleRef.Name && r.Namespace() == @namespace).SelectMany(r => r.Rules ?? []),
         _ => [],
     };
 
