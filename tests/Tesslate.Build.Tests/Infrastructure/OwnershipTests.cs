@@ -101,6 +101,18 @@ public sealed class OwnershipTests
             Assert.True(local.Any(r => r.Kind == copy.Kind && IsNamed(r, copy.Name)), $"{copy} has no copy in the local overlay");
     }
 
+    [Fact]
+    public void The_readme_table_shows_every_owned_object_with_its_owner()
+    {
+        var rows = File.ReadAllLines(InfrastructureLayout.Full("k8s/README.md")).Where(line => line.StartsWith('|')).ToList();
+
+        foreach (var owned in Ownership)
+        {
+            Assert.True(rows.Any(row => row.Contains($"| {owned.Kind} |", StringComparison.Ordinal) && row.Contains($"`{owned.Name}`", StringComparison.Ordinal)
+                && row.Contains($"**{owned.Owner}**", StringComparison.Ordinal)), $"k8s/README.md has no row for {owned}");
+        }
+    }
+
     /// <summary>Generated ConfigMaps and Secrets carry a content hash suffix after their name.</summary>
     private static bool IsNamed(k8s.IKubernetesObject<V1ObjectMeta> rendered, string name) =>
         rendered.Metadata.Name == name
