@@ -1,7 +1,7 @@
 using Tesslate.Build.Aws;
 using Tesslate.Build.Docker;
 using Tesslate.Build.Engine;
-using Tesslate.Build.Tesslate;
+using Tesslate.Build.Platform;
 
 namespace Tesslate.Build;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Tesslate.Build.Engine;
 using Tesslate.Build.Engine.Processes;
-using Tesslate.Build.Tesslate;
+using Tesslate.Build.Platform;
 
 namespace Tesslate.Build;
 

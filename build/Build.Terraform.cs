@@ -1,6 +1,6 @@
 using Tesslate.Build.Engine;
+using Tesslate.Build.Platform;
 using Tesslate.Build.Terraform;
-using Tesslate.Build.Tesslate;
 
 namespace Tesslate.Build;
 

@@ -38,7 +38,7 @@ public sealed class RegistryClientTests
     [Fact]
     public async Task Transient_errors_are_retried_and_basic_credentials_answer_a_challenge()
     {
-        Secrets.Reset();
+        Secrets.BeginScope();
         var handler = new FaultInjectingRegistry();
         using var client = new RegistryClient("registry.example.com", new StaticRegistryCredentials(new RegistryCredentials("AWS", "s3cret-password")),
             handler: handler, retry: new RetryStrategyOptions<HttpResponseMessage> { MaxRetryAttempts = 3, Delay = TimeSpan.FromMilliseconds(1), ShouldHandle = RegistryClient.DefaultRetry(Serilog.Core.Logger.None, "r").ShouldHandle });

@@ -4,7 +4,7 @@ using Tesslate.Build.Engine.Processes;
 using Tesslate.Build.Engine.Workflows;
 using Tesslate.Build.GitHub;
 
-namespace Tesslate.Build.Tesslate;
+namespace Tesslate.Build.Platform;
 
 /// <summary>What the generated workflows need to know about the repository they run in.</summary>
 public sealed record WorkflowSettings
@@ -55,7 +55,7 @@ public static class PipelineWorkflows
     // Push events have no inputs: they deploy beta.
     private const string EnvironmentExpression = "${{ inputs.environment || 'beta' }}";
 
-    public static GeneratedFileHeader Header { get; } = new($"{RegenerateCommand}  (check: {RegenerateCommand} --check)", "build/Tesslate/Workflows.cs");
+    public static GeneratedFileHeader Header { get; } = new($"{RegenerateCommand}  (check: {RegenerateCommand} --check)", "build/Platform/Workflows.cs");
 
     public static IReadOnlyList<Workflow> All(WorkflowSettings settings) => [Ci(), Deploy(settings)];
 

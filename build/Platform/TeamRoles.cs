@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Tesslate.Build.Engine;
 
-namespace Tesslate.Build.Tesslate;
+namespace Tesslate.Build.Platform;
 
 /// <summary>The IAM role the cluster is reached with, and where the choice came from.</summary>
 public sealed record ClusterRole(string Arn, string Role, string Source);

@@ -1,6 +1,6 @@
 using Tesslate.Build.Aws;
 
-namespace Tesslate.Build.Tesslate;
+namespace Tesslate.Build.Platform;
 
 /// <summary>A known failure: what it looks like, why it happens, what to do.</summary>
 public sealed record Diagnosis(string Symptom, string Cause, string Fix);

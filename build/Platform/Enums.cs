@@ -1,4 +1,4 @@
-namespace Tesslate.Build.Tesslate;
+namespace Tesslate.Build.Platform;
 
 /// <summary>The EKS team roles (legacy --role); the default is admin, as the legacy script's.</summary>
 public enum TeamRole

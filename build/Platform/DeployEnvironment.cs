@@ -1,4 +1,4 @@
-namespace Tesslate.Build.Tesslate;
+namespace Tesslate.Build.Platform;
 
 public enum DeployEnvironment
 {
