@@ -27,7 +27,7 @@ module "eks_deployer_role" {
   inline_policy_permissions = {
     describe_cluster = {
       actions   = ["eks:DescribeCluster"]
-      resources = [module.eks.cluster_arn]
+      resources = ["arn:aws:eks:${var.aws_region}:${local.account_id}:cluster/${local.cluster_name}"]
     }
   }
 }

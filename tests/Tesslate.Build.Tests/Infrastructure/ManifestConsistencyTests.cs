@@ -263,6 +263,22 @@ public sealed partial class ManifestConsistencyTests
         Assert.Contains(precache.Spec.Template.Spec.InitContainers, c => c.Image == $"{InfrastructureLayout.AwsRegistry}/tesslate-devserver:beta");
     }
 
+    [Fact]
+    public async Task Workloads_using_an_image_come_from_the_manifests_so_an_ast_build_restarts_only_the_backend()
+    {
+        var rendering = await Kustomize.RenderCleanAsync("k8s/overlays/aws-production");
+        var users = Workloads.Of(rendering)
+            .SelectMany(w => w.AllContainers.Select(c => (Workload: w.Name, Repository: Workloads.ParseImage(c.Image).Repository.Split('/')[^1])))
+            .ToLookup(pair => pair.Repository, pair => pair.Workload);
+
+        // Legacy §8.2 item 6: the worker has no AST container, so an ast build must not roll it.
+        Assert.Equal(["tesslate-backend"], users["tesslate-ast"].Distinct());
+        // Legacy §8.2 item 5: every workload on the backend image is pinned with it, so all of them roll together.
+        Assert.Equal(
+            ["namespace-reaper", "opensail-runtime", "snapshot-cleanup", "tesslate-automations-controller", "tesslate-backend", "tesslate-gateway", "tesslate-worker"],
+            users["tesslate-backend"].Distinct().Order(StringComparer.Ordinal));
+    }
+
     private static bool HasQuantity(V1ResourceRequirements? resources, string key)
     {
         var parts = key.Split('.');
