@@ -9,6 +9,7 @@ internal sealed partial class Build
 {
     private AwsSession? _aws;
     private EcrAuthorization? _ecr;
+    private EcrCredentials? _ecrCredentials;
 
     Target Preflight => _ => _
         .Description("Before any side effect: the AWS identity must be in the environment's account; the ECR repositories and tfvars secret the run needs must exist.")
@@ -75,7 +76,8 @@ internal sealed partial class Build
     private async Task LoginToEcrAsync(CancellationToken cancellationToken)
     {
         var session = await AwsAsync(cancellationToken);
-        _ecr = await Diagnosed(() => new EcrCredentials(session.Ecr).GetAsync(cancellationToken));
+        _ecrCredentials ??= new EcrCredentials(session.Ecr);
+        _ecr = await Diagnosed(() => _ecrCredentials.GetAsync(cancellationToken));
         var registry = Settings.Registry!;
         await DockerLogin.LoginAsync(Runner, registry, _ecr.Username, _ecr.Password, cancellationToken);
         Note($"docker logged in to {registry} (token valid until {_ecr.ExpiresAt:u}; refreshed before each use when it expires)");
