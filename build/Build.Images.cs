@@ -29,8 +29,38 @@ internal sealed partial class Build
         return client;
     }
 
+    private bool? _registryReachable;
+
+    /// <summary>
+    /// Under dry-run, registry reads are probes: they run only when the registry answers and (for ECR) credentials
+    /// exist. One quick check, instead of each lookup retrying against a registry that is not there.
+    /// </summary>
+    private async Task<bool> RegistryReachableAsync(CancellationToken cancellationToken)
+    {
+        if (_registryReachable is { } known)
+            return known;
+        try
+        {
+            if (Settings.UsesEcr && Registry is null)
+                await AwsAsync(cancellationToken);
+            var scheme = RegistryClient.IsPlainHttp(Settings.Registry!) ? "http" : "https";
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+            using var response = await http.GetAsync($"{scheme}://{Settings.Registry}/v2/", cancellationToken);
+            _registryReachable = true;
+        }
+        catch (Exception error) when (error is PrerequisiteMissingException or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            Log.Warning("Registry {Registry} not checked in dry-run: {Problem}", Settings.Registry, error is BuildFailure failure ? failure.Problem : error.Message);
+            _registryReachable = false;
+        }
+        return _registryReachable.Value;
+    }
+
     private async Task BuildImagesAsync(CancellationToken cancellationToken)
     {
+        if (IsDryRun && !await RegistryReachableAsync(cancellationToken))
+            throw new PrerequisiteMissingException($"The registry {Settings.Registry} is not reachable, so which images would be reused cannot be told.",
+                Environment == DeployEnvironment.Local ? "Start a local registry: docker run -d -p 5000:5000 registry:2 (or docker-registry serve)." : "Log in to AWS (see ./build.sh Doctor).");
         var images = Catalog.Select(Images);
         var sourceRoot = IsDryRun && SourceRoot is null && Environment != DeployEnvironment.Local ? null : ResolveSourceRoot();
         var docker = new DockerCli(Runner, new DockerOptions { Builder = Builder });

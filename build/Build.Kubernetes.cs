@@ -82,7 +82,7 @@ internal sealed partial class Build
     /// repository → repository@digest for every catalog image: this run's build, else what the live workload runs, else
     /// the digest of the environment tag in the registry. Nothing found: stop (local: warn and keep the tag).
     /// </summary>
-    private async Task<IReadOnlyDictionary<string, string>> ResolvePinsAsync(IReadOnlyList<KubeObject> objects, KubeCluster cluster, CancellationToken cancellationToken)
+    private async Task<IReadOnlyDictionary<string, string>> ResolvePinsAsync(IReadOnlyList<KubeObject> objects, KubeCluster? cluster, CancellationToken cancellationToken)
     {
         var pins = new Dictionary<string, string>(StringComparer.Ordinal);
         var report = CurrentBuildReport();
@@ -96,12 +96,12 @@ internal sealed partial class Build
                 pins[repository] = $"{repository}@{built}";
                 continue;
             }
-            if (byRepository.TryGetValue(repository, out var workloads) && await LiveDigestAsync(cluster, workloads, repository, cancellationToken) is { } live)
+            if (cluster is not null && byRepository.TryGetValue(repository, out var workloads) && await LiveDigestAsync(cluster, workloads, repository, cancellationToken) is { } live)
             {
                 pins[repository] = $"{repository}@{live}";
                 continue;
             }
-            if (await RegistryClient.GetDigestAsync(image.Repository, Settings.ImageTag!, cancellationToken) is { } tagged)
+            if (await TaggedDigestAsync(image.Repository, cancellationToken) is { } tagged)
             {
                 pins[repository] = $"{repository}@{tagged}";
                 continue;
@@ -118,6 +118,21 @@ internal sealed partial class Build
                     $"Build them in this run: --images {string.Join(",", missing.Select(m => m.Name))} (added to what you deploy).");
         }
         return pins;
+    }
+
+    private async Task<string?> TaggedDigestAsync(string repository, CancellationToken cancellationToken)
+    {
+        if (IsDryRun && !await RegistryReachableAsync(cancellationToken))
+            return null;
+        try
+        {
+            return await RegistryClient.GetDigestAsync(repository, Settings.ImageTag!, cancellationToken);
+        }
+        catch (BuildFailure failure) when (IsDryRun)
+        {
+            Log.Debug("Registry not checked in dry-run: {Problem}", failure.Problem);
+            return null;
+        }
     }
 
     private static async Task<string?> LiveDigestAsync(KubeCluster cluster, IReadOnlyList<ObjectRef> workloads, string repository, CancellationToken cancellationToken)
@@ -152,12 +167,27 @@ internal sealed partial class Build
     private async Task ApplyKustomizeAsync(CancellationToken cancellationToken)
     {
         var objects = await RenderAsync(cancellationToken);
-        var cluster = await ClusterAsync(cancellationToken);
+        KubeCluster? cluster = null;
+        try
+        {
+            cluster = await ClusterAsync(cancellationToken);
+        }
+        catch (PrerequisiteMissingException missing) when (IsDryRun)
+        {
+            Log.Warning("No cluster in dry-run ({Problem}): showing the rendered objects and the digests they would get, without a server-side diff.", missing.Problem);
+        }
         _pins = await ResolvePinsAsync(objects, cluster, cancellationToken);
         var runtimeVariables = Catalog.Images.Where(i => i.RuntimeReferenced).Select(i => $"K8S_{i.Name.ToUpperInvariant()}_IMAGE");
         var pinned = DigestPinning.Pin(objects, _pins, [RuntimeImages], runtimeVariables);
         foreach (var change in pinned.Changes.Where(c => c.Object.Kind == "ConfigMap"))
             Note($"runtime image {change.Location}: {change.After}");
+        if (cluster is null)
+        {
+            foreach (var use in WorkloadImages.FromManifests(pinned.Objects).Where(u => u.Image.Repository.StartsWith(Settings.Registry!, StringComparison.Ordinal)))
+                Log.Information("[dry-run] {Workload} {Container}: {Image}", use.Workload, use.Container, use.Image);
+            Note($"{pinned.Objects.Count} objects rendered from {Settings.Overlay}; {pinned.Changes.Count} image references pinned; not applied (no cluster in dry-run)");
+            return;
+        }
 
         var plan = await PlanApplyAsync(pinned.Objects, cluster, IsDryRun, cancellationToken);
         var requirements = PermissionPreflight.ForApply(plan).Concat(PermissionPreflight.ForRollouts(plan.Objects.Select(o => o.Object.Ref).Where(IsWorkload), restart: true));
