@@ -70,7 +70,10 @@ function Get-StampValue([string] $Key) {
 # Major.minor as one number, feature band, patch: 10.0.401 -> 10000, 4, 1.
 function Split-SdkVersion([string] $Version) {
     $parts = ($Version -split '-')[0] -split '\.'
-    return @(([int] $parts[0]) * 1000 + [int] $parts[1], [int] $parts[2].Substring(0, 1), [int] $parts[2].Substring(1))
+    $majorMinor = [int] $parts[0] * 1000 + [int] $parts[1]
+    $band = [int] $parts[2].Substring(0, 1)
+    $patch = [int] $parts[2].Substring(1)
+    return @($majorMinor, $band, $patch)
 }
 
 # Whether an installed SDK version satisfies global.json's sdk.version under its rollForward policy.
@@ -148,17 +151,24 @@ function Invoke-Build([string] $Dotnet, [string] $SdkVersion) {
     }
 }
 
-# Windows PowerShell and PowerShell < 7.3 mangle embedded quotes when calling native programs: there the command
-# line is built by the Windows quoting rules and started directly (console inherited, exit code returned).
-function Invoke-Quoted([string] $Exe, [string[]] $Arguments) {
-    $quoted = foreach ($argument in $Arguments) {
-        if ($argument -and $argument -notmatch '[\s"]') { $argument }
-        else { '"' + ($argument -replace '(\\*)"', '$1$1\"' -replace '(\\+)$', '$1$1') + '"' }
-    }
+# Starts the program with the arguments exactly as given, console inherited, and returns its exit code. Not `&`:
+# on Unix PowerShell expands wildcards such as `*` in arguments to native programs, and before 7.3 it mangles
+# embedded quotes. Windows PowerShell's .NET has no ArgumentList: there the command line is built by the Windows
+# quoting rules (TESSLATE_BOOTSTRAP_QUOTED_ARGUMENTS=1 forces that path, so it is tested on PowerShell 7 too).
+function Invoke-Program([string] $Exe, [string[]] $Arguments) {
     $start = New-Object System.Diagnostics.ProcessStartInfo
     $start.FileName = $Exe
-    $start.Arguments = $quoted -join ' '
     $start.UseShellExecute = $false
+    if ($start.PSObject.Properties['ArgumentList'] -and $env:TESSLATE_BOOTSTRAP_QUOTED_ARGUMENTS -ne '1') {
+        foreach ($argument in $Arguments) { $start.ArgumentList.Add($argument) }
+    }
+    else {
+        $quoted = foreach ($argument in $Arguments) {
+            if ($argument -and $argument -notmatch '[\s"]') { $argument }
+            else { '"' + ($argument -replace '(\\*)"', '$1$1\"' -replace '(\\+)$', '$1$1') + '"' }
+        }
+        $start.Arguments = $quoted -join ' '
+    }
     $process = [System.Diagnostics.Process]::Start($start)
     $process.WaitForExit()
     return $process.ExitCode
@@ -181,9 +191,4 @@ if (-not (Test-Path -LiteralPath $BuiltDll) -or (Get-StampValue 'format') -ne $S
 }
 
 # `dotnet _build.dll` starts as fast as the apphost (measured: docs/bootstrap.md) and needs no DOTNET_ROOT.
-if ($PSVersionTable.PSVersion -lt [version] '7.3' -or $env:TESSLATE_BOOTSTRAP_QUOTED_ARGUMENTS -eq '1') {
-    exit (Invoke-Quoted $dotnet (@($BuiltDll) + @($args)))
-}
-$PSNativeCommandArgumentPassing = 'Standard'
-& $dotnet $BuiltDll @args
-exit $LASTEXITCODE
+exit (Invoke-Program $dotnet (@($BuiltDll) + @($args)))
