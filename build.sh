@@ -5,7 +5,8 @@
 # build.ps1 does the same; both share .nuke/temp/build.stamp.
 set -uo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+case "${BASH_SOURCE[0]}" in */*) ROOT="${BASH_SOURCE[0]%/*}" ;; *) ROOT=. ;; esac
+ROOT="$(cd "$ROOT" && pwd)"
 TEMP_DIR="$ROOT/.nuke/temp"
 BIN_DIR="$TEMP_DIR/bin"
 STAMP="$TEMP_DIR/build.stamp"
@@ -39,9 +40,14 @@ inputs_hash() {
   )
 }
 
-# Reads key=value from the stamp.
-stamp_value() {
-  sed -n "s/^$1=//p" "$STAMP" 2>/dev/null | head -n 1
+# Reads the stamp's key=value lines into STAMP_<key> variables (shell builtins only: this is the warm path).
+read_stamp() {
+  STAMP_format="" STAMP_inputs="" STAMP_dotnet=""
+  [ -f "$STAMP" ] || return 0
+  local key value
+  while IFS='=' read -r key value; do
+    case "$key" in format | inputs | dotnet) printf -v "STAMP_$key" '%s' "$value" ;; esac
+  done <"$STAMP"
 }
 
 # Whether an installed SDK version satisfies global.json's sdk.version under its rollForward policy.
@@ -110,12 +116,13 @@ HASH="$(inputs_hash)" || exit 1
 BUILT_DLL="$BIN_DIR/_build.dll"
 
 # Warm: same inputs, same dotnet as the stamp records, program present. Anything else checks the SDK again.
-if [ ! -f "$STAMP" ] || [ ! -f "$BUILT_DLL" ] || [ "$(stamp_value format)" != "$STAMP_FORMAT" ] \
-  || [ "$(stamp_value inputs)" != "$HASH" ] || [ "$(stamp_value dotnet)" != "$DOTNET" ]; then
+read_stamp
+if [ ! -f "$BUILT_DLL" ] || [ "$STAMP_format" != "$STAMP_FORMAT" ] || [ "$STAMP_inputs" != "$HASH" ] \
+  || [ "$STAMP_dotnet" != "$DOTNET" ]; then
   SDK_VERSION=""
   SDK_ROOT=""
   find_sdk
-  if [ "$(stamp_value inputs)" != "$HASH" ] || [ ! -f "$BUILT_DLL" ] || [ "$(stamp_value format)" != "$STAMP_FORMAT" ]; then
+  if [ "$STAMP_inputs" != "$HASH" ] || [ ! -f "$BUILT_DLL" ] || [ "$STAMP_format" != "$STAMP_FORMAT" ]; then
     mkdir -p "$TEMP_DIR"
     rm -f "$STAMP"
     LOG="$TEMP_DIR/build.log"
