@@ -46,7 +46,7 @@ internal sealed class BootstrapSandbox : IDisposable
 
         """;
 
-    private static readonly TimeSpan RunDeadline = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan RunDeadline = TimeSpan.FromMinutes(10);
 
     private readonly string _directory;
     private readonly string _shimDirectory;
