@@ -122,16 +122,27 @@ public sealed class DockerCli(IProcessRunner runner, DockerOptions options)
         if (inspect is null && Options.Builder is not null)
             throw new PrerequisiteMissingException($"The buildx builder '{Options.Builder}' does not exist.",
                 $"Create it (`docker buildx create --name {Options.Builder} --driver docker-container`, or `--driver remote tcp://HOST:1234`), or list builders with `docker buildx ls`.");
-        var lines = inspect?.StandardOutput.Split('\n') ?? [];
-        string? Field(string name) => lines.Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.Ordinal))?[(name.Length + 1)..].Trim();
-        var builderName = Field("Name") ?? Options.Builder;
-        var driver = Field("Driver");
-        var canExport = driver is "docker-container" or "remote" or "kubernetes"
-            || driver == "docker" && ((await engineProbe).ContainerdImageStore ?? await UsesContainerdImageStoreAsync(cancellationToken));
+        var (name, driver) = ParseBuildxInspect(inspect?.StandardOutput ?? "");
+        var containerd = driver == "docker" && ((await engineProbe).ContainerdImageStore ?? await UsesContainerdImageStoreAsync(cancellationToken));
+        return JudgeBuilder(name ?? Options.Builder, driver, containerd);
+    }
+
+    /// <summary>Name and driver from <c>docker buildx inspect</c>'s text output.</summary>
+    public static (string? Name, string? Driver) ParseBuildxInspect(string output)
+    {
+        var lines = output.Split('\n').Select(l => l.Trim()).ToList();
+        string? Field(string name) => lines.FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.Ordinal))?[(name.Length + 1)..].Trim();
+        return (Field("Name"), Field("Driver"));
+    }
+
+    /// <summary>Registry cache export needs a driver that can export: docker-container, remote, kubernetes, or docker with the containerd store.</summary>
+    public static DockerBuilder JudgeBuilder(string? name, string? driver, bool containerdImageStore)
+    {
+        var canExport = driver is "docker-container" or "remote" or "kubernetes" || driver == "docker" && containerdImageStore;
         var reason = canExport ? null
-            : $"builder '{builderName}' uses the '{driver ?? "unknown"}' driver, which cannot export a registry cache without the containerd image store " +
+            : $"builder '{name}' uses the '{driver ?? "unknown"}' driver, which cannot export a registry cache without the containerd image store " +
               "(`docker buildx create --driver docker-container --use`, or pass --builder NAME)";
-        return new DockerBuilder(true, builderName, driver, canExport, reason);
+        return new DockerBuilder(true, name, driver, canExport, reason);
     }
 
     /// <summary>The ID of an image in the local engine (its config digest), or null when the engine does not have it.</summary>

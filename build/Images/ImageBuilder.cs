@@ -323,7 +323,8 @@ public sealed class ImageBuilder
                 describe: $"building and pushing {spec.Tags[0]}");
             return;
         }
-        await docker.RunAsync(DockerBuildCommands.ClassicBuild(spec), cancellationToken);
+        // Without buildx, a newer CLI (or a BuildKit-default engine) would refuse to build: ask for the classic builder.
+        await docker.Runner.RunAsync(docker.Command(DockerBuildCommands.ClassicBuild(spec)).WithEnvironment("DOCKER_BUILDKIT", "0"), cancellationToken);
         foreach (var tag in spec.Tags)
         {
             await WithTransientRetryAsync(request, log.Logger, () => docker.RunAsync(DockerBuildCommands.Push(tag), cancellationToken), cancellationToken,

@@ -65,3 +65,23 @@ public sealed record ImageSource(
         return relative == "." || !(relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative));
     }
 }
+
+/// <summary>Which source root a build uses: the one given, else the environment's fallback (the fixture app for local).</summary>
+public static class SourceRootChoice
+{
+    /// <summary>
+    /// The given root (which must exist), else <paramref name="fallback"/>; with neither, null under dry-run (tags then print
+    /// as "computed at run time") and a usage error naming --source-root otherwise.
+    /// </summary>
+    public static string? Resolve(string? given, string? fallback, bool dryRun, string environment)
+    {
+        if (!string.IsNullOrWhiteSpace(given))
+            return ImageSource.RequireSourceRoot(given);
+        if (!string.IsNullOrWhiteSpace(fallback))
+            return ImageSource.RequireSourceRoot(fallback);
+        if (dryRun)
+            return null;
+        throw new UsageException($"--source-root is required for --environment {environment}: images are built from a checkout of the application repository.",
+            "Pass --source-root PATH (a clone of TesslateAI/Studio with orchestrator/, app/, services/ and the packages/tesslate-agent submodule).");
+    }
+}

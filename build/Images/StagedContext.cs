@@ -6,8 +6,11 @@ namespace Tesslate.Build.Images;
 /// </summary>
 public sealed class StagedContext : IDisposable
 {
-    private StagedContext(string directory, string dockerfile)
+    private readonly string _root;
+
+    private StagedContext(string root, string directory, string dockerfile)
     {
+        _root = root;
         Directory = directory;
         Dockerfile = dockerfile;
     }
@@ -18,15 +21,15 @@ public sealed class StagedContext : IDisposable
 
     public static StagedContext Create(ImageSource source)
     {
-        var directory = Path.Combine(Path.GetTempPath(), "tesslate-context", $"{source.Name}-{Guid.NewGuid():N}");
+        var root = Path.Combine(Path.GetTempPath(), "tesslate-context", $"{source.Name}-{Guid.NewGuid():N}");
+        var directory = Path.Combine(root, "context");
         System.IO.Directory.CreateDirectory(directory);
         foreach (var file in BuildContext.Files(source.ContextDirectory, source.Ignore))
             Copy(file.FullPath, Path.Combine(directory, file.RelativePath), file.IsSymbolicLink);
-        // Docker always sends the Dockerfile, even when the ignore file matches it.
-        var dockerfile = Path.Combine(directory, Path.GetRelativePath(source.ContextDirectory, source.DockerfilePath));
-        if (!File.Exists(dockerfile))
-            Copy(source.DockerfilePath, dockerfile, false);
-        return new StagedContext(directory, dockerfile);
+        // The builder reads the Dockerfile from beside the context: an ignored Dockerfile stays out of COPY ., as with Docker.
+        var dockerfile = Path.Combine(root, "Dockerfile");
+        Copy(source.DockerfilePath, dockerfile, false);
+        return new StagedContext(root, directory, dockerfile);
     }
 
     private static void Copy(string from, string to, bool symbolicLink)
@@ -42,7 +45,7 @@ public sealed class StagedContext : IDisposable
     {
         try
         {
-            System.IO.Directory.Delete(Directory, recursive: true);
+            System.IO.Directory.Delete(_root, recursive: true);
         }
         catch (IOException)
         {
