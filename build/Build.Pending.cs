@@ -17,6 +17,5 @@ internal sealed partial class Build
     }
 
     private Task SeedAppsAsync(CancellationToken ct) => Pending("run python -m scripts.seed_apps in a Ready backend pod");
-    private Task PromoteAndRecordAsync(CancellationToken ct) => Pending($"move the {Settings.ImageTag} tags to the deployed digests and record the release");
 
 }

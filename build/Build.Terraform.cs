@@ -112,6 +112,7 @@ internal sealed partial class Build
     private async Task PrepareReleaseAsync(CancellationToken cancellationToken)
     {
         await CheckClusterPermissionsAsync(cancellationToken);
+        await StartDeploymentRecordAsync(cancellationToken);
         var reasons = new List<string>();
         if (Settings.RequiresApproval)
             reasons.Add($"{Settings.Id} is production");
