@@ -1,7 +1,7 @@
 using Tesslate.Build.Aws;
 using Tesslate.Build.Docker;
 using Tesslate.Build.Engine;
-using Tesslate.Build.Tesslate;
+using Tesslate.Build.Platform;
 
 namespace Tesslate.Build;
 
@@ -9,10 +9,10 @@ internal sealed partial class Build
 {
     private AwsSession? _aws;
     private EcrAuthorization? _ecr;
+    private EcrCredentials? _ecrCredentials;
 
     Target Preflight => _ => _
         .Description("Before any side effect: the AWS identity must be in the environment's account; the ECR repositories and tfvars secret the run needs must exist.")
-        .OnlyWhen(() => Settings.AccountId is not null && Environment != DeployEnvironment.Local, "local needs no AWS")
         .Executes(RunPreflightAsync);
 
     Target Whoami => _ => _
@@ -38,6 +38,11 @@ internal sealed partial class Build
 
     private async Task RunPreflightAsync(CancellationToken cancellationToken)
     {
+        var failed = (await CheckToolsAsync(ToolsForPlan(), cancellationToken)).Where(c => !c.Ok).ToList();
+        if (failed.Count > 0)
+            throw new PrerequisiteMissingException(string.Join("; ", failed.Select(c => $"{c.Name}: {c.Found}")), string.Join(" ", failed.Select(c => c.Fix)));
+        if (Settings.AccountId is null || Environment == DeployEnvironment.Local)
+            return;
         var session = await AwsAsync(cancellationToken);
         var repositories = IsPlanned(nameof(BuildImages)) && Registry is null ? SelectedRepositories() : [];
         var secrets = IsPlanned(nameof(TerraformApply)) && Tfvars is null && Settings.RunsTerraform ? new[] { Settings.TfvarsSecretId } : [];
@@ -71,7 +76,8 @@ internal sealed partial class Build
     private async Task LoginToEcrAsync(CancellationToken cancellationToken)
     {
         var session = await AwsAsync(cancellationToken);
-        _ecr = await Diagnosed(() => new EcrCredentials(session.Ecr).GetAsync(cancellationToken));
+        _ecrCredentials ??= new EcrCredentials(session.Ecr);
+        _ecr = await Diagnosed(() => _ecrCredentials.GetAsync(cancellationToken));
         var registry = Settings.Registry!;
         await DockerLogin.LoginAsync(Runner, registry, _ecr.Username, _ecr.Password, cancellationToken);
         Note($"docker logged in to {registry} (token valid until {_ecr.ExpiresAt:u}; refreshed before each use when it expires)");

@@ -16,14 +16,6 @@ internal sealed partial class Build
         throw new BuildFailure($"This target is not built yet. Once it is, it will: {whatItWillDo}", "Run it with --dry-run to see the plan, or use the legacy script for this step meanwhile.");
     }
 
-    private Task RunDoctorAsync(CancellationToken ct) => Pending("check git, Docker (and buildx), kubectl with kustomize, terraform ≥ 1.11, AWS credentials, account, role and cluster access");
-    private Task BuildImagesAsync(CancellationToken ct) => Pending($"build {(Images.Length == 0 ? "backend, frontend, devserver" : string.Join(", ", Images))} for linux/amd64 and push them to {Settings.Registry} with git-<sha> and src-<fingerprint> tags");
-    private Task ApplyKustomizeAsync(CancellationToken ct) => Pending($"render {Settings.Overlay}, pin images to digests and apply it server-side");
-    private Task RestartRolloutsAsync(CancellationToken ct) => Pending("restart workloads that reference images by tag");
-    private Task WaitForRolloutsAsync(CancellationToken ct) => Pending("wait for every changed workload's rollout");
     private Task SeedAppsAsync(CancellationToken ct) => Pending("run python -m scripts.seed_apps in a Ready backend pod");
-    private Task PromoteAndRecordAsync(CancellationToken ct) => Pending($"move the {Settings.ImageTag} tags to the deployed digests and record the release");
 
-    // Until the image catalog is wired, Preflight checks no repositories.
-    private IReadOnlyCollection<string> SelectedRepositories() => [];
 }

@@ -1,6 +1,7 @@
 using Tesslate.Build.Engine;
+using Tesslate.Build.Kubernetes;
+using Tesslate.Build.Platform;
 using Tesslate.Build.Terraform;
-using Tesslate.Build.Tesslate;
 
 namespace Tesslate.Build;
 
@@ -110,6 +111,8 @@ internal sealed partial class Build
     /// </summary>
     private async Task PrepareReleaseAsync(CancellationToken cancellationToken)
     {
+        await CheckClusterPermissionsAsync(cancellationToken);
+        await StartDeploymentRecordAsync(cancellationToken);
         var reasons = new List<string>();
         if (Settings.RequiresApproval)
             reasons.Add($"{Settings.Id} is production");
@@ -124,6 +127,25 @@ internal sealed partial class Build
         Log.Information("Release plan for {Environment}: {Targets}", Settings.Id, string.Join(", ", ExecutionPlan!.Targets.Where(t => t.Status == TargetStatus.Scheduled).Select(t => t.Name)));
         await Approvals.RequireAsync($"Approve the release to {Settings.Id} ({string.Join("; ", reasons)})?", "yes", cancellationToken);
         Note($"approved ({string.Join("; ", reasons)})");
+    }
+
+    /// <summary>Before any push or apply: may the chosen role apply this overlay and restart its workloads?</summary>
+    private async Task CheckClusterPermissionsAsync(CancellationToken cancellationToken)
+    {
+        if (!IsPlanned(nameof(KustomizeApply)) || !Settings.HasWorkloads)
+            return;
+        try
+        {
+            var cluster = await ClusterAsync(cancellationToken);
+            var plan = await PlanApplyAsync(await RenderAsync(cancellationToken), cluster, dryRun: true, cancellationToken);
+            var workloads = plan.Objects.Select(o => o.Object.Ref).Where(IsWorkload);
+            await PermissionPreflight.EnsureAsync(cluster, PermissionPreflight.ForApply(plan).Concat(PermissionPreflight.ForRollouts(workloads, restart: true)), PermissionFix, cancellationToken);
+            Note($"{ClusterName ?? Settings.ClusterName ?? "cluster"}: the role may apply {plan.Objects.Count} objects");
+        }
+        catch (PrerequisiteMissingException missing) when (IsDryRun)
+        {
+            Log.Warning("Cluster permissions not checked in dry-run: {Problem}", missing.Problem);
+        }
     }
 
     private async Task ApplyTerraformAsync(CancellationToken cancellationToken)

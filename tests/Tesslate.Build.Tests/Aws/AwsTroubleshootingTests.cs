@@ -1,6 +1,6 @@
 using System.Net;
 using Tesslate.Build.Aws;
-using Tesslate.Build.Tesslate;
+using Tesslate.Build.Platform;
 using Xunit;
 
 namespace Tesslate.Build.Tests.Aws;

@@ -1,6 +1,6 @@
 using Tesslate.Build.Aws;
 using Tesslate.Build.Engine;
-using Tesslate.Build.Tesslate;
+using Tesslate.Build.Platform;
 using Tesslate.Build.Tests.Fixtures;
 using Xunit;
 

@@ -2,7 +2,7 @@ using Tesslate.Build.Engine;
 using Tesslate.Build.Engine.Processes;
 using Tesslate.Build.Engine.Workflows;
 using Tesslate.Build.GitHub;
-using Tesslate.Build.Tesslate;
+using Tesslate.Build.Platform;
 using Xunit;
 
 namespace Tesslate.Build.Tests.GitHub;

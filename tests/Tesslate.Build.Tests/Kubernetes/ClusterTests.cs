@@ -1,4 +1,3 @@
-#if FAKE_KUBE_API
 using System.Text.Json.Nodes;
 using Tesslate.Build.Engine;
 using Tesslate.Build.Kubernetes;
@@ -172,4 +171,3 @@ public sealed class ClusterTests : IAsyncLifetime
             [new RolloutTarget(new ObjectRef("Deployment", "tesslate", "x"))], new RolloutWaitOptions { DeadlineOverride = TimeSpan.Zero }, Ct));
     }
 }
-#endif

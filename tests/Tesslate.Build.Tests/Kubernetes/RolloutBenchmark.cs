@@ -1,4 +1,3 @@
-#if FAKE_KUBE_API
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -62,4 +61,3 @@ public sealed class RolloutBenchmark
             await File.AppendAllTextAsync(output, line + Environment.NewLine, ct);
     }
 }
-#endif

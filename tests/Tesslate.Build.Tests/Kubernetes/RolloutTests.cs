@@ -1,4 +1,3 @@
-#if FAKE_KUBE_API
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Tesslate.Build.Kubernetes;
@@ -186,4 +185,3 @@ public sealed class RolloutTests : IAsyncLifetime
         Assert.Equal(3, results.Sum(r => r.Results.Count));
     }
 }
-#endif

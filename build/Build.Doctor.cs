@@ -1,0 +1,147 @@
+using System.Text.Json;
+using Tesslate.Build.Engine;
+using Tesslate.Build.Engine.Processes;
+using Tesslate.Build.Platform;
+
+namespace Tesslate.Build;
+
+internal sealed partial class Build
+{
+    private sealed record PrerequisiteCheck(string Name, bool Ok, string Found, string Fix);
+
+    private static readonly Version MinimumTerraform = new(1, 11);
+
+    /// <summary>The tools the planned targets will start, so a missing one fails before any side effect.</summary>
+    private IEnumerable<string> ToolsForPlan()
+    {
+        if (IsPlanned(nameof(SubmodulesInit)))
+            yield return "git";
+        if (IsPlanned(nameof(BuildImages)) && BuildReport is null)
+            yield return "docker";
+        if (IsPlanned(nameof(KustomizeApply)))
+            yield return "kubectl";
+        if (IsPlanned(nameof(TerraformApply)) && Settings.RunsTerraform)
+            yield return "terraform";
+    }
+
+    private async Task RunDoctorAsync(CancellationToken cancellationToken)
+    {
+        var tools = new List<string> { "git", "docker", "kubectl" };
+        if (Settings.RunsTerraform)
+            tools.Add("terraform");
+        var checks = (await CheckToolsAsync(tools, cancellationToken)).ToList();
+        if (Settings.AccountId is not null && Environment != DeployEnvironment.Local)
+            checks.AddRange(await CheckAwsAsync(cancellationToken));
+
+        foreach (var check in checks)
+            Log.Information("{Mark} {Name,-22} {Found}{Fix}", check.Ok ? "✔" : "✘", check.Name, check.Found, check.Ok ? "" : $"  → {check.Fix}");
+        Report.SetSection("doctor", checks);
+        var failed = checks.Where(c => !c.Ok).ToList();
+        Note($"{checks.Count - failed.Count}/{checks.Count} prerequisites of {Settings.Id} are in place");
+        if (failed.Count > 0 && !IsDryRun)
+            throw new BuildFailure($"{failed.Count} prerequisite(s) of {Settings.Id} missing: {string.Join(", ", failed.Select(c => c.Name))}.", string.Join(" ", failed.Select(c => c.Fix)));
+    }
+
+    private async Task<IReadOnlyList<PrerequisiteCheck>> CheckToolsAsync(IEnumerable<string> tools, CancellationToken cancellationToken)
+    {
+        var checks = new List<PrerequisiteCheck>();
+        foreach (var tool in tools.Distinct())
+        {
+            checks.AddRange(tool switch
+            {
+                "git" => [await ProbeAsync("git", new ToolCommand("git", ["--version"]), output => output.Replace("git version ", "", StringComparison.Ordinal), "Install git (https://git-scm.com/downloads).", cancellationToken)],
+                "docker" => await CheckDockerAsync(cancellationToken),
+                "kubectl" => [await ProbeAsync("kubectl + kustomize", new ToolCommand("kubectl", ["version", "--client", "-o", "json"]), KubectlVersion, "Install kubectl ≥ 1.27 (it embeds kustomize): https://kubernetes.io/docs/tasks/tools/.", cancellationToken)],
+                "terraform" => [await CheckTerraformAsync(cancellationToken)],
+                _ => [],
+            });
+        }
+        return checks;
+    }
+
+    private async Task<PrerequisiteCheck> ProbeAsync(string name, ToolCommand command, Func<string, string> describe, string fix, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await Runner.RunAsync(command.ReadOnly().Capturing() with { Quiet = true, Timeout = TimeSpan.FromSeconds(20) }, cancellationToken);
+            return new PrerequisiteCheck(name, true, describe(result.StandardOutput.Trim()), fix);
+        }
+        catch (BuildFailure failure)
+        {
+            return new PrerequisiteCheck(name, false, failure.Problem.Split('\n')[0], fix);
+        }
+    }
+
+    private async Task<IEnumerable<PrerequisiteCheck>> CheckDockerAsync(CancellationToken cancellationToken)
+    {
+        var engine = await ProbeAsync("docker engine", new ToolCommand("docker", ["version", "--format", "{{.Server.Version}}"]), version => $"engine {version}",
+            $"Start Docker Desktop or dockerd; the CLI used {EnvironmentVariables.GetValueOrDefault("DOCKER_HOST") ?? "its current context"} (DOCKER_HOST / docker context).", cancellationToken);
+        var buildx = await ProbeAsync("docker buildx", new ToolCommand("docker", ["buildx", "version"]), version => version.Split('\n')[0],
+            "Optional: install the buildx plugin for multi-platform builds and registry caches; without it images build with docker build + docker push.", cancellationToken);
+        // buildx is optional: the builder falls back to docker build + push.
+        return [engine, buildx with { Ok = true, Found = buildx.Ok ? buildx.Found : "absent (falls back to docker build + docker push)" }];
+    }
+
+    private async Task<PrerequisiteCheck> CheckTerraformAsync(CancellationToken cancellationToken)
+    {
+        var check = await ProbeAsync("terraform ≥ 1.11", new ToolCommand("terraform", ["version", "-json"]), TerraformVersion,
+            "Install Terraform ≥ 1.11 (S3-native state locking): https://developer.hashicorp.com/terraform/install.", cancellationToken);
+        if (check.Ok && Version.TryParse(check.Found, out var version) && version < MinimumTerraform)
+            return check with { Ok = false, Found = $"{version} (too old)" };
+        return check;
+    }
+
+    private async Task<IEnumerable<PrerequisiteCheck>> CheckAwsAsync(CancellationToken cancellationToken)
+    {
+        var checks = new List<PrerequisiteCheck>();
+        try
+        {
+            var session = await AwsAsync(cancellationToken);
+            checks.Add(new("AWS credentials", true, session.CredentialSource, ""));
+            var identity = await Diagnosed(() => session.Sts.GetCallerIdentityAsync(cancellationToken));
+            var accountOk = identity.Account == Settings.AccountId;
+            checks.Add(new("AWS account", accountOk, $"{identity.Account} ({identity.Arn})", $"Use credentials for account {Settings.AccountId} (--aws-profile)."));
+            if (Settings.HasWorkloads && Settings.ClusterName is not null)
+            {
+                var role = ClusterRole();
+                try
+                {
+                    await session.Sts.AssumeRoleAsync(role.Arn, global::Tesslate.Build.Aws.RoleSessionName.Create(global::Tesslate.Build.Aws.RoleSessionName.CurrentActor(session.Environment), DateTimeOffset.UtcNow), cancellationToken);
+                    checks.Add(new("cluster role", true, role.Arn, ""));
+                }
+                catch (BuildFailure failure)
+                {
+                    checks.Add(new("cluster role", false, failure.Problem.Split('\n')[0], $"Ask to be added to IAM group {TeamRoles.GroupFor(Settings.Id, role.Role)}, or pass --role with a role you may assume."));
+                }
+                try
+                {
+                    var cluster = await session.Eks.DescribeClusterAsync(Settings.ClusterName, cancellationToken);
+                    checks.Add(new("EKS cluster", true, $"{cluster.Name} {cluster.Status} (Kubernetes {cluster.Version})", ""));
+                }
+                catch (BuildFailure failure)
+                {
+                    checks.Add(new("EKS cluster", false, failure.Problem.Split('\n')[0], $"Check --aws-region ({Settings.Region}) and that {Settings.ClusterName} exists (TerraformApply creates it)."));
+                }
+            }
+        }
+        catch (BuildFailure failure)
+        {
+            checks.Add(new("AWS credentials", false, failure.Problem.Split('\n')[0], failure.Fix ?? "Configure AWS credentials (aws configure sso, or a profile)."));
+        }
+        return checks;
+    }
+
+    private static string KubectlVersion(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var client = document.RootElement.GetProperty("clientVersion").GetProperty("gitVersion").GetString();
+        var kustomize = document.RootElement.TryGetProperty("kustomizeVersion", out var k) ? k.GetString() : "?";
+        return $"kubectl {client}, kustomize {kustomize}";
+    }
+
+    private static string TerraformVersion(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.GetProperty("terraform_version").GetString() ?? "?";
+    }
+}

@@ -1,0 +1,118 @@
+using Tesslate.Build.Docker;
+using Tesslate.Build.Engine;
+using Tesslate.Build.Images;
+using Tesslate.Build.Platform;
+using Tesslate.Build.Registry;
+
+namespace Tesslate.Build;
+
+internal sealed partial class Build
+{
+    private ImageCatalog? _catalog;
+    private BuildReport? _buildReport;
+    private RegistryClient? _registry;
+
+    private ImageCatalog Catalog => _catalog ??= ImageCatalog.Load(Path.Combine(RootDirectory, "images"));
+
+    private string BuildReportPath => BuildReport is { } given ? Path.GetFullPath(given) : Path.Combine(TemporaryDirectory, "build-report.json");
+
+    private IReadOnlyCollection<string> SelectedRepositories() => [.. Catalog.Select(Images).Select(i => i.Repository).Distinct()];
+
+    /// <summary>The environment's registry, with ECR's Basic credentials (refreshed before they expire) or none for local.</summary>
+    private RegistryClient RegistryClient => _registry ??= CreateRegistryClient();
+
+    private RegistryClient CreateRegistryClient()
+    {
+        IRegistryCredentialProvider? credentials = Settings.UsesEcr && Registry is null ? new EcrRegistryCredentials(this) : null;
+        var client = new RegistryClient(Settings.Registry!, credentials, Log, IsDryRun);
+        Cleanup.Register("close the registry client", () => { client.Dispose(); return Task.CompletedTask; });
+        return client;
+    }
+
+    private bool? _registryReachable;
+
+    /// <summary>
+    /// Under dry-run, registry reads are probes: they run only when the registry answers and (for ECR) credentials
+    /// exist. One quick check, instead of each lookup retrying against a registry that is not there.
+    /// </summary>
+    private async Task<bool> RegistryReachableAsync(CancellationToken cancellationToken)
+    {
+        if (_registryReachable is { } known)
+            return known;
+        try
+        {
+            if (Settings.UsesEcr && Registry is null)
+                await AwsAsync(cancellationToken);
+            var scheme = RegistryClient.IsPlainHttp(Settings.Registry!) ? "http" : "https";
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+            using var response = await http.GetAsync($"{scheme}://{Settings.Registry}/v2/", cancellationToken);
+            _registryReachable = true;
+        }
+        catch (Exception error) when (error is PrerequisiteMissingException or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            Log.Warning("Registry {Registry} not checked in dry-run: {Problem}", Settings.Registry, error is BuildFailure failure ? failure.Problem : error.Message);
+            _registryReachable = false;
+        }
+        return _registryReachable.Value;
+    }
+
+    private async Task BuildImagesAsync(CancellationToken cancellationToken)
+    {
+        if (IsDryRun && !await RegistryReachableAsync(cancellationToken))
+            throw new PrerequisiteMissingException($"The registry {Settings.Registry} is not reachable, so which images would be reused cannot be told.",
+                Environment == DeployEnvironment.Local ? "Start a local registry: docker run -d -p 5000:5000 registry:2 (or docker-registry serve)." : "Log in to AWS (see ./build.sh Doctor).");
+        var images = Catalog.Select(Images);
+        var sourceRoot = IsDryRun && SourceRoot is null && Environment != DeployEnvironment.Local ? null : ResolveSourceRoot();
+        var docker = new DockerCli(Runner, new DockerOptions { Builder = Builder });
+        var builder = new ImageBuilder(docker, RegistryClient, Log);
+        var report = await builder.BuildAsync(new ImageBuildRequest
+        {
+            Images = images,
+            CatalogDirectory = Path.Combine(RootDirectory, "images"),
+            SourceRoot = sourceRoot,
+            Registry = Settings.Registry!,
+            LogDirectory = Path.Combine(TemporaryDirectory, "logs"),
+            Environment = Settings.ImageTag,
+            Promote = Promote,
+            ForceBuild = ForceBuild,
+            NoCache = NoCache,
+            Parallelism = BuildParallelism,
+            Timeout = BuildTimeout,
+            DryRun = IsDryRun,
+        }, cancellationToken);
+
+        _buildReport = report;
+        if (!IsDryRun)
+            report.Write(BuildReportPath);
+        Report.SetSection("images", report);
+        foreach (var image in report.Images)
+            Note($"{image.Name}: {image.Outcome.ToString().ToLowerInvariant()} {image.PinnedReference ?? string.Join(", ", image.Tags)}");
+        report.EnsureSuccess();
+    }
+
+    /// <summary>This run's build report, or the one a CI build job handed over with --build-report.</summary>
+    private BuildReport? CurrentBuildReport()
+    {
+        if (_buildReport is not null)
+            return _buildReport;
+        if (BuildReport is not null)
+        {
+            if (!File.Exists(BuildReportPath))
+                throw new UsageException($"--build-report {BuildReport} does not exist.", "Point it at the build-report.json a BuildImages run wrote (the CI build job uploads it as an artifact).");
+            return _buildReport = global::Tesslate.Build.Images.BuildReport.Read(BuildReportPath);
+        }
+        return null;
+    }
+
+    /// <summary>ECR's Basic credentials for the registry client, from the same token EcrLogin used.</summary>
+    private sealed class EcrRegistryCredentials(Build build) : IRegistryCredentialProvider
+    {
+        public async Task<RegistryCredentials?> GetAsync(string registry, CancellationToken cancellationToken)
+        {
+            var session = await build.AwsAsync(cancellationToken);
+            build._ecrCredentials ??= new global::Tesslate.Build.Aws.EcrCredentials(session.Ecr);
+            var authorization = await build._ecrCredentials.GetAsync(cancellationToken);
+            return new RegistryCredentials(authorization.Username, authorization.Password);
+        }
+    }
+}

@@ -1,0 +1,263 @@
+using k8s;
+using Tesslate.Build.Aws;
+using Tesslate.Build.Engine;
+using Tesslate.Build.Images;
+using Tesslate.Build.Kubernetes;
+using Tesslate.Build.Platform;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace Tesslate.Build;
+
+internal sealed partial class Build
+{
+    private const string Namespace = "tesslate";
+    private static readonly ObjectRef RuntimeImages = new("ConfigMap", Namespace, "tesslate-runtime-images");
+
+    private KubeCluster? _cluster;
+    private IReadOnlyList<KubeObject>? _rendered;
+    private ApplyReport? _applyReport;
+    private RolloutRestarter? _restarter;
+    private readonly List<ObjectRef> _restarted = [];
+    private IReadOnlyDictionary<string, string> _pins = new Dictionary<string, string>();
+
+    /// <summary>The cluster for this run: in memory, never through (or into) the user's kubeconfig's current context.</summary>
+    private async Task<KubeCluster> ClusterAsync(CancellationToken cancellationToken)
+    {
+        if (_cluster is not null)
+            return _cluster;
+        KubernetesClientConfiguration configuration;
+        string name;
+        if (Environment == DeployEnvironment.Local)
+        {
+            var paths = EnvironmentVariables.GetValueOrDefault("KUBECONFIG") is { Length: > 0 } kubeconfig
+                ? kubeconfig.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+                : KubeContexts.DefaultPaths();
+            configuration = KubeContexts.Load(KubeContext, paths);
+            name = configuration.CurrentContext ?? KubeContext ?? "current context";
+        }
+        else
+        {
+            var session = await AwsAsync(cancellationToken);
+            var role = ClusterRole();
+            var assumed = await Diagnosed(() => session.Sts.AssumeRoleAsync(role.Arn, RoleSessionName.Create(RoleSessionName.CurrentActor(session.Environment), DateTimeOffset.UtcNow), cancellationToken));
+            var roleSession = session.WithRole(assumed);
+            var cluster = await Diagnosed(() => roleSession.Eks.DescribeClusterAsync(Settings.ClusterName!, cancellationToken));
+            configuration = EksKubernetesAccess.ClientConfiguration(cluster, roleSession.EksTokens(Settings.ClusterName!));
+            name = $"{Settings.ClusterName} as {role.Role}";
+        }
+        var connected = KubeCluster.Connect(configuration, name);
+        Cleanup.Register("close the cluster connection", () => { connected.Dispose(); return Task.CompletedTask; });
+        return _cluster = connected;
+    }
+
+    private async Task<IReadOnlyList<KubeObject>> RenderAsync(CancellationToken cancellationToken) =>
+        _rendered ??= await new KustomizeRenderer(Runner).RenderAsync(Path.Combine(RootDirectory, Settings.Overlay!), cancellationToken);
+
+    /// <summary>Objects Terraform owns (k8s/ownership.yaml) are never applied from an aws overlay.</summary>
+    private IReadOnlyList<ObjectRef> TerraformOwnedObjects()
+    {
+        if (Environment == DeployEnvironment.Local)
+            return [];
+        var path = Path.Combine(RootDirectory, "k8s", "ownership.yaml");
+        var ownership = new DeserializerBuilder().WithNamingConvention(CamelCaseNamingConvention.Instance).IgnoreUnmatchedProperties().Build()
+            .Deserialize<OwnershipFile>(File.ReadAllText(path));
+        return [.. ownership.Objects.Where(o => o.Owner == "terraform").Select(o => new ObjectRef(o.Kind, string.IsNullOrEmpty(o.Namespace) ? null : o.Namespace, o.Name))];
+    }
+
+    private sealed class OwnershipFile
+    {
+        public List<OwnedObject> Objects { get; set; } = [];
+    }
+
+    private sealed class OwnedObject
+    {
+        public string Kind { get; set; } = "";
+        public string? Namespace { get; set; }
+        public string Name { get; set; } = "";
+        public string Owner { get; set; } = "";
+    }
+
+    /// <summary>
+    /// repository → repository@digest for every catalog image: this run's build, else what the live workload runs, else
+    /// the digest of the environment tag in the registry. Nothing found: stop (local: warn and keep the tag).
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, string>> ResolvePinsAsync(IReadOnlyList<KubeObject> objects, KubeCluster? cluster, CancellationToken cancellationToken)
+    {
+        var pins = new Dictionary<string, string>(StringComparer.Ordinal);
+        var report = CurrentBuildReport();
+        var byRepository = WorkloadImages.ByRepository(objects);
+        var missing = new List<ImageDefinition>();
+        foreach (var image in Catalog.Images)
+        {
+            var repository = $"{Settings.Registry}/{image.Repository}";
+            if (report?[image.Name] is { Digest: { } built })
+            {
+                pins[repository] = $"{repository}@{built}";
+                continue;
+            }
+            if (cluster is not null && byRepository.TryGetValue(repository, out var workloads) && await LiveDigestAsync(cluster, workloads, repository, cancellationToken) is { } live)
+            {
+                pins[repository] = $"{repository}@{live}";
+                continue;
+            }
+            if (await TaggedDigestAsync(image.Repository, cancellationToken) is { } tagged)
+            {
+                pins[repository] = $"{repository}@{tagged}";
+                continue;
+            }
+            missing.Add(image);
+        }
+        if (missing.Count > 0)
+        {
+            var names = string.Join(", ", missing.Select(m => m.Name));
+            if (Environment == DeployEnvironment.Local || IsDryRun)
+                Log.Warning("No digest for {Images} (not built in this run, not running, no {Tag} tag in {Registry}): their tags stay as they are.", names, Settings.ImageTag, Settings.Registry);
+            else
+                throw new BuildFailure($"No digest for {names}: not built in this run, not running in {Settings.Id}, and no :{Settings.ImageTag} tag in {Settings.Registry}.",
+                    $"Build them in this run: --images {string.Join(",", missing.Select(m => m.Name))} (added to what you deploy).");
+        }
+        return pins;
+    }
+
+    private async Task<string?> TaggedDigestAsync(string repository, CancellationToken cancellationToken)
+    {
+        if (IsDryRun && !await RegistryReachableAsync(cancellationToken))
+            return null;
+        try
+        {
+            return await RegistryClient.GetDigestAsync(repository, Settings.ImageTag!, cancellationToken);
+        }
+        catch (BuildFailure failure) when (IsDryRun)
+        {
+            Log.Debug("Registry not checked in dry-run: {Problem}", failure.Problem);
+            return null;
+        }
+    }
+
+    private static async Task<string?> LiveDigestAsync(KubeCluster cluster, IReadOnlyList<ObjectRef> workloads, string repository, CancellationToken cancellationToken)
+    {
+        foreach (var workload in workloads)
+        {
+            var resource = await cluster.ResolveAsync(ApiVersionOf(workload.Kind), workload.Kind, cancellationToken);
+            if (resource is null || await cluster.GetAsync(resource, workload.Namespace, workload.Name, cancellationToken) is not { } live)
+                continue;
+            var running = WorkloadImages.FromManifests([new KubeObject(live)])
+                .Select(u => u.Image).FirstOrDefault(i => i.Repository == repository && i.Digest is not null);
+            if (running is not null)
+                return running.Digest;
+        }
+        return null;
+    }
+
+    private static string ApiVersionOf(string kind) => kind switch
+    {
+        "CronJob" or "Job" => "batch/v1",
+        "Pod" => "v1",
+        _ => "apps/v1",
+    };
+
+    private async Task<ApplyPlan> PlanApplyAsync(IReadOnlyList<KubeObject> objects, KubeCluster cluster, bool dryRun, CancellationToken cancellationToken) =>
+        await new ManifestApplier(cluster, Log).PlanAsync(objects, new ApplyOptions { Excluded = TerraformOwnedObjects(), DefaultNamespace = Namespace, DryRun = dryRun }, cancellationToken);
+
+    private string PermissionFix => Environment == DeployEnvironment.Local
+        ? "Use a kube context whose user may apply these objects (cluster-admin on kind/minikube/Docker Desktop)."
+        : $"Applying manifests needs the admin role (--role admin, the default); you run as {ParameterDescriptor.Kebab(Role.ToString())}. deployer may only restart Deployments in {Namespace} (./build.sh Reload --workloads …).";
+
+    private async Task ApplyKustomizeAsync(CancellationToken cancellationToken)
+    {
+        var objects = await RenderAsync(cancellationToken);
+        KubeCluster? cluster = null;
+        try
+        {
+            cluster = await ClusterAsync(cancellationToken);
+        }
+        catch (PrerequisiteMissingException missing) when (IsDryRun)
+        {
+            Log.Warning("No cluster in dry-run ({Problem}): showing the rendered objects and the digests they would get, without a server-side diff.", missing.Problem);
+        }
+        _pins = await ResolvePinsAsync(objects, cluster, cancellationToken);
+        var runtimeVariables = Catalog.Images.Where(i => i.RuntimeReferenced).Select(i => $"K8S_{i.Name.ToUpperInvariant()}_IMAGE");
+        var pinned = DigestPinning.Pin(objects, _pins, [RuntimeImages], runtimeVariables);
+        foreach (var change in pinned.Changes.Where(c => c.Object.Kind == "ConfigMap"))
+            Note($"runtime image {change.Location}: {change.After}");
+        if (cluster is null)
+        {
+            foreach (var use in WorkloadImages.FromManifests(pinned.Objects).Where(u => u.Image.Repository.StartsWith(Settings.Registry!, StringComparison.Ordinal)))
+                Log.Information("[dry-run] {Workload} {Container}: {Image}", use.Workload, use.Container, use.Image);
+            Note($"{pinned.Objects.Count} objects rendered from {Settings.Overlay}; {pinned.Changes.Count} image references pinned; not applied (no cluster in dry-run)");
+            return;
+        }
+
+        var plan = await PlanApplyAsync(pinned.Objects, cluster, IsDryRun, cancellationToken);
+        var requirements = PermissionPreflight.ForApply(plan).Concat(PermissionPreflight.ForRollouts(plan.Objects.Select(o => o.Object.Ref).Where(IsWorkload), restart: true));
+        await PermissionPreflight.EnsureAsync(cluster, requirements, PermissionFix, cancellationToken);
+
+        _applyReport = await new ManifestApplier(cluster, Log).ApplyAsync(plan, cancellationToken);
+        Note(_applyReport.Summary);
+        foreach (var diff in _applyReport.Objects.Where(o => o.Diff.Count > 0 && IsDryRun))
+            Note($"{diff.Object}: {string.Join("; ", diff.Diff.Take(5))}");
+        Report.SetSection("kubernetes", new
+        {
+            overlay = Settings.Overlay,
+            pins = _pins,
+            objects = _applyReport.Objects.Select(o => new { @object = o.Object.ToString(), outcome = o.Outcome.ToString().ToLowerInvariant(), o.PodTemplateChanged }),
+            rolled = _applyReport.RolledWorkloads.Select(w => w.ToString()),
+        });
+
+        // Workloads whose catalog images stayed on a tag (local without a digest) do not roll by themselves.
+        _restartByTag = [.. pinned.Unpinned.Select(u => u.Workload).Distinct()];
+        // The runtime-images ConfigMap keeps its name, so its readers do not roll when a value changes.
+        if (_applyReport.Objects.Any(o => o.Object.Matches(RuntimeImages) && o.Outcome == ApplyOutcome.Configured))
+            _restartByTag = [.. _restartByTag.Concat(ReadersOf(pinned.Objects, RuntimeImages.Name)).Distinct()];
+    }
+
+    private List<ObjectRef> _restartByTag = [];
+
+    private static bool IsWorkload(ObjectRef o) => o.Kind is "Deployment" or "DaemonSet" or "StatefulSet";
+
+    private static IEnumerable<ObjectRef> ReadersOf(IEnumerable<KubeObject> objects, string configMap) =>
+        objects.Where(o => IsWorkload(o.Ref) && o.Body["spec"]?["template"]?.ToJsonString().Contains($"\"{configMap}\"", StringComparison.Ordinal) == true).Select(o => o.Ref);
+
+    private async Task RestartRolloutsAsync(CancellationToken cancellationToken)
+    {
+        var cluster = await ClusterAsync(cancellationToken);
+        _restarter ??= new RolloutRestarter(cluster, Log, IsDryRun);
+        _restarter.MarkRolled(_applyReport?.RolledWorkloads ?? []);
+        foreach (var workload in _restartByTag)
+        {
+            var outcome = await _restarter.RestartAsync(workload, cancellationToken);
+            if (outcome == RestartOutcome.Restarted)
+                _restarted.Add(workload);
+        }
+        Note(_restarted.Count == 0 ? "nothing to restart: every changed workload rolled through its new digest" : $"restarted {string.Join(", ", _restarted)}");
+    }
+
+    private async Task WaitForRolloutsAsync(CancellationToken cancellationToken)
+    {
+        var deadline = RolloutDeadlines.ValidateOverride(RolloutTimeout);
+        var workloads = (_applyReport?.RolledWorkloads ?? []).Concat(_restarted).Where(IsWorkload).Distinct().ToList();
+        if (workloads.Count == 0)
+        {
+            Note("no workload changed: nothing to wait for");
+            return;
+        }
+        if (IsDryRun)
+        {
+            Note($"would wait for {string.Join(", ", workloads)}");
+            return;
+        }
+        var cluster = await ClusterAsync(cancellationToken);
+        var report = await new RolloutWaiter(cluster, Log).WaitAsync(
+            [.. workloads.Select(w => new RolloutTarget(w))],
+            new RolloutWaitOptions { DeadlineOverride = deadline, OnProgress = p => Log.Information("[{Workload}] {Message}", p.Workload.Name, p.Message) },
+            cancellationToken);
+        _rolloutReport = report;
+        Report.SetSection("rollouts", report.Results.Select(r => new { workload = r.Workload.ToString(), outcome = r.Outcome.ToString().ToLowerInvariant(), r.Message, seconds = Math.Round(r.Duration.TotalSeconds, 1), problems = r.Problems.Select(p => p.ToString()) }));
+        foreach (var result in report.Results)
+            Note($"{result.Workload.Name}: {result.Outcome.ToString().ToLowerInvariant()} ({Durations.Format(result.Duration)})");
+        report.ThrowIfFailed();
+    }
+
+    private RolloutWaitReport? _rolloutReport;
+}

@@ -1,0 +1,307 @@
+using System.Text.RegularExpressions;
+using Serilog;
+using Tesslate.Build.Engine.Processes;
+using Tesslate.Build.Engine.Workflows;
+using Tesslate.Build.GitHub;
+
+namespace Tesslate.Build.Platform;
+
+/// <summary>What the generated workflows need to know about the repository they run in.</summary>
+public sealed record WorkflowSettings
+{
+    /// <summary>A semver range for hashicorp/setup-terraform, from the stack's <c>required_version</c>.</summary>
+    public string TerraformVersion { get; init; } = TerraformVersions.FromConstraint(TerraformVersions.LegacyConstraint);
+
+    public string AwsRegion { get; init; } = "us-east-1";
+
+    /// <summary>The account the deploy role must belong to (configure-aws-credentials fails otherwise).</summary>
+    public string AwsAccountId { get; init; } = "859561299901";
+
+    /// <summary>The application repository the images are built from (checked out next to this one).</summary>
+    public string ApplicationRepository { get; init; } = "TesslateAI/Studio";
+
+    /// <summary>Reads the Terraform constraint from the AWS stack under <paramref name="repositoryRoot"/>, when there is one.</summary>
+    public static WorkflowSettings For(string repositoryRoot)
+    {
+        var stack = Path.Combine(repositoryRoot, "terraform", "aws");
+        var constraint = Directory.Exists(stack)
+            ? Directory.EnumerateFiles(stack, "*.tf").Order(StringComparer.Ordinal).Select(f => TerraformVersions.RequiredVersion(File.ReadAllText(f))).FirstOrDefault(v => v is not null)
+            : null;
+        return constraint is null ? new WorkflowSettings() : new WorkflowSettings { TerraformVersion = TerraformVersions.FromConstraint(constraint) };
+    }
+}
+
+/// <summary>
+/// The GitHub Actions workflows of this repository, declared next to the targets they run and written by
+/// <c>./build.sh GenerateWorkflows</c>: <c>ci.yml</c> (tests, drift check, offline deploy dry-runs) and
+/// <c>deploy.yml</c> (images built in one job, released in an environment-gated job through OIDC).
+/// </summary>
+public static class PipelineWorkflows
+{
+    public const string RegenerateCommand = "./build.sh GenerateWorkflows";
+    public const string Directory = ".github/workflows";
+    public const string MainBranch = "main";
+    public static readonly string[] Environments = ["beta", "production"];
+
+    /// <summary>Where BuildImages leaves its build report for the deploy job (read back with --build-report).</summary>
+    public const string BuildReportFile = ".nuke/temp/build-report.json";
+
+    /// <summary>The run's report files: JSON for tools, Markdown for the job summary.</summary>
+    public const string ReportJsonFiles = ".nuke/temp/*.json";
+    public const string ReportSummaryFile = ".nuke/temp/summary.md";
+
+    private const string ApplicationSourceDirectory = "app-source";
+
+    // Push events have no inputs: they deploy beta.
+    private const string EnvironmentExpression = "${{ inputs.environment || 'beta' }}";
+
+    public static GeneratedFileHeader Header { get; } = new($"{RegenerateCommand}  (check: {RegenerateCommand} --check)", "build/Platform/Workflows.cs");
+
+    public static IReadOnlyList<Workflow> All(WorkflowSettings settings) => [Ci(), Deploy(settings)];
+
+    /// <summary>
+    /// The GenerateWorkflows target: with <paramref name="check"/>, fails with a diff when the files on disk differ from
+    /// the declarations (writes nothing); otherwise writes them and has GitHub's parser validate what was written
+    /// (skipped with a warning when the parser is not installed).
+    /// </summary>
+    public static async Task GenerateAsync(string repositoryRoot, bool check, IProcessRunner runner, ILogger logger, CancellationToken cancellationToken)
+    {
+        var workflows = All(WorkflowSettings.For(repositoryRoot));
+        var files = new WorkflowFiles(Header);
+        var directory = Path.Combine(repositoryRoot, Directory);
+        if (check)
+        {
+            await files.EnsureUpToDateAsync(directory, workflows, RegenerateCommand, logger, cancellationToken);
+            return;
+        }
+        var written = await files.WriteAsync(directory, workflows, cancellationToken);
+        foreach (var path in written)
+            logger.Information("Wrote {Path}", Path.GetRelativePath(repositoryRoot, path));
+        if (written.Count == 0)
+            logger.Information("Generated workflows in {Directory} were already up to date.", Directory);
+
+        var parser = new ActionsWorkflowParser(runner, Path.Combine(repositoryRoot, ParserDirectory));
+        if (!System.IO.Directory.Exists(Path.Combine(parser.ToolDirectory, "node_modules")))
+        {
+            logger.Warning("GitHub's workflow parser is not installed; the generated files were not validated. Run 'npm ci --prefix {Directory}'.", ParserDirectory);
+            return;
+        }
+        await parser.ValidateAsync(workflows.Select(w => Path.Combine(directory, w.FileName)), cancellationToken);
+        logger.Information("GitHub's workflow parser accepts {Count} workflow files.", workflows.Count);
+    }
+
+    /// <summary>Where GitHub's workflow parser is installed (package.json and lock file in the repository).</summary>
+    public const string ParserDirectory = "tests/tools/workflow-parser";
+
+    public static Workflow Ci() => new("ci.yml", "CI")
+    {
+        On = new WorkflowTriggers
+        {
+            Push = new PushTrigger { Branches = [MainBranch] },
+            PullRequest = new PullRequestTrigger(),
+        },
+        Permissions = Permissions.Empty.Read(PermissionScope.Contents),
+        Concurrency = new Concurrency("ci-${{ github.event.pull_request.number || github.ref }}", CancelInProgress: true),
+        Env = DotnetEnvironment,
+        Jobs =
+        [
+            new Job("test")
+            {
+                Name = "Build and test",
+                TimeoutMinutes = 60,
+                Permissions = Permissions.Empty.Read(PermissionScope.Contents),
+                Steps =
+                [
+                    Step.Action("Check out", PinnedActions.Checkout),
+                    SetupDotnet,
+                    Step.Action("Set up Node (GitHub's workflow parser)", PinnedActions.SetupNode, new Dictionary<string, string> { ["node-version"] = "20" }),
+                    Step.Action("Set up Python (moto)", PinnedActions.SetupPython, new Dictionary<string, string> { ["python-version"] = "3.12" }),
+                    Step.Script("Install what the runner lacks", """
+                        set -euo pipefail
+                        sudo apt-get update
+                        sudo apt-get install -y --no-install-recommends docker-registry busybox-static
+                        python -m pip install --disable-pip-version-check 'moto[server]'
+                        npm ci --prefix tests/tools/workflow-parser
+                        """),
+                    Step.Script("Generated workflows are up to date", $"{RegenerateCommand} --check"),
+                    Step.Script("Build and run the tests", ".ci/run"),
+                ],
+            },
+            new Job("deploy-dry-run")
+            {
+                Name = "Deploy dry-run (${{ matrix.environment }})",
+                TimeoutMinutes = 20,
+                Permissions = Permissions.Empty.Read(PermissionScope.Contents),
+                Strategy = new JobStrategy
+                {
+                    Matrix = new Dictionary<string, IReadOnlyList<string>> { ["environment"] = Environments },
+                    FailFast = false,
+                },
+                Steps =
+                [
+                    Step.Action("Check out", PinnedActions.Checkout),
+                    SetupDotnet,
+                    // No AWS credentials here (pull requests must not have them): the dry-run reports what it could not check.
+                    Step.Script("Plan the deploy offline", "./build.sh Deploy --environment \"$DEPLOY_ENVIRONMENT\" --dry-run",
+                        new Dictionary<string, string> { ["DEPLOY_ENVIRONMENT"] = "${{ matrix.environment }}", ["AWS_EC2_METADATA_DISABLED"] = "true" }),
+                ],
+            },
+        ],
+    };
+
+    public static Workflow Deploy(WorkflowSettings settings) => new("deploy.yml", "Deploy")
+    {
+        RunName = $"Deploy to {EnvironmentExpression}",
+        On = new WorkflowTriggers
+        {
+            Push = new PushTrigger { Branches = [MainBranch], PathsIgnore = ["docs/**", "**.md"] },
+            WorkflowDispatch = new WorkflowDispatchTrigger(
+                WorkflowInput.Choice("environment", "Environment to deploy", Environments, "beta"),
+                WorkflowInput.String("images", "Images to build, comma-separated (empty: every image)", ""),
+                WorkflowInput.Boolean("force-build", "Rebuild images even when their inputs are unchanged")),
+        },
+        // Nothing by default: each job lists what it needs.
+        Permissions = Permissions.Empty,
+        // One deploy per environment at a time; a running deploy is never cancelled halfway.
+        Concurrency = new Concurrency($"deploy-{EnvironmentExpression}", CancelInProgress: false),
+        Env = new Dictionary<string, string>(DotnetEnvironment) { ["DEPLOY_ENVIRONMENT"] = EnvironmentExpression },
+        Jobs =
+        [
+            new Job("build-images")
+            {
+                Name = $"Build images ({EnvironmentExpression})",
+                TimeoutMinutes = 45,
+                Permissions = Permissions.Empty.Read(PermissionScope.Contents).Write(PermissionScope.IdToken),
+                Steps =
+                [
+                    ProductionOnlyFromMain,
+                    Step.Action("Check out", PinnedActions.Checkout),
+                    CheckoutApplication(settings),
+                    SetupDotnet,
+                    AwsCredentials(settings),
+                    new Step
+                    {
+                        Name = "Build and push images",
+                        Run = $$"""
+                            set -euo pipefail
+                            args=(BuildImages --environment "$DEPLOY_ENVIRONMENT" --source-root {{ApplicationSourceDirectory}})
+                            if [ -n "$IMAGES" ]; then args+=(--images "$IMAGES"); fi
+                            if [ "$FORCE_BUILD" = "true" ]; then args+=(--force-build); fi
+                            ./build.sh "${args[@]}"
+                            """,
+                        // Inputs reach the script as variables, never spliced into its text.
+                        Env = new Dictionary<string, string> { ["IMAGES"] = "${{ inputs.images }}", ["FORCE_BUILD"] = "${{ inputs.force-build }}" },
+                    },
+                    Step.Action("Upload the build report", PinnedActions.UploadArtifact, new Dictionary<string, string>
+                    {
+                        ["name"] = "build-report",
+                        ["path"] = BuildReportFile,
+                        ["if-no-files-found"] = "error",
+                        ["retention-days"] = "7",
+                    }),
+                ],
+            },
+            new Job("deploy")
+            {
+                Name = $"Deploy to {EnvironmentExpression}",
+                Needs = ["build-images"],
+                // Production's required reviewers approve here, before the job starts; hence --approve below.
+                Environment = new JobEnvironment(EnvironmentExpression, "${{ vars.ENVIRONMENT_URL }}"),
+                TimeoutMinutes = 45,
+                Permissions = Permissions.Empty.Read(PermissionScope.Contents).Write(PermissionScope.Deployments, PermissionScope.IdToken),
+                Steps =
+                [
+                    ProductionOnlyFromMain,
+                    Step.Action("Check out", PinnedActions.Checkout),
+                    CheckoutApplication(settings),
+                    SetupDotnet,
+                    Step.Action("Set up Terraform", PinnedActions.SetupTerraform, new Dictionary<string, string>
+                    {
+                        ["terraform_version"] = settings.TerraformVersion,
+                        ["terraform_wrapper"] = "false",
+                    }),
+                    AwsCredentials(settings),
+                    Step.Action("Download the build report", PinnedActions.DownloadArtifact, new Dictionary<string, string> { ["name"] = "build-report", ["path"] = "build-report" }),
+                    new Step
+                    {
+                        Name = "Deploy",
+                        Id = "deploy",
+                        Run = $"./build.sh Deploy --environment \"$DEPLOY_ENVIRONMENT\" --source-root {ApplicationSourceDirectory} --build-report build-report/{Path.GetFileName(BuildReportFile)} --skip BuildImages --approve",
+                        // The job's token records the deploy on the deployment GitHub created for this environment.
+                        Env = new Dictionary<string, string> { ["GITHUB_TOKEN"] = "${{ github.token }}" },
+                    },
+                    Step.Action("Upload the run report", PinnedActions.UploadArtifact, new Dictionary<string, string>
+                    {
+                        ["name"] = $"deploy-report-{EnvironmentExpression}",
+                        ["path"] = $"{ReportJsonFiles}\n{ReportSummaryFile}\n",
+                        ["if-no-files-found"] = "warn",
+                    }) with { If = "always()" },
+                    Step.Script("Add the run report to the job summary", $"""
+                        if [ -f {ReportSummaryFile} ]; then cat {ReportSummaryFile} >> "$GITHUB_STEP_SUMMARY"; fi
+                        """) with { If = "always()" },
+                ],
+            },
+        ],
+    };
+
+    private static IReadOnlyDictionary<string, string> DotnetEnvironment { get; } = new Dictionary<string, string>
+    {
+        ["DOTNET_NOLOGO"] = "true",
+        ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "true",
+    };
+
+    private static Step SetupDotnet { get; } = Step.Action("Set up .NET from global.json", PinnedActions.SetupDotnet, new Dictionary<string, string> { ["global-json-file"] = "global.json" });
+
+    // The legacy workflow's guard: production deploys only from the main branch, whatever the dispatcher picked.
+    private static Step ProductionOnlyFromMain { get; } = Step.Script("Production deploys only from main", $"""
+        if [ "$DEPLOY_ENVIRONMENT" = "production" ] && [ "$GITHUB_REF" != "refs/heads/{MainBranch}" ]; then
+          echo "::error::Production deploys run only from {MainBranch}; this run is on $GITHUB_REF."
+          exit 1
+        fi
+        """);
+
+    private static Step CheckoutApplication(WorkflowSettings settings) =>
+        Step.Action("Check out the application", PinnedActions.Checkout, new Dictionary<string, string>
+        {
+            ["repository"] = $"${{{{ vars.APPLICATION_REPOSITORY || '{settings.ApplicationRepository}' }}}}",
+            ["ref"] = "${{ vars.APPLICATION_REF || 'main' }}",
+            ["path"] = ApplicationSourceDirectory,
+            ["submodules"] = "recursive",
+            ["token"] = "${{ secrets.APPLICATION_REPOSITORY_TOKEN || github.token }}",
+        });
+
+    // OIDC: a short-lived role session, no static keys; the account check stops a role ARN pointing elsewhere.
+    private static Step AwsCredentials(WorkflowSettings settings) =>
+        Step.Action("AWS credentials (OIDC)", PinnedActions.ConfigureAwsCredentials, new Dictionary<string, string>
+        {
+            ["role-to-assume"] = "${{ vars.AWS_DEPLOY_ROLE_ARN }}",
+            ["role-session-name"] = "deploy-${{ github.run_id }}",
+            ["aws-region"] = settings.AwsRegion,
+            ["allowed-account-ids"] = settings.AwsAccountId,
+        });
+}
+
+/// <summary>Terraform's <c>required_version</c> turned into the semver range hashicorp/setup-terraform understands.</summary>
+public static partial class TerraformVersions
+{
+    /// <summary>What the legacy stacks require.</summary>
+    public const string LegacyConstraint = ">= 1.5.0";
+
+    [GeneratedRegex("required_version\\s*=\\s*\"(?<constraint>[^\"]+)\"")]
+    private static partial Regex RequiredVersionPattern();
+
+    public static string? RequiredVersion(string hcl) =>
+        RequiredVersionPattern().Match(hcl) is { Success: true } match ? match.Groups["constraint"].Value.Trim() : null;
+
+    /// <summary>
+    /// Terraform writes <c>~&gt; 1.5</c> (≥ 1.5, &lt; 2) and <c>~&gt; 1.5.0</c> (≥ 1.5.0, &lt; 1.6), and separates
+    /// constraints by commas; semver says <c>^1.5</c>, <c>~1.5.0</c> and separates by spaces.
+    /// </summary>
+    public static string FromConstraint(string constraint) => string.Join(' ', constraint.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(part =>
+    {
+        if (!part.StartsWith("~>", StringComparison.Ordinal))
+            return part.Replace(" ", "", StringComparison.Ordinal);
+        var version = part[2..].Trim();
+        return version.Count(c => c == '.') >= 2 ? "~" + version : "^" + version;
+    }));
+}

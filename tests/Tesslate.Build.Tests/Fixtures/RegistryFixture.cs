@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using Xunit;
+
+namespace Tesslate.Build.Tests.Fixtures;
+
+/// <summary>
+/// A real OCI registry (distribution, Debian's docker-registry) for the whole test run: TESSLATE_TEST_REGISTRY when CI
+/// started one, otherwise one on 127.0.0.1 with a free port and a temp storage dir, stopped by PID at the end.
+/// Tests keep apart by using their own repository prefix (<see cref="NewNamespace"/>).
+/// </summary>
+public sealed class RegistryFixture : IAsyncLifetime
+{
+    private Process? _registry;
+    private string? _directory;
+
+    /// <summary><c>127.0.0.1:PORT</c>, as written in image names.</summary>
+    public string Address { get; private set; } = "";
+
+    public static string NewNamespace() => "t" + Guid.NewGuid().ToString("N")[..10];
+
+    public async ValueTask InitializeAsync()
+    {
+        if (Environment.GetEnvironmentVariable("TESSLATE_TEST_REGISTRY") is { Length: > 0 } given)
+            Address = given;
+        else
+        {
+            if (!File.Exists("/usr/bin/docker-registry"))
+                await PackageInstall.EnsureAsync("docker-registry");
+            _directory = Directory.CreateTempSubdirectory("tesslate-registry-").FullName;
+            var port = ServerProcess.FreePort();
+            Address = $"127.0.0.1:{port}";
+            var config = Path.Combine(_directory, "config.yml");
+            await File.WriteAllTextAsync(config, $"""
+                version: 0.1
+                log:
+                  level: warn
+                storage:
+                  filesystem:
+                    rootdirectory: {_directory}/data
+                  delete:
+                    enabled: true
+                http:
+                  addr: 127.0.0.1:{port}
+                """);
+            _registry = ServerProcess.Start("/usr/bin/docker-registry", ["serve", config], Path.Combine(_directory, "registry.log"));
+        }
+        using var http = new HttpClient();
+        await ServerProcess.WaitUntilAsync(async () => (await http.GetAsync($"http://{Address}/v2/")).IsSuccessStatusCode, TimeSpan.FromSeconds(30), $"registry at {Address}");
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        ServerProcess.Stop(_registry);
+        _registry?.Dispose();
+        if (_directory is not null)
+            Directory.Delete(_directory, true);
+        return ValueTask.CompletedTask;
+    }
+}

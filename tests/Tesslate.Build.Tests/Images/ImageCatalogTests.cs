@@ -1,0 +1,158 @@
+using Tesslate.Build.Engine;
+using Tesslate.Build.Images;
+using Tesslate.Build.Tests.Fixtures;
+using Xunit;
+
+namespace Tesslate.Build.Tests.Images;
+
+public sealed class ImageCatalogTests
+{
+    private static ImageCatalog Catalog => ImageCatalog.Load(RepositoryPaths.Images);
+
+    [Fact]
+    public void The_catalog_has_the_eight_legacy_images_with_their_repositories_and_paths()
+    {
+        var catalog = Catalog;
+        Assert.Equal(["ast", "backend", "compute", "deerflow", "devserver", "frontend", "marketplace", "markitdown"], catalog.Names);
+        Assert.Equal("tesslate-btrfs-csi", catalog["compute"].Repository);
+        Assert.Equal("orchestrator/Dockerfile", catalog["backend"].Dockerfile);
+        Assert.Equal(".", catalog["backend"].Context);
+        Assert.Equal(".", catalog["devserver"].Context);
+        Assert.Equal("app", catalog["frontend"].Context);
+        Assert.All(catalog.Images, i => Assert.Equal("linux/amd64", i.Platform));
+        Assert.Equal(["backend", "devserver", "frontend"], catalog.Images.Where(i => i.DefaultSet).Select(i => i.Name));
+        Assert.Equal(["deerflow", "devserver", "markitdown"], catalog.Images.Where(i => i.RuntimeReferenced).Select(i => i.Name));
+        Assert.Equal(["deerflow", "devserver", "markitdown"], catalog.Images.Where(i => i.Tags.LatestOn.Contains("production")).Select(i => i.Name));
+    }
+
+    [Fact]
+    public void Every_catalog_image_resolves_against_the_fixture_application()
+    {
+        foreach (var image in Catalog.Images)
+        {
+            var source = ImageSource.Resolve(image, RepositoryPaths.FixtureApp, RepositoryPaths.Images);
+            Assert.True(File.Exists(source.DockerfilePath), image.Name);
+        }
+    }
+
+    [Fact]
+    public void The_committed_schema_is_what_the_code_generates()
+    {
+        var path = Path.Combine(RepositoryPaths.Images, "catalog.schema.json");
+        var generated = ImageCatalog.GenerateSchema();
+        if (Environment.GetEnvironmentVariable("TESSLATE_UPDATE_SCHEMA") == "1")
+            File.WriteAllText(path, generated);
+        Assert.True(File.Exists(path) && File.ReadAllText(path) == generated,
+            "images/catalog.schema.json is stale: run the tests once with TESSLATE_UPDATE_SCHEMA=1 and commit the file.");
+    }
+
+    [Fact]
+    public void The_schema_rejects_unknown_fields_and_requires_the_paths()
+    {
+        var schema = ImageCatalog.GenerateSchema();
+        Assert.Contains("\"additionalProperties\": false", schema);
+        Assert.Contains("\"required\"", schema);
+        Assert.Contains("\"dockerfile\"", schema);
+        Assert.Contains("Path of the Dockerfile", schema);
+    }
+
+    [Theory]
+    [InlineData("backend,ast", new[] { "backend", "ast" })]
+    [InlineData("backend ast", new[] { "backend", "ast" })]
+    [InlineData("ast, backend,ast", new[] { "ast", "backend" })]
+    public void Selection_accepts_commas_and_spaces_and_collapses_duplicates(string value, string[] expected) =>
+        Assert.Equal(expected, Catalog.Select([value]).Select(i => i.Name));
+
+    [Fact]
+    public void Selection_accepts_separate_values_and_defaults_to_the_default_set()
+    {
+        Assert.Equal(["backend", "ast"], Catalog.Select(["backend", "ast", "backend"]).Select(i => i.Name));
+        Assert.Equal(["backend", "devserver", "frontend"], Catalog.Select(null).Select(i => i.Name));
+        Assert.Equal(["backend", "devserver", "frontend"], Catalog.Select([]).Select(i => i.Name));
+    }
+
+    [Fact]
+    public void An_unknown_image_fails_listing_the_valid_ones()
+    {
+        var error = Assert.Throws<UsageException>(() => Catalog.Select(["backend,worker"]));
+        Assert.Contains("Unknown image: worker", error.Problem);
+        Assert.Contains("ast, backend, compute, deerflow, devserver, frontend, marketplace, markitdown", error.Fix);
+        Assert.Equal(ExitCodes.Usage, error.ExitCode);
+    }
+
+    [Fact]
+    public void A_catalog_file_with_an_unknown_field_names_the_file_the_field_and_its_line()
+    {
+        var error = Assert.Throws<UsageException>(() => ImageCatalog.Parse("repository: r\ndockerfile: d\ncontext: .\ndockerFile: x\n", "images/bad.yaml"));
+        Assert.Contains("images/bad.yaml:4: unknown field 'dockerFile'", error.Problem);
+        Assert.Contains("dockerfile", error.Fix);
+
+        var nested = Assert.Throws<UsageException>(() => ImageCatalog.Parse("repository: r\ndockerfile: d\ncontext: .\ntags:\n  latest: true\n", "images/bad.yaml"));
+        Assert.Contains("unknown field 'tags.latest'", nested.Problem);
+    }
+
+    [Fact]
+    public void A_catalog_file_without_a_dockerfile_names_the_file_and_the_field()
+    {
+        var error = Assert.Throws<UsageException>(() => ImageCatalog.Parse("repository: r\ncontext: .\n", "images/bad.yaml"));
+        Assert.Contains("images/bad.yaml: field 'dockerfile' is missing", error.Problem);
+    }
+
+    [Fact]
+    public void A_field_of_the_wrong_type_is_named()
+    {
+        var error = Assert.Throws<UsageException>(() => ImageCatalog.Parse("repository: r\ndockerfile: d\ncontext: .\ndefaultSet: [a]\n", "images/bad.yaml"));
+        Assert.Contains("defaultSet", error.Problem);
+    }
+
+    [Fact]
+    public void A_dockerfile_path_that_does_not_exist_names_the_catalog_file_and_field()
+    {
+        var image = ImageCatalog.Parse("repository: r\ndockerfile: orchestrator/Dockerfile.missing\ncontext: .\n", "images/x.yaml");
+        var error = Assert.Throws<UsageException>(() => ImageSource.Resolve(image, RepositoryPaths.FixtureApp, RepositoryPaths.Images));
+        Assert.Contains("images/x.yaml: field 'dockerfile': 'orchestrator/Dockerfile.missing' does not exist", error.Problem);
+    }
+
+    [Fact]
+    public void A_dockerfile_outside_its_context_is_refused()
+    {
+        var image = ImageCatalog.Parse("repository: r\ndockerfile: orchestrator/Dockerfile\ncontext: services/ast\n", "images/x.yaml");
+        var error = Assert.Throws<UsageException>(() => ImageSource.Resolve(image, RepositoryPaths.FixtureApp, RepositoryPaths.Images));
+        Assert.Contains("outside the build context", error.Problem);
+    }
+
+    [Fact]
+    public void A_source_root_that_does_not_exist_names_the_parameter()
+    {
+        var error = Assert.Throws<UsageException>(() => ImageSource.Resolve(Catalog["backend"], "/nonexistent/studio", RepositoryPaths.Images));
+        Assert.Contains("--source-root '/nonexistent/studio' does not exist", error.Problem);
+    }
+
+    [Fact]
+    public void Promotion_moves_latest_only_for_marked_images_on_production()
+    {
+        var catalog = Catalog;
+        Assert.Equal(["beta"], ImageTags.Promotion(catalog["devserver"], "beta"));
+        Assert.Equal(["production", "latest"], ImageTags.Promotion(catalog["devserver"], "production"));
+        Assert.Equal(["production"], ImageTags.Promotion(catalog["backend"], "production"));
+    }
+}
+
+public sealed class SourceRootChoiceTests
+{
+    [Fact]
+    public void The_given_root_wins_then_the_fallback()
+    {
+        Assert.Equal(RepositoryPaths.FixtureApp, SourceRootChoice.Resolve(RepositoryPaths.FixtureApp, "/elsewhere", dryRun: false, "beta"));
+        Assert.Equal(RepositoryPaths.FixtureApp, SourceRootChoice.Resolve(null, RepositoryPaths.FixtureApp, dryRun: false, "local"));
+    }
+
+    [Fact]
+    public void Without_a_root_dry_run_defers_and_a_real_run_names_the_parameter()
+    {
+        Assert.Null(SourceRootChoice.Resolve(null, null, dryRun: true, "production"));
+        var error = Assert.Throws<UsageException>(() => SourceRootChoice.Resolve(null, null, dryRun: false, "production"));
+        Assert.Contains("--source-root is required for --environment production", error.Problem);
+        Assert.Equal(ExitCodes.Usage, error.ExitCode);
+    }
+}

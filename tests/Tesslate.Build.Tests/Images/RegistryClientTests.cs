@@ -1,0 +1,83 @@
+using System.Net;
+using System.Text;
+using Polly.Retry;
+using Tesslate.Build.Engine;
+using Tesslate.Build.Registry;
+using Xunit;
+
+namespace Tesslate.Build.Tests.Images;
+
+public sealed class RegistryClientTests
+{
+    [Theory]
+    [InlineData("localhost:5000", true)]
+    [InlineData("localhost", true)]
+    [InlineData("127.0.0.1:5000", true)]
+    [InlineData("127.1.2.3:80", true)]
+    [InlineData("[::1]:5000", true)]
+    [InlineData("123456789012.dkr.ecr.us-east-1.amazonaws.com", false)]
+    [InlineData("10.0.0.5:5000", false)]
+    public void Plain_http_only_for_loopback_registries(string registry, bool plain)
+    {
+        Assert.Equal(plain, RegistryClient.IsPlainHttp(registry));
+        using var client = new RegistryClient(registry);
+        Assert.Equal(plain ? "http" : "https", client.BaseAddress.Scheme);
+    }
+
+    [Theory]
+    [InlineData("python:3.11-slim", "docker.io", "library/python", "3.11-slim")]
+    [InlineData("ghcr.io/berriai/litellm:main", "ghcr.io", "berriai/litellm", "main")]
+    [InlineData("localhost:5000/tesslate-backend", "localhost:5000", "tesslate-backend", "latest")]
+    [InlineData("tesslate-test/busybox:1", "docker.io", "tesslate-test/busybox", "1")]
+    public void Image_references_split_like_docker(string reference, string registry, string repository, string tag)
+    {
+        var parsed = ImageReference.Parse(reference);
+        Assert.Equal((registry, repository, tag), (parsed.Registry, parsed.Repository, parsed.Reference));
+    }
+
+    [Fact]
+    public async Task Transient_errors_are_retried_and_basic_credentials_answer_a_challenge()
+    {
+        Secrets.BeginScope();
+        var handler = new FaultInjectingRegistry();
+        using var client = new RegistryClient("registry.example.com", new StaticRegistryCredentials(new RegistryCredentials("AWS", "s3cret-password")),
+            handler: handler, retry: new RetryStrategyOptions<HttpResponseMessage> { MaxRetryAttempts = 3, Delay = TimeSpan.FromMilliseconds(1), ShouldHandle = RegistryClient.DefaultRetry(Serilog.Core.Logger.None, "r").ShouldHandle });
+        var digest = await client.GetDigestAsync("tesslate-backend", "git-abc", TestContext.Current.CancellationToken);
+        Assert.Equal("sha256:feed", digest);
+        Assert.Equal(["none", "none", "Basic QVdTOnMzY3JldC1wYXNzd29yZA=="], handler.Authorizations);
+        Assert.Equal("[REDACTED]", Secrets.Redact("s3cret-password"));
+    }
+
+    [Fact]
+    public async Task Errors_name_the_registry_and_the_image()
+    {
+        using var client = new RegistryClient("registry.example.com", handler: new FaultInjectingRegistry { Status = HttpStatusCode.Forbidden },
+            retry: new RetryStrategyOptions<HttpResponseMessage> { MaxRetryAttempts = 1, Delay = TimeSpan.FromMilliseconds(1) });
+        var error = await Assert.ThrowsAsync<BuildFailure>(() => client.GetManifestAsync("tesslate-ast", "src-1", TestContext.Current.CancellationToken));
+        Assert.Contains("Registry registry.example.com: GET tesslate-ast:src-1 failed with 403", error.Problem);
+    }
+
+    /// <summary>Injects faults no real registry produces on demand: a 503 first, then a Basic challenge, then the answer.</summary>
+    private sealed class FaultInjectingRegistry : HttpMessageHandler
+    {
+        private int _calls;
+
+        public HttpStatusCode? Status { get; init; }
+
+        public List<string> Authorizations { get; } = [];
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Authorizations.Add(request.Headers.Authorization?.ToString() ?? "none");
+            if (Status is { } status)
+                return Task.FromResult(new HttpResponseMessage(status) { Content = new StringContent("{\"errors\":[{\"code\":\"DENIED\"}]}") });
+            var response = _calls++ switch
+            {
+                0 => new HttpResponseMessage(HttpStatusCode.ServiceUnavailable),
+                1 => new HttpResponseMessage(HttpStatusCode.Unauthorized) { Headers = { { "WWW-Authenticate", "Basic realm=\"r\"" } } },
+                _ => new HttpResponseMessage(HttpStatusCode.OK) { Headers = { { "Docker-Content-Digest", "sha256:feed" } }, Content = new ByteArrayContent(Encoding.UTF8.GetBytes("{}")) },
+            };
+            return Task.FromResult(response);
+        }
+    }
+}
