@@ -1,4 +1,3 @@
-#if FAKE_KUBE_API
 using k8s;
 using k8s.Models;
 using Tesslate.Build.Engine;
@@ -199,4 +198,3 @@ public sealed class DeployLockTests(FakeKubeApiFixture fixture) : IClassFixture<
         Assert.Equal(LockStatus.Expired, LeaseJudge.Judge(lease with { HolderIdentity = "other" }, "me", now.AddSeconds(120)));
     }
 }
-#endif

@@ -1,4 +1,3 @@
-#if FAKE_KUBE_API
 using k8s;
 using k8s.Models;
 using Tesslate.Build.Engine;
@@ -111,4 +110,3 @@ public sealed class ReleaseHistoryTests(FakeKubeApiFixture fixture) : IClassFixt
         public int GetHashCode(ReleaseRecord obj) => obj.Id.GetHashCode(StringComparison.Ordinal);
     }
 }
-#endif

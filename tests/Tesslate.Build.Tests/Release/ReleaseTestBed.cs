@@ -1,4 +1,3 @@
-#if FAKE_KUBE_API
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Tesslate.Build.Kubernetes;
@@ -86,4 +85,3 @@ internal sealed class ReleaseTestBed(FakeKubeApiFixture fixture, string ns) : ID
 
     public void Dispose() => Cluster.Dispose();
 }
-#endif

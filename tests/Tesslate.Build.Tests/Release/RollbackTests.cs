@@ -1,4 +1,3 @@
-#if FAKE_KUBE_API
 using Tesslate.Build.Engine;
 using Tesslate.Build.Kubernetes;
 using Tesslate.Build.Tests.Fakes;
@@ -232,4 +231,3 @@ public sealed class RollbackTests(FakeKubeApiFixture fixture) : IClassFixture<Fa
         Assert.Throws<UsageException>(() => RollbackPlanner.FromHistory(failed, new RollbackSource.Release("3"), null, "h"));
     }
 }
-#endif

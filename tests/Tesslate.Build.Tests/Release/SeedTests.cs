@@ -1,4 +1,3 @@
-#if FAKE_KUBE_API
 using k8s;
 using Tesslate.Build.Engine;
 using Tesslate.Build.Kubernetes;
@@ -141,4 +140,3 @@ public sealed class SeedTests(FakeKubeApiFixture fixture) : IClassFixture<FakeKu
         Assert.Contains("not followed", PodCommandGate.WhyNot("backend", imageInRun: true, backend, new RolloutWaitReport([])));
     }
 }
-#endif
