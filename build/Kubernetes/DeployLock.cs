@@ -15,6 +15,24 @@ public sealed record LockHolder(string Who, string Where, string RunId)
     public string Identity => $"{Who}@{Where}#{RunId}";
 
     public override string ToString() => $"{Who} from {Where} (run {RunId})";
+
+    /// <summary>
+    /// Who and where from the process environment: in GitHub Actions the actor and the run's URL; elsewhere
+    /// user@host and the host name.
+    /// </summary>
+    public static LockHolder FromEnvironment(IReadOnlyDictionary<string, string?> environment, string runId)
+    {
+        string? Get(string name) => environment.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value) ? value : null;
+        if (Get("GITHUB_ACTIONS") == "true" && Get("GITHUB_RUN_ID") is { } run)
+        {
+            var url = $"{Get("GITHUB_SERVER_URL") ?? "https://github.com"}/{Get("GITHUB_REPOSITORY") ?? "?"}/actions/runs/{run}"
+                + (Get("GITHUB_RUN_ATTEMPT") is { } attempt && attempt != "1" ? $"/attempts/{attempt}" : "");
+            return new LockHolder(Get("GITHUB_ACTOR") ?? "github-actions", url, runId);
+        }
+        var host = Environment.MachineName;
+        var user = Get("USER") ?? Get("USERNAME") ?? Environment.UserName;
+        return new LockHolder($"{user}@{host}", host, runId);
+    }
 }
 
 /// <summary>Where the lock lives and how long a silent holder keeps it.</summary>

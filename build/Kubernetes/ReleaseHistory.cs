@@ -56,6 +56,12 @@ public sealed record ReleaseRecord(
     string? Message = null,
     string? RestoredRelease = null)
 {
+    /// <summary>A record to append (the history assigns its id).</summary>
+    public static ReleaseRecord Create(ReleaseKind kind, LockHolder actor, string? gitSha, ReleaseOutcome outcome, IReadOnlyList<WorkloadRelease> workloads,
+        IReadOnlyDictionary<string, string>? images = null, string? message = null, DateTimeOffset? at = null) =>
+        new("", kind, actor.RunId, actor.Who, actor.Where, at ?? DateTimeOffset.UtcNow, gitSha, outcome, workloads,
+            images ?? WorkloadSnapshot.DeployedDigests(workloads.Select(w => new WorkloadState(w.Workload, w.ImagesAfter, w.ReplicasAfter))), message);
+
     public string Summary =>
         $"#{Id} {Kind} {Outcome} {At.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC by {Who}"
         + (GitSha is null ? "" : $" at {GitSha[..Math.Min(12, GitSha.Length)]}")
