@@ -1,0 +1,182 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Serilog;
+using Tesslate.Build.Engine;
+
+namespace Tesslate.Build.Kubernetes;
+
+public sealed record ApplyOptions
+{
+    public string FieldManager { get; init; } = "tesslate-build";
+
+    /// <summary>Objects another tool owns (Terraform): never applied, listed as skipped.</summary>
+    public IReadOnlyList<ObjectRef> Excluded { get; init; } = [];
+
+    /// <summary>Namespace for namespaced objects the manifests leave without one.</summary>
+    public string DefaultNamespace { get; init; } = "default";
+
+    /// <summary>
+    /// Take over fields another manager set (e.g. the legacy client-side kubectl apply). Safe because only objects
+    /// the overlay owns are applied at all: the excluded ones never are.
+    /// </summary>
+    public bool Force { get; init; } = true;
+
+    /// <summary>Server-side dry run (<c>dryRun=All</c>): nothing is persisted; each object gets its diff.</summary>
+    public bool DryRun { get; init; }
+}
+
+public enum ApplyOutcome
+{
+    Created,
+    Configured,
+    Unchanged,
+    Skipped,
+}
+
+/// <param name="PodTemplateChanged">The apply itself rolls this workload (new or changed pod template).</param>
+public sealed record AppliedObject(ObjectRef Object, ApplyOutcome Outcome, bool PodTemplateChanged, IReadOnlyList<string> Diff, string? Note = null)
+{
+    public override string ToString() => $"{Object}: {Outcome.ToString().ToLowerInvariant()}{(Note is null ? "" : $" ({Note})")}";
+}
+
+public sealed record ApplyReport(IReadOnlyList<AppliedObject> Objects, bool DryRun)
+{
+    public int Count(ApplyOutcome outcome) => Objects.Count(o => o.Outcome == outcome);
+
+    /// <summary>Workloads whose pod template this apply changed: their rollout already started.</summary>
+    public IReadOnlyList<ObjectRef> RolledWorkloads => [.. Objects.Where(o => o.PodTemplateChanged).Select(o => o.Object)];
+
+    public string Summary => $"{Count(ApplyOutcome.Created)} created, {Count(ApplyOutcome.Configured)} configured, {Count(ApplyOutcome.Unchanged)} unchanged, {Count(ApplyOutcome.Skipped)} skipped";
+}
+
+/// <summary>An object resolved against the server's discovery, namespace defaulted, ready to apply.</summary>
+public sealed record PlannedObject(KubeObject Object, ApiResource Resource);
+
+/// <summary>What would be applied, in order, and what is left to its owner.</summary>
+public sealed record ApplyPlan(IReadOnlyList<PlannedObject> Objects, IReadOnlyList<ObjectRef> Skipped, ApplyOptions Options);
+
+/// <summary>
+/// Applies rendered objects with server-side apply, in dependency order, after checking every kind against the
+/// server's discovery (an unknown kind stops the run before anything is applied).
+/// </summary>
+public sealed class ManifestApplier(KubeCluster cluster, ILogger logger)
+{
+    public async Task<ApplyPlan> PlanAsync(IEnumerable<KubeObject> objects, ApplyOptions options, CancellationToken cancellationToken)
+    {
+        var planned = new List<PlannedObject>();
+        var skipped = new List<ObjectRef>();
+        var unknown = new List<string>();
+        foreach (var obj in ApplyOrder.Sort(objects))
+        {
+            var resource = await cluster.ResolveAsync(obj.ApiVersion, obj.Kind, cancellationToken);
+            if (resource is null)
+            {
+                unknown.Add($"{obj.Kind} {obj.Name} ({obj.ApiVersion})");
+                continue;
+            }
+            var placed = resource.Namespaced && obj.Namespace is null ? obj.WithNamespace(options.DefaultNamespace) : obj;
+            if (options.Excluded.Any(e => e.Matches(placed.Ref)))
+            {
+                skipped.Add(placed.Ref);
+                continue;
+            }
+            planned.Add(new PlannedObject(placed, resource));
+        }
+        if (unknown.Count > 0)
+            throw new BuildFailure($"The cluster {cluster.DisplayName} does not know {unknown.Count} kind(s) in the manifests, so nothing was applied: {string.Join("; ", unknown)}.",
+                "Install the CRDs (or enable the API) they need first, or fix the apiVersion/kind in the overlay.");
+        return new ApplyPlan(planned, skipped, options);
+    }
+
+    public async Task<ApplyReport> ApplyAsync(ApplyPlan plan, CancellationToken cancellationToken)
+    {
+        var options = plan.Options;
+        var results = new List<AppliedObject>();
+        foreach (var skipped in plan.Skipped)
+        {
+            logger.Information("{Object}: skipped (owned outside the overlay)", skipped);
+            results.Add(new AppliedObject(skipped, ApplyOutcome.Skipped, false, [], "owned outside the overlay"));
+        }
+        foreach (var (obj, resource) in plan.Objects)
+        {
+            var before = await cluster.GetAsync(resource, obj.Namespace, obj.Name, cancellationToken);
+            JsonObject after;
+            try
+            {
+                after = await cluster.ApplyAsync(resource, obj, options.FieldManager, options.Force, options.DryRun, cancellationToken);
+            }
+            catch (KubeApiException e) when (options.DryRun && e.Status == HttpStatusCode.NotFound && obj.Namespace is not null && before is null)
+            {
+                // The real API server too refuses a dry run into a namespace that only this apply would create.
+                var created = new AppliedObject(obj.Ref, ApplyOutcome.Created, PodTemplates.RolloutKinds.Contains(obj.Kind), Differences(null, obj.Body),
+                    $"namespace {obj.Namespace} does not exist yet: not validated by the server");
+                logger.Information("[dry-run] {Result}", created.ToString());
+                results.Add(created);
+                continue;
+            }
+            catch (KubeApiException e) when (e.Status == HttpStatusCode.Conflict)
+            {
+                throw new BuildFailure($"Applying {obj.Ref} conflicts with another field manager: {e.ApiMessage}",
+                    "Another tool manages those fields: exclude the object from the overlay's apply, or remove the other manager's fields.");
+            }
+            catch (KubeApiException e)
+            {
+                throw new BuildFailure($"Applying {obj.Ref} failed: {e.Message}", e.Status == HttpStatusCode.Forbidden
+                    ? "The identity lacks a permission the permission preflight did not cover; use a role that may apply the whole overlay."
+                    : "Check the object against the server's validation (the message above), fix the overlay and run again.");
+            }
+            var diff = Differences(before, after);
+            var outcome = before is null ? ApplyOutcome.Created
+                : options.DryRun ? (diff.Count == 0 ? ApplyOutcome.Unchanged : ApplyOutcome.Configured)
+                : ResourceVersion(before) == ResourceVersion(after) ? ApplyOutcome.Unchanged : ApplyOutcome.Configured;
+            var templateChanged = PodTemplates.RolloutKinds.Contains(obj.Kind) && outcome != ApplyOutcome.Unchanged
+                && (before is null || PodTemplate(before)?.ToJsonString() != PodTemplate(after)?.ToJsonString());
+            var result = new AppliedObject(obj.Ref, outcome, templateChanged, diff, templateChanged ? "pod template changed: rolls out" : null);
+            logger.Information("{Prefix}{Result}", options.DryRun ? "[dry-run] " : "", result.ToString());
+            if (options.DryRun)
+                foreach (var line in diff)
+                    logger.Information("    {Line:l}", line);
+            results.Add(result);
+        }
+        return new ApplyReport(results, options.DryRun);
+    }
+
+    private static string? ResourceVersion(JsonObject obj) => (string?)obj["metadata"]?["resourceVersion"];
+
+    private static JsonNode? PodTemplate(JsonObject obj) => obj["spec"]?["template"];
+
+    private static readonly string[] Volatile = ["metadata.managedFields", "metadata.resourceVersion", "metadata.generation", "metadata.uid", "metadata.creationTimestamp", "status"];
+
+    /// <summary>Path-level differences between two object versions, without fields the server maintains.</summary>
+    public static IReadOnlyList<string> Differences(JsonNode? before, JsonNode? after)
+    {
+        var lines = new List<string>();
+        void Walk(string path, JsonNode? a, JsonNode? b)
+        {
+            if (Volatile.Contains(path))
+                return;
+            if (a is JsonObject oa && b is JsonObject ob)
+            {
+                foreach (var key in oa.Select(p => p.Key).Union(ob.Select(p => p.Key)))
+                    Walk(path.Length == 0 ? key : $"{path}.{key}", oa[key], ob[key]);
+                return;
+            }
+            if (a is JsonArray aa && b is JsonArray ab && aa.Count == ab.Count)
+            {
+                for (var i = 0; i < aa.Count; i++)
+                    Walk($"{path}[{i}]", aa[i], ab[i]);
+                return;
+            }
+            if (JsonNode.DeepEquals(a, b))
+                return;
+            if (a is null)
+                lines.Add($"+ {path}: {b!.ToJsonString()}");
+            else if (b is null)
+                lines.Add($"- {path}: {a.ToJsonString()}");
+            else
+                lines.Add($"~ {path}: {a.ToJsonString()} → {b.ToJsonString()}");
+        }
+        Walk("", before ?? new JsonObject(), after);
+        return lines;
+    }
+}

@@ -1,0 +1,771 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+
+namespace Tesslate.Build.Tests.Fakes;
+
+/// <summary>An API error answered as a metav1.Status with its HTTP code.</summary>
+public sealed class KubeApiException(int code, string reason, string message, JsonObject? details = null)
+    : Exception(message)
+{
+    public int Code { get; } = code;
+    public string Reason { get; } = reason;
+    internal JsonObject ToStatus() => KubeJson.Status(Code, Reason, Message, details?.Clone());
+}
+
+internal sealed record WatchRecord(long ResourceVersion, KubeResource Resource, string Type, JsonObject Object, JsonObject? Old);
+
+internal sealed class WatchSubscription(KubeResource resource, string? ns)
+{
+    public KubeResource Resource { get; } = resource;
+    public string? Namespace { get; } = ns;
+    public Channel<WatchRecord> Events { get; } = Channel.CreateUnbounded<WatchRecord>();
+}
+
+/// <summary>
+/// The fake's etcd plus the API server's write semantics: resourceVersion, generation, uid, managedFields,
+/// optimistic concurrency, server-side apply and patches, and a watch log. All access holds <see cref="Gate"/>.
+/// </summary>
+public sealed class KubeObjectStore
+{
+    private readonly Dictionary<KubeResource, SortedDictionary<string, JsonObject>> _objects = [];
+    private readonly List<WatchRecord> _log = [];
+    private readonly List<WatchSubscription> _subscriptions = [];
+    private readonly FakeClock _clock;
+    private long _resourceVersion = 1000;
+    private long _compactedThrough;
+    private int _names;
+
+    internal KubeObjectStore(FakeClock clock) => _clock = clock;
+
+    internal Lock Gate { get; } = new();
+
+    /// <summary>The newest resourceVersion handed out (lists answer with it).</summary>
+    public long ResourceVersion
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return _resourceVersion;
+            }
+        }
+    }
+
+    private static string Key(string? ns, string name) => $"{ns}/{name}";
+
+    private SortedDictionary<string, JsonObject> Table(KubeResource r)
+    {
+        if (!_objects.TryGetValue(r, out var t))
+        {
+            t = new SortedDictionary<string, JsonObject>(StringComparer.Ordinal);
+            _objects[r] = t;
+        }
+
+        return t;
+    }
+
+    public JsonObject? Get(KubeResource r, string? ns, string name)
+    {
+        lock (Gate)
+        {
+            return Table(r).TryGetValue(Key(ns, name), out var o) ? o.Clone() : null;
+        }
+    }
+
+    public IReadOnlyList<JsonObject> List(KubeResource r, string? ns = null)
+    {
+        lock (Gate)
+        {
+            return Table(r).Values.Where(o => ns is null || o.Str("metadata", "namespace") == ns).Select(o => o.Clone()).ToList();
+        }
+    }
+
+    internal JsonObject MustGet(KubeResource r, string? ns, string name) =>
+        Get(r, ns, name) ?? throw NotFound(r, name);
+
+    internal static KubeApiException NotFound(KubeResource r, string name) =>
+        new(404, "NotFound", $"{r.QualifiedName} \"{name}\" not found",
+            new JsonObject { ["name"] = name, ["group"] = r.Group, ["kind"] = r.Plural });
+
+    private static KubeApiException Conflict(KubeResource r, string name) =>
+        new(409, "Conflict",
+            $"Operation cannot be fulfilled on {r.QualifiedName} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+            new JsonObject { ["name"] = name, ["group"] = r.Group, ["kind"] = r.Plural });
+
+    private static KubeApiException Invalid(KubeResource r, string name, string field, string problem) =>
+        new(422, "Invalid", $"{r.Kind}{(r.Group.Length > 0 ? "." + r.Group : "")} \"{name}\" is invalid: {field}: {problem}",
+            new JsonObject
+            {
+                ["name"] = name,
+                ["group"] = r.Group,
+                ["kind"] = r.Kind,
+                ["causes"] = new JsonArray(new JsonObject { ["reason"] = "FieldValueInvalid", ["message"] = problem, ["field"] = field }),
+            });
+
+    // ---- create -------------------------------------------------------------------------------------------------
+
+    public JsonObject Create(KubeResource r, string? ns, JsonObject body, string? manager = null, bool dryRun = false) =>
+        Create(r, ns, body, manager, dryRun, null);
+
+    private JsonObject Create(KubeResource r, string? ns, JsonObject body, string? manager, bool dryRun, List<ManagedFields.Entry>? applyEntries)
+    {
+        lock (Gate)
+        {
+            var obj = body.Clone();
+            CheckTypeAndNamespace(r, ns, obj);
+            var meta = obj.Obj("metadata");
+            var name = meta.Str("name");
+            if (string.IsNullOrEmpty(name))
+            {
+                var prefix = meta.Str("generateName");
+                if (string.IsNullOrEmpty(prefix))
+                {
+                    throw Invalid(r, "", "metadata.name", "Required value: name or generateName is required");
+                }
+
+                name = prefix + RandomSuffix();
+                meta["name"] = name;
+            }
+
+            if (r.Namespaced)
+            {
+                meta["namespace"] = ns;
+                if (!Table(KubeResources.Namespaces).ContainsKey(Key(null, ns!)))
+                {
+                    throw new KubeApiException(404, "NotFound", $"namespaces \"{ns}\" not found",
+                        new JsonObject { ["name"] = ns, ["kind"] = "namespaces" });
+                }
+            }
+
+            if (Table(r).ContainsKey(Key(ns, name)))
+            {
+                throw new KubeApiException(409, "AlreadyExists", $"{r.QualifiedName} \"{name}\" already exists",
+                    new JsonObject { ["name"] = name, ["group"] = r.Group, ["kind"] = r.Plural });
+            }
+
+            if (r.HasStatus && manager is not null && r != KubeResources.Pods)
+            {
+                obj.Remove("status");
+            }
+
+            meta.Remove("resourceVersion");
+            meta.Remove("managedFields");
+            meta["uid"] = Guid.NewGuid().ToString();
+            meta["creationTimestamp"] = KubeJson.Time(_clock.Now);
+            ApplyDefaults(r, obj);
+            Validate(r, obj, null);
+            if (HasGeneration(r))
+            {
+                meta["generation"] = 1;
+            }
+
+            if (applyEntries is not null)
+            {
+                PruneOwnership(obj, applyEntries);
+                ManagedFields.Write(obj, applyEntries);
+            }
+            else if (manager is not null)
+            {
+                ManagedFields.Write(obj, [new(manager, "Update", r.GroupVersion, KubeJson.Time(_clock.Now), null, ManagedFields.FieldsOf(obj, r.HasStatus))]);
+            }
+
+            return dryRun ? obj : Commit(r, "ADDED", obj, null);
+        }
+    }
+
+    // ---- update (PUT) -------------------------------------------------------------------------------------------
+
+    public JsonObject Replace(KubeResource r, string? ns, string name, JsonObject body, string? manager, bool dryRun = false, bool statusOnly = false)
+    {
+        lock (Gate)
+        {
+            var live = MustGetLive(r, ns, name);
+            CheckTypeAndNamespace(r, ns, body);
+            if (body.Str("metadata", "name") is { } bodyName && bodyName != name)
+            {
+                throw new KubeApiException(400, "BadRequest", $"the name of the object ({bodyName}) does not match the name on the URL ({name})");
+            }
+
+            CheckPrecondition(r, name, live, body.Str("metadata", "resourceVersion"));
+            JsonObject next;
+            if (statusOnly)
+            {
+                next = live.Clone();
+                next["status"] = body["status"]?.DeepClone();
+            }
+            else
+            {
+                next = body.Clone();
+                if (r.HasStatus)
+                {
+                    next["status"] = live["status"]?.DeepClone();
+                }
+            }
+
+            return CommitUpdate(r, live, next, manager, statusOnly ? "status" : null, dryRun);
+        }
+    }
+
+    // ---- patches ------------------------------------------------------------------------------------------------
+
+    public JsonObject Patch(KubeResource r, string? ns, string name, string contentType, string body, string? manager, bool force, bool dryRun, bool statusOnly = false)
+    {
+        lock (Gate)
+        {
+            if (contentType.StartsWith("application/apply-patch", StringComparison.Ordinal))
+            {
+                return Apply(r, ns, name, body, manager, force, dryRun).Object;
+            }
+
+            if (force)
+            {
+                throw new KubeApiException(400, "BadRequest", "force may not be set for non-apply patch");
+            }
+
+            var live = MustGetLive(r, ns, name);
+            JsonNode? patch;
+            try
+            {
+                patch = JsonNode.Parse(body);
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                throw new KubeApiException(400, "BadRequest", $"error decoding patch: {e.Message}");
+            }
+
+            JsonNode? patched = contentType switch
+            {
+                _ when contentType.StartsWith("application/merge-patch+json", StringComparison.Ordinal) => MergePatches.JsonMerge(live, patch),
+                _ when contentType.StartsWith("application/strategic-merge-patch+json", StringComparison.Ordinal) => MergePatches.Strategic(live, patch),
+                _ when contentType.StartsWith("application/json-patch+json", StringComparison.Ordinal) => JsonPatch.Apply(live, patch),
+                _ => throw new KubeApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json"),
+            };
+            if (patched is not JsonObject next)
+            {
+                throw new KubeApiException(400, "BadRequest", "patch did not produce an object");
+            }
+
+            CheckPrecondition(r, name, live, patch?["metadata"]?["resourceVersion"]?.GetValue<string>());
+            if (statusOnly)
+            {
+                var onlyStatus = live.Clone();
+                onlyStatus["status"] = next["status"]?.DeepClone();
+                next = onlyStatus;
+            }
+            else if (r.HasStatus)
+            {
+                next["status"] = live["status"]?.DeepClone();
+            }
+
+            return CommitUpdate(r, live, next, manager ?? "unknown", statusOnly ? "status" : null, dryRun);
+        }
+    }
+
+    /// <summary>Server-side apply: merge the configuration, record ownership, refuse to take fields another manager owns.</summary>
+    public (JsonObject Object, bool Created) Apply(KubeResource r, string? ns, string name, string body, string? manager, bool force, bool dryRun)
+    {
+        if (string.IsNullOrEmpty(manager))
+        {
+            throw new KubeApiException(400, "BadRequest", "PATCH, application/apply-patch+yaml: fieldManager is required for apply requests");
+        }
+
+        JsonObject config;
+        try
+        {
+            config = KubeJson.ParseYamlOrJson(body) as JsonObject
+                ?? throw new KubeApiException(400, "BadRequest", "the apply configuration is not an object");
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or YamlDotNet.Core.YamlException)
+        {
+            throw new KubeApiException(400, "BadRequest", $"error decoding YAML: {e.Message}");
+        }
+
+        lock (Gate)
+        {
+            if (string.IsNullOrEmpty(config.Str("apiVersion")) || string.IsNullOrEmpty(config.Str("kind")))
+            {
+                throw new KubeApiException(400, "BadRequest", "apiVersion and kind must be set in an apply configuration");
+            }
+
+            CheckTypeAndNamespace(r, ns, config);
+            if (config.Str("metadata", "name") is { } configName && configName != name)
+            {
+                throw new KubeApiException(400, "BadRequest", $"the name of the object ({configName}) does not match the name on the URL ({name})");
+            }
+
+            var live = Table(r).TryGetValue(Key(ns, name), out var found) ? found.Clone() : null;
+            if (live is not null)
+            {
+                CheckPrecondition(r, name, live, config.Str("metadata", "resourceVersion"));
+            }
+
+            var configMeta = config.Obj("metadata");
+            foreach (var k in new[] { "resourceVersion", "uid", "managedFields", "creationTimestamp", "generation" })
+            {
+                configMeta.Remove(k);
+            }
+
+            configMeta["name"] = name;
+            if (r.Namespaced)
+            {
+                configMeta["namespace"] = ns;
+            }
+
+            var applied = ManagedFields.FieldsOf(config, r.HasStatus);
+            var entries = live is null ? [] : ManagedFields.Read(live);
+            var mine = entries.FirstOrDefault(e => e.Manager == manager && e.Operation == "Apply" && e.Subresource is null);
+            var conflicts = new List<(string Manager, string ApiVersion, string Path)>();
+            foreach (var path in applied.Where(p => !p.EndsWith('.')))
+            {
+                foreach (var other in entries.Where(e => e.Manager != manager && e.Fields.Contains(path)))
+                {
+                    if (!KubeJson.Same(ManagedFields.ValueAt(live, path).Value, ManagedFields.ValueAt(config, path).Value))
+                    {
+                        conflicts.Add((other.Manager, other.ApiVersion, path));
+                    }
+                }
+            }
+
+            if (conflicts.Count > 0 && !force)
+            {
+                throw ApplyConflict(conflicts);
+            }
+
+            foreach (var c in conflicts)
+            {
+                foreach (var other in entries.Where(e => e.Manager == c.Manager))
+                {
+                    other.Fields.Remove(c.Path);
+                }
+            }
+
+            var baseObject = live ?? new JsonObject
+            {
+                ["apiVersion"] = r.GroupVersion,
+                ["kind"] = r.Kind,
+                ["metadata"] = new JsonObject { ["name"] = name },
+            };
+            var applyBody = config.Clone();
+            if (r.HasStatus)
+            {
+                applyBody.Remove("status");
+            }
+
+            var merged = (JsonObject)MergePatches.Strategic(baseObject, applyBody)!;
+            var dropped = (mine?.Fields ?? []).Except(applied)
+                .Where(p => !entries.Any(e => e != mine && (e.Fields.Contains(p) || (p.EndsWith('.') && e.Fields.Any(f => f.StartsWith(p[..^1], StringComparison.Ordinal))))))
+                .OrderByDescending(p => p.Count(c => c == '\n'));
+            foreach (var path in dropped)
+            {
+                ManagedFields.Remove(merged, path);
+            }
+
+            if (mine is not null)
+            {
+                entries.Remove(mine);
+            }
+
+            entries.Insert(0, new(manager, "Apply", r.GroupVersion, KubeJson.Time(_clock.Now), null, applied));
+            if (live is null)
+            {
+                return (Create(r, ns, merged, null, dryRun, entries), true);
+            }
+
+            ManagedFields.Write(merged, entries);
+            return (CommitUpdate(r, live, merged, null, null, dryRun), false);
+        }
+    }
+
+    private static KubeApiException ApplyConflict(List<(string Manager, string ApiVersion, string Path)> conflicts)
+    {
+        var causes = new JsonArray();
+        foreach (var c in conflicts)
+        {
+            causes.Add(new JsonObject
+            {
+                ["reason"] = "FieldManagerConflict",
+                ["message"] = $"conflict with \"{c.Manager}\" using {c.ApiVersion}",
+                ["field"] = ReadablePath(c.Path),
+            });
+        }
+
+        var lines = string.Join("\n", conflicts.Select(c => $"- conflict with \"{c.Manager}\" using {c.ApiVersion}: {ReadablePath(c.Path)}"));
+        var message = conflicts.Count == 1
+            ? $"Apply failed with 1 conflict: conflict with \"{conflicts[0].Manager}\" using {conflicts[0].ApiVersion}: {ReadablePath(conflicts[0].Path)}"
+            : $"Apply failed with {conflicts.Count} conflicts: \n{lines}";
+        return new KubeApiException(409, "Conflict", message, new JsonObject { ["causes"] = causes });
+    }
+
+    internal static string ReadablePath(string path) =>
+        string.Concat(path.Split('\n').Where(e => e != ".").Select(e =>
+            e.StartsWith("f:", StringComparison.Ordinal) ? "." + e[2..]
+            : e.StartsWith("k:", StringComparison.Ordinal) ? "[" + string.Join(",", JsonNode.Parse(e[2..])!.AsObject().Select(kv => $"{kv.Key}={kv.Value!.ToJsonString()}")) + "]"
+            : e));
+
+    // ---- delete -------------------------------------------------------------------------------------------------
+
+    public JsonObject Delete(KubeResource r, string? ns, string name, bool dryRun = false)
+    {
+        lock (Gate)
+        {
+            var live = MustGetLive(r, ns, name);
+            if (dryRun)
+            {
+                return live;
+            }
+
+            Table(r).Remove(Key(ns, name));
+            var gone = live.Clone();
+            gone.Obj("metadata")["resourceVersion"] = (++_resourceVersion).ToString(CultureInfo.InvariantCulture);
+            Publish(new WatchRecord(_resourceVersion, r, "DELETED", gone, live));
+            if (r == KubeResources.Namespaces)
+            {
+                foreach (var (res, table) in _objects.Where(t => t.Key.Namespaced))
+                {
+                    foreach (var key in table.Keys.Where(k => k.StartsWith(name + "/", StringComparison.Ordinal)).ToList())
+                    {
+                        var child = table[key];
+                        Delete(res, name, child.Str("metadata", "name")!);
+                    }
+                }
+            }
+
+            return gone.Clone();
+        }
+    }
+
+    // ---- writes by the simulated controllers (no field manager, status included) --------------------------------
+
+    internal JsonObject SystemWrite(KubeResource r, JsonObject next)
+    {
+        lock (Gate)
+        {
+            var ns = next.Str("metadata", "namespace");
+            var name = next.Str("metadata", "name")!;
+            var live = MustGetLive(r, ns, name);
+            return CommitUpdate(r, live, next, null, null, dryRun: false);
+        }
+    }
+
+    // ---- watch --------------------------------------------------------------------------------------------------
+
+    internal WatchSubscription Subscribe(KubeResource r, string? ns, long? fromResourceVersion, out List<WatchRecord> replay)
+    {
+        lock (Gate)
+        {
+            if (fromResourceVersion is > 0 && fromResourceVersion < _compactedThrough)
+            {
+                throw new KubeApiException(410, "Expired", $"too old resource version: {fromResourceVersion} ({_compactedThrough})");
+            }
+
+            if (fromResourceVersion is > 0)
+            {
+                replay = _log.Where(e => e.ResourceVersion > fromResourceVersion && e.Resource == r
+                    && (ns is null || e.Object.Str("metadata", "namespace") == ns)).ToList();
+            }
+            else
+            {
+                replay = Table(r).Values.Where(o => ns is null || o.Str("metadata", "namespace") == ns)
+                    .Select(o => new WatchRecord(long.Parse(o.Str("metadata", "resourceVersion")!, CultureInfo.InvariantCulture), r, "ADDED", o.Clone(), null))
+                    .ToList();
+            }
+
+            var sub = new WatchSubscription(r, ns);
+            _subscriptions.Add(sub);
+            return sub;
+        }
+    }
+
+    internal void Unsubscribe(WatchSubscription sub)
+    {
+        lock (Gate)
+        {
+            _subscriptions.Remove(sub);
+        }
+
+        sub.Events.Writer.TryComplete();
+    }
+
+    /// <summary>Forget the watch history: a watch from an older resourceVersion then gets 410 Gone, as after etcd compaction.</summary>
+    public void Compact()
+    {
+        lock (Gate)
+        {
+            _log.Clear();
+            _compactedThrough = _resourceVersion + 1;
+        }
+    }
+
+    internal void EndAllWatches()
+    {
+        List<WatchSubscription> subs;
+        lock (Gate)
+        {
+            subs = [.. _subscriptions];
+            _subscriptions.Clear();
+        }
+
+        foreach (var s in subs)
+        {
+            s.Events.Writer.TryComplete(new OperationCanceledException("watch dropped by the fake"));
+        }
+    }
+
+    // ---- internals ----------------------------------------------------------------------------------------------
+
+    private JsonObject MustGetLive(KubeResource r, string? ns, string name) =>
+        Table(r).TryGetValue(Key(ns, name), out var o) ? o.Clone() : throw NotFound(r, name);
+
+    private static void CheckPrecondition(KubeResource r, string name, JsonObject live, string? resourceVersion)
+    {
+        if (!string.IsNullOrEmpty(resourceVersion) && resourceVersion != live.Str("metadata", "resourceVersion"))
+        {
+            throw Conflict(r, name);
+        }
+    }
+
+    private static void CheckTypeAndNamespace(KubeResource r, string? ns, JsonObject obj)
+    {
+        if (obj.Str("apiVersion") is { } apiVersion && apiVersion != r.GroupVersion)
+        {
+            throw new KubeApiException(400, "BadRequest", $"the API version in the data ({apiVersion}) does not match the expected API version ({r.GroupVersion})");
+        }
+
+        if (obj.Str("kind") is { } kind && kind != r.Kind)
+        {
+            throw new KubeApiException(400, "BadRequest", $"the kind in the data ({kind}) does not match the expected kind ({r.Kind})");
+        }
+
+        if (r.Namespaced && obj.Str("metadata", "namespace") is { Length: > 0 } bodyNs && bodyNs != ns)
+        {
+            throw new KubeApiException(400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request");
+        }
+
+        obj["apiVersion"] = r.GroupVersion;
+        obj["kind"] = r.Kind;
+    }
+
+    private JsonObject CommitUpdate(KubeResource r, JsonObject live, JsonObject next, string? manager, string? subresource, bool dryRun)
+    {
+        var meta = next.Obj("metadata");
+        var liveMeta = live.Obj("metadata");
+        foreach (var k in new[] { "name", "namespace", "uid", "creationTimestamp", "generation" })
+        {
+            meta[k] = liveMeta[k]?.DeepClone();
+            if (meta[k] is null)
+            {
+                meta.Remove(k);
+            }
+        }
+
+        meta["resourceVersion"] = liveMeta["resourceVersion"]?.DeepClone();
+        if (manager is not null)
+        {
+            var entries = ManagedFields.Read(live);
+            var before = ManagedFields.FieldsOf(live, r.HasStatus && subresource is null);
+            var after = ManagedFields.FieldsOf(next, r.HasStatus && subresource is null);
+            var changed = after.Where(p => !before.Contains(p) || !KubeJson.Same(ManagedFields.ValueAt(live, p).Value, ManagedFields.ValueAt(next, p).Value)).ToHashSet();
+            if (changed.Count > 0)
+            {
+                foreach (var e in entries)
+                {
+                    e.Fields.ExceptWith(changed);
+                }
+
+                var mine = entries.FirstOrDefault(e => e.Manager == manager && e.Operation == "Update" && e.Subresource == subresource);
+                if (mine is null)
+                {
+                    entries.Add(new(manager, "Update", r.GroupVersion, KubeJson.Time(_clock.Now), subresource, changed));
+                }
+                else
+                {
+                    entries[entries.IndexOf(mine)] = mine with { Time = KubeJson.Time(_clock.Now), Fields = [.. mine.Fields, .. changed] };
+                }
+            }
+
+            PruneOwnership(next, entries);
+            ManagedFields.Write(next, entries);
+        }
+        else if (next["metadata"]?["managedFields"] is not null)
+        {
+            var entries = ManagedFields.Read(next);
+            PruneOwnership(next, entries);
+            ManagedFields.Write(next, entries);
+        }
+
+        ApplyDefaults(r, next);
+        Validate(r, next, live);
+        if (HasGeneration(r) && !KubeJson.Same(WithoutMetaAndStatus(live), WithoutMetaAndStatus(next)))
+        {
+            meta["generation"] = (live.Long("metadata", "generation") ?? 0) + 1;
+        }
+
+        if (KubeJson.Same(WithoutManagedFieldTimes(live), WithoutManagedFieldTimes(next)))
+        {
+            return live;
+        }
+
+        return dryRun ? next : Commit(r, "MODIFIED", next, live);
+    }
+
+    private static void PruneOwnership(JsonObject obj, List<ManagedFields.Entry> entries)
+    {
+        foreach (var e in entries)
+        {
+            e.Fields.RemoveWhere(p => !ManagedFields.ValueAt(obj, p).Found);
+        }
+    }
+
+    private JsonObject Commit(KubeResource r, string type, JsonObject obj, JsonObject? old)
+    {
+        obj.Obj("metadata")["resourceVersion"] = (++_resourceVersion).ToString(CultureInfo.InvariantCulture);
+        var ns = r.Namespaced ? obj.Str("metadata", "namespace") : null;
+        Table(r)[Key(ns, obj.Str("metadata", "name")!)] = obj.Clone();
+        Publish(new WatchRecord(_resourceVersion, r, type, obj.Clone(), old));
+        return obj;
+    }
+
+    private void Publish(WatchRecord record)
+    {
+        _log.Add(record);
+        var ns = record.Object.Str("metadata", "namespace");
+        foreach (var s in _subscriptions)
+        {
+            if (s.Resource == record.Resource && (s.Namespace is null || s.Namespace == ns))
+            {
+                s.Events.Writer.TryWrite(record);
+            }
+        }
+    }
+
+    private static JsonObject WithoutMetaAndStatus(JsonObject o)
+    {
+        var c = o.Clone();
+        c.Remove("metadata");
+        c.Remove("status");
+        return c;
+    }
+
+    private static JsonObject WithoutManagedFieldTimes(JsonObject o)
+    {
+        var c = o.Clone();
+        if (c["metadata"]?["managedFields"] is JsonArray mf)
+        {
+            foreach (var e in mf.OfType<JsonObject>())
+            {
+                e.Remove("time");
+            }
+        }
+
+        return c;
+    }
+
+    private static bool HasGeneration(KubeResource r) =>
+        r.Plural is not ("configmaps" or "secrets" or "events" or "leases" or "serviceaccounts" or "roles"
+            or "rolebindings" or "clusterroles" or "clusterrolebindings" or "namespaces" or "nodes" or "pods"
+            or "storageclasses" or "csidrivers" or "volumesnapshotclasses");
+
+    internal string RandomSuffix()
+    {
+        const string alphabet = "bcdfghjklmnpqrstvwxz2456789";
+        var n = Interlocked.Increment(ref _names) * 7919 + Environment.TickCount;
+        var chars = new char[5];
+        for (var i = 0; i < 5; i++)
+        {
+            chars[i] = alphabet[(int)((uint)(n >> (i * 5)) % alphabet.Length)];
+        }
+
+        return new string(chars) is var s && Table(KubeResources.Pods).Keys.Any(k => k.EndsWith(s, StringComparison.Ordinal))
+            ? RandomSuffix()
+            : s;
+    }
+
+    private static void ApplyDefaults(KubeResource r, JsonObject obj)
+    {
+        var spec = obj["spec"] as JsonObject;
+        switch (r.Plural)
+        {
+            case "deployments" when spec is not null:
+                spec["replicas"] ??= 1;
+                spec["progressDeadlineSeconds"] ??= 600;
+                spec["revisionHistoryLimit"] ??= 10;
+                spec["strategy"] ??= new JsonObject
+                {
+                    ["type"] = "RollingUpdate",
+                    ["rollingUpdate"] = new JsonObject { ["maxSurge"] = "25%", ["maxUnavailable"] = "25%" },
+                };
+                break;
+            case "replicasets" when spec is not null:
+                spec["replicas"] ??= 1;
+                break;
+            case "statefulsets" when spec is not null:
+                spec["replicas"] ??= 1;
+                spec["podManagementPolicy"] ??= "OrderedReady";
+                spec["revisionHistoryLimit"] ??= 10;
+                spec["updateStrategy"] ??= new JsonObject
+                {
+                    ["type"] = "RollingUpdate",
+                    ["rollingUpdate"] = new JsonObject { ["partition"] = 0 },
+                };
+                break;
+            case "daemonsets" when spec is not null:
+                spec["revisionHistoryLimit"] ??= 10;
+                spec["updateStrategy"] ??= new JsonObject
+                {
+                    ["type"] = "RollingUpdate",
+                    ["rollingUpdate"] = new JsonObject { ["maxUnavailable"] = 1, ["maxSurge"] = 0 },
+                };
+                break;
+            case "namespaces":
+                obj.Obj("status")["phase"] ??= "Active";
+                break;
+            case "pods":
+                obj.Obj("status")["phase"] ??= "Pending";
+                break;
+            case "services" when spec is not null:
+                spec["type"] ??= "ClusterIP";
+                break;
+        }
+    }
+
+    private static void Validate(KubeResource r, JsonObject obj, JsonObject? live)
+    {
+        if (r.Plural is not ("deployments" or "replicasets" or "daemonsets" or "statefulsets"))
+        {
+            return;
+        }
+
+        var name = obj.Str("metadata", "name") ?? "";
+        var spec = obj["spec"] as JsonObject ?? throw Invalid(r, name, "spec", "Required value");
+        if (spec["selector"] is not JsonObject selector)
+        {
+            throw Invalid(r, name, "spec.selector", "Required value");
+        }
+
+        if (live is not null && live["spec"]?["selector"] is { } liveSelector && !KubeJson.Same(liveSelector, selector))
+        {
+            throw Invalid(r, name, "spec.selector", $"Invalid value: {selector.ToJsonString()}: field is immutable");
+        }
+
+        var template = spec["template"] as JsonObject;
+        var podTemplate = new JsonObject { ["metadata"] = template?["metadata"]?.DeepClone() ?? new JsonObject() };
+        if (!Selector.FromLabelSelector(selector).Matches(podTemplate))
+        {
+            throw Invalid(r, name, "spec.template.metadata.labels", "Invalid value: `selector` does not match template `labels`");
+        }
+
+        if (template?["spec"]?["containers"] is not JsonArray { Count: > 0 } containers)
+        {
+            throw Invalid(r, name, "spec.template.spec.containers", "Required value");
+        }
+
+        for (var i = 0; i < containers.Count; i++)
+        {
+            if (string.IsNullOrEmpty(containers[i].Str("image")))
+            {
+                throw Invalid(r, name, $"spec.template.spec.containers[{i}].image", "Required value");
+            }
+        }
+    }
+}

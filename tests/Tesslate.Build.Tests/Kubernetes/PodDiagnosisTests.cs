@@ -1,0 +1,87 @@
+using k8s.Models;
+using Tesslate.Build.Kubernetes;
+using Xunit;
+using static Tesslate.Build.Tests.Kubernetes.KubeFixtures;
+
+namespace Tesslate.Build.Tests.Kubernetes;
+
+public sealed class PodDiagnosisTests
+{
+    [Theory]
+    [InlineData("failed to pull and unpack image: failed to resolve reference: pulling from host 1234.dkr.ecr.us-east-1.amazonaws.com failed with status code [manifests sha256:abc]: 401 Unauthorized", PodProblemKind.ImagePullUnauthorized, "ECR")]
+    [InlineData("rpc error: code = NotFound desc = failed to pull and unpack image \"registry.test/app@sha256:abc\": not found", PodProblemKind.ImageNotFound, "pushed")]
+    [InlineData("failed to pull and unpack image: no match for platform in manifest: not found", PodProblemKind.ImagePlatformMismatch, "linux/amd64")]
+    public void Image_pull_failures_are_classified_from_the_kubelets_event(string eventMessage, PodProblemKind kind, string fixMentions)
+    {
+        var pod = Pod("p1", statuses: Waiting("ImagePullBackOff", "Back-off pulling image \"registry.test/app@sha256:abc\""));
+        var problems = PodDiagnosis.Diagnose([pod], [Event("p1", "Failed", $"Failed to pull image \"registry.test/app@sha256:abc\": {eventMessage}")]);
+        var problem = Assert.Single(problems);
+        Assert.Equal(kind, problem.Kind);
+        Assert.True(problem.IsTerminal);
+        Assert.Contains(fixMentions, problem.Fix);
+    }
+
+    [Fact]
+    public void A_crash_loop_is_terminal_and_asks_for_the_previous_containers_log()
+    {
+        var pod = Pod("p1", statuses: Waiting("CrashLoopBackOff", "back-off 40s", restarts: 4, last: new V1ContainerStateTerminated { ExitCode = 1, Reason = "Error" }));
+        var problem = Assert.Single(PodDiagnosis.Diagnose([pod], []));
+        Assert.Equal(PodProblemKind.CrashLoop, problem.Kind);
+        Assert.True(problem.NeedsPreviousLog);
+        Assert.Contains("last exit code 1", problem.Message);
+        var withLog = problem with { LogTail = ["KeyError: 'DATABASE_URL'"] };
+        Assert.Contains("KeyError", withLog.ToString());
+    }
+
+    [Fact]
+    public void An_oom_kill_names_the_memory_limit()
+    {
+        var pod = Pod("p1", statuses: Waiting("CrashLoopBackOff", restarts: 2, last: new V1ContainerStateTerminated { ExitCode = 137, Reason = "OOMKilled" }));
+        var problem = Assert.Single(PodDiagnosis.Diagnose([pod], []));
+        Assert.Equal(PodProblemKind.OutOfMemory, problem.Kind);
+        Assert.Contains("512Mi", problem.Fix);
+    }
+
+    [Theory]
+    [InlineData("secret \"tesslate-app-secrets\" not found", "Create secret 'tesslate-app-secrets' in namespace tesslate")]
+    [InlineData("couldn't find key DATABASE_URL in Secret tesslate/tesslate-app-secrets", "Add key 'DATABASE_URL' to Secret tesslate/tesslate-app-secrets")]
+    [InlineData("configmap \"tesslate-config\" not found", "Create configmap 'tesslate-config'")]
+    public void A_container_config_error_names_the_missing_secret_or_key(string message, string fix)
+    {
+        var problem = Assert.Single(PodDiagnosis.Diagnose([Pod("p1", statuses: Waiting("CreateContainerConfigError", message))], []));
+        Assert.Equal(PodProblemKind.MissingConfig, problem.Kind);
+        Assert.StartsWith(fix, problem.Fix);
+    }
+
+    [Fact]
+    public void An_unschedulable_pod_shows_the_schedulers_event_and_is_not_terminal()
+    {
+        var pod = Pod("p1");
+        pod.Status.Conditions = [new V1PodCondition { Type = "PodScheduled", Status = "False", Reason = "Unschedulable", Message = "0/3 nodes" }];
+        var problem = Assert.Single(PodDiagnosis.Diagnose([pod], [Event("p1", "FailedScheduling", "0/3 nodes are available: 3 Insufficient memory.")]));
+        Assert.Equal(PodProblemKind.Unschedulable, problem.Kind);
+        Assert.False(problem.IsTerminal);
+        Assert.Contains("Insufficient memory", problem.Message);
+    }
+
+    [Fact]
+    public void Failing_readiness_probes_are_reported_from_events()
+    {
+        var pod = Pod("p1", statuses: new V1ContainerStatus { Name = "app", Image = "x", ImageID = "", Ready = false, RestartCount = 0, State = new V1ContainerState { Running = new V1ContainerStateRunning() } });
+        pod.Status.Phase = "Running";
+        var problem = Assert.Single(PodDiagnosis.Diagnose([pod], [Event("p1", "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503", count: 7)]));
+        Assert.Equal(PodProblemKind.ReadinessFailing, problem.Kind);
+        Assert.Contains("7 times", problem.Message);
+        Assert.False(problem.IsTerminal);
+    }
+
+    [Fact]
+    public void Only_pods_of_the_new_revision_are_looked_at()
+    {
+        var old = Pod("old", "h1", Waiting("CrashLoopBackOff"));
+        var fresh = Pod("new", "h2", Waiting("ContainerCreating"));
+        var selected = PodDiagnosis.NewRevisionPods([old, fresh], "pod-template-hash", "h2");
+        Assert.Equal(["new"], selected.Select(p => p.Metadata.Name));
+        Assert.Empty(PodDiagnosis.Diagnose(selected, []));
+    }
+}

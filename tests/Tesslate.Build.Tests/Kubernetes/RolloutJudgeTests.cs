@@ -1,0 +1,84 @@
+using k8s.Models;
+using Tesslate.Build.Kubernetes;
+using Xunit;
+using static Tesslate.Build.Tests.Kubernetes.KubeFixtures;
+
+namespace Tesslate.Build.Tests.Kubernetes;
+
+public sealed class RolloutJudgeTests
+{
+    [Fact]
+    public void A_deployment_whose_new_generation_is_not_observed_is_waiting() =>
+        Assert.Equal(RolloutState.Progressing, RolloutJudge.Judge(Deployment("d", generation: 2, observed: 1)).State);
+
+    [Fact]
+    public void A_deployment_past_its_progress_deadline_failed()
+    {
+        var verdict = RolloutJudge.Judge(Deployment("d", updated: 0, progressingReason: "ProgressDeadlineExceeded"));
+        Assert.Equal(RolloutState.Failed, verdict.State);
+        Assert.Contains("exceeded its progress deadline", verdict.Message);
+    }
+
+    [Theory]
+    [InlineData(3, 1, 3, 1, "1 out of 3 new replicas have been updated")]
+    [InlineData(3, 3, 4, 3, "1 old replicas are pending termination")]
+    [InlineData(3, 3, 3, 2, "2 of 3 updated replicas are available")]
+    public void A_deployment_in_progress_says_what_it_waits_for(int desired, int updated, int total, int available, string message)
+    {
+        var verdict = RolloutJudge.Judge(Deployment("d", replicas: desired, updated: updated, total: total, available: available));
+        Assert.Equal(new RolloutVerdict(RolloutState.Progressing, message), verdict);
+    }
+
+    [Fact]
+    public void A_deployment_with_all_replicas_updated_and_available_and_no_old_ones_is_complete() =>
+        Assert.Equal(RolloutState.Complete, RolloutJudge.Judge(Deployment("d", replicas: 2, updated: 2, total: 2, available: 2)).State);
+
+    [Fact]
+    public void A_daemonset_follows_kubectls_rules()
+    {
+        V1DaemonSet Ds(int desired, int updated, int available, long observed = 1) => new()
+        {
+            Metadata = new V1ObjectMeta { Name = "csi", Generation = 1 },
+            Spec = new V1DaemonSetSpec { UpdateStrategy = new V1DaemonSetUpdateStrategy { Type = "RollingUpdate" } },
+            Status = new V1DaemonSetStatus { DesiredNumberScheduled = desired, UpdatedNumberScheduled = updated, NumberAvailable = available, ObservedGeneration = observed },
+        };
+        Assert.Equal("waiting for daemon set spec update to be observed", RolloutJudge.Judge(Ds(3, 3, 3, observed: 0)).Message);
+        Assert.Equal("1 out of 3 new pods have been updated", RolloutJudge.Judge(Ds(3, 1, 3)).Message);
+        Assert.Equal("2 of 3 updated pods are available", RolloutJudge.Judge(Ds(3, 3, 2)).Message);
+        Assert.Equal(RolloutState.Complete, RolloutJudge.Judge(Ds(3, 3, 3)).State);
+        var onDelete = Ds(3, 3, 3);
+        onDelete.Spec.UpdateStrategy.Type = "OnDelete";
+        Assert.Equal(RolloutState.Failed, RolloutJudge.Judge(onDelete).State);
+    }
+
+    [Fact]
+    public void A_statefulset_waits_for_ready_pods_then_for_the_update_revision()
+    {
+        V1StatefulSet Sts(int ready, string current, string update, int? partition = null, int updated = 3) => new()
+        {
+            Metadata = new V1ObjectMeta { Name = "db", Generation = 2 },
+            Spec = new V1StatefulSetSpec { Replicas = 3, UpdateStrategy = new V1StatefulSetUpdateStrategy { Type = "RollingUpdate", RollingUpdate = partition is null ? null : new V1RollingUpdateStatefulSetStrategy { Partition = partition } } },
+            Status = new V1StatefulSetStatus { ObservedGeneration = 2, ReadyReplicas = ready, CurrentRevision = current, UpdateRevision = update, UpdatedReplicas = updated, CurrentReplicas = 3 },
+        };
+        Assert.Equal("waiting for 1 pods to be ready", RolloutJudge.Judge(Sts(2, "a", "b")).Message);
+        Assert.StartsWith("waiting for statefulset rolling update to complete", RolloutJudge.Judge(Sts(3, "a", "b")).Message);
+        Assert.Equal(RolloutState.Complete, RolloutJudge.Judge(Sts(3, "b", "b")).State);
+        Assert.Equal(RolloutState.Progressing, RolloutJudge.Judge(Sts(3, "a", "b", partition: 1, updated: 1)).State);
+        Assert.Equal(RolloutState.Complete, RolloutJudge.Judge(Sts(3, "a", "b", partition: 1, updated: 2)).State);
+    }
+
+    [Fact]
+    public void Deadlines_are_at_least_300s_and_grow_with_grace_periods_and_nodes()
+    {
+        var worker = Deployment("worker");
+        worker.Spec.Template.Spec = new V1PodSpec { TerminationGracePeriodSeconds = 300, Containers = [] };
+        Assert.Equal(TimeSpan.FromSeconds(600), RolloutDeadlines.For(worker));
+        var small = Deployment("frontend");
+        Assert.Equal(TimeSpan.FromSeconds(330), RolloutDeadlines.For(small));
+        var csi = new V1DaemonSet { Spec = new V1DaemonSetSpec { Template = new V1PodTemplateSpec { Spec = new V1PodSpec { TerminationGracePeriodSeconds = 600, Containers = [] } } } };
+        Assert.Equal(TimeSpan.FromSeconds(300 + (600 * 5)), RolloutDeadlines.For(csi, nodeCount: 5));
+        Assert.Throws<Tesslate.Build.Engine.UsageException>(() => RolloutDeadlines.ValidateOverride(TimeSpan.Zero));
+        Assert.Throws<Tesslate.Build.Engine.UsageException>(() => RolloutDeadlines.ValidateOverride(TimeSpan.FromSeconds(-5)));
+        Assert.Equal(TimeSpan.FromMinutes(15), RolloutDeadlines.ValidateOverride(TimeSpan.FromMinutes(15)));
+    }
+}
