@@ -99,7 +99,7 @@ public sealed class EksTests(MotoFixture moto) : IAsyncLifetime
         var header = await config.TokenProvider.GetAuthenticationHeaderAsync(TestContext.Current.CancellationToken);
         Assert.Equal("Bearer", header.Scheme);
         Assert.StartsWith("k8s-aws-v1.", header.Parameter);
-        using var client = new Kubernetes(config);
+        using var client = new k8s.Kubernetes(config);
     }
 
     [Fact]

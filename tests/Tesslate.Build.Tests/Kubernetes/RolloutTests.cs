@@ -94,7 +94,7 @@ public sealed class RolloutTests : IAsyncLifetime
         Assert.Equal(PodProblemKind.CrashLoop, problem.Kind);
         Assert.Contains(bad.Problems, p => p.LogTail.Contains("KeyError: 'DATABASE_URL'"));
         Assert.True(report.Results.Single(r => r.Workload.Name == "good").OnNewVersion);
-        var e = Assert.Throws<Tesslate.Build.Engine.BuildFailure>(report.ThrowIfFailed);
+        var e = Assert.Throws<global::Tesslate.Build.Engine.BuildFailure>(report.ThrowIfFailed);
         Assert.Contains("On the new version: Deployment/tesslate/good", e.Problem);
     }
 
@@ -153,7 +153,7 @@ public sealed class RolloutTests : IAsyncLifetime
         _fake.BeginOutage(OutageMode.Reset);
         var report = await waiting;
         Assert.All(report.Results, r => Assert.Equal(RolloutOutcome.ClusterUnreachable, r.Outcome));
-        var e = Assert.Throws<Tesslate.Build.Engine.BuildFailure>(report.ThrowIfFailed);
+        var e = Assert.Throws<global::Tesslate.Build.Engine.BuildFailure>(report.ThrowIfFailed);
         Assert.Contains("still in progress: Deployment/tesslate/one, Deployment/tesslate/two", e.Fix);
     }
 
