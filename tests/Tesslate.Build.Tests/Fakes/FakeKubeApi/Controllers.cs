@@ -111,30 +111,23 @@ internal sealed class Controllers(KubeObjectStore store, FakeClock clock, Simula
         var uids = new HashSet<string>();
         foreach (var r in new[] { KubeResources.Deployments, KubeResources.ReplicaSets, KubeResources.DaemonSets, KubeResources.StatefulSets, KubeResources.Get("batch", "jobs"), KubeResources.Get("batch", "cronjobs") })
         {
-            foreach (var o in store.List(r))
-            {
-                uids.Add(o.Str("metadata", "uid")!);
-            }
+            uids.UnionWith(store.Uids(r));
         }
 
         foreach (var r in owned)
         {
-            foreach (var o in store.List(r))
+            var orphans = store.List(r, null, o => o["metadata"]?["ownerReferences"] is JsonArray { Count: > 0 } owners
+                && owners.All(ow => !uids.Contains(ow.Str("uid") ?? "")));
+            foreach (var o in orphans)
             {
-                var owners = o["metadata"]?["ownerReferences"] as JsonArray;
-                if (owners is { Count: > 0 } && owners.All(ow => !uids.Contains(ow.Str("uid") ?? "")))
-                {
-                    Delete(r, o);
-                }
+                Delete(r, o);
             }
         }
 
-        foreach (var uid in _pods.Keys.ToList())
+        var live = store.Uids(KubeResources.Pods);
+        foreach (var uid in _pods.Keys.Where(u => !live.Contains(u)).ToList())
         {
-            if (!store.List(KubeResources.Pods).Any(p => p.Str("metadata", "uid") == uid))
-            {
-                _pods.Remove(uid);
-            }
+            _pods.Remove(uid);
         }
     }
 
@@ -512,7 +505,7 @@ internal sealed class Controllers(KubeObjectStore store, FakeClock clock, Simula
     private void WriteDaemonSetStatus(JsonObject ds)
     {
         var hash = TemplateHash(ds["spec"]!["template"]!.AsObject());
-        var nodes = store.List(KubeResources.Nodes).Count;
+        var nodes = store.Count(KubeResources.Nodes);
         var pods = OwnedBy(KubeResources.Pods, ds);
         var ready = pods.Count(IsReady);
         var status = new JsonObject
@@ -923,9 +916,8 @@ internal sealed class Controllers(KubeObjectStore store, FakeClock clock, Simula
     private List<JsonObject> OwnedBy(KubeResource r, JsonObject owner)
     {
         var uid = owner.Str("metadata", "uid");
-        return store.List(r, owner.Str("metadata", "namespace"))
-            .Where(o => (o["metadata"]?["ownerReferences"] as JsonArray)?.Any(ow => ow.Str("uid") == uid) == true)
-            .ToList();
+        return store.List(r, owner.Str("metadata", "namespace"),
+            o => (o["metadata"]?["ownerReferences"] as JsonArray)?.Any(ow => ow.Str("uid") == uid) == true).ToList();
     }
 
     private static string? Owner(JsonObject o) =>

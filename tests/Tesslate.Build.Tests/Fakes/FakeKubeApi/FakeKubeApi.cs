@@ -110,7 +110,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
 
     /// <summary>A client for this server; the token is any non-empty string unless the options say otherwise.</summary>
     public IKubernetes CreateClient(string token = "fake-token") =>
-        new Kubernetes(new KubernetesClientConfiguration { Host = Url, AccessToken = token });
+        new k8s.Kubernetes(new KubernetesClientConfiguration { Host = Url, AccessToken = token });
 
     public void ClearRequests()
     {
@@ -162,7 +162,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
         return Store.Create(r, ns, obj, "fake-seed");
     }
 
-    /// <summary>Runs the controllers once now (they also run every 20 ms of real time).</summary>
+    /// <summary>Runs the controllers once now (they also run every 50 ms of real time).</summary>
     public void Tick()
     {
         try
@@ -216,7 +216,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
                 Tick();
                 try
                 {
-                    await Task.Delay(20, _stopping.Token);
+                    await Task.Delay(50, _stopping.Token);
                 }
                 catch (OperationCanceledException)
                 {
@@ -534,13 +534,17 @@ public sealed class FakeKubeApi : IAsyncDisposable
                 await SendWatchEvent(ctx, e, Matches, deadline.Token);
             }
         }
+        catch (Exception e) when (e is WatchDroppedException || e.InnerException is WatchDroppedException)
+        {
+            ctx.Abort();
+        }
         catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested && !_stopping.IsCancellationRequested)
         {
             // timeoutSeconds reached: the real server ends the stream cleanly.
         }
         catch (OperationCanceledException)
         {
-            // Cut by DropWatches, an outage or the client: reset the connection rather than end the stream politely.
+            // The client left or the fake is stopping.
             ctx.Abort();
         }
         catch (IOException)

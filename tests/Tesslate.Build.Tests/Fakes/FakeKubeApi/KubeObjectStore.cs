@@ -15,6 +15,9 @@ public sealed class KubeApiException(int code, string reason, string message, Js
 
 internal sealed record WatchRecord(long ResourceVersion, KubeResource Resource, string Type, JsonObject Object, JsonObject? Old);
 
+/// <summary>Ends a watch stream by resetting its connection.</summary>
+internal sealed class WatchDroppedException : Exception;
+
 internal sealed class WatchSubscription(KubeResource resource, string? ns)
 {
     public KubeResource Resource { get; } = resource;
@@ -73,11 +76,31 @@ public sealed class KubeObjectStore
         }
     }
 
-    public IReadOnlyList<JsonObject> List(KubeResource r, string? ns = null)
+    public IReadOnlyList<JsonObject> List(KubeResource r, string? ns = null) => List(r, ns, null);
+
+    /// <summary>Copies of the objects that pass the filter; the filter sees the stored object and must not change it.</summary>
+    internal IReadOnlyList<JsonObject> List(KubeResource r, string? ns, Func<JsonObject, bool>? filter)
     {
         lock (Gate)
         {
-            return Table(r).Values.Where(o => ns is null || o.Str("metadata", "namespace") == ns).Select(o => o.Clone()).ToList();
+            return Table(r).Values.Where(o => (ns is null || o.Str("metadata", "namespace") == ns) && (filter is null || filter(o)))
+                .Select(o => o.Clone()).ToList();
+        }
+    }
+
+    internal int Count(KubeResource r)
+    {
+        lock (Gate)
+        {
+            return Table(r).Count;
+        }
+    }
+
+    internal HashSet<string> Uids(KubeResource r)
+    {
+        lock (Gate)
+        {
+            return Table(r).Values.Select(o => o.Str("metadata", "uid")!).ToHashSet();
         }
     }
 
@@ -508,7 +531,7 @@ public sealed class KubeObjectStore
 
         foreach (var s in subs)
         {
-            s.Events.Writer.TryComplete(new OperationCanceledException("watch dropped by the fake"));
+            s.Events.Writer.TryComplete(new WatchDroppedException());
         }
     }
 
