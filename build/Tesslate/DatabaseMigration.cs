@@ -14,7 +14,10 @@ public static partial class DatabaseMigration
 
     public static async Task<ExecResult> RunAsync(KubeCluster cluster, Serilog.ILogger logger, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var pod = await PodExec.FindReadyPodAsync(cluster, PlatformWorkloads.Backend, cancellationToken);
+        // A Ready pod of the current ReplicaSet: migrations must run with the new code, never in a pod shutting down.
+        var pod = (await new PodCommandRunner(cluster.Client, logger).FindReadyPodAsync(PlatformWorkloads.Namespace, PlatformWorkloads.Backend.Name, cancellationToken))?.Metadata.Name
+            ?? throw new BuildFailure($"{PlatformWorkloads.Backend} has no Ready pod of its current version.",
+                "Wait for its rollout (WaitRollout) or look at its pods: kubectl get pods -n tesslate -l app=tesslate-backend");
         logger.Information("Running {Command} in {Pod}", string.Join(' ', Command), pod);
         var result = await PodExec.RunAsync(cluster, PlatformWorkloads.Namespace, pod, Container, Command, timeout, cancellationToken);
         foreach (var line in result.Lines)

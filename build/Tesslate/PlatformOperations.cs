@@ -5,17 +5,20 @@ using Tesslate.Build.Kubernetes.Operations;
 
 namespace Tesslate.Build.Tesslate;
 
-public sealed record ShutdownReport(IReadOnlyList<ObjectRef> DeletedProjectPods, IReadOnlyList<ReplicaRecord> Recorded);
+public sealed record ShutdownReport(IReadOnlyList<ObjectRef> DeletedProjectPods, IReadOnlyList<ReplicaRecord> Recorded, ReleaseRecord? Release);
 
-/// <summary>What Status prints: per workload state, plus the release and lock the caller read from the release history.</summary>
-public sealed record EnvironmentStatus(IReadOnlyList<WorkloadState> Workloads, string? CurrentRelease, string? LockHolder)
+/// <summary>Who and what a history record names (the run's identity, from the caller).</summary>
+public sealed record ReleaseStamp(string RunId, string Who, string Where, string? GitSha);
+
+/// <summary>What Status prints: per workload state, the current release from the history, and the deploy lock's state.</summary>
+public sealed record EnvironmentStatus(IReadOnlyList<WorkloadReadiness> Workloads, string? CurrentRelease, string? Lock)
 {
     public IReadOnlyList<string> Lines()
     {
         var lines = new List<string>
         {
             $"Release: {CurrentRelease ?? "(none recorded)"}",
-            $"Deploy lock: {(LockHolder is null ? "free" : "held by " + LockHolder)}",
+            $"Deploy lock: {Lock ?? "(not checked)"}",
         };
         foreach (var w in Workloads)
         {
@@ -29,10 +32,11 @@ public sealed record EnvironmentStatus(IReadOnlyList<WorkloadState> Workloads, s
 
 /// <summary>
 /// Tesslate's operational procedures on a cluster: safe shutdown and resume, the compute sequence, scaling, status.
-/// Replica counts of a shutdown are recorded as an annotation on each workload (<see cref="ShutdownAnnotation"/>), so
-/// they survive the run and any machine can resume.
+/// A shutdown's replica counts are recorded in the release history (a SafeShutdown record, when a history is given)
+/// and as an annotation on each workload (<see cref="ShutdownAnnotation"/>), so any machine can resume exactly.
+/// Resume reads the history first; the annotations are the fallback for clusters without a history.
 /// </summary>
-public sealed class PlatformOperations(KubeCluster cluster, ILogger logger, bool dryRun = false)
+public sealed class PlatformOperations(KubeCluster cluster, ILogger logger, bool dryRun = false, ReleaseHistory? history = null, ReleaseStamp? stamp = null)
 {
     public const string ShutdownAnnotation = "tesslate.io/replicas-before-shutdown";
 
@@ -46,12 +50,40 @@ public sealed class PlatformOperations(KubeCluster cluster, ILogger logger, bool
     {
         var pods = await _replicas.DeletePodsAsync(ns => ns.StartsWith(PlatformWorkloads.ProjectNamespacePrefix, StringComparison.Ordinal), cancellationToken);
         var recorded = await _replicas.ParkAsync(PlatformWorkloads.ShutdownWorkloads, ShutdownAnnotation, cancellationToken);
-        return new ShutdownReport(pods, recorded);
+        var release = await RecordAsync(ReleaseKind.SafeShutdown, [.. recorded.Select(r => (r.Workload, (int?)r.Replicas, (int?)0))], null, "SafeShutdown", cancellationToken);
+        return new ShutdownReport(pods, recorded, release);
     }
 
-    /// <summary>Restores exactly the counts SafeShutdown recorded (backend before worker); fails when nothing is recorded.</summary>
-    public Task<IReadOnlyList<ReplicaRecord>> ResumeAsync(CancellationToken cancellationToken) =>
-        _replicas.RestoreAsync([.. PlatformWorkloads.ShutdownWorkloads.Reverse()], ShutdownAnnotation, cancellationToken);
+    /// <summary>
+    /// Restores exactly the counts SafeShutdown recorded (backend before worker): from the newest SafeShutdown record
+    /// that no Resume answered yet, else from the annotations; fails before any change when nothing is recorded.
+    /// </summary>
+    public async Task<IReadOnlyList<ReplicaRecord>> ResumeAsync(CancellationToken cancellationToken)
+    {
+        var order = PlatformWorkloads.ShutdownWorkloads.Reverse().ToList();
+        var pending = history is null ? null : PendingShutdown(await history.ReadAsync(cancellationToken));
+        IReadOnlyList<ReplicaRecord> restored;
+        if (pending is not null)
+        {
+            restored = [.. order
+                .Select(w => pending.Workloads.FirstOrDefault(r => r.Workload.Matches(w)))
+                .OfType<WorkloadRelease>()
+                .Where(r => r.ReplicasBefore is not null)
+                .Select(r => new ReplicaRecord(r.Workload, r.ReplicasBefore!.Value))];
+            await _replicas.RestoreAsync(restored, ShutdownAnnotation, cancellationToken);
+        }
+        else
+            restored = await _replicas.RestoreAsync(order, ShutdownAnnotation, cancellationToken);
+        await RecordAsync(ReleaseKind.Scale, [.. restored.Select(r => (r.Workload, (int?)0, (int?)r.Replicas))], pending?.Id, "Resume", cancellationToken);
+        return restored;
+    }
+
+    /// <summary>Pure: the newest successful SafeShutdown record that no later record restored.</summary>
+    public static ReleaseRecord? PendingShutdown(IReadOnlyList<ReleaseRecord> records)
+    {
+        var last = records.LastOrDefault(r => r.Kind == ReleaseKind.SafeShutdown && r.Outcome == ReleaseOutcome.Succeeded);
+        return last is null || records.Any(r => r.RestoredRelease == last.Id) ? null : last;
+    }
 
     /// <summary>Scale --workloads … --replicas N: validated before any call, then one patch per workload.</summary>
     public async Task<IReadOnlyList<ReplicaRecord>> ScaleAsync(IReadOnlyList<string> names, int? replicas, IEnumerable<ObjectRef> renderedWorkloads, CancellationToken cancellationToken)
@@ -60,6 +92,7 @@ public sealed class PlatformOperations(KubeCluster cluster, ILogger logger, bool
         var before = new List<ReplicaRecord>();
         foreach (var workload in workloads)
             before.Add(await _replicas.ScaleAsync(workload, replicas!.Value, cancellationToken));
+        await RecordAsync(ReleaseKind.Scale, [.. before.Select(b => (b.Workload, (int?)b.Replicas, replicas))], null, $"Scale to {replicas}", cancellationToken);
         return before;
     }
 
@@ -97,8 +130,25 @@ public sealed class PlatformOperations(KubeCluster cluster, ILogger logger, bool
             .RunAsync(PlatformWorkloads.CsiNode, PlatformWorkloads.VolumeHub, waitOptions, cancellationToken);
     }
 
-    /// <summary>Status: every rendered workload (or the platform defaults), with the release and lock from the history.</summary>
-    public async Task<EnvironmentStatus> StatusAsync(IEnumerable<ObjectRef> workloads, string? currentRelease, string? lockHolder, CancellationToken cancellationToken) =>
-        new(await WorkloadStatus.ReadAsync(cluster, workloads.Where(w => PodTemplates.RolloutKinds.Contains(PodTemplates.RolloutKind(w.Kind) ?? w.Kind)), cancellationToken),
-            currentRelease, lockHolder);
+    /// <summary>Status: the workloads' state, the newest successful release in the history, and the deploy lock's state.</summary>
+    public async Task<EnvironmentStatus> StatusAsync(IEnumerable<ObjectRef> workloads, DeployLock? deployLock, CancellationToken cancellationToken)
+    {
+        var states = await WorkloadStatus.ReadAsync(cluster, workloads.Where(w => PodTemplates.RolloutKinds.Contains(PodTemplates.RolloutKind(w.Kind) ?? w.Kind)), cancellationToken);
+        var records = history is null ? [] : await history.ReadAsync(cancellationToken);
+        var current = records.LastOrDefault(r => r.Outcome == ReleaseOutcome.Succeeded && r.Kind is ReleaseKind.Deploy or ReleaseKind.Rollback);
+        var lockState = deployLock is null ? null : await deployLock.InspectAsync(null, cancellationToken);
+        var shutdown = PendingShutdown(records);
+        var release = shutdown is null ? current?.Summary : $"{current?.Summary ?? "(no deploy recorded)"} — stopped by SafeShutdown #{shutdown.Id}; Resume restores it";
+        return new EnvironmentStatus(states, release, lockState?.Description);
+    }
+
+    private async Task<ReleaseRecord?> RecordAsync(ReleaseKind kind, IReadOnlyList<(ObjectRef Workload, int? Before, int? After)> changes, string? restored, string message, CancellationToken cancellationToken)
+    {
+        if (history is null || dryRun || changes.Count == 0)
+            return null;
+        var run = stamp ?? new ReleaseStamp(Guid.NewGuid().ToString("N")[..8], Environment.UserName, Environment.MachineName, null);
+        var empty = new Dictionary<string, string>();
+        return await history.AppendAsync(new ReleaseRecord("", kind, run.RunId, run.Who, run.Where, DateTimeOffset.UtcNow, run.GitSha, ReleaseOutcome.Succeeded,
+            [.. changes.Select(c => new WorkloadRelease(c.Workload, empty, empty, c.Before, c.After))], empty, message, restored), cancellationToken);
+    }
 }

@@ -67,8 +67,8 @@ public sealed class ReplicaControl(KubeCluster cluster, ILogger logger, bool dry
         return records;
     }
 
-    /// <summary>Restores the recorded counts and removes the records; fails before any change when none is recorded.</summary>
-    public async Task<IReadOnlyList<ReplicaRecord>> RestoreAsync(IReadOnlyList<ObjectRef> workloads, string annotation, CancellationToken cancellationToken)
+    /// <summary>The counts recorded on the workloads (those without a record are left out).</summary>
+    public async Task<IReadOnlyList<ReplicaRecord>> FindRecordedAsync(IReadOnlyList<ObjectRef> workloads, string annotation, CancellationToken cancellationToken)
     {
         var found = new List<ReplicaRecord>();
         foreach (var workload in workloads)
@@ -77,10 +77,24 @@ public sealed class ReplicaControl(KubeCluster cluster, ILogger logger, bool dry
             if (obj is not null && Recorded(obj, annotation) is { } count)
                 found.Add(new ReplicaRecord(workload, count));
         }
+        return found;
+    }
+
+    /// <summary>Restores the recorded counts and removes the records; fails before any change when none is recorded.</summary>
+    public async Task<IReadOnlyList<ReplicaRecord>> RestoreAsync(IReadOnlyList<ObjectRef> workloads, string annotation, CancellationToken cancellationToken)
+    {
+        var found = await FindRecordedAsync(workloads, annotation, cancellationToken);
         if (found.Count == 0)
             throw new BuildFailure($"No replica counts are recorded on {string.Join(", ", workloads)} in {cluster.DisplayName}: nothing to resume.",
                 "Resume restores what SafeShutdown recorded. If the environment was stopped another way, use Scale --workloads <name> --replicas <n>.");
-        foreach (var record in found)
+        await RestoreAsync(found, annotation, cancellationToken);
+        return found;
+    }
+
+    /// <summary>Sets each workload to its recorded count and removes the annotation.</summary>
+    public async Task RestoreAsync(IReadOnlyList<ReplicaRecord> records, string annotation, CancellationToken cancellationToken)
+    {
+        foreach (var record in records)
         {
             await PatchAsync(record.Workload, new JsonObject
             {
@@ -89,7 +103,6 @@ public sealed class ReplicaControl(KubeCluster cluster, ILogger logger, bool dry
             }, cancellationToken);
             logger.Information("{Prefix}{Workload}: replicas → {Replicas} (restored)", dryRun ? "[dry-run] " : "", record.Workload, record.Replicas);
         }
-        return found;
     }
 
     /// <summary>Deletes every pod in the namespaces the filter selects; returns how many were deleted.</summary>

@@ -6,7 +6,7 @@ namespace Tesslate.Build.Kubernetes.Operations;
 /// <summary>One container of a workload: the image its spec names, the digest its pods run, and the commit the tag names.</summary>
 public sealed record ContainerImageState(string Container, string Image, IReadOnlyList<string> RunningDigests, string? GitSha);
 
-public sealed record WorkloadState(ObjectRef Workload, bool Exists, int Desired, int Ready, int Updated, IReadOnlyList<ContainerImageState> Containers)
+public sealed record WorkloadReadiness(ObjectRef Workload, bool Exists, int Desired, int Ready, int Updated, IReadOnlyList<ContainerImageState> Containers)
 {
     public override string ToString() => Exists ? $"{Workload}: {Ready}/{Desired} ready" : $"{Workload}: not found";
 }
@@ -14,7 +14,7 @@ public sealed record WorkloadState(ObjectRef Workload, bool Exists, int Desired,
 /// <summary>Reads what runs: desired and ready counts, images and the digests their pods actually pulled.</summary>
 public static partial class WorkloadStatus
 {
-    public static async Task<IReadOnlyList<WorkloadState>> ReadAsync(KubeCluster cluster, IEnumerable<ObjectRef> workloads, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<WorkloadReadiness>> ReadAsync(KubeCluster cluster, IEnumerable<ObjectRef> workloads, CancellationToken cancellationToken)
     {
         var pods = await cluster.RequireAsync("v1", "Pod", cancellationToken);
         return await Task.WhenAll(workloads.Select(async workload =>
@@ -23,7 +23,7 @@ public static partial class WorkloadStatus
             var resource = await cluster.RequireAsync("apps/v1", kind, cancellationToken);
             var obj = await cluster.GetAsync(resource, workload.Namespace, workload.Name, cancellationToken);
             if (obj is null)
-                return new WorkloadState(workload, false, 0, 0, 0, []);
+                return new WorkloadReadiness(workload, false, 0, 0, 0, []);
             var selector = LabelSelector(obj);
             var podList = selector is null ? [] : await cluster.ListAsync(pods, workload.Namespace, selector, null, cancellationToken);
             return Judge(workload, new KubeObject(obj), podList);
@@ -31,7 +31,7 @@ public static partial class WorkloadStatus
     }
 
     /// <summary>Pure: counts and images of one workload from its object and its pods.</summary>
-    public static WorkloadState Judge(ObjectRef workload, KubeObject obj, IReadOnlyList<JsonObject> pods)
+    public static WorkloadReadiness Judge(ObjectRef workload, KubeObject obj, IReadOnlyList<JsonObject> pods)
     {
         var status = obj.Body["status"];
         var (desired, ready, updated) = obj.Kind switch
@@ -57,7 +57,7 @@ public static partial class WorkloadStatus
                 running.Add(reference.Digest);
             containers.Add(new ContainerImageState(name, image, running, GitShaFromTag(reference.Tag)));
         }
-        return new WorkloadState(workload, true, desired, ready, updated, containers);
+        return new WorkloadReadiness(workload, true, desired, ready, updated, containers);
     }
 
     /// <summary><c>git-&lt;sha&gt;</c> tags (what BuildImages pushes) name the commit; other tags say nothing.</summary>

@@ -126,6 +126,34 @@ public sealed class ClusterOperationsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task With_a_release_history_SafeShutdown_records_the_counts_there_and_Resume_answers_that_record()
+    {
+        _fake.Seed(Workload("tesslate-backend", replicas: 2));
+        _fake.Seed(Workload("tesslate-worker", replicas: 4));
+        var history = new ReleaseHistory(_cluster.Client, new ReleaseHistoryOptions("tesslate", "tesslate-releases"), _log.Logger);
+        var operations = new PlatformOperations(_cluster, _log.Logger, history: history, stamp: new ReleaseStamp("run-1", "ops", "laptop", null));
+
+        var shutdown = await operations.SafeShutdownAsync(Ct);
+        Assert.Equal(ReleaseKind.SafeShutdown, shutdown.Release!.Kind);
+        var stored = Assert.Single(await history.ReadAsync(Ct));
+        Assert.Equal([("tesslate-worker", 4), ("tesslate-backend", 2)], stored.Workloads.Select(w => (w.Workload.Name, w.ReplicasBefore!.Value)));
+        Assert.Equal(shutdown.Release.Id, PlatformOperations.PendingShutdown(await history.ReadAsync(Ct))!.Id);
+
+        // Someone removes the annotations by hand: the history still knows the counts.
+        var resource = await _cluster.RequireAsync("apps/v1", "Deployment", Ct);
+        foreach (var name in new[] { "tesslate-backend", "tesslate-worker" })
+            await _cluster.StrategicPatchAsync(resource, "tesslate", name, new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [PlatformOperations.ShutdownAnnotation] = null } } }, "test", Ct);
+
+        var restored = await operations.ResumeAsync(Ct);
+        Assert.Equal([("tesslate-backend", 2), ("tesslate-worker", 4)], restored.Select(r => (r.Workload.Name, r.Replicas)));
+        Assert.Equal(4, (int?)(await GetAsync("Deployment", "tesslate", "tesslate-worker"))["spec"]?["replicas"]);
+        var records = await history.ReadAsync(Ct);
+        Assert.Equal(shutdown.Release.Id, records[^1].RestoredRelease);
+        Assert.Null(PlatformOperations.PendingShutdown(records));
+        await Assert.ThrowsAsync<BuildFailure>(() => operations.ResumeAsync(Ct));
+    }
+
+    [Fact]
     public async Task Scale_sets_the_replicas_of_the_named_workload()
     {
         _fake.Seed(Workload("tesslate-backend", replicas: 1));
@@ -156,7 +184,12 @@ public sealed class ClusterOperationsTests : IAsyncLifetime
     {
         _fake.Seed(Workload("tesslate-backend", replicas: 2));
         await ReadyPodsAsync("tesslate", "tesslate-backend", 2);
-        var status = await new PlatformOperations(_cluster, _log.Logger).StatusAsync([PlatformWorkloads.Backend, PlatformWorkloads.Frontend], "r-42", "ci@runner", Ct);
+        var history = new ReleaseHistory(_cluster.Client, new ReleaseHistoryOptions("tesslate", "tesslate-releases"), _log.Logger);
+        var empty = new Dictionary<string, string>();
+        await history.AppendAsync(new ReleaseRecord("", ReleaseKind.Deploy, "run-7", "ci", "github", DateTimeOffset.UtcNow, "0123abcdef", ReleaseOutcome.Succeeded, [], empty), Ct);
+        var deployLock = new DeployLock(_cluster.Client, new DeployLockOptions("tesslate", "tesslate-deploy-lock"), _log.Logger);
+        await using var held = await deployLock.AcquireAsync(new LockHolder("ci", "github", "run-8"), breakLock: false, Ct);
+        var status = await new PlatformOperations(_cluster, _log.Logger, history: history).StatusAsync([PlatformWorkloads.Backend, PlatformWorkloads.Frontend], deployLock, Ct);
         var backend = status.Workloads[0];
         Assert.True(backend.Exists);
         Assert.Equal(2, backend.Desired);
@@ -167,8 +200,8 @@ public sealed class ClusterOperationsTests : IAsyncLifetime
         Assert.NotEmpty(container.RunningDigests);
         Assert.False(status.Workloads[1].Exists);
         var text = string.Join('\n', status.Lines());
-        Assert.Contains("r-42", text);
-        Assert.Contains("held by ci@runner", text);
+        Assert.Contains("#1 Deploy Succeeded", text);
+        Assert.Contains("held by ci from github (run run-8)", text);
     }
 
     [Fact]
