@@ -225,3 +225,37 @@ public sealed class OperationsJudgementTests
         },
     };
 }
+
+public sealed class OperationRulesTests
+{
+    [Theory]
+    [InlineData(DeployEnvironment.Shared, true)]
+    [InlineData(DeployEnvironment.Beta, false)]
+    [InlineData(DeployEnvironment.Production, false)]
+    [InlineData(DeployEnvironment.Local, false)]
+    public void Shared_refuses_kubernetes_operations_with_the_legacy_explanation(DeployEnvironment environment, bool refused)
+    {
+        var settings = EnvironmentTable.Defaults(environment);
+        if (!refused)
+        {
+            OperationRules.RequireWorkloads(settings, "Reload");
+            return;
+        }
+        var error = Assert.Throws<UsageException>(() => OperationRules.RequireWorkloads(settings, "Reload"));
+        Assert.Contains("Reload is not available for the shared environment", error.Message);
+        Assert.Contains("Helm- and Terraform-managed", error.Message);
+    }
+
+    [Fact]
+    public void State_arguments_are_checked_before_terraform_runs()
+    {
+        Assert.Equal(new StateCommand("list", []).Verb, OperationRules.ParseStateArgs([]).Verb);
+        Assert.Equal(["module.a.b"], OperationRules.ParseStateArgs(["show", "module.a.b"]).Addresses);
+        var rm = OperationRules.ParseStateArgs(["rm", "a.b", "c.d"]);
+        Assert.True(rm.Mutates);
+        Assert.Equal(["a.b", "c.d"], rm.Addresses);
+        Assert.Contains("needs the address", Assert.Throws<UsageException>(() => OperationRules.ParseStateArgs(["rm"])).Message);
+        Assert.Throws<UsageException>(() => OperationRules.ParseStateArgs(["show"]));
+        Assert.Throws<UsageException>(() => OperationRules.ParseStateArgs(["mv", "a", "b"]));
+    }
+}
