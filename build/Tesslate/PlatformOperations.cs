@@ -130,6 +130,50 @@ public sealed class PlatformOperations(KubeCluster cluster, ILogger logger, bool
             .RunAsync(PlatformWorkloads.CsiNode, PlatformWorkloads.VolumeHub, waitOptions, cancellationToken);
     }
 
+    /// <summary>
+    /// Reload (legacy <c>reload</c>): preflight of every permission the plan needs (naming the least role), then the
+    /// overlay apply when planned, the LiteLLM ConfigMap sync when planned, restarts of tesslate workloads (waited
+    /// for in parallel), then kube-system workloads one at a time. Workloads the apply already rolled are not
+    /// restarted twice.
+    /// </summary>
+    /// <param name="overlayObjects">The rendered overlay (used only when the plan applies it).</param>
+    /// <param name="repositoryRoot">Where <see cref="PlatformWorkloads.LitellmConfigFile"/> is looked up.</param>
+    public async Task<RolloutWaitReport> ReloadAsync(ReloadPlan plan, IReadOnlyList<KubeObject> overlayObjects, string repositoryRoot,
+        ApplyOptions applyOptions, RolloutWaitOptions waitOptions, CancellationToken cancellationToken)
+    {
+        var applier = new ManifestApplier(cluster, logger);
+        var applyPlan = plan.ApplyManifests
+            ? await applier.PlanAsync(overlayObjects, applyOptions with { DefaultNamespace = PlatformWorkloads.Namespace, DryRun = dryRun }, cancellationToken)
+            : null;
+        await PermissionPreflight.EnsureAsync(cluster, plan.Permissions(applyPlan), plan.PermissionFix, cancellationToken);
+        var restarter = new RolloutRestarter(cluster, logger, dryRun);
+        if (applyPlan is not null)
+        {
+            var applied = await applier.ApplyAsync(applyPlan, cancellationToken);
+            logger.Information("Overlay: {Summary}", applied.Summary);
+            restarter.MarkRolled(applied.RolledWorkloads);
+        }
+        if (plan.SyncLitellmConfig)
+            await ConfigMapFiles.SyncAsync(cluster, PlatformWorkloads.Namespace, PlatformWorkloads.LitellmConfigMap, PlatformWorkloads.LitellmConfigKey,
+                Path.Combine(repositoryRoot, PlatformWorkloads.LitellmConfigFile), logger, cancellationToken, dryRun);
+        foreach (var workload in plan.PlatformRestarts)
+            await restarter.RestartAsync(workload, cancellationToken);
+        if (dryRun)
+            return new RolloutWaitReport([]);
+        var waiter = new RolloutWaiter(cluster, logger);
+        var report = await waiter.WaitAsync([.. plan.PlatformRestarts.Select(w => new RolloutTarget(w))], waitOptions, cancellationToken);
+        report.ThrowIfFailed();
+        var results = report.Results.ToList();
+        foreach (var workload in plan.SystemRestarts)
+        {
+            await restarter.RestartAsync(workload, cancellationToken);
+            var one = await waiter.WaitAsync([new RolloutTarget(workload)], waitOptions, cancellationToken);
+            results.AddRange(one.Results);
+            new RolloutWaitReport(results).ThrowIfFailed();
+        }
+        return new RolloutWaitReport(results);
+    }
+
     /// <summary>Status: the workloads' state, the newest successful release in the history, and the deploy lock's state.</summary>
     public async Task<EnvironmentStatus> StatusAsync(IEnumerable<ObjectRef> workloads, DeployLock? deployLock, CancellationToken cancellationToken)
     {

@@ -154,6 +154,54 @@ public sealed class ClusterOperationsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reload_litellm_syncs_the_config_map_from_the_repository_then_restarts_litellm_only()
+    {
+        _fake.Seed(Workload("litellm", image: "ghcr.io/berriai/litellm:main-v1.81.9-stable"));
+        _fake.Seed(Workload("tesslate-backend"));
+        var root = Directory.CreateTempSubdirectory("reload").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(root, "k8s", "litellm"));
+            await File.WriteAllTextAsync(Path.Combine(root, PlatformWorkloads.LitellmConfigFile), "general_settings: {}\n", Ct);
+            var plan = ReloadPlan.For(["litellm"], []);
+            var report = await new PlatformOperations(_cluster, _log.Logger).ReloadAsync(plan, [], root, new ApplyOptions(), Fast, Ct);
+            Assert.Equal("litellm", Assert.Single(report.Results).Workload.Name);
+            Assert.Equal("general_settings: {}\n", (string?)(await GetAsync("ConfigMap", "tesslate", "litellm-config"))["data"]?["config.yaml"]);
+            Assert.NotNull((await GetAsync("Deployment", "tesslate", "litellm"))["spec"]?["template"]?["metadata"]?["annotations"]?[RolloutRestarter.RestartedAtAnnotation]);
+            Assert.Null((await GetAsync("Deployment", "tesslate", "tesslate-backend"))["spec"]?["template"]?["metadata"]?["annotations"]);
+            var configSync = _fake.Requests.ToList().FindIndex(r => r.Path.EndsWith("/configmaps/litellm-config", StringComparison.Ordinal) && r.Method == "PATCH");
+            var restart = _fake.Requests.ToList().FindIndex(r => r.Path.EndsWith("/deployments/litellm", StringComparison.Ordinal) && r.Method == "PATCH");
+            Assert.True(configSync >= 0 && restart > configSync, "the ConfigMap is synced before litellm restarts");
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
+    public async Task Reload_without_names_applies_the_overlay_and_rolls_backend_frontend_and_worker()
+    {
+        var objects = new[] { "tesslate-backend", "tesslate-frontend", "tesslate-worker" }.Select(n => new KubeObject(Workload(n))).ToList();
+        var ns = new KubeObject(new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = "tesslate" } });
+        var report = await new PlatformOperations(_cluster, _log.Logger).ReloadAsync(ReloadPlan.For([], []), [ns, .. objects], Path.GetTempPath(), new ApplyOptions(), Fast, Ct);
+        Assert.True(report.AllSucceeded);
+        Assert.Equal(["tesslate-backend", "tesslate-frontend", "tesslate-worker"], report.Results.Select(r => r.Workload.Name).Order());
+        Assert.Equal(3, _fake.Requests.Count(r => r.Method == "PATCH" && r.ContentType!.StartsWith("application/apply-patch", StringComparison.Ordinal) && r.Path.Contains("/deployments/", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Reload_refuses_before_any_change_when_the_role_cannot_patch_deployments()
+    {
+        _fake.Seed(Workload("tesslate-backend"));
+        _fake.Access.Deny("patch", "deployments");
+        var error = await Assert.ThrowsAsync<BuildFailure>(() => new PlatformOperations(_cluster, _log.Logger).ReloadAsync(ReloadPlan.For(["backend"], []), [], Path.GetTempPath(), new ApplyOptions(), Fast, Ct));
+        Assert.Contains("patch deployments.apps in namespace tesslate", error.Message);
+        Assert.Contains("deployer", error.Fix);
+        Assert.Empty(_fake.Mutations);
+    }
+
+    [Fact]
     public async Task Scale_sets_the_replicas_of_the_named_workload()
     {
         _fake.Seed(Workload("tesslate-backend", replicas: 1));
