@@ -42,12 +42,24 @@ public sealed class PlatformOperations(KubeCluster cluster, ILogger logger, bool
 
     private readonly ReplicaControl _replicas = new(cluster, logger, dryRun);
 
+    /// <summary>SafeShutdown deletes pods in any proj-* namespace (so cluster-wide) and patches tesslate Deployments: admin.</summary>
+    public static IReadOnlyList<PermissionRequirement> ShutdownPermissions { get; } =
+    [
+        new("list", "", "namespaces", null), new("list", "", "pods", null), new("delete", "", "pods", null),
+        new("get", "apps", "deployments", PlatformWorkloads.Namespace), new("patch", "apps", "deployments", PlatformWorkloads.Namespace),
+    ];
+
+    /// <summary>Resume and Scale only read and patch tesslate Deployments: deployer is enough.</summary>
+    public static IReadOnlyList<PermissionRequirement> ScalePermissions { get; } =
+        [new("get", "apps", "deployments", PlatformWorkloads.Namespace), new("patch", "apps", "deployments", PlatformWorkloads.Namespace)];
+
     /// <summary>
     /// The safe-shutdown procedure: delete every user project pod (proj-* namespaces), then record the worker's and the
     /// backend's replica counts and scale them to zero (worker first, so no job starts on a backend that is leaving).
     /// </summary>
     public async Task<ShutdownReport> SafeShutdownAsync(CancellationToken cancellationToken)
     {
+        await PermissionPreflight.EnsureAsync(cluster, ShutdownPermissions, "SafeShutdown deletes pods in every proj-* namespace: run it with --role admin.", cancellationToken);
         var pods = await _replicas.DeletePodsAsync(ns => ns.StartsWith(PlatformWorkloads.ProjectNamespacePrefix, StringComparison.Ordinal), cancellationToken);
         var recorded = await _replicas.ParkAsync(PlatformWorkloads.ShutdownWorkloads, ShutdownAnnotation, cancellationToken);
         var release = await RecordAsync(ReleaseKind.SafeShutdown, [.. recorded.Select(r => (r.Workload, (int?)r.Replicas, (int?)0))], null, "SafeShutdown", cancellationToken);
@@ -118,6 +130,9 @@ public sealed class PlatformOperations(KubeCluster cluster, ILogger logger, bool
     {
         var applier = new ManifestApplier(cluster, logger);
         var plan = await applier.PlanAsync(computeObjects, applyOptions with { DefaultNamespace = PlatformWorkloads.SystemNamespace, DryRun = dryRun }, cancellationToken);
+        await PermissionPreflight.EnsureAsync(cluster,
+            [.. PermissionPreflight.ForApply(plan), .. PermissionPreflight.ForRollouts([PlatformWorkloads.CsiNode, PlatformWorkloads.VolumeHub], restart: true)],
+            "DeployCompute writes cluster-scoped objects and kube-system workloads: run it with --role admin.", cancellationToken);
         var applied = await applier.ApplyAsync(plan, cancellationToken);
         logger.Information("Compute overlay: {Summary}", applied.Summary);
         var restarter = new RolloutRestarter(cluster, logger, dryRun);

@@ -202,6 +202,19 @@ public sealed class ClusterOperationsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SafeShutdown_with_a_role_that_cannot_delete_project_pods_changes_nothing()
+    {
+        _fake.Seed(Workload("tesslate-backend", replicas: 2));
+        _fake.Seed(Workload("tesslate-worker", replicas: 2));
+        _fake.Access.Deny("delete", "pods");
+        var error = await Assert.ThrowsAsync<BuildFailure>(() => new PlatformOperations(_cluster, _log.Logger).SafeShutdownAsync(Ct));
+        Assert.Contains("delete pods", error.Message);
+        Assert.Contains("--role admin", error.Fix);
+        Assert.Empty(_fake.Mutations);
+        Assert.Equal(2, (int?)(await GetAsync("Deployment", "tesslate", "tesslate-backend"))["spec"]?["replicas"]);
+    }
+
+    [Fact]
     public async Task Scale_sets_the_replicas_of_the_named_workload()
     {
         _fake.Seed(Workload("tesslate-backend", replicas: 1));
