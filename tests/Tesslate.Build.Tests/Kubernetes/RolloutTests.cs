@@ -93,7 +93,7 @@ public sealed class RolloutTests : IAsyncLifetime
         Assert.Equal(PodProblemKind.CrashLoop, problem.Kind);
         Assert.Contains(bad.Problems, p => p.LogTail.Contains("KeyError: 'DATABASE_URL'"));
         Assert.True(report.Results.Single(r => r.Workload.Name == "good").OnNewVersion);
-        var e = Assert.Throws<Tesslate.Build.Engine.BuildFailure>(report.ThrowIfFailed);
+        var e = Assert.Throws<global::Tesslate.Build.Engine.BuildFailure>(report.ThrowIfFailed);
         Assert.Contains("On the new version: Deployment/tesslate/good", e.Problem);
     }
 
@@ -152,7 +152,7 @@ public sealed class RolloutTests : IAsyncLifetime
         _fake.BeginOutage(OutageMode.Reset);
         var report = await waiting;
         Assert.All(report.Results, r => Assert.Equal(RolloutOutcome.ClusterUnreachable, r.Outcome));
-        var e = Assert.Throws<Tesslate.Build.Engine.BuildFailure>(report.ThrowIfFailed);
+        var e = Assert.Throws<global::Tesslate.Build.Engine.BuildFailure>(report.ThrowIfFailed);
         Assert.Contains("still in progress: Deployment/tesslate/one, Deployment/tesslate/two", e.Fix);
     }
 

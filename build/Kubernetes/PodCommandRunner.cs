@@ -1,0 +1,205 @@
+using System.Net;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Serilog;
+using Tesslate.Build.Engine;
+
+namespace Tesslate.Build.Kubernetes;
+
+/// <summary><c>--seed-failure</c>: what a failed one-off command does to the run.</summary>
+public enum CommandFailurePolicy
+{
+    /// <summary>A warning in the summary (and a GitHub annotation); the run succeeds.</summary>
+    Warn,
+
+    /// <summary>The run fails.</summary>
+    Fail,
+}
+
+public enum PodCommandOutcome
+{
+    Succeeded,
+
+    /// <summary>The command ran and exited non-zero.</summary>
+    NonZeroExit,
+
+    /// <summary>The command did not finish within its timeout.</summary>
+    TimedOut,
+
+    /// <summary>The exec connection failed or ended without an exit status.</summary>
+    TransportError,
+
+    /// <summary>The deployment has no Ready pod of its current ReplicaSet to run in.</summary>
+    NoReadyPod,
+}
+
+/// <summary>A one-off command's result, for the run report. <see cref="IsWarning"/>: failed under the Warn policy.</summary>
+public sealed record PodCommandResult(string Name, PodCommandOutcome Outcome, int? ExitCode, string? Pod, TimeSpan Duration, string Message, bool IsWarning)
+{
+    public bool Succeeded => Outcome == PodCommandOutcome.Succeeded;
+}
+
+/// <summary>A command to run in a Ready pod of a Deployment's current ReplicaSet.</summary>
+public sealed record PodCommand(string Name, string Namespace, string Deployment, IReadOnlyList<string> Command)
+{
+    /// <summary>The container to exec in; null: the pod's first container.</summary>
+    public string? Container { get; init; }
+
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    public CommandFailurePolicy OnFailure { get; init; } = CommandFailurePolicy.Warn;
+
+    public string CommandLine => string.Join(' ', Command);
+}
+
+/// <summary>Pure judgement of a command's outcome under a policy.</summary>
+public static class PodCommandJudge
+{
+    /// <summary>Validates a timeout given by the user (<c>--seed-timeout</c>).</summary>
+    public static void ValidateTimeout(TimeSpan timeout, string parameter = "--seed-timeout")
+    {
+        if (timeout <= TimeSpan.Zero)
+            throw new UsageException($"{parameter} must be longer than zero (got {Durations.Format(timeout)}).", $"Give a duration such as {parameter} 10m.");
+    }
+
+    public static PodCommandResult Judge(PodCommand command, PodCommandOutcome outcome, int? exitCode, string? pod, TimeSpan duration, string? detail = null)
+    {
+        var what = $"{command.Name} ({command.CommandLine}{(pod is null ? "" : $" in pod {pod}")})";
+        var message = outcome switch
+        {
+            PodCommandOutcome.Succeeded => $"{what} succeeded",
+            PodCommandOutcome.NonZeroExit => $"{what} exited with code {exitCode}",
+            PodCommandOutcome.TimedOut => $"{what} did not finish within {Durations.Format(command.Timeout)}",
+            PodCommandOutcome.TransportError => $"{what} lost its connection to the cluster: {detail}",
+            PodCommandOutcome.NoReadyPod => $"{what} could not run: {detail}",
+            _ => what,
+        };
+        return new PodCommandResult(command.Name, outcome, exitCode, pod, duration, message,
+            IsWarning: outcome != PodCommandOutcome.Succeeded && command.OnFailure == CommandFailurePolicy.Warn);
+    }
+
+    /// <summary>Under Fail, a failed result becomes a BuildFailure; under Warn it is returned for the summary.</summary>
+    public static PodCommandResult Enforce(PodCommand command, PodCommandResult result)
+    {
+        if (result.Succeeded || command.OnFailure == CommandFailurePolicy.Warn)
+            return result;
+        var fix = result.Outcome switch
+        {
+            PodCommandOutcome.NonZeroExit => $"Read the output above; run it again by hand with kubectl exec -n {command.Namespace} deploy/{command.Deployment} -- {command.CommandLine}.",
+            PodCommandOutcome.TimedOut => "Find out why it hangs (the output above), or give it longer with --seed-timeout.",
+            PodCommandOutcome.NoReadyPod => $"Check the pods of deployment {command.Deployment} (kubectl get pods -n {command.Namespace}).",
+            _ => "Check connectivity to the cluster and run the step again.",
+        };
+        throw new BuildFailure(result.Message, fix + " (Use --seed-failure warn to only warn.)");
+    }
+}
+
+/// <summary>
+/// Runs a one-off command (e.g. a seed script) in a Ready pod of the Deployment's current ReplicaSet, found by the
+/// pod-template-hash of the ReplicaSet whose revision is the Deployment's, so it runs the new version, never an old
+/// pod that is shutting down. Exec goes through the API (WebSocket); output is streamed to the log; the exit code
+/// comes from the status channel.
+/// </summary>
+public sealed class PodCommandRunner(IKubernetes client, ILogger logger)
+{
+    public async Task<PodCommandResult> RunAsync(PodCommand command, CancellationToken cancellationToken)
+    {
+        PodCommandJudge.ValidateTimeout(command.Timeout);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        V1Pod? pod;
+        try
+        {
+            pod = await FindReadyPodAsync(command.Namespace, command.Deployment, cancellationToken);
+        }
+        catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException)
+        {
+            return Finish(command, PodCommandJudge.Judge(command, PodCommandOutcome.TransportError, null, null, clock.Elapsed, Secrets.Redact(e.Message)));
+        }
+        if (pod is null)
+            return Finish(command, PodCommandJudge.Judge(command, PodCommandOutcome.NoReadyPod, null, null, clock.Elapsed,
+                $"deployment {command.Namespace}/{command.Deployment} has no Ready pod of its current ReplicaSet"));
+
+        var podName = pod.Metadata.Name;
+        var container = command.Container ?? pod.Spec.Containers[0].Name;
+        logger.Information("[{Name}] {Command} in pod {Pod} (container {Container}, timeout {Timeout})", command.Name, command.CommandLine, podName, container, Durations.Format(command.Timeout));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(command.Timeout);
+        try
+        {
+            var exitCode = await client.NamespacedPodExecAsync(podName, command.Namespace, container, command.Command, tty: false,
+                async (stdin, stdout, stderr) =>
+                {
+                    stdin.Close();
+                    await Task.WhenAll(
+                        StreamAsync(stdout, line => logger.Information("[{Name}] {Line}", command.Name, Secrets.Redact(line)), timeout.Token),
+                        StreamAsync(stderr, line => logger.Warning("[{Name}] {Line}", command.Name, Secrets.Redact(line)), timeout.Token));
+                }, timeout.Token);
+            return Finish(command, PodCommandJudge.Judge(command, exitCode == 0 ? PodCommandOutcome.Succeeded : PodCommandOutcome.NonZeroExit, exitCode, podName, clock.Elapsed));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception) when (timeout.IsCancellationRequested)
+        {
+            return Finish(command, PodCommandJudge.Judge(command, PodCommandOutcome.TimedOut, null, podName, clock.Elapsed));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A dropped socket, a handshake refused, a status without an exit code: the command's fate is unknown.
+            return Finish(command, PodCommandJudge.Judge(command, PodCommandOutcome.TransportError, null, podName, clock.Elapsed, Secrets.Redact(e.Message)));
+        }
+    }
+
+    private PodCommandResult Finish(PodCommand command, PodCommandResult result)
+    {
+        if (result.Succeeded)
+            logger.Information("[{Name}] ✓ {Message} ({Duration})", command.Name, result.Message, Durations.Format(result.Duration));
+        else if (result.IsWarning)
+            logger.Warning("[{Name}] {Message}", command.Name, result.Message);
+        else
+            logger.Error("[{Name}] ✗ {Message}", command.Name, result.Message);
+        return PodCommandJudge.Enforce(command, result);
+    }
+
+    private static async Task StreamAsync(Stream stream, Action<string> line, CancellationToken cancellationToken)
+    {
+        using var reader = new StreamReader(stream);
+        while (await reader.ReadLineAsync(cancellationToken) is { } text)
+            line(text);
+    }
+
+    /// <summary>A Ready, not terminating pod of the ReplicaSet whose revision is the Deployment's current one.</summary>
+    public async Task<V1Pod?> FindReadyPodAsync(string ns, string deployment, CancellationToken cancellationToken)
+    {
+        V1Deployment live;
+        try
+        {
+            live = await client.AppsV1.ReadNamespacedDeploymentAsync(deployment, ns, cancellationToken: cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        var selector = string.Join(',', live.Spec.Selector.MatchLabels?.Select(l => $"{l.Key}={l.Value}") ?? []);
+        var revision = Annotation(live.Metadata.Annotations, "deployment.kubernetes.io/revision");
+        var sets = (await client.AppsV1.ListNamespacedReplicaSetAsync(ns, labelSelector: selector, cancellationToken: cancellationToken)).Items;
+        var current = sets
+            .Where(rs => rs.Metadata.OwnerReferences?.Any(o => o.Uid == live.Metadata.Uid) ?? false)
+            .Where(rs => revision is null || Annotation(rs.Metadata.Annotations, "deployment.kubernetes.io/revision") == revision)
+            .OrderByDescending(rs => rs.Metadata.CreationTimestamp)
+            .FirstOrDefault();
+        if (Annotation(current?.Metadata.Labels, "pod-template-hash") is not { } hash)
+            return null;
+        var pods = (await client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: $"{(selector.Length == 0 ? "" : selector + ",")}pod-template-hash={hash}", cancellationToken: cancellationToken)).Items;
+        return pods
+            .Where(p => p.Metadata.DeletionTimestamp is null)
+            .Where(p => p.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true)
+            .OrderBy(p => p.Metadata.Name, StringComparer.Ordinal)
+            .FirstOrDefault();
+    }
+
+    private static string? Annotation(IDictionary<string, string>? map, string key) =>
+        map is not null && map.TryGetValue(key, out var value) ? value : null;
+}
