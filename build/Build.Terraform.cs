@@ -204,6 +204,7 @@ internal sealed partial class Build
     private async Task RunTerraformStateAsync(CancellationToken cancellationToken)
     {
         var arguments = StateArgs.Length == 0 ? ["list"] : StateArgs;
+        global::Tesslate.Build.Platform.OperationRules.ParseStateArgs(arguments); // bad arguments fail before terraform init can run
         await Terraform.CheckVersionAsync(cancellationToken);
         await Terraform.EnsureBackendAsync(BackendFilePath, cancellationToken);
         switch (arguments[0])

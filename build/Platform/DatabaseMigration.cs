@@ -3,7 +3,7 @@ using Tesslate.Build.Engine;
 using Tesslate.Build.Kubernetes;
 using Tesslate.Build.Kubernetes.Operations;
 
-namespace Tesslate.Build.Tesslate;
+namespace Tesslate.Build.Platform;
 
 /// <summary>Migrate: <c>alembic upgrade head</c> in a Ready backend pod, with the known failures explained.</summary>
 public static partial class DatabaseMigration

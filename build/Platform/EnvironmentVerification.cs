@@ -2,7 +2,7 @@ using Tesslate.Build.Engine;
 using Tesslate.Build.Kubernetes;
 using Tesslate.Build.Kubernetes.Operations;
 
-namespace Tesslate.Build.Tesslate;
+namespace Tesslate.Build.Platform;
 
 public sealed record VerifyReport(HttpCheckResult Site, HttpCheckResult Health, CertificateReport Certificate, IReadOnlyList<string> Diagnosis)
 {

@@ -1,6 +1,6 @@
 using Tesslate.Build.Engine;
 
-namespace Tesslate.Build.Tesslate;
+namespace Tesslate.Build.Platform;
 
 /// <summary>The terraform state subcommand and its address(es), parsed before anything runs.</summary>
 public sealed record StateCommand(string Verb, IReadOnlyList<string> Addresses)

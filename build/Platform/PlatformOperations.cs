@@ -3,7 +3,7 @@ using Tesslate.Build.Engine;
 using Tesslate.Build.Kubernetes;
 using Tesslate.Build.Kubernetes.Operations;
 
-namespace Tesslate.Build.Tesslate;
+namespace Tesslate.Build.Platform;
 
 public sealed record ShutdownReport(IReadOnlyList<ObjectRef> DeletedProjectPods, IReadOnlyList<ReplicaRecord> Recorded, ReleaseRecord? Release);
 

@@ -1,7 +1,7 @@
 using Tesslate.Build.Engine;
 using Tesslate.Build.Kubernetes;
 
-namespace Tesslate.Build.Tesslate;
+namespace Tesslate.Build.Platform;
 
 /// <summary>The platform's namespaces and the workloads operations name (legacy-pipeline.md §1.4, §2).</summary>
 public static class PlatformWorkloads

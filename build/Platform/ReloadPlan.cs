@@ -1,7 +1,7 @@
 using Tesslate.Build.Kubernetes;
 using Tesslate.Build.Kubernetes.Operations;
 
-namespace Tesslate.Build.Tesslate;
+namespace Tesslate.Build.Platform;
 
 /// <summary>
 /// What Reload will do (legacy <c>reload</c>, §1.4): with no names, apply the overlay and restart backend, frontend

@@ -4,7 +4,7 @@ using Tesslate.Build.Aws;
 using Tesslate.Build.Engine;
 using Tesslate.Build.Terraform;
 
-namespace Tesslate.Build.Tesslate;
+namespace Tesslate.Build.Platform;
 
 /// <summary>Which variable names differ between the local tfvars and the stored ones; never any value.</summary>
 public sealed record TfvarsDiff(bool SecretExists, IReadOnlyList<string> Added, IReadOnlyList<string> Removed, IReadOnlyList<string> Changed)

@@ -13,7 +13,7 @@ using Microsoft.Extensions.Logging;
 using Tesslate.Build.Engine;
 using Tesslate.Build.Kubernetes;
 using Tesslate.Build.Kubernetes.Operations;
-using Tesslate.Build.Tesslate;
+using Tesslate.Build.Platform;
 using Tesslate.Build.Tests.Fakes;
 using Tesslate.Build.Tests.Fixtures;
 using Xunit;

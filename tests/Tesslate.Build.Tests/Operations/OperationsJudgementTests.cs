@@ -2,8 +2,8 @@ using System.Text.Json.Nodes;
 using Tesslate.Build.Engine;
 using Tesslate.Build.Kubernetes;
 using Tesslate.Build.Kubernetes.Operations;
+using Tesslate.Build.Platform;
 using Tesslate.Build.Terraform;
-using Tesslate.Build.Tesslate;
 using Xunit;
 
 namespace Tesslate.Build.Tests.Operations;

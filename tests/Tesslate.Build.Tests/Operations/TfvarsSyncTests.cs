@@ -1,5 +1,5 @@
 using Tesslate.Build.Engine;
-using Tesslate.Build.Tesslate;
+using Tesslate.Build.Platform;
 using Tesslate.Build.Tests.Fixtures;
 using Xunit;
 
