@@ -13,21 +13,6 @@ internal sealed partial class Build
     private TerraformCli? _terraform;
     private TerraformPlan? _releaseTerraformPlan;
 
-    Target ReleasePlan => _ => _
-        .Description("Read-only preparation of a release (Terraform plan, what will change), then one approval when needed.")
-        .DependsOn(Preflight)
-        .After(EcrLogin, SubmodulesInit)
-        .Executes(PrepareReleaseAsync);
-
-    Target TerraformState => _ => _
-        .Description("terraform state list | show ADDRESS | rm ADDRESS (--state-args; rm asks for confirmation).")
-        .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
-        .Executes(RunTerraformStateAsync);
-
-    Target GenerateBackendFiles => _ => _
-        .Description("Write terraform/*/backend-<environment>.hcl from the environment table (--check: fail if stale).")
-        .Executes(GenerateBackendFilesAsync);
-
     private string StackDirectory => Path.Combine(RootDirectory, Settings.TerraformStack!);
 
     private string BackendFilePath => Path.Combine(StackDirectory, Settings.BackendFile);
