@@ -143,11 +143,29 @@ internal sealed partial class Build
             Note($"applied {PlanFile}");
             return;
         }
+        await RequireSharedStackAsync(cancellationToken);
         var plan = _releaseTerraformPlan ?? await PlanStackAsync(destroy: false, cancellationToken);
         if (await Terraform.ApplyAsync(plan, cancellationToken))
             Note($"applied: {plan.Summary.CountsLine}");
         else
             Note("no changes: nothing applied");
+    }
+
+    /// <summary>beta and production pull from the ECR repositories the shared stack creates: apply shared first.</summary>
+    private async Task RequireSharedStackAsync(CancellationToken cancellationToken)
+    {
+        if (Environment is not (DeployEnvironment.Beta or DeployEnvironment.Production) || Registry is not null)
+            return;
+        var session = await AwsAsync(cancellationToken);
+        try
+        {
+            await session.Ecr.DescribeRepositoriesAsync(Catalog.Images.Select(i => i.Repository).Distinct(), cancellationToken);
+        }
+        catch (global::Tesslate.Build.Aws.RepositoryNotFoundException missing)
+        {
+            throw new BuildFailure($"The shared stack's ECR repositories are not there yet ({missing.Problem}).",
+                "First-time provisioning goes shared → beta → production: run ./build.sh TerraformApply --environment shared first (terraform/README.md).");
+        }
     }
 
     private async Task InitTerraformAsync(CancellationToken cancellationToken)
