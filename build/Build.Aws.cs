@@ -11,19 +11,6 @@ internal sealed partial class Build
     private EcrAuthorization? _ecr;
     private EcrCredentials? _ecrCredentials;
 
-    Target Preflight => _ => _
-        .Description("Before any side effect: the AWS identity must be in the environment's account; the ECR repositories and tfvars secret the run needs must exist.")
-        .Executes(RunPreflightAsync);
-
-    Target Whoami => _ => _
-        .Description("Print the AWS identity, account, region, and the role each later target will use.")
-        .Executes(WhoamiAsync);
-
-    Target Kubeconfig => _ => _
-        .Description("For humans: write a tesslate-<environment>-eks context into your kubeconfig (the pipeline itself never does).")
-        .Requires(() => Settings.ClusterName is not null && Environment != DeployEnvironment.Local, "this environment has no EKS cluster.")
-        .Executes(WriteKubeconfigAsync);
-
     private async Task<AwsSession> AwsAsync(CancellationToken cancellationToken)
     {
         if (_aws is not null)

@@ -13,21 +13,6 @@ internal sealed partial class Build
     private TerraformCli? _terraform;
     private TerraformPlan? _releaseTerraformPlan;
 
-    Target ReleasePlan => _ => _
-        .Description("Read-only preparation of a release (Terraform plan, what will change), then one approval when needed.")
-        .DependsOn(Preflight)
-        .After(EcrLogin, SubmodulesInit)
-        .Executes(PrepareReleaseAsync);
-
-    Target TerraformState => _ => _
-        .Description("terraform state list | show ADDRESS | rm ADDRESS (--state-args; rm asks for confirmation).")
-        .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
-        .Executes(RunTerraformStateAsync);
-
-    Target GenerateBackendFiles => _ => _
-        .Description("Write terraform/*/backend-<environment>.hcl from the environment table (--check: fail if stale).")
-        .Executes(GenerateBackendFilesAsync);
-
     private string StackDirectory => Path.Combine(RootDirectory, Settings.TerraformStack!);
 
     private string BackendFilePath => Path.Combine(StackDirectory, Settings.BackendFile);
@@ -158,11 +143,29 @@ internal sealed partial class Build
             Note($"applied {PlanFile}");
             return;
         }
+        await RequireSharedStackAsync(cancellationToken);
         var plan = _releaseTerraformPlan ?? await PlanStackAsync(destroy: false, cancellationToken);
         if (await Terraform.ApplyAsync(plan, cancellationToken))
             Note($"applied: {plan.Summary.CountsLine}");
         else
             Note("no changes: nothing applied");
+    }
+
+    /// <summary>beta and production pull from the ECR repositories the shared stack creates: apply shared first.</summary>
+    private async Task RequireSharedStackAsync(CancellationToken cancellationToken)
+    {
+        if (Environment is not (DeployEnvironment.Beta or DeployEnvironment.Production) || Registry is not null)
+            return;
+        var session = await AwsAsync(cancellationToken);
+        try
+        {
+            await session.Ecr.DescribeRepositoriesAsync(Catalog.Images.Select(i => i.Repository).Distinct(), cancellationToken);
+        }
+        catch (global::Tesslate.Build.Aws.RepositoryNotFoundException missing)
+        {
+            throw new BuildFailure($"The shared stack's ECR repositories are not there yet ({missing.Problem}).",
+                "First-time provisioning goes shared → beta → production: run ./build.sh TerraformApply --environment shared first (terraform/README.md).");
+        }
     }
 
     private async Task InitTerraformAsync(CancellationToken cancellationToken)
@@ -204,6 +207,7 @@ internal sealed partial class Build
     private async Task RunTerraformStateAsync(CancellationToken cancellationToken)
     {
         var arguments = StateArgs.Length == 0 ? ["list"] : StateArgs;
+        global::Tesslate.Build.Platform.OperationRules.ParseStateArgs(arguments); // bad arguments fail before terraform init can run
         await Terraform.CheckVersionAsync(cancellationToken);
         await Terraform.EnsureBackendAsync(BackendFilePath, cancellationToken);
         switch (arguments[0])

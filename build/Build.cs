@@ -132,10 +132,18 @@ internal sealed partial class Build : BuildBase
     [Parameter("GenerateSchema / GenerateWorkflows: fail with a diff instead of writing when files are stale.")]
     readonly bool Check;
 
-    // ── The release ───────────────────────────────────────────────────────────────────────────────────────────
+    // ── The release ────────────────────────────────────────────────────────────────────────────────────────────────
     Target Doctor => _ => _
         .Description("Check every prerequisite of the chosen environment and print a table with fixes.")
         .Executes(RunDoctorAsync);
+
+    Target Whoami => _ => _
+        .Description("Print the AWS identity, account, region, and the role each later target will use.")
+        .Executes(WhoamiAsync);
+
+    Target Preflight => _ => _
+        .Description("Before any side effect: the tools the planned targets start; for AWS, the identity's account and the ECR repositories and tfvars secret the run needs.")
+        .Executes(RunPreflightAsync);
 
     Target SubmodulesInit => _ => _
         .Description("Sync and initialise the application's git submodules (recursively).")
@@ -148,6 +156,12 @@ internal sealed partial class Build : BuildBase
         .After(SubmodulesInit)
         .OnlyWhen(() => Settings.UsesEcr && Registry is null, "no ECR for this environment (local, or --registry given)")
         .Executes(LoginToEcrAsync);
+
+    Target ReleasePlan => _ => _
+        .Description("Read-only preparation of a release (Terraform plan, what will change), then one approval when needed.")
+        .DependsOn(Preflight)
+        .After(EcrLogin, SubmodulesInit)
+        .Executes(PrepareReleaseAsync);
 
     Target BuildImages => _ => _
         .Description("Build and push the selected images in parallel; reuse what did not change.")
@@ -188,7 +202,7 @@ internal sealed partial class Build : BuildBase
         .DependsOn(SeedApps)
         .Executes(PromoteAndRecordAsync);
 
-    // ── Terraform ─────────────────────────────────────────────────────────────────────────────────────────────
+    // ── Terraform ──────────────────────────────────────────────────────────────────────────────────────────────────
     Target TerraformInit => _ => _
         .Description("terraform init -reconfigure with the environment's backend file.")
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
@@ -210,10 +224,97 @@ internal sealed partial class Build : BuildBase
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
         .Executes(ShowTerraformOutputAsync);
 
-    // ── Generated files ───────────────────────────────────────────────────────────────────────────────────────
+    Target TerraformState => _ => _
+        .Description("terraform state list | show ADDRESS | rm ADDRESS (--state-args; rm asks for confirmation).")
+        .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
+        .Executes(RunTerraformStateAsync);
+
+    Target TfvarsDownload => _ => _
+        .Description("Secrets Manager tesslate/terraform/<env> → the stack's terraform.<env>.tfvars (0600; asks before replacing a local file).")
+        .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
+        .Executes(ct => WithTfvarsAsync((sync, path) => sync.DownloadAsync(Settings.TfvarsSecretId, path, ct), ct));
+
+    Target TfvarsUpload => _ => _
+        .Description("The local tfvars → Secrets Manager, after showing which variable names were added, removed or changed (never values).")
+        .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
+        .Executes(ct => WithTfvarsAsync((sync, path) => sync.UploadAsync(Settings.TfvarsSecretId, path, Settings.Id, ct), ct));
+
+    Target TfvarsView => _ => _
+        .Description("Print the tfvars in Secrets Manager with sensitive values masked.")
+        .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
+        .Executes(ViewTfvarsAsync);
+
+    // ── Operations ─────────────────────────────────────────────────────────────────────────────────────────────────
+    Target Reload => _ => _
+        .Description("No --workloads: apply the manifests and restart backend, frontend, worker. With --workloads: restart only those (legacy short names accepted).")
+        .Requires(() => Settings.HasWorkloads, SharedRefusal)
+        .Executes(ReloadAsync);
+
+    Target DeployCompute => _ => _
+        .Description("Apply the compute overlay; the CSI DaemonSet rolls out completely before the Volume Hub restarts.")
+        .Requires(() => Settings.ComputeOverlay is not null, "only beta and production have a compute overlay.")
+        .Executes(DeployComputeAsync);
+
+    Target SafeShutdown => _ => _
+        .Description("Stop user project pods, record the backend's and worker's replica counts, scale them to zero.")
+        .Requires(() => Settings.HasWorkloads, SharedRefusal)
+        .Executes(SafeShutdownAsync);
+
+    Target Resume => _ => _
+        .Description("Restore the replica counts the last SafeShutdown recorded.")
+        .Requires(() => Settings.HasWorkloads, SharedRefusal)
+        .Executes(ResumeAsync);
+
+    Target Status => _ => _
+        .Description("Per workload: digests and the git sha they came from, ready/desired; the current release and the deploy lock.")
+        .Requires(() => Settings.HasWorkloads, SharedRefusal)
+        .Executes(StatusAsync);
+
+    Target Verify => _ => _
+        .Description("HTTP check of the public URL and its health endpoint, and the wildcard certificate's Ready condition (with cert-manager diagnosis).")
+        .Requires(() => Settings.HasWorkloads, SharedRefusal)
+        .Executes(VerifyAsync);
+
+    Target Migrate => _ => _
+        .Description("alembic upgrade head in a Ready backend pod (detects multiple heads and says how to merge them).")
+        .Requires(() => Settings.HasWorkloads, SharedRefusal)
+        .Executes(MigrateAsync);
+
+    Target Scale => _ => _
+        .Description("Scale --workloads to --replicas (recorded in the release history).")
+        .Requires(() => Settings.HasWorkloads, SharedRefusal)
+        .Requires(() => Workloads)
+        .Requires(() => Replicas)
+        .Executes(ScaleAsync);
+
+    Target Logs => _ => _
+        .Description("Follow the logs of every pod of --workloads, prefixed [pod/container], until Ctrl-C.")
+        .Requires(() => Settings.HasWorkloads, SharedRefusal)
+        .Requires(() => Workloads)
+        .Executes(FollowLogsAsync);
+
+    Target PruneProjectNamespaces => _ => _
+        .Description("List proj-* namespaces with no project behind them (no pods or workloads, older than 1h); delete after confirmation.")
+        .Requires(() => Settings.HasWorkloads, SharedRefusal)
+        .Executes(PruneProjectNamespacesAsync);
+
+    Target Kubeconfig => _ => _
+        .Description("For humans: write a tesslate-<environment>-eks context into your kubeconfig (the pipeline itself never does).")
+        .Requires(() => Settings.ClusterName is not null && Environment != DeployEnvironment.Local, "this environment has no EKS cluster.")
+        .Executes(WriteKubeconfigAsync);
+
+    // ── Generated files ────────────────────────────────────────────────────────────────────────────────────────────
     Target GenerateSchema => _ => _
         .Description("Write .nuke/build.schema.json from the targets and parameters (--check: fail if stale).")
         .Executes(GenerateSchemaAsync);
+
+    Target GenerateBackendFiles => _ => _
+        .Description("Write terraform/*/backend-<environment>.hcl from the environment table (--check: fail if stale).")
+        .Executes(GenerateBackendFilesAsync);
+
+    Target GenerateWorkflows => _ => _
+        .Description("Write .github/workflows from the declarations in build/Platform/Workflows.cs, validated by GitHub's parser (--check: fail with a diff if stale).")
+        .Executes(GenerateWorkflowsAsync);
 
     private EnvironmentSettings Settings => _settings ??= ResolveSettings();
     private EnvironmentSettings? _settings;

@@ -57,6 +57,9 @@ public sealed class TfvarsFile
 
     public string? TryGetString(string name) => _assignments.TryGetValue(name, out var assignment) ? assignment.StringValue : null;
 
+    /// <summary>A value's source text (trimmed), for diffs and masked views; internal so it never reaches a message by accident.</summary>
+    internal string? RawValue(string name) => _assignments.TryGetValue(name, out var assignment) ? assignment.Raw : null;
+
     /// <summary>Stops before any plan when the file is for another environment or does not say which one it is for.</summary>
     public void RequireEnvironment(string expected)
     {
@@ -106,7 +109,7 @@ public sealed class TfvarsFile
 
     public override string ToString() => $"tfvars {Source} ({_assignments.Count} variables)";
 
-    private sealed record Assignment(string? StringValue, IReadOnlyList<string> Strings)
+    private sealed record Assignment(string? StringValue, IReadOnlyList<string> Strings, string Raw)
     {
         // Records print their members; these hold secrets.
         public override string ToString() => "(value hidden)";
@@ -194,6 +197,7 @@ public sealed class TfvarsFile
             var tokens = 0;
             string? single = null;
             SkipBlanksAndComments(acrossLines: false);
+            var start = _position;
             while (!AtEnd)
             {
                 var c = Current;
@@ -242,7 +246,7 @@ public sealed class TfvarsFile
                 throw new FormatException($"line {line}: unbalanced brackets in the value.");
             if (tokens == 0)
                 throw new FormatException($"line {line}: missing value.");
-            return new Assignment(single, strings);
+            return new Assignment(single, strings, text[start.._position].Trim());
         }
 
         private string ReadString(int line)
