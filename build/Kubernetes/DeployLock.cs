@@ -216,6 +216,11 @@ public sealed class DeployLock(IKubernetes client, DeployLockOptions options, IL
         {
             return null;
         }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
+        {
+            throw new PrerequisiteMissingException($"Not allowed to read the deploy lock {options.Display}: {Secrets.Redact(e.Response.Content ?? "")}",
+                $"The role needs get, create and update on leases.coordination.k8s.io in namespace {options.Namespace}.");
+        }
     }
 
     private async Task<bool> NamespaceExistsAsync(CancellationToken cancellationToken)

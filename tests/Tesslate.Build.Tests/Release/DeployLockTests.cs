@@ -185,6 +185,23 @@ public sealed class DeployLockTests(FakeKubeApiFixture fixture) : IClassFixture<
         Assert.DoesNotContain(fixture.Api.Mutations, m => m.Path.Contains($"/namespaces/{ns}/", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_role_without_lease_permissions_is_told_which_permissions_it_needs()
+    {
+        var ns = await fixture.NewNamespaceAsync("lock");
+        fixture.Api.Access.Deny("get", "leases", ns, "coordination.k8s.io");
+        try
+        {
+            var e = await Assert.ThrowsAsync<PrerequisiteMissingException>(() => Lock(ns).AcquireAsync(Alice, breakLock: false, Ct));
+            Assert.Contains("forbidden", e.Problem);
+            Assert.Contains("leases.coordination.k8s.io", e.Fix);
+        }
+        finally
+        {
+            fixture.Api.Access.AllowAll();
+        }
+    }
+
     [Theory]
     [InlineData(null, LockStatus.Free)]
     [InlineData("", LockStatus.Free)]
