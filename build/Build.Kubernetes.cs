@@ -268,7 +268,8 @@ internal sealed partial class Build
         var cluster = await ClusterAsync(cancellationToken);
         var report = await new RolloutWaiter(cluster, Log).WaitAsync(
             [.. workloads.Select(w => new RolloutTarget(w))],
-            new RolloutWaitOptions { DeadlineOverride = deadline, OnProgress = p => Log.Information("[{Workload}] {Message}", p.Workload.Name, p.Message) },
+            // The waiter logs each workload's progress itself; logging it here too printed every line twice.
+            new RolloutWaitOptions { DeadlineOverride = deadline },
             cancellationToken);
         _rolloutReport = report;
         Report.SetSection("rollouts", report.Results.Select(r => new { workload = r.Workload.ToString(), outcome = r.Outcome.ToString().ToLowerInvariant(), r.Message, seconds = Math.Round(r.Duration.TotalSeconds, 1), problems = r.Problems.Select(p => p.ToString()) }));
