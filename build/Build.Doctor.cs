@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Tesslate.Build.Docker;
 using Tesslate.Build.Engine;
 using Tesslate.Build.Engine.Processes;
 using Tesslate.Build.Platform;
@@ -74,9 +75,9 @@ internal sealed partial class Build
 
     private async Task<IEnumerable<PrerequisiteCheck>> CheckDockerAsync(CancellationToken cancellationToken)
     {
-        var engine = await ProbeAsync("docker engine", new ToolCommand("docker", ["version", "--format", "{{.Server.Version}}"]), version => $"engine {version}",
+        var engine = await ProbeAsync("docker engine", new DockerCli(Runner, DockerOptions).Command(["version", "--format", "{{.Server.Version}}"]), version => $"engine {version}",
             $"Start Docker Desktop or dockerd; the CLI used {EnvironmentVariables.GetValueOrDefault("DOCKER_HOST") ?? "its current context"} (DOCKER_HOST / docker context).", cancellationToken);
-        var buildx = await ProbeAsync("docker buildx", new ToolCommand("docker", ["buildx", "version"]), version => version.Split('\n')[0],
+        var buildx = await ProbeAsync("docker buildx", new DockerCli(Runner, DockerOptions).Command(["buildx", "version"]), version => version.Split('\n')[0],
             "Optional: install the buildx plugin for multi-platform builds and registry caches; without it images build with docker build + docker push.", cancellationToken);
         // buildx is optional: the builder falls back to docker build + push.
         return [engine, buildx with { Ok = true, Found = buildx.Ok ? buildx.Found : "absent (falls back to docker build + docker push)" }];

@@ -29,6 +29,17 @@ internal sealed partial class Build
         return client;
     }
 
+    /// <summary>
+    /// The docker CLI and engine of this run's environment (DOCKER_EXE, DOCKER_HOST): children inherit the process's
+    /// environment and ToolLocator reads it too, which an in-process run with its own environment does not share.
+    /// </summary>
+    private DockerOptions DockerOptions => new()
+    {
+        Executable = EnvironmentVariables.GetValueOrDefault("DOCKER_EXE") is { Length: > 0 } executable ? executable : "docker",
+        Host = EnvironmentVariables.GetValueOrDefault("DOCKER_HOST") is { Length: > 0 } host ? host : null,
+        Builder = Builder,
+    };
+
     private bool? _registryReachable;
 
     /// <summary>
@@ -63,7 +74,7 @@ internal sealed partial class Build
                 Environment == DeployEnvironment.Local ? "Start a local registry: docker run -d -p 5000:5000 registry:2 (or docker-registry serve)." : "Log in to AWS (see ./build.sh Doctor).");
         var images = Catalog.Select(Images);
         var sourceRoot = IsDryRun && SourceRoot is null && Environment != DeployEnvironment.Local ? null : ResolveSourceRoot();
-        var docker = new DockerCli(Runner, new DockerOptions { Builder = Builder });
+        var docker = new DockerCli(Runner, DockerOptions);
         var builder = new ImageBuilder(docker, RegistryClient, Log);
         var report = await builder.BuildAsync(new ImageBuildRequest
         {

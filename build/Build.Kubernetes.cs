@@ -52,7 +52,24 @@ internal sealed partial class Build
     }
 
     private async Task<IReadOnlyList<KubeObject>> RenderAsync(CancellationToken cancellationToken) =>
-        _rendered ??= await new KustomizeRenderer(Runner).RenderAsync(Path.Combine(RootDirectory, Settings.Overlay!), cancellationToken);
+        _rendered ??= RetargetRegistry(await new KustomizeRenderer(Runner).RenderAsync(Path.Combine(RootDirectory, Settings.Overlay!), cancellationToken));
+
+    /// <summary>Container env variables whose values are catalog image references (the backend starts these images).</summary>
+    private IEnumerable<string> RuntimeImageVariables => Catalog.Images.Where(i => i.RuntimeReferenced).Select(i => $"K8S_{i.Name.ToUpperInvariant()}_IMAGE");
+
+    /// <summary>
+    /// The overlays name the environment's default registry; with --registry (or another account/region) the catalog
+    /// images are elsewhere, so their references move there before pinning (which keys pins by Settings.Registry).
+    /// </summary>
+    private IReadOnlyList<KubeObject> RetargetRegistry(IReadOnlyList<KubeObject> rendered)
+    {
+        var overlayRegistry = EnvironmentTable.Defaults(Environment).Registry;
+        if (overlayRegistry is null || overlayRegistry == Settings.Registry)
+            return rendered;
+        Log.Information("Catalog image references of {Overlay} moved from {From} to {To}.", Settings.Overlay, overlayRegistry, Settings.Registry);
+        return RegistryRetargeting.Retarget(rendered, overlayRegistry, Settings.Registry!, Catalog.Images.Select(i => i.Repository),
+            [RuntimeImages], RuntimeImageVariables, ["APP_IMAGE_REGISTRY_PREFIX"]);
+    }
 
     /// <summary>Objects Terraform owns (k8s/ownership.yaml) are never applied from an aws overlay.</summary>
     private IReadOnlyList<ObjectRef> TerraformOwnedObjects()
@@ -177,8 +194,7 @@ internal sealed partial class Build
             Log.Warning("No cluster in dry-run ({Problem}): showing the rendered objects and the digests they would get, without a server-side diff.", missing.Problem);
         }
         _pins = await ResolvePinsAsync(objects, cluster, cancellationToken);
-        var runtimeVariables = Catalog.Images.Where(i => i.RuntimeReferenced).Select(i => $"K8S_{i.Name.ToUpperInvariant()}_IMAGE");
-        var pinned = DigestPinning.Pin(objects, _pins, [RuntimeImages], runtimeVariables);
+        var pinned = DigestPinning.Pin(objects, _pins, [RuntimeImages], RuntimeImageVariables);
         foreach (var change in pinned.Changes.Where(c => c.Object.Kind == "ConfigMap"))
             Note($"runtime image {change.Location}: {change.After}");
         if (cluster is null)
@@ -205,8 +221,10 @@ internal sealed partial class Build
             rolled = _applyReport.RolledWorkloads.Select(w => w.ToString()),
         });
 
-        // Workloads whose catalog images stayed on a tag (local without a digest) do not roll by themselves.
-        _restartByTag = [.. pinned.Unpinned.Select(u => u.Workload).Distinct()];
+        // Workloads whose catalog images stayed on a tag (local without a digest) do not roll by themselves. Only catalog
+        // images: third-party tags (postgres, redis) are not ours to re-pull, and a no-change redeploy restarts nothing.
+        var catalogRepositories = Catalog.Images.Select(i => $"{Settings.Registry}/{i.Repository}").ToHashSet(StringComparer.Ordinal);
+        _restartByTag = [.. pinned.Unpinned.Where(u => catalogRepositories.Contains(u.Image.Repository)).Select(u => u.Workload).Where(IsWorkload).Distinct()];
         // The runtime-images ConfigMap keeps its name, so its readers do not roll when a value changes.
         if (_applyReport.Objects.Any(o => o.Object.Matches(RuntimeImages) && o.Outcome == ApplyOutcome.Configured))
             _restartByTag = [.. _restartByTag.Concat(ReadersOf(pinned.Objects, RuntimeImages.Name)).Distinct()];
@@ -250,7 +268,8 @@ internal sealed partial class Build
         var cluster = await ClusterAsync(cancellationToken);
         var report = await new RolloutWaiter(cluster, Log).WaitAsync(
             [.. workloads.Select(w => new RolloutTarget(w))],
-            new RolloutWaitOptions { DeadlineOverride = deadline, OnProgress = p => Log.Information("[{Workload}] {Message}", p.Workload.Name, p.Message) },
+            // The waiter logs each workload's progress itself; logging it here too printed every line twice.
+            new RolloutWaitOptions { DeadlineOverride = deadline },
             cancellationToken);
         _rolloutReport = report;
         Report.SetSection("rollouts", report.Results.Select(r => new { workload = r.Workload.ToString(), outcome = r.Outcome.ToString().ToLowerInvariant(), r.Message, seconds = Math.Round(r.Duration.TotalSeconds, 1), problems = r.Problems.Select(p => p.ToString()) }));

@@ -18,7 +18,9 @@ internal sealed partial class Build
         if (!IsPlanned(nameof(Deploy)) || IsDryRun || _deployment is not null)
             return;
         var commit = await new GitRepository(Runner, RootDirectory).HeadCommitAsync(cancellationToken);
-        _deployment = await DeploymentRecords.CreateAsync(GitHubToken, Settings.Id, commit, Settings.RequiresApproval, RootDirectory, Runner, Log, cancellationToken);
+        // The run's environment, not the process's: an in-process run (tests) inside Actions is not that Actions job.
+        _deployment = await DeploymentRecords.CreateAsync(GitHubToken, Settings.Id, commit, Settings.RequiresApproval, RootDirectory, Runner, Log, cancellationToken,
+            name => EnvironmentVariables.GetValueOrDefault(name));
         await _deployment.StartAsync(cancellationToken);
         Cleanup.Register("finish the GitHub deployment record", async () =>
         {

@@ -12,10 +12,11 @@ public static class DeploymentRecords
     /// laptop the repository comes from <c>git remote get-url origin</c>. Never throws for a missing token or an
     /// unrecognised remote: the recorder then skips, saying so once.
     /// </summary>
+    /// <param name="variables">The run's environment variables (default: the process's).</param>
     public static async Task<DeploymentRecorder> CreateAsync(string? explicitToken, string environment, string commitSha, bool productionEnvironment,
-        string repositoryDirectory, IProcessRunner runner, ILogger logger, CancellationToken cancellationToken)
+        string repositoryDirectory, IProcessRunner runner, ILogger logger, CancellationToken cancellationToken, Func<string, string?>? variables = null)
     {
-        Func<string, string?> variables = System.Environment.GetEnvironmentVariable;
+        variables ??= System.Environment.GetEnvironmentVariable;
         var run = ActionsRun.FromEnvironment(variables);
         var token = await GitHubTokenSource.ResolveAsync(explicitToken, variables, runner, logger, cancellationToken);
         var repository = run?.Repository ?? await OriginAsync(repositoryDirectory, runner, cancellationToken);

@@ -150,6 +150,24 @@ public sealed class SchedulerTests
         Assert.Equal("gate closed", plan["Gate"]!.Note);
     }
 
+    private sealed class Release(Recorder recorder)
+    {
+        public Target Wait => _ => _.Executes(recorder.Body("Wait", ct => Task.Delay(100, ct)));
+        public Target Seed => _ => _.DependsOn(Wait).Executes(recorder.Body("Seed"));
+        public Target Promote => _ => _.DependsOn(Seed).Executes(recorder.Body("Promote"));
+    }
+
+    [Fact]
+    public async Task A_skipped_target_keeps_its_place_in_the_order()
+    {
+        var recorder = new Recorder();
+        var plan = ExecutionPlanner.Plan(TargetGraph.Create(new Release(recorder)), ["Promote", "Wait"], [], ["Seed"]);
+        await new Scheduler(plan, new SchedulerOptions(), new LoggerConfiguration().CreateLogger()).RunAsync(CancellationToken.None).WaitAsync(Deadline);
+
+        Assert.Equal(TargetStatus.Skipped, plan["Seed"]!.Status);
+        Assert.Equal(["start Wait", "end Wait", "start Promote", "end Promote"], recorder.Events);
+    }
+
     private sealed class Prerequisites
     {
         public Target Probe => _ => _.Executes(_ => throw new PrerequisiteMissingException("no docker engine", "start one"));

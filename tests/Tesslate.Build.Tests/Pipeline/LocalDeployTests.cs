@@ -1,0 +1,211 @@
+using System.Text.Json.Nodes;
+using Tesslate.Build.Kubernetes;
+using Tesslate.Build.Registry;
+using Tesslate.Build.Tests.Fakes;
+using Tesslate.Build.Tests.Fixtures;
+using Xunit;
+
+namespace Tesslate.Build.Tests.Pipeline;
+
+/// <summary>
+/// The real pipeline, in-process, for <c>Deploy --environment local</c>: the fixture application built by the real
+/// Docker engine into the real registry, the local overlay applied to the fake Kubernetes API server through a
+/// kubeconfig context, rollouts awaited, the <c>local</c> tag promoted; then a second Deploy that changes nothing.
+/// </summary>
+public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture registry) : IDisposable
+{
+    private const string Context = "tesslate-fake";
+    private const string Namespace = "tesslate";
+
+    // Every catalog image a workload of the local overlay runs, so that every container gets a digest.
+    private static readonly string[] Images = ["backend", "ast", "frontend", "marketplace"];
+
+    private readonly FixtureApp _app = FixtureApp.Create();
+    private readonly string _root = RepositoryCopy.Create();
+    private readonly string _kube = Directory.CreateTempSubdirectory("tesslate-kube-").FullName;
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Deploy_local_builds_pins_applies_rolls_out_promotes_and_a_second_run_changes_nothing()
+    {
+        await using var fake = await FakeKubeApi.StartAsync(new FakeKubeApiOptions { DefaultRolloutDuration = TimeSpan.FromSeconds(1) });
+        var kubeconfig = WriteKubeconfig(fake.Url);
+        var kubeconfigBefore = await File.ReadAllTextAsync(kubeconfig, Token);
+
+        // First release: everything is new.
+        var (exitCode, output) = await DeployAsync(kubeconfig);
+        Assert.True(exitCode == 0, output);
+        Assert.Null(fake.ControllerError);
+
+        var buildReport = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(_root, ".nuke", "temp", "build-report.json"), Token))!;
+        var images = buildReport["images"]!.AsArray().Select(i => i!).ToList();
+        Assert.Equal(Images.Order(), images.Select(i => (string)i["name"]!).Order());
+        var digests = images.ToDictionary(i => (string)i["repository"]!, i => (string)i["digest"]!);
+        Assert.All(digests.Values, d => Assert.StartsWith("sha256:", d, StringComparison.Ordinal));
+
+        // Pushed: immutable git- and src- tags, and (after the rollouts) the environment tag on the same digest.
+        using var client = new RegistryClient(registry.Address);
+        var revision = "git-" + _app.Head[..12];
+        foreach (var (repository, digest) in digests)
+        {
+            var tags = await client.ListTagsAsync(repository, Token);
+            Assert.Contains(revision, tags);
+            Assert.Contains(tags, t => t.StartsWith("src-", StringComparison.Ordinal));
+            Assert.Equal(digest, await client.GetDigestAsync(repository, revision, Token));
+            Assert.Equal(digest, await client.GetDigestAsync(repository, "local", Token));
+        }
+
+        // Every catalog-image container in the cluster runs <registry>/<repo>@<the build's digest>: no localhost:5000 left.
+        var deployments = fake.Store.List(KubeResources.Deployments, Namespace);
+        Assert.NotEmpty(deployments);
+        var uses = WorkloadImages.FromManifests(deployments.Select(d => new KubeObject(AsManifest(d, "Deployment"))));
+        Assert.DoesNotContain(uses, u => u.Image.Repository.StartsWith("localhost:5000/", StringComparison.Ordinal));
+        var catalogUses = uses.Where(u => u.Image.Repository.StartsWith(registry.Address + "/", StringComparison.Ordinal)).ToList();
+        Assert.Equal(Images.Order(), catalogUses.Select(u => u.Image.Repository[(registry.Address.Length + 1)..]).Distinct().Select(r => r["tesslate-".Length..]).Order());
+        foreach (var use in catalogUses)
+        {
+            Assert.True(use.Image.Digest is not null && use.Image.Tag is null, $"{use.Workload} {use.Container}: {use.Image}");
+            Assert.Equal(digests[use.Image.Repository[(registry.Address.Length + 1)..]], use.Image.Digest);
+        }
+        var prefix = deployments.SelectMany(d => Containers(d)).SelectMany(c => c["env"]?.AsArray() ?? [])
+            .Where(v => (string?)v!["name"] == "APP_IMAGE_REGISTRY_PREFIX").Select(v => (string?)v!["value"]).Distinct().ToList();
+        Assert.Equal([registry.Address], prefix);
+
+        // Rolled out: the run report lists every Deployment, each complete, and the fake agrees.
+        var runReport = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(_root, ".nuke", "temp", "run-report.json"), Token))!;
+        var rollouts = runReport["sections"]?["rollouts"]?.AsArray() ?? runReport["rollouts"]?.AsArray();
+        Assert.True(rollouts is not null, runReport.ToJsonString());
+        foreach (var deployment in deployments)
+        {
+            var name = (string)deployment["metadata"]!["name"]!;
+            var rollout = rollouts.SingleOrDefault(r => ((string?)r!["workload"])?.EndsWith("/" + name, StringComparison.Ordinal) == true);
+            Assert.True(rollout is not null, $"no rollout for {name}: {rollouts.ToJsonString()}");
+            Assert.NotEqual("failed", (string?)rollout["outcome"]);
+            var status = deployment["status"]!;
+            Assert.Equal(Number(deployment["metadata"]!["generation"]), Number(status["observedGeneration"]));
+            Assert.Equal(Number(deployment["spec"]!["replicas"]), Number(status["updatedReplicas"]));
+            Assert.Equal(Number(deployment["spec"]!["replicas"]), Number(status["availableReplicas"]));
+        }
+        Assert.Equal(kubeconfigBefore, await File.ReadAllTextAsync(kubeconfig, Token));
+
+        // Second release with nothing changed: every image reused, no pod template touched, nothing restarted or awaited.
+        var templatesBefore = Templates(fake);
+        fake.ClearRequests();
+        (exitCode, output) = await DeployAsync(kubeconfig);
+        Assert.True(exitCode == 0, output);
+
+        var second = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(_root, ".nuke", "temp", "build-report.json"), Token))!;
+        Assert.All(second["images"]!.AsArray(), i => Assert.Equal("reused", ((string?)i!["outcome"])?.ToLowerInvariant()));
+        Assert.Equal(digests, second["images"]!.AsArray().ToDictionary(i => (string)i!["repository"]!, i => (string)i!["digest"]!));
+        Assert.Equal(templatesBefore, Templates(fake));
+        Assert.DoesNotContain(fake.Mutations, m => m.Path.Contains("/deployments/", StringComparison.Ordinal) && m.ContentType != "application/apply-patch+yaml");
+        var kubernetes = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(_root, ".nuke", "temp", "run-report.json"), Token))!["sections"]?["kubernetes"];
+        Assert.True(kubernetes is not null, output);
+        Assert.Empty(kubernetes["rolled"]!.AsArray());
+        Assert.All(kubernetes["objects"]!.AsArray(), o => Assert.False((bool)o!["podTemplateChanged"]!, o.ToJsonString()));
+        Assert.Contains("no workload changed", output);
+    }
+
+    private Task<(int ExitCode, string Output)> DeployAsync(string kubeconfig) =>
+        PipelineRun.RunAsync(
+            // SeedApps is still a Pending stub (fails outside dry-run): skipped. The engine's --skip also skips the dependencies
+            // nothing else needs, so WaitRollout is invoked too, to keep the chain up to it.
+            ["Deploy", "WaitRollout", "--environment", "local", "--kube-context", Context, "--source-root", _app.Root, "--registry", registry.Address,
+             "--images", string.Join(",", Images), "--skip", "SeedApps"],
+            new Dictionary<string, string>
+            {
+                ["DOCKER_EXE"] = engine.DockerExecutable,
+                ["DOCKER_HOST"] = engine.Host,
+                ["KUBECONFIG"] = kubeconfig,
+                ["TESSLATE_GIT_ALLOW_FILE_PROTOCOL"] = "1",
+            },
+            _root);
+
+    /// <summary>A kubeconfig whose current context points elsewhere: the run must use --kube-context and leave the file as it was.</summary>
+    private string WriteKubeconfig(string url)
+    {
+        var path = Path.Combine(_kube, "config");
+        File.WriteAllText(path, $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+              - name: fake
+                cluster:
+                  server: {url}
+              - name: elsewhere
+                cluster:
+                  server: http://127.0.0.1:1
+            users:
+              - name: fake-user
+                user:
+                  token: fake-token
+            contexts:
+              - name: {Context}
+                context:
+                  cluster: fake
+                  user: fake-user
+              - name: elsewhere
+                context:
+                  cluster: elsewhere
+                  user: fake-user
+            current-context: elsewhere
+            """);
+        return path;
+    }
+
+    private static JsonObject AsManifest(JsonObject stored, string kind)
+    {
+        var copy = (JsonObject)stored.DeepClone();
+        copy["apiVersion"] ??= "apps/v1";
+        copy["kind"] ??= kind;
+        return copy;
+    }
+
+    private static long? Number(JsonNode? node) => node is null ? null : long.Parse(node.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
+
+    private static IEnumerable<JsonObject> Containers(JsonObject deployment) =>
+        (deployment["spec"]?["template"]?["spec"]?["containers"]?.AsArray() ?? []).Concat(deployment["spec"]?["template"]?["spec"]?["initContainers"]?.AsArray() ?? []).OfType<JsonObject>();
+
+    private static Dictionary<string, string> Templates(FakeKubeApi fake) =>
+        fake.Store.List(KubeResources.Deployments, Namespace).ToDictionary(d => (string)d["metadata"]!["name"]!,
+            d => $"generation {Number(d["metadata"]!["generation"])}: {d["spec"]!["template"]!.ToJsonString()}");
+
+    public void Dispose()
+    {
+        _app.Dispose();
+        Directory.Delete(_root, recursive: true);
+        Directory.Delete(_kube, recursive: true);
+    }
+}
+
+/// <summary>A temporary git copy of the repository's k8s, images and .nuke folders: a run writes .nuke/temp, never into the work tree.</summary>
+internal static class RepositoryCopy
+{
+    public static string Create()
+    {
+        var root = Directory.CreateTempSubdirectory("tesslate-repo-").FullName;
+        foreach (var folder in new[] { ".nuke", "k8s", "images" })
+            Copy(Path.Combine(PipelineRun.RepositoryRoot, folder), Path.Combine(root, folder));
+        File.Copy(Path.Combine(PipelineRun.RepositoryRoot, "Tesslate.Build.sln"), Path.Combine(root, "Tesslate.Build.sln"));
+        // Deploy records the build repository's commit.
+        FixtureApp.Git(root, "init", "-q", "-b", "main");
+        FixtureApp.Git(root, "add", "-A");
+        FixtureApp.Git(root, "commit", "-q", "-m", "copy");
+        return root;
+    }
+
+    private static void Copy(string source, string destination)
+    {
+        Directory.CreateDirectory(destination);
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(source, file);
+            if (relative.Split(Path.DirectorySeparatorChar).FirstOrDefault() == "temp")
+                continue;
+            var target = Path.Combine(destination, relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+}
