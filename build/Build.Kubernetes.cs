@@ -209,6 +209,7 @@ internal sealed partial class Build
         var requirements = PermissionPreflight.ForApply(plan).Concat(PermissionPreflight.ForRollouts(plan.Objects.Select(o => o.Object.Ref).Where(IsWorkload), restart: true));
         await PermissionPreflight.EnsureAsync(cluster, requirements, PermissionFix, cancellationToken);
 
+        await CaptureBeforeAsync(cluster, plan.Objects.Select(o => o.Object.Ref).Where(IsWorkload), cancellationToken);
         _applyReport = await new ManifestApplier(cluster, Log).ApplyAsync(plan, cancellationToken);
         Note(_applyReport.Summary);
         foreach (var diff in _applyReport.Objects.Where(o => o.Diff.Count > 0 && IsDryRun))
@@ -275,6 +276,8 @@ internal sealed partial class Build
         Report.SetSection("rollouts", report.Results.Select(r => new { workload = r.Workload.ToString(), outcome = r.Outcome.ToString().ToLowerInvariant(), r.Message, seconds = Math.Round(r.Duration.TotalSeconds, 1), problems = r.Problems.Select(p => p.ToString()) }));
         foreach (var result in report.Results)
             Note($"{result.Workload.Name}: {result.Outcome.ToString().ToLowerInvariant()} ({Durations.Format(result.Duration)})");
+        if (!report.AllSucceeded && RollbackOnFailure)
+            await RollBackThisRunAsync(cancellationToken);
         report.ThrowIfFailed();
     }
 

@@ -1,16 +1,48 @@
 using Tesslate.Build.Engine;
 using Tesslate.Build.Git;
 using Tesslate.Build.GitHub;
-using Tesslate.Build.Images;
+using Tesslate.Build.Kubernetes;
+using Tesslate.Build.Platform;
 
 namespace Tesslate.Build;
 
+// The release around the apply: deploy lock, before/after snapshots, release history, promotion, rollback, seeds.
 internal sealed partial class Build
 {
+    private static readonly ObjectRef Backend = new("Deployment", Namespace, "tesslate-backend");
+
     private DeploymentRecorder? _deployment;
+    private HeldDeployLock? _lock;
+    private IReadOnlyList<WorkloadState> _before = [];
+    private IReadOnlyList<WorkloadRelease> _changes = [];
     private bool _released;
 
     private string EnvironmentUrl => $"https://{Settings.Domain}";
+
+    private LockHolder Holder => LockHolder.FromEnvironment(EnvironmentVariables.ToDictionary(p => p.Key, p => (string?)p.Value), Report.RunId);
+
+    private bool ChangesCluster => IsPlanned(nameof(KustomizeApply)) || IsPlanned(nameof(Rollback));
+
+    /// <summary>
+    /// The environment-wide deploy lock, before the first mutation and held to the end (released on failure and
+    /// Ctrl-C too). A cluster that does not exist yet (first provisioning) has no lease: Terraform's state lock guards.
+    /// </summary>
+    private async Task TakeDeployLockAsync(CancellationToken cancellationToken)
+    {
+        if (!ChangesCluster || _lock is not null)
+            return;
+        var cluster = await ClusterAsync(cancellationToken);
+        var deployLock = Lock(cluster);
+        if (IsDryRun)
+        {
+            var state = await deployLock.InspectAsync(Holder, cancellationToken);
+            Note($"deploy lock: {state.Description}");
+            return;
+        }
+        _lock = await deployLock.AcquireAsync(Holder, BreakLock, cancellationToken);
+        Cleanup.Register("release the deploy lock", () => _lock.DisposeAsync().AsTask());
+        Note(_lock.IsGuarded ? $"deploy lock held by {Holder}" : "no deploy lock (the namespace does not exist yet): Terraform's state lock is the only guard");
+    }
 
     /// <summary>A GitHub Deployment for this release (laptop or CI), in_progress now, success or failure at the end.</summary>
     private async Task StartDeploymentRecordAsync(CancellationToken cancellationToken)
@@ -18,7 +50,6 @@ internal sealed partial class Build
         if (!IsPlanned(nameof(Deploy)) || IsDryRun || _deployment is not null)
             return;
         var commit = await new GitRepository(Runner, RootDirectory).HeadCommitAsync(cancellationToken);
-        // The run's environment, not the process's: an in-process run (tests) inside Actions is not that Actions job.
         _deployment = await DeploymentRecords.CreateAsync(GitHubToken, Settings.Id, commit, Settings.RequiresApproval, RootDirectory, Runner, Log, cancellationToken,
             name => EnvironmentVariables.GetValueOrDefault(name));
         await _deployment.StartAsync(cancellationToken);
@@ -31,22 +62,110 @@ internal sealed partial class Build
         });
     }
 
+    /// <summary>What the release's workloads run before anything is applied: the "before" of the history record.</summary>
+    private async Task CaptureBeforeAsync(KubeCluster cluster, IEnumerable<ObjectRef> workloads, CancellationToken cancellationToken)
+    {
+        _before = await new WorkloadSnapshot(cluster).CaptureAsync(workloads, cancellationToken);
+        if (IsPlanned(nameof(Deploy)) && !IsDryRun)
+            Cleanup.Register("record a failed release", () => RecordFailedReleaseAsync());
+    }
+
+    private async Task RecordFailedReleaseAsync()
+    {
+        if (_released || _cluster is null)
+            return;
+        var after = await new WorkloadSnapshot(_cluster).CaptureAsync(_before.Select(b => b.Workload), CancellationToken.None);
+        var outcome = RollbackOnFailure ? ReleaseOutcome.RolledBack : ReleaseOutcome.Failed;
+        var record = await History(_cluster).AppendAsync(ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(CancellationToken.None)).GitSha, outcome,
+            WorkloadSnapshot.Compare(_before, after)), CancellationToken.None);
+        Log.Warning("Recorded release {Id} as {Outcome}: {Summary}", record.Id, outcome, record.Summary);
+    }
+
+    private TagPromotion Promotion => new(new RegistryImageTagger(RegistryClient), Log);
+
+    private IReadOnlySet<string> CatalogRepositories => Catalog.Images.Select(i => $"{Settings.Registry}/{i.Repository}").ToHashSet(StringComparer.Ordinal);
+
+    private IReadOnlySet<string> AlsoLatest => Catalog.Images.Where(i => i.Tags.LatestOn.Contains(Settings.Id)).Select(i => $"{Settings.Registry}/{i.Repository}").ToHashSet(StringComparer.Ordinal);
+
+    private PromotionRequest PromotionFor(IEnumerable<WorkloadState> states) =>
+        new(WorkloadSnapshot.DeployedDigests(states).Where(p => CatalogRepositories.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value), Settings.ImageTag!, AlsoLatest);
+
+    /// <summary>With --rollback-on-failure: every workload this run changed goes back to what it ran before.</summary>
+    private async Task RollBackThisRunAsync(CancellationToken cancellationToken)
+    {
+        var cluster = await ClusterAsync(cancellationToken);
+        var after = await new WorkloadSnapshot(cluster).CaptureAsync(_before.Select(b => b.Workload), cancellationToken);
+        var plan = RollbackPlanner.FromRun(WorkloadSnapshot.Compare(_before, after));
+        Log.Warning("Rolling back: {Plan}", plan.Description);
+        var result = await new ReleaseRollback(cluster, null, null, Log).ExecuteAsync(plan, new RollbackContext(Holder, null, WaitOptions()), cancellationToken);
+        Note(result.Succeeded ? $"rolled back {result.Changes.Count} workload(s) to their previous digests" : "the rollback itself did not complete: see the rollouts above");
+    }
+
+    private async Task SeedAppsAsync(CancellationToken cancellationToken)
+    {
+        PodCommandJudge.ValidateTimeout(SeedTimeout, "--seed-timeout");
+        var backendInRun = CurrentBuildReport()?["backend"] is { Digest: not null };
+        if (PodCommandGate.WhyNot("backend", backendInRun, Backend, _rolloutReport) is { } reason)
+        {
+            Note($"skipped: {reason}");
+            return;
+        }
+        if (IsDryRun)
+        {
+            Note("would run python -m scripts.seed_apps in a Ready pod of the new backend");
+            return;
+        }
+        var cluster = await ClusterAsync(cancellationToken);
+        var result = await new PodCommandRunner(cluster.Client, Log).RunAsync(
+            new PodCommand("SeedApps", Namespace, Backend.Name, ["python", "-m", "scripts.seed_apps"])
+            {
+                Timeout = SeedTimeout,
+                OnFailure = SeedFailure == SeedFailurePolicy.Fail ? CommandFailurePolicy.Fail : CommandFailurePolicy.Warn,
+            },
+            cancellationToken);
+        Report.SetSection("seed", result);
+        if (result.IsWarning)
+            Log.Warning("Apps registry seed reported a failure ({Message}); the release goes on (--seed-failure warn). Inspect the backend logs: ./build.sh Logs --environment {Environment} --workloads backend", result.Message, Settings.Id);
+        Note(result.Message);
+    }
+
     /// <summary>After every rollout succeeded: move the environment tags to what now runs, then record the release.</summary>
     private async Task PromoteAndRecordAsync(CancellationToken cancellationToken)
     {
-        var report = CurrentBuildReport();
-        if (report is not null && report.Images.Length > 0)
+        if (IsDryRun)
         {
-            var promoted = await new ImagePromoter(RegistryClient, Log).PromoteAsync(report, Catalog, Settings.ImageTag!, cancellationToken);
-            foreach (var image in promoted.Images)
-                Note($"{image.Name}: :{Settings.ImageTag} → {image.Digest}");
+            Note($"would move :{Settings.ImageTag} to the deployed digests and record the release");
+            return;
         }
-        else
-        {
-            Note("no images in this run: no tag moved");
-        }
+        var cluster = await ClusterAsync(cancellationToken);
+        var after = await new WorkloadSnapshot(cluster).CaptureAsync(_before.Select(b => b.Workload), cancellationToken);
+        var rollouts = _rolloutReport ?? new RolloutWaitReport([]);
+        var promoted = await Promotion.PromoteAsync(PromotionFor(after), rollouts, dryRun: false, cancellationToken);
+        Note($"tags moved: {promoted}");
+        _changes = WorkloadSnapshot.Compare(_before, after);
+        var record = await History(cluster).AppendAsync(ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(cancellationToken)).GitSha, ReleaseOutcome.Succeeded, _changes), cancellationToken);
+        Note($"release {record.Id} recorded: {record.Summary}");
         _released = true;
         if (_deployment is not null)
             await _deployment.SucceededAsync(EnvironmentUrl, ExecutionPlan!.Targets.Select(t => $"{t.Name}: {t.Status}"), cancellationToken);
+    }
+
+    private async Task RollbackAsync(CancellationToken cancellationToken)
+    {
+        var cluster = await ClusterAsync(cancellationToken);
+        await TakeDeployLockAsync(cancellationToken);
+        var history = History(cluster);
+        var display = $"ConfigMap {Namespace}/tesslate-deploy-history";
+        var workloads = Workloads.Length == 0 ? null : PlatformWorkloads.Resolve(Workloads, await RenderedWorkloadsAsync(cancellationToken)).Select(w => w.Name).ToList();
+        var plan = ToTag is not null
+            ? await RollbackPlanner.FromTagAsync(await history.ReadAsync(cancellationToken), ToTag, new RegistryImageTagger(RegistryClient), workloads, display, cancellationToken)
+            : RollbackPlanner.FromHistory(await history.ReadAsync(cancellationToken), Release is null ? new RollbackSource.Previous() : new RollbackSource.Release(Release), workloads, display);
+        Log.Information("Rollback: {Plan}", plan.Description);
+        var result = await new ReleaseRollback(cluster, history, Promotion, Log).ExecuteAsync(plan,
+            new RollbackContext(Holder, (await StampAsync(cancellationToken)).GitSha, WaitOptions()) { EnvironmentTag = Settings.ImageTag, AlsoLatest = AlsoLatest, DryRun = IsDryRun },
+            cancellationToken);
+        foreach (var change in result.Changes)
+            Note($"{change.Workload.Name}: restored");
+        result.Rollouts.ThrowIfFailed();
     }
 }

@@ -97,6 +97,7 @@ internal sealed partial class Build
     private async Task PrepareReleaseAsync(CancellationToken cancellationToken)
     {
         await CheckClusterPermissionsAsync(cancellationToken);
+        await TakeDeployLockAsync(cancellationToken);
         await StartDeploymentRecordAsync(cancellationToken);
         var reasons = new List<string>();
         if (Settings.RequiresApproval)

@@ -245,6 +245,11 @@ internal sealed partial class Build : BuildBase
         .Executes(ViewTfvarsAsync);
 
     // ── Operations ─────────────────────────────────────────────────────────────────────────────────────────────────
+    Target Rollback => _ => _
+        .Description("Return workloads (all, or --workloads) to the previous release, a --release id, or --to-tag git-<sha>; recorded, tags moved back.")
+        .Requires(() => Settings.HasWorkloads, SharedRefusal)
+        .Executes(RollbackAsync);
+
     Target Reload => _ => _
         .Description("No --workloads: apply the manifests and restart backend, frontend, worker. With --workloads: restart only those (legacy short names accepted).")
         .Requires(() => Settings.HasWorkloads, SharedRefusal)

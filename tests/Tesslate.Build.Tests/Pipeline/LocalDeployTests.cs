@@ -27,11 +27,12 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Deploy_local_builds_pins_applies_rolls_out_promotes_and_a_second_run_changes_nothing()
+    public async Task Deploy_local_builds_pins_applies_rolls_out_seeds_promotes_records_and_a_second_run_changes_nothing()
     {
         await using var fake = await FakeKubeApi.StartAsync(new FakeKubeApiOptions { DefaultRolloutDuration = TimeSpan.FromSeconds(1) });
         var kubeconfig = WriteKubeconfig(fake.Url);
         var kubeconfigBefore = await File.ReadAllTextAsync(kubeconfig, Token);
+        fake.Exec.Respond("python -m scripts.seed_apps", 0, "seeded 10 apps");
 
         // First release: everything is new.
         var (exitCode, output) = await DeployAsync(kubeconfig);
@@ -89,6 +90,12 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
         }
         Assert.Equal(kubeconfigBefore, await File.ReadAllTextAsync(kubeconfig, Token));
 
+        // Seeded once, in the new backend, after its rollout; the release is in the history; the lock is released.
+        Assert.Single(fake.Exec.Invocations, i => string.Join(' ', i.Command) == "python -m scripts.seed_apps");
+        Assert.Single(Releases(fake));
+        var lease = fake.Store.Get(KubeResources.Get("coordination.k8s.io", "leases"), Namespace, "tesslate-deploy");
+        Assert.True(lease is null || lease["spec"]?["holderIdentity"] is null, lease?.ToJsonString());
+
         // Second release with nothing changed: every image reused, no pod template touched, nothing restarted or awaited.
         var templatesBefore = Templates(fake);
         fake.ClearRequests();
@@ -105,14 +112,16 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
         Assert.Empty(kubernetes["rolled"]!.AsArray());
         Assert.All(kubernetes["objects"]!.AsArray(), o => Assert.False((bool)o!["podTemplateChanged"]!, o.ToJsonString()));
         Assert.Contains("no workload changed", output);
+        Assert.Equal(2, Releases(fake).Count);
     }
+
+    private static JsonArray Releases(FakeKubeApi fake) =>
+        JsonNode.Parse((string)fake.Store.Get(KubeResources.Get("", "configmaps"), Namespace, "tesslate-deploy-history")!["data"]!["releases.json"]!)!.AsArray();
 
     private Task<(int ExitCode, string Output)> DeployAsync(string kubeconfig) =>
         PipelineRun.RunAsync(
-            // SeedApps is still a Pending stub (fails outside dry-run): skipped. The engine's --skip also skips the dependencies
-            // nothing else needs, so WaitRollout is invoked too, to keep the chain up to it.
-            ["Deploy", "WaitRollout", "--environment", "local", "--kube-context", Context, "--source-root", _app.Root, "--registry", registry.Address,
-             "--images", string.Join(",", Images), "--skip", "SeedApps"],
+            ["Deploy", "--environment", "local", "--kube-context", Context, "--source-root", _app.Root, "--registry", registry.Address,
+             "--images", string.Join(",", Images)],
             new Dictionary<string, string>
             {
                 ["DOCKER_EXE"] = engine.DockerExecutable,
