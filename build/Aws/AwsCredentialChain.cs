@@ -24,6 +24,16 @@ public static class AwsCredentialChain
         {
             resolved = FromProfile(store, profile, "--aws-profile");
         }
+        else if (environment.Get("AWS_ACCESS_KEY_ID") is { } keyId && environment.Get("AWS_SECRET_ACCESS_KEY") is { } secret)
+        {
+            // The chain's first source, read from the run's environment (which a test or an embedding host may give
+            // explicitly) rather than only the process's.
+            var sessionToken = environment.Get("AWS_SESSION_TOKEN");
+            global::Tesslate.Build.Engine.Secrets.Register(secret);
+            global::Tesslate.Build.Engine.Secrets.Register(sessionToken);
+            AWSCredentials keys = sessionToken is null ? new BasicAWSCredentials(keyId, secret) : new SessionAWSCredentials(keyId, secret, sessionToken);
+            resolved = new ResolvedCredentials(keys, "environment variables", null, null);
+        }
         else
         {
             try
