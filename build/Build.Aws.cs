@@ -70,12 +70,13 @@ internal sealed partial class Build
         Note($"docker logged in to {registry} (token valid until {_ecr.ExpiresAt:u}; refreshed before each use when it expires)");
     }
 
-    /// <summary>The tfvars text from Secrets Manager; never printed, every value registered as a secret.</summary>
+    /// <summary>The tfvars text from Secrets Manager; never printed.</summary>
     private async Task<string> ReadSecretAsync(string secretId, CancellationToken cancellationToken)
     {
         var session = await AwsAsync(cancellationToken);
         var text = await Diagnosed(() => session.SecretsManager.GetSecretStringAsync(secretId, cancellationToken));
-        TfvarsSecrets.RegisterValues(text);
+        // The client registers the whole text; each value is registered by the tfvars parser, which knows which ones
+        // are public ("production" must stay readable).
         return text;
     }
 

@@ -25,6 +25,7 @@ internal sealed partial class Build
                 return _terraform;
             var terraform = new TerraformCli(Runner, Log, new TerraformSettings(StackDirectory)
             {
+                Executable = EnvironmentVariables.GetValueOrDefault("TERRAFORM_EXE") ?? "terraform",
                 InCi = IsCI,
                 LockTimeout = LockTimeout,
                 RecheckCommand = $"./build.sh TerraformPlan --environment {Settings.Id}",

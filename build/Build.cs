@@ -15,6 +15,8 @@ internal sealed partial class Build : BuildBase
 
     protected override IReadOnlyList<string> DefaultTargets => [nameof(Doctor)];
 
+    protected override bool ApprovedUpFront => Approve;
+
     // ── Where ─────────────────────────────────────────────────────────────────────────────────────────────────
     [Parameter("The environment to act on.")]
     readonly DeployEnvironment Environment = DeployEnvironment.Local;

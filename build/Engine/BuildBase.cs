@@ -50,6 +50,9 @@ public abstract class BuildBase
 
     protected virtual string Usage => "./build.sh [targets] [--option value ...]";
 
+    /// <summary>An approval given up front (e.g. an --approve parameter after a CI environment's reviewers approved).</summary>
+    protected virtual bool ApprovedUpFront => false;
+
     public string RootDirectory { get; private set; } = Directory.GetCurrentDirectory();
 
     public string NukeDirectory => Path.Combine(RootDirectory, ".nuke");
@@ -164,7 +167,7 @@ public abstract class BuildBase
         _logging = LogSetup.Create(Verbosity, GitHubActions, Help || Plan ? null : Path.Combine(TemporaryDirectory, "build.log"), bufferTargets: !NoParallel && MaxParallel != 1, output);
         Log = _logging.Logger;
         Runner = new ProcessRunner(Log, DryRun);
-        Approvals = output is null ? Approvals.FromConsole(approvedByFlag: false) : new Approvals(false, TextReader.Null, output, interactive: false);
+        Approvals = output is null ? Approvals.FromConsole(ApprovedUpFront) : new Approvals(ApprovedUpFront, TextReader.Null, output, interactive: false);
 
         Graph = TargetGraph.Create(this);
         if (Help)

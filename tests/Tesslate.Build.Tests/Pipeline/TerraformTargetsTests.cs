@@ -1,0 +1,86 @@
+using Tesslate.Build.Tests.Fixtures;
+using Tesslate.Build.Tests.Terraform;
+using Xunit;
+
+namespace Tesslate.Build.Tests.Pipeline;
+
+/// <summary>
+/// The Terraform targets of the real pipeline, with FakeTerraform (no terraform binary is obtainable here) and moto's
+/// Secrets Manager: tfvars guard, one approval when the plan destroys or replaces, exactly the saved plan applied.
+/// </summary>
+[Collection("moto")]
+public sealed class TerraformTargetsTests(MotoFixture moto) : IDisposable
+{
+    private readonly FakeTerraform _terraform = new();
+    private readonly string _root = Directory.CreateTempSubdirectory("tf-root").FullName;
+
+    private Dictionary<string, string> Environment() => new()
+    {
+        ["TERRAFORM_EXE"] = _terraform.ExecutablePath,
+        ["AWS_ENDPOINT_URL"] = moto.Url.ToString().TrimEnd('/'),
+        ["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE",
+        ["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ["AWS_REGION"] = MotoFixture.Region,
+        ["AWS_EC2_METADATA_DISABLED"] = "true",
+    };
+
+    private string[] Args(params string[] extra) =>
+        [.. extra, "--environment", "beta", "--aws-account-id", MotoFixture.DefaultAccount, "--registry", "127.0.0.1:1"];
+
+    private void CreateStack()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, ".nuke"));
+        Directory.CreateDirectory(Path.Combine(_root, "terraform", "aws"));
+        File.WriteAllText(Path.Combine(_root, "terraform", "aws", "backend-beta.hcl"),
+            "bucket = \"tesslate-terraform-state\"\nkey = \"beta/terraform.tfstate\"\nregion = \"us-east-1\"\nencrypt = true\nuse_lockfile = true\n");
+    }
+
+    [Fact]
+    public async Task Tfvars_from_secrets_manager_for_another_environment_stop_the_run_before_any_plan()
+    {
+        CreateStack();
+        await moto.AwsCliAsync("secretsmanager", "create-secret", "--name", "tesslate/terraform/beta", "--secret-string", "environment = \"production\"\ndb_password = \"hunter22-secret\"\n");
+        try
+        {
+            var (exitCode, output) = await PipelineRun.RunAsync(Args("TerraformPlan"), Environment(), _root);
+            Assert.Equal(1, exitCode);
+            Assert.True(output.Contains("production", StringComparison.Ordinal), output);
+            Assert.DoesNotContain("hunter22-secret", output);
+            Assert.DoesNotContain(File.ReadAllLines(Path.Combine(_terraform.Directory, "calls.log")), call => call.Contains("\u001fplan", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await moto.AwsCliAsync("secretsmanager", "delete-secret", "--secret-id", "tesslate/terraform/beta", "--force-delete-without-recovery");
+        }
+    }
+
+    [Fact]
+    public async Task A_plan_that_destroys_or_replaces_needs_approval_and_without_a_terminal_the_run_awaits_it()
+    {
+        CreateStack();
+        var tfvars = Path.Combine(_root, "beta.tfvars");
+        File.WriteAllText(tfvars, "environment = \"beta\"\n");
+        _terraform.PlanExitCode = 2;
+
+        var (exitCode, output) = await PipelineRun.RunAsync(Args("TerraformApply", "--tfvars", tfvars), Environment(), _root);
+        Assert.Equal(1, exitCode);
+        Assert.Contains("AwaitingApproval", output);
+        Assert.DoesNotContain(File.ReadAllLines(Path.Combine(_terraform.Directory, "calls.log")), call => call.Contains("\u001fapply", StringComparison.Ordinal));
+
+        (exitCode, output) = await PipelineRun.RunAsync(Args("TerraformApply", "--tfvars", tfvars, "--approve"), Environment(), _root);
+        Assert.True(exitCode == 0, output);
+        var calls = File.ReadAllLines(Path.Combine(_terraform.Directory, "calls.log")).Select(c => c.Split('\u001f')).ToList();
+        var plan = calls.Last(c => c[1] == "plan");
+        var apply = calls.Last(c => c[1] == "apply");
+        var planFile = plan.Single(a => a.StartsWith("-out=", StringComparison.Ordinal))["-out=".Length..];
+        Assert.Equal(planFile, apply[^1]);
+        Assert.True(File.Exists(tfvars), "a --tfvars file is only read, never moved or deleted");
+        Assert.False(File.Exists(planFile), "the private plan file is deleted at the end of the run");
+    }
+
+    public void Dispose()
+    {
+        _terraform.Dispose();
+        Directory.Delete(_root, recursive: true);
+    }
+}
