@@ -23,7 +23,7 @@ internal sealed partial class Build
 
     private RegistryClient CreateRegistryClient()
     {
-        IRegistryCredentialProvider? credentials = Settings.UsesEcr && Registry is null ? new EcrRegistryCredentials(this) : null;
+        IRegistryCredentialProvider? credentials = Settings.UsesEcr ? new EcrRegistryCredentials(this) : null;
         var client = new RegistryClient(Settings.Registry!, credentials, Log, IsDryRun);
         Cleanup.Register("close the registry client", () => { client.Dispose(); return Task.CompletedTask; });
         return client;

@@ -153,10 +153,10 @@ internal sealed partial class Build : BuildBase
         .Executes(InitSubmodulesAsync);
 
     Target EcrLogin => _ => _
-        .Description("Log Docker in to the environment's ECR registry (password through stdin).")
+        .Description("Log Docker in to the environment's ECR registry, or --registry, with an ECR token (password through stdin).")
         .DependsOn(Preflight)
         .After(SubmodulesInit)
-        .OnlyWhen(() => Settings.UsesEcr && Registry is null, "no ECR for this environment (local, or --registry given)")
+        .OnlyWhen(() => Settings.UsesEcr, "no ECR for this environment (local)")
         .Executes(LoginToEcrAsync);
 
     Target ReleasePlan => _ => _
