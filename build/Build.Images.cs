@@ -90,6 +90,7 @@ internal sealed partial class Build
             Parallelism = BuildParallelism,
             Timeout = BuildTimeout,
             DryRun = IsDryRun,
+            Progress = LiveBuildView.IsWanted(IsInteractive, Verbosity, EnvironmentVariables) ? new LiveBuildView(ConsoleWriters.CreateConsole()) : null,
         }, cancellationToken);
 
         _buildReport = report;

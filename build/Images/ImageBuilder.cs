@@ -51,13 +51,16 @@ public sealed record ImageBuildRequest
     public string? SourceUrl { get; init; }
 
     public bool DryRun { get; init; }
+
+    /// <summary>Progress events (the live view); one that owns the console keeps image lines out of it while images build.</summary>
+    public IImageBuildProgress? Progress { get; init; }
 }
 
 /// <summary>
 /// Builds a set of images in parallel: fingerprints each one, reuses what the registry already has (re-tagging its
 /// manifest), builds and pushes the rest with buildx or the classic builder, and reports every image even when some fail.
 /// </summary>
-public sealed class ImageBuilder
+public sealed partial class ImageBuilder
 {
     private const string LabelPrefix = "org.opencontainers.image.";
     private readonly DockerCli _docker;
@@ -131,19 +134,29 @@ public sealed class ImageBuilder
             _console.Information("Registry layer cache is off: {Reason}", builder.CacheExportOffReason);
 
         using var gate = new SemaphoreSlim(Math.Min(request.Parallelism, sources.Count));
-        var tasks = sources.Select(async source =>
+        ImageReport[] images;
+        request.Progress?.Begin([.. sources.Select(s => s.Name)]);
+        try
         {
-            await gate.WaitAsync(cancellationToken);
-            try
+            var tasks = sources.Select(async source =>
             {
-                return await BuildOneAsync(source, request, builder, commit, revisionTag, cancellationToken);
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }).ToList();
-        var images = await Task.WhenAll(tasks);
+                await gate.WaitAsync(cancellationToken);
+                try
+                {
+                    return await BuildOneAsync(source, request, builder, commit, revisionTag, cancellationToken);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }).ToList();
+            images = await Task.WhenAll(tasks);
+        }
+        finally
+        {
+            // The summary lines below print after the live view has let go of the console.
+            request.Progress?.End();
+        }
 
         var report = new BuildReport
         {
@@ -156,15 +169,21 @@ public sealed class ImageBuilder
             Duration = stopwatch.Elapsed,
             Images = [.. images],
         };
+        WriteSummary(report, _console);
+        return report;
+    }
+
+    /// <summary>One line per image: outcome, digest, duration and tags, or the error and its log.</summary>
+    public static void WriteSummary(BuildReport report, ILogger console)
+    {
         foreach (var image in report.Images)
         {
             if (image.Outcome == ImageOutcome.Failed)
-                _console.Error("[{Image:l}] failed after {Duration:l}: {Error:l} (log: {Log:l})", image.Name, Durations.Format(image.Duration), image.Error, image.LogPath);
+                console.Error("[{Image:l}] failed after {Duration:l}: {Error:l} (log: {Log:l})", image.Name, Durations.Format(image.Duration), image.Error, image.LogPath);
             else
-                _console.Information("[{Image:l}] {Outcome:l} {Digest:l} in {Duration:l}; tags {Tags:l}", image.Name, image.Outcome.ToString().ToLowerInvariant(),
+                console.Information("[{Image:l}] {Outcome:l} {Digest:l} in {Duration:l}; tags {Tags:l}", image.Name, image.Outcome.ToString().ToLowerInvariant(),
                     image.Digest ?? "(no digest)", Durations.Format(image.Duration), string.Join(", ", image.Tags));
         }
-        return report;
     }
 
     /// <summary>Dry-run without a source root: the commands' shape, with tags that only the sources can give.</summary>
@@ -208,7 +227,26 @@ public sealed class ImageBuilder
     {
         var stopwatch = Stopwatch.StartNew();
         var definition = source.Definition;
-        using var log = new ImageLog(Path.GetFullPath(Path.Combine(request.LogDirectory, source.Name + ".log")), _console, source.Name);
+        var progress = request.Progress;
+        var phase = ImagePhase.Probing;
+        void Report(ImagePhase next, string? detail = null)
+        {
+            phase = next;
+            progress?.Report(new ImageProgress(source.Name, next, detail, stopwatch.Elapsed));
+        }
+        void OutputLine(string line)
+        {
+            // BuildKit pushes inside the build step: its "#N pushing layers" line marks the switch.
+            if (phase == ImagePhase.Building && PushingLine().IsMatch(line))
+                phase = ImagePhase.Pushing;
+            if (phase is ImagePhase.Building or ImagePhase.Pushing)
+                progress?.Report(new ImageProgress(source.Name, phase, line, stopwatch.Elapsed));
+        }
+        // While a live view owns the console, the image's lines go to its log file only.
+        var console = progress is { OwnsConsole: true } ? Serilog.Core.Logger.None : _console;
+        using var log = new ImageLog(Path.GetFullPath(Path.Combine(request.LogDirectory, source.Name + ".log")), console, source.Name,
+            progress is null ? null : OutputLine);
+        Report(ImagePhase.Probing, "fingerprint and registry lookup");
         var docker = _docker.WithRunner(_runnerFactory(log.Logger));
         var reportBase = new ImageReport
         {
@@ -250,6 +288,7 @@ public sealed class ImageBuilder
                         existing.Digest, string.Join(", ", tags.Where(t => t != fingerprint.Tag)));
                     foreach (var tag in tags.Where(t => t != fingerprint.Tag))
                         await WithTransientRetryAsync(request, log.Logger, async () => { await _registry.PutManifestAsync(definition.Repository, tag, existing, token); return true; }, token);
+                    Report(ImagePhase.Reused, existing.Digest);
                     return reportBase with { Outcome = ImageOutcome.Reused, Tags = [.. tags], Digest = existing.Digest, Fingerprint = fingerprint.Value, Duration = stopwatch.Elapsed };
                 }
             }
@@ -277,8 +316,10 @@ public sealed class ImageBuilder
                 Builder = builder.Buildx ? _docker.Options.Builder : null,
                 RegistryCache = builder.Buildx && builder.CanExportCache ? $"{reference}:buildcache" : null,
             };
-            await BuildAndPushAsync(docker, source, spec, builder, request, log, token);
+            Report(ImagePhase.Building);
+            await BuildAndPushAsync(docker, source, spec, builder, request, log, () => Report(ImagePhase.Pushing), token);
             var digest = request.DryRun ? null : await _registry.GetDigestAsync(definition.Repository, revisionTag, token);
+            Report(request.DryRun ? ImagePhase.Planned : ImagePhase.Built, digest);
             return reportBase with
             {
                 Outcome = request.DryRun ? ImageOutcome.Planned : ImageOutcome.Built,
@@ -292,22 +333,25 @@ public sealed class ImageBuilder
         {
             var error = $"exceeded its timeout of {Durations.Format(request.Timeout)} and was stopped (--build-timeout)";
             log.Logger.Error("{Error:l}", error);
+            Report(ImagePhase.Failed, error);
             return reportBase with { Error = error, Fingerprint = fingerprintValue, Duration = stopwatch.Elapsed, LastLines = [.. log.LastLines(40)] };
         }
         catch (BuildFailure e)
         {
             log.Logger.Error("{Error:l}{Fix:l}", e.Problem, e.Fix is null ? "" : $" Fix: {e.Fix}");
+            Report(ImagePhase.Failed, e.Problem);
             return reportBase with { Error = e.Problem, Fingerprint = fingerprintValue, Duration = stopwatch.Elapsed, LastLines = [.. log.LastLines(40)] };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
         {
             log.Logger.Error(e, "{Error:l}", e.Message);
+            Report(ImagePhase.Failed, e.Message);
             return reportBase with { Error = e.Message, Fingerprint = fingerprintValue, Duration = stopwatch.Elapsed, LastLines = [.. log.LastLines(40)] };
         }
     }
 
     private async Task BuildAndPushAsync(DockerCli docker, ImageSource source, DockerBuildSpec spec, DockerBuilder builder, ImageBuildRequest request,
-        ImageLog log, CancellationToken cancellationToken)
+        ImageLog log, Action pushing, CancellationToken cancellationToken)
     {
         // The context sent is the ignore-filtered copy, with either builder: the catalog's ignore file is honoured even
         // where Docker would only read <context>/.dockerignore (root-context images never send orchestrator/.env or .venv).
@@ -325,6 +369,7 @@ public sealed class ImageBuilder
         }
         // Without buildx, a newer CLI (or a BuildKit-default engine) would refuse to build: ask for the classic builder.
         await docker.Runner.RunAsync(docker.Command(DockerBuildCommands.ClassicBuild(spec)).WithEnvironment("DOCKER_BUILDKIT", "0"), cancellationToken);
+        pushing();
         foreach (var tag in spec.Tags)
         {
             await WithTransientRetryAsync(request, log.Logger, () => docker.RunAsync(DockerBuildCommands.Push(tag), cancellationToken), cancellationToken,
@@ -395,6 +440,9 @@ public sealed class ImageBuilder
             }
             return buildx ? await LocalImageIdAsync(docker, r, cancellationToken) : null;
         });
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^#\d+ pushing", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex PushingLine();
 
     private Task<string?> LocalImageIdAsync(DockerCli docker, string reference, CancellationToken cancellationToken) =>
         _localImageIds.GetOrAdd(reference, r => docker.LocalImageIdAsync(r, cancellationToken));

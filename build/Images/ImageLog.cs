@@ -16,9 +16,12 @@ public sealed partial class ImageLog : IDisposable
     private readonly ILogger _console;
     private readonly string _image;
     private readonly Lock _gate = new();
+    private readonly Action<string>? _outputLine;
 
-    public ImageLog(string path, ILogger console, string image)
+    /// <param name="outputLine">Sees every process output line (the live view's step and last line).</param>
+    public ImageLog(string path, ILogger console, string image, Action<string>? outputLine = null)
     {
+        _outputLine = outputLine;
         Path = path;
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
         _file = new StreamWriter(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
@@ -40,6 +43,8 @@ public sealed partial class ImageLog : IDisposable
             : logEvent.RenderMessage(CultureInfo.InvariantCulture);
         lock (_gate)
             _file.WriteLine($"{logEvent.Timestamp:HH:mm:ss.fff} {text}");
+        if (line is not null)
+            _outputLine?.Invoke(text);
         if (logEvent.Level >= LogEventLevel.Warning)
             _console.Write(logEvent.Level, "[{Image:l}] {Text:l}", _image, text);
         else if (logEvent.Properties.ContainsKey("Line") ? IsProgress(text) : logEvent.Level >= LogEventLevel.Information)

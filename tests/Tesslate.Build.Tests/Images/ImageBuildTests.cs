@@ -26,10 +26,10 @@ public sealed class ImageBuildTests(DockerEngineFixture engine, RegistryFixture 
         [.. _catalog.Select(names).Select(i => i with { Repository = $"{_namespace}/{i.Repository}" })];
 
     private async Task<Run> BuildAsync(IReadOnlyList<ImageDefinition> images, Func<ImageBuildRequest, ImageBuildRequest>? configure = null,
-        DockerOptions? options = null, RegistryClient? client = null)
+        DockerOptions? options = null, RegistryClient? client = null, CollectingSink? console = null)
     {
-        var sink = new CollectingSink();
-        var console = sink.CreateLogger();
+        var sink = console ?? new CollectingSink();
+        var log = sink.CreateLogger();
         var commands = new ConcurrentQueue<ToolCommand>();
         var request = new ImageBuildRequest
         {
@@ -42,9 +42,9 @@ public sealed class ImageBuildTests(DockerEngineFixture engine, RegistryFixture 
         };
         request = configure?.Invoke(request) ?? request;
         options ??= new DockerOptions { Executable = engine.DockerExecutable, Host = engine.Host };
-        using var ownClient = client is null ? new RegistryClient(request.Registry, logger: console, dryRun: request.DryRun) : null;
-        var docker = new DockerCli(new RecordingProcessRunner(new ProcessRunner(console, request.DryRun), commands), options);
-        var builder = new ImageBuilder(docker, client ?? ownClient!, console,
+        using var ownClient = client is null ? new RegistryClient(request.Registry, logger: log, dryRun: request.DryRun) : null;
+        var docker = new DockerCli(new RecordingProcessRunner(new ProcessRunner(log, request.DryRun), commands), options);
+        var builder = new ImageBuilder(docker, client ?? ownClient!, log,
             logger => new RecordingProcessRunner(new ProcessRunner(logger, request.DryRun), commands));
         var report = await builder.BuildAsync(request, Token);
         return new Run(report, [.. commands], sink);
@@ -140,6 +140,60 @@ public sealed class ImageBuildTests(DockerEngineFixture engine, RegistryFixture 
         Assert.Contains("does-not-exist.txt", failure.Problem);
         Assert.Contains(Path.Combine(_logs, "frontend.log"), failure.Problem);
         Assert.InRange(run.Report["frontend"]!.LastLines.Length, 1, 40);
+    }
+
+    /// <summary>A display that owns the console, as the live view does: records events and what the console got meanwhile.</summary>
+    private sealed class RecordingProgress(CollectingSink console) : IImageBuildProgress
+    {
+        public ConcurrentQueue<ImageProgress> Events { get; } = new();
+
+        public List<string> Begun { get; } = [];
+
+        public int LinesAtBegin { get; private set; } = -1;
+
+        public int LinesAtEnd { get; private set; } = -1;
+
+        public bool OwnsConsole => true;
+
+        public void Report(ImageProgress value) => Events.Enqueue(value);
+
+        public void Begin(IReadOnlyList<string> images)
+        {
+            Begun.AddRange(images);
+            LinesAtBegin = console.Lines.Count;
+        }
+
+        public void End() => LinesAtEnd = console.Lines.Count;
+
+        public IReadOnlyList<ImagePhase> Phases(string image) =>
+            [.. Events.Where(e => e.Image == image).Select(e => e.Phase).Distinct()];
+    }
+
+    [Fact]
+    public async Task A_console_owning_progress_display_gets_every_phase_and_the_console_gets_nothing_until_it_ends()
+    {
+        _app.Write("app/Dockerfile.prod", "FROM scratch\nCOPY does-not-exist.txt /x\n");
+        _app.Commit("break the frontend");
+        var sink = new CollectingSink();
+        RecordingProgress? progress = null;
+
+        var run = await BuildAsync(Images("ast", "frontend"), r => r with { Progress = progress = new RecordingProgress(sink) }, console: sink);
+
+        Assert.Equal(["ast", "frontend"], progress!.Begun);
+        Assert.True(progress.LinesAtBegin > 0, "the engine and registry line prints before the view starts");
+        Assert.Equal(progress.LinesAtBegin, progress.LinesAtEnd);
+        Assert.Equal([ImagePhase.Probing, ImagePhase.Building, ImagePhase.Pushing, ImagePhase.Built], progress.Phases("ast"));
+        Assert.Contains(progress.Events, e => e.Image == "ast" && e.Phase == ImagePhase.Building && BuildProgressBoard.Step(e.Detail ?? "") is not null);
+        Assert.Equal([ImagePhase.Probing, ImagePhase.Building, ImagePhase.Failed], progress.Phases("frontend"));
+        Assert.Contains("does-not-exist.txt", progress.Events.Last(e => e.Image == "frontend").Detail);
+        var summary = run.Console.Lines.Skip(progress.LinesAtEnd).ToList();
+        Assert.Contains(summary, l => l.StartsWith("[ast] built sha256:", StringComparison.Ordinal));
+        Assert.Contains(summary, l => l.StartsWith("[frontend] failed after", StringComparison.Ordinal));
+        Assert.Contains("Step 1/", File.ReadAllText(run.Report["ast"]!.LogPath!));
+
+        var again = new RecordingProgress(sink);
+        await BuildAsync(Images("ast"), r => r with { Progress = again }, console: sink);
+        Assert.Equal([ImagePhase.Probing, ImagePhase.Reused], again.Phases("ast"));
     }
 
     [Fact]
