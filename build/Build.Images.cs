@@ -76,6 +76,8 @@ internal sealed partial class Build
         var sourceRoot = IsDryRun && SourceRoot is null && Environment != DeployEnvironment.Local ? null : ResolveSourceRoot();
         var docker = new DockerCli(Runner, DockerOptions);
         var builder = new ImageBuilder(docker, RegistryClient, Log);
+        var live = LiveBuildView.IsWanted(IsInteractive, Verbosity, EnvironmentVariables) ? new LiveBuildView(ConsoleWriters.CreateConsole()) : null;
+        using var quietConsole = live is null ? null : HoldConsole();
         var report = await builder.BuildAsync(new ImageBuildRequest
         {
             Images = images,
@@ -90,9 +92,10 @@ internal sealed partial class Build
             Parallelism = BuildParallelism,
             Timeout = BuildTimeout,
             DryRun = IsDryRun,
-            Progress = LiveBuildView.IsWanted(IsInteractive, Verbosity, EnvironmentVariables) ? new LiveBuildView(ConsoleWriters.CreateConsole()) : null,
+            Progress = live,
         }, cancellationToken);
 
+        quietConsole?.Dispose();
         _buildReport = report;
         if (!IsDryRun)
             report.Write(BuildReportPath);

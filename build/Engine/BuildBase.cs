@@ -88,6 +88,21 @@ public abstract class BuildBase
     /// <summary>Where each parameter's value came from (member name → source); unset ones used their default.</summary>
     public IReadOnlyDictionary<string, ParameterSource> ParameterSources { get; private set; } = new Dictionary<string, ParameterSource>();
 
+    /// <summary>
+    /// For a live display that owns the terminal: other targets' console lines wait until it is disposed (the log
+    /// file gets them at once), so nothing tears the display.
+    /// </summary>
+    public IDisposable HoldConsole() => _logging?.HoldConsole() ?? NoHold.Instance;
+
+    private sealed class NoHold : IDisposable
+    {
+        public static readonly NoHold Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+
     /// <summary>Adds a line under the current target in the summary and the report.</summary>
     public static void Note(string detail) => Scheduler.Current?.Details.Add(Secrets.Redact(detail));
 

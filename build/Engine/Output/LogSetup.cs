@@ -52,6 +52,9 @@ public sealed class LogSetup : IDisposable
 
     public void FlushTarget(PlannedTarget target) => _sink.FlushTarget(target);
 
+    /// <summary>While a live display owns the terminal, console lines wait (the log file still gets them at once).</summary>
+    public IDisposable HoldConsole() => _sink.Hold();
+
     public void Dispose()
     {
         Logger.Dispose();
@@ -74,6 +77,8 @@ public sealed class LogSetup : IDisposable
     {
         private readonly Lock _gate = new();
         private readonly Dictionary<string, List<LogEvent>> _buffers = [];
+        private readonly List<LogEvent> _held = [];
+        private int _holds;
         private readonly StreamWriter? _file = OpenFile(logFile);
 
         public List<(LogEventLevel, string?, string)> Problems { get; } = [];
@@ -100,8 +105,45 @@ public sealed class LogSetup : IDisposable
                     list.Add(redacted);
                     return;
                 }
+                if (_holds > 0)
+                {
+                    _held.Add(redacted);
+                    return;
+                }
             }
             console.Write(redacted);
+        }
+
+        public IDisposable Hold()
+        {
+            lock (_gate)
+                _holds++;
+            return new Release(this);
+        }
+
+        private void Unhold()
+        {
+            List<LogEvent> waiting;
+            lock (_gate)
+            {
+                if (--_holds > 0)
+                    return;
+                waiting = [.. _held];
+                _held.Clear();
+            }
+            foreach (var logEvent in waiting)
+                console.Write(logEvent);
+        }
+
+        private sealed class Release(RedactingSink sink) : IDisposable
+        {
+            private int _released;
+
+            public void Dispose()
+            {
+                if (Interlocked.Exchange(ref _released, 1) == 0)
+                    sink.Unhold();
+            }
         }
 
         public void FlushTarget(PlannedTarget target)
