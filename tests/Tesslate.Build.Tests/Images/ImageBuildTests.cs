@@ -20,7 +20,7 @@ public sealed class ImageBuildTests(DockerEngineFixture engine, RegistryFixture 
     private readonly ImageCatalog _catalog = ImageCatalog.Load(RepositoryPaths.Images);
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    private sealed record Run(BuildReport Report, IReadOnlyList<ToolCommand> Commands, CollectingSink Console);
+    private sealed record Run(BuildReport Report, IReadOnlyList<ToolCommand> Commands, LogCapture Console);
 
     private IReadOnlyList<ImageDefinition> Images(params string[] names) =>
         [.. _catalog.Select(names).Select(i => i with { Repository = $"{_namespace}/{i.Repository}" })];
@@ -28,8 +28,8 @@ public sealed class ImageBuildTests(DockerEngineFixture engine, RegistryFixture 
     private async Task<Run> BuildAsync(IReadOnlyList<ImageDefinition> images, Func<ImageBuildRequest, ImageBuildRequest>? configure = null,
         DockerOptions? options = null, RegistryClient? client = null)
     {
-        var sink = new CollectingSink();
-        var console = sink.CreateLogger();
+        var sink = new LogCapture();
+        var console = sink.Logger;
         var commands = new ConcurrentQueue<ToolCommand>();
         var request = new ImageBuildRequest
         {
