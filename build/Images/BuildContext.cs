@@ -1,6 +1,3 @@
-using System.Text;
-using System.Text.RegularExpressions;
-
 namespace Tesslate.Build.Images;
 
 /// <summary>A file the builder would receive: its context-relative path (with <c>/</c>) and where it is on disk.</summary>
@@ -53,7 +50,7 @@ public static class BuildContext
             return _ => true;
         if (source.IndexOfAny(['*', '?', '[']) < 0)
             return path => path == source || path.StartsWith(source + "/", StringComparison.Ordinal);
-        var regex = GlobToRegex(source);
+        var regex = PathPattern.Compile(source, anyDirectories: false);
         return path =>
         {
             // A match on a directory prefix copies the whole directory.
@@ -66,35 +63,5 @@ public static class BuildContext
             }
             return false;
         };
-    }
-
-    private static Regex GlobToRegex(string pattern)
-    {
-        var builder = new StringBuilder("^");
-        for (var i = 0; i < pattern.Length; i++)
-        {
-            var c = pattern[i];
-            switch (c)
-            {
-                case '*': builder.Append("[^/]*"); break;
-                case '?': builder.Append("[^/]"); break;
-                case '[':
-                    var end = pattern.IndexOf(']', i + 1);
-                    if (end < 0)
-                    {
-                        builder.Append(@"\[");
-                        break;
-                    }
-                    builder.Append('[').Append(pattern[(i + 1)..end].Replace(@"\", @"\\", StringComparison.Ordinal)).Append(']');
-                    i = end;
-                    break;
-                case '\\' when i + 1 < pattern.Length:
-                    i++;
-                    builder.Append(Regex.Escape(pattern[i].ToString()));
-                    break;
-                default: builder.Append(Regex.Escape(c.ToString())); break;
-            }
-        }
-        return new Regex(builder.Append('$').ToString(), RegexOptions.CultureInvariant);
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Tesslate.Build.Images;
@@ -42,7 +41,7 @@ public sealed class DockerIgnore
             var cleaned = Clean(line);
             if (cleaned.Length == 0)
                 continue;
-            patterns.Add(new IgnorePattern(cleaned, exclusion, Compile(cleaned)));
+            patterns.Add(new IgnorePattern(cleaned, exclusion, PathPattern.Compile(cleaned, anyDirectories: true)));
         }
         return new DockerIgnore(patterns);
     }
@@ -94,61 +93,6 @@ public sealed class DockerIgnore
                 parts.Add(part);
         }
         return string.Join('/', parts);
-    }
-
-    private static Regex Compile(string pattern)
-    {
-        var builder = new StringBuilder("^");
-        for (var i = 0; i < pattern.Length; i++)
-        {
-            var c = pattern[i];
-            switch (c)
-            {
-                case '*' when i + 1 < pattern.Length && pattern[i + 1] == '*':
-                    i++;
-                    if (i + 1 >= pattern.Length)
-                        builder.Append(".*");
-                    else if (pattern[i + 1] == '/')
-                    {
-                        // "**/" matches zero or more whole directories.
-                        builder.Append("(.*/)?");
-                        i++;
-                    }
-                    else
-                        builder.Append(".*");
-                    break;
-                case '*':
-                    builder.Append("[^/]*");
-                    break;
-                case '?':
-                    builder.Append("[^/]");
-                    break;
-                case '[':
-                    var end = pattern.IndexOf(']', i + 1);
-                    if (end < 0)
-                    {
-                        builder.Append(@"\[");
-                        break;
-                    }
-                    var set = pattern[(i + 1)..end];
-                    if (set.StartsWith('^'))
-                        set = "^" + set[1..].Replace(@"\", @"\\", StringComparison.Ordinal);
-                    else
-                        set = set.Replace(@"\", @"\\", StringComparison.Ordinal);
-                    builder.Append('[').Append(set).Append(']');
-                    i = end;
-                    break;
-                case '\\' when i + 1 < pattern.Length:
-                    i++;
-                    builder.Append(Regex.Escape(pattern[i].ToString()));
-                    break;
-                default:
-                    builder.Append(Regex.Escape(c.ToString()));
-                    break;
-            }
-        }
-        builder.Append('$');
-        return new Regex(builder.ToString(), RegexOptions.CultureInvariant);
     }
 
     private sealed record IgnorePattern(string Text, bool Exclusion, Regex Regex);

@@ -431,7 +431,7 @@ public sealed partial class ImageBuilder
                 var parsed = ImageReference.Parse(r);
                 var client = _baseRegistries.GetOrAdd(parsed.Registry, registry => registry == _registry.Registry ? _registry
                     : new RegistryClient(registry, _baseCredentials, _console, _registry.DryRun, retry: new RetryStrategyOptions<HttpResponseMessage> { MaxRetryAttempts = 1 }));
-                if (await client.GetDigestAsync(parsed.Repository, parsed.Reference, cancellationToken) is { } digest)
+                if (await client.GetDigestAsync(parsed.Path, parsed.Reference, cancellationToken) is { } digest)
                     return digest;
             }
             catch (BuildFailure e)

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Tesslate.Build.Registry;
 
 namespace Tesslate.Build.Kubernetes;
 

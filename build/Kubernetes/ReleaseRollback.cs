@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Serilog;
 using Tesslate.Build.Engine;
+using Tesslate.Build.Registry;
 
 namespace Tesslate.Build.Kubernetes;
 

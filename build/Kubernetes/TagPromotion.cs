@@ -5,7 +5,7 @@ namespace Tesslate.Build.Kubernetes;
 
 /// <summary>
 /// Moves tags in an image registry by re-putting a manifest (no pull, no push of layers). Repositories are full
-/// references without tag (<c>host/path</c>), as <see cref="ImageReference.Repository"/> gives them.
+/// references without tag (<c>host/path</c>), as <see cref="Tesslate.Build.Registry.ImageReference.Repository"/> gives them.
 /// </summary>
 public interface IImageTagger
 {

@@ -1,3 +1,5 @@
+using Tesslate.Build.Registry;
+
 namespace Tesslate.Build.Kubernetes;
 
 /// <summary>One container (or init container) of a workload and the image it runs.</summary>

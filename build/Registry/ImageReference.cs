@@ -1,49 +1,58 @@
 namespace Tesslate.Build.Registry;
 
 /// <summary>
-/// An image reference split the way Docker splits it: <c>[registry/]repository[:tag][@digest]</c>. A first component with
-/// a dot, a colon or "localhost" is a registry; otherwise the image is on Docker Hub (<c>docker.io</c>, <c>library/</c> for single names).
+/// A container image reference split as written: repository (registry host and path, no tag), optional tag, optional
+/// digest. <c>localhost:5000/app:1@sha256:ab</c> → repository <c>localhost:5000/app</c>. <see cref="Registry"/>,
+/// <see cref="Path"/> and <see cref="Reference"/> resolve it the way Docker does, for asking a registry about it.
 /// </summary>
-public sealed record ImageReference(string Registry, string Repository, string? Tag, string? Digest)
+public sealed record ImageReference(string Repository, string? Tag, string? Digest)
 {
     public const string DockerHub = "docker.io";
 
-    public string Reference => Digest ?? Tag ?? "latest";
-
-    public override string ToString() => $"{Registry}/{Repository}{(Tag is null ? "" : ":" + Tag)}{(Digest is null ? "" : "@" + Digest)}";
-
     public static ImageReference Parse(string reference)
     {
-        var rest = reference.Trim();
+        var text = reference.Trim();
         string? digest = null;
-        var at = rest.IndexOf('@');
+        var at = text.IndexOf('@');
         if (at >= 0)
         {
-            digest = rest[(at + 1)..];
-            rest = rest[..at];
-        }
-        var registry = DockerHub;
-        var slash = rest.IndexOf('/');
-        if (slash > 0)
-        {
-            var first = rest[..slash];
-            if (first.Contains('.') || first.Contains(':') || first == "localhost")
-            {
-                registry = first;
-                rest = rest[(slash + 1)..];
-            }
+            digest = text[(at + 1)..];
+            text = text[..at];
         }
         string? tag = null;
-        var colon = rest.LastIndexOf(':');
-        if (colon > rest.LastIndexOf('/'))
+        var lastSlash = text.LastIndexOf('/');
+        var colon = text.LastIndexOf(':');
+        if (colon > lastSlash)
         {
-            tag = rest[(colon + 1)..];
-            rest = rest[..colon];
+            tag = text[(colon + 1)..];
+            text = text[..colon];
         }
-        if (registry == DockerHub && !rest.Contains('/'))
-            rest = "library/" + rest;
-        if (digest is null && tag is null)
-            tag = "latest";
-        return new ImageReference(registry, rest, tag, digest);
+        return new ImageReference(text, tag, digest);
+    }
+
+    public bool IsPinned => Digest is not null;
+
+    /// <summary>The registry host: a first component with a dot, a colon or "localhost"; otherwise Docker Hub.</summary>
+    public string Registry => Locate().Registry;
+
+    /// <summary>The repository's path inside <see cref="Registry"/> (<c>library/</c> for single Docker Hub names).</summary>
+    public string Path => Locate().Path;
+
+    /// <summary>What to ask the registry for: the digest, else the tag, else <c>latest</c>.</summary>
+    public string Reference => Digest ?? Tag ?? "latest";
+
+    public override string ToString() =>
+        Repository + (Tag is null ? "" : ":" + Tag) + (Digest is null ? "" : "@" + Digest);
+
+    private (string Registry, string Path) Locate()
+    {
+        var slash = Repository.IndexOf('/');
+        if (slash > 0)
+        {
+            var first = Repository[..slash];
+            if (first.Contains('.') || first.Contains(':') || first == "localhost")
+                return (first, Repository[(slash + 1)..]);
+        }
+        return (DockerHub, Repository.Contains('/') ? Repository : "library/" + Repository);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Tesslate.Build.Registry;
 
 namespace Tesslate.Build.Kubernetes.Operations;
 

@@ -6,18 +6,12 @@ using Xunit;
 namespace Tesslate.Build.Tests.Aws;
 
 [Collection("moto")]
-public sealed class EcrTests(MotoFixture moto) : IAsyncLifetime
+public sealed class EcrTests(MotoFixture moto) : MotoTests(moto)
 {
-    private readonly LogCapture _log = new();
-
-    public async ValueTask InitializeAsync() => await moto.ResetAsync();
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
     [Fact]
     public async Task The_authorization_token_is_decoded_into_registry_user_and_password()
     {
-        using var session = moto.Session(_log.Logger);
+        using var session = Session();
         var auth = await session.Ecr.GetAuthorizationTokenAsync(TestContext.Current.CancellationToken);
         Assert.Equal("123456789012.dkr.ecr.us-east-1.amazonaws.com", auth.Registry);
         Assert.Equal("AWS", auth.Username);
@@ -29,7 +23,7 @@ public sealed class EcrTests(MotoFixture moto) : IAsyncLifetime
     [Fact]
     public async Task A_token_that_expired_long_ago_is_fetched_again_for_each_use_not_refused()
     {
-        using var session = moto.Session(_log.Logger);
+        using var session = Session();
         var credentials = new EcrCredentials(session.Ecr);
         var first = await credentials.GetAsync(TestContext.Current.CancellationToken);
         var second = await credentials.GetAsync(TestContext.Current.CancellationToken);
@@ -58,11 +52,11 @@ public sealed class EcrTests(MotoFixture moto) : IAsyncLifetime
     public async Task DescribeImages_finds_a_pushed_tag_and_its_digest()
     {
         var ct = TestContext.Current.CancellationToken;
-        await moto.AwsCliAsync("ecr", "create-repository", "--repository-name", "tesslate-backend");
-        var put = JsonDocument.Parse(await moto.AwsCliAsync("ecr", "put-image", "--repository-name", "tesslate-backend", "--image-tag", "abc123", "--image-manifest", Manifest));
+        await Moto.AwsCliAsync("ecr", "create-repository", "--repository-name", "tesslate-backend");
+        var put = JsonDocument.Parse(await Moto.AwsCliAsync("ecr", "put-image", "--repository-name", "tesslate-backend", "--image-tag", "abc123", "--image-manifest", Manifest));
         var digest = put.RootElement.GetProperty("image").GetProperty("imageId").GetProperty("imageDigest").GetString();
 
-        using var session = moto.Session(_log.Logger);
+        using var session = Session();
         var image = await session.Ecr.DescribeImageAsync("tesslate-backend", "abc123", ct);
         Assert.Equal(digest, image.Digest);
         Assert.Contains("abc123", image.Tags);
@@ -74,8 +68,8 @@ public sealed class EcrTests(MotoFixture moto) : IAsyncLifetime
     public async Task DescribeImages_of_a_missing_tag_is_ImageNotFound_and_FindImage_returns_null()
     {
         var ct = TestContext.Current.CancellationToken;
-        await moto.AwsCliAsync("ecr", "create-repository", "--repository-name", "tesslate-frontend");
-        using var session = moto.Session(_log.Logger);
+        await Moto.AwsCliAsync("ecr", "create-repository", "--repository-name", "tesslate-frontend");
+        using var session = Session();
         var error = await Assert.ThrowsAsync<ImageNotFoundException>(() => session.Ecr.DescribeImageAsync("tesslate-frontend", "nope", ct));
         Assert.Equal("ImageNotFoundException", error.Code);
         Assert.Contains("DescribeImages", error.Problem);
@@ -86,7 +80,7 @@ public sealed class EcrTests(MotoFixture moto) : IAsyncLifetime
     [Fact]
     public async Task A_missing_repository_is_RepositoryNotFound_even_for_FindImage()
     {
-        using var session = moto.Session(_log.Logger);
+        using var session = Session();
         await Assert.ThrowsAsync<RepositoryNotFoundException>(() => session.Ecr.FindImageAsync("no-such-repo", "x", TestContext.Current.CancellationToken));
         await Assert.ThrowsAsync<RepositoryNotFoundException>(() => session.Ecr.DescribeRepositoriesAsync(["no-such-repo"], TestContext.Current.CancellationToken));
     }
@@ -95,9 +89,9 @@ public sealed class EcrTests(MotoFixture moto) : IAsyncLifetime
     public async Task An_image_is_retagged_from_its_manifest_without_pulling()
     {
         var ct = TestContext.Current.CancellationToken;
-        await moto.AwsCliAsync("ecr", "create-repository", "--repository-name", "tesslate-ast");
-        await moto.AwsCliAsync("ecr", "put-image", "--repository-name", "tesslate-ast", "--image-tag", "sha-1", "--image-manifest", Manifest);
-        using var session = moto.Session(_log.Logger);
+        await Moto.AwsCliAsync("ecr", "create-repository", "--repository-name", "tesslate-ast");
+        await Moto.AwsCliAsync("ecr", "put-image", "--repository-name", "tesslate-ast", "--image-tag", "sha-1", "--image-manifest", Manifest);
+        using var session = Session();
         var manifest = await session.Ecr.BatchGetImageAsync("tesslate-ast", "sha-1", ct);
         await session.Ecr.PutImageAsync("tesslate-ast", manifest.Manifest, "beta", manifest.MediaType, ct);
         await session.Ecr.PutImageAsync("tesslate-ast", manifest.Manifest, "beta", manifest.MediaType, ct);

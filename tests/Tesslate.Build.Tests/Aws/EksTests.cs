@@ -13,20 +13,14 @@ namespace Tesslate.Build.Tests.Aws;
 
 [Collection("moto")]
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed class EksTests(MotoFixture moto) : IAsyncLifetime
+public sealed class EksTests(MotoFixture moto) : MotoTests(moto)
 {
-    private readonly LogCapture _log = new();
-
-    public async ValueTask InitializeAsync() => await moto.ResetAsync();
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
     [Fact]
     public async Task DescribeCluster_returns_endpoint_and_certificate()
     {
-        await moto.AwsCliAsync("eks", "create-cluster", "--name", "tesslate-beta-eks", "--role-arn", "arn:aws:iam::123456789012:role/eks",
+        await Moto.AwsCliAsync("eks", "create-cluster", "--name", "tesslate-beta-eks", "--role-arn", "arn:aws:iam::123456789012:role/eks",
             "--resources-vpc-config", "subnetIds=subnet-1");
-        using var session = moto.Session(_log.Logger);
+        using var session = Session();
         var cluster = await session.Eks.DescribeClusterAsync("tesslate-beta-eks", TestContext.Current.CancellationToken);
         Assert.Equal("tesslate-beta-eks", cluster.Name);
         Assert.Equal("https", cluster.Endpoint.Scheme);
@@ -37,7 +31,7 @@ public sealed class EksTests(MotoFixture moto) : IAsyncLifetime
     [Fact]
     public async Task A_cluster_missing_from_the_region_is_ResourceNotFound_naming_cluster_and_region()
     {
-        using var session = moto.Session(_log.Logger, new AwsOptions { Region = "eu-west-1" });
+        using var session = Session(new AwsOptions { Region = "eu-west-1" });
         var error = await Assert.ThrowsAsync<ResourceNotFoundException>(() => session.Eks.DescribeClusterAsync("tesslate-beta-eks", TestContext.Current.CancellationToken));
         Assert.Contains("'tesslate-beta-eks'", error.Problem);
         Assert.Contains("eu-west-1", error.Problem);
@@ -48,7 +42,7 @@ public sealed class EksTests(MotoFixture moto) : IAsyncLifetime
     public async Task The_token_is_a_presigned_GetCallerIdentity_url_like_aws_eks_get_token()
     {
         var time = new ManualTime(new DateTimeOffset(2026, 11, 28, 16, 0, 0, TimeSpan.Zero));
-        using var session = moto.Session(_log.Logger, endpoint: new Uri("https://sts.us-east-1.amazonaws.com/"));
+        using var session = Session(endpoint: new Uri("https://sts.us-east-1.amazonaws.com/"));
         var tokens = session.EksTokens("tesslate-beta-eks", time);
         var token = await tokens.GetTokenAsync(TestContext.Current.CancellationToken);
 
@@ -76,7 +70,7 @@ public sealed class EksTests(MotoFixture moto) : IAsyncLifetime
     public async Task The_token_is_renewed_before_its_fifteen_minute_life_ends()
     {
         var time = new ManualTime(new DateTimeOffset(2026, 11, 28, 16, 0, 0, TimeSpan.Zero));
-        using var session = moto.Session(_log.Logger);
+        using var session = Session();
         var tokens = session.EksTokens("c", time);
         var first = await tokens.GetTokenAsync(TestContext.Current.CancellationToken);
         time.Advance(TimeSpan.FromMinutes(9));
@@ -92,7 +86,7 @@ public sealed class EksTests(MotoFixture moto) : IAsyncLifetime
     public async Task The_kubernetes_client_configuration_is_built_in_memory_from_endpoint_ca_and_tokens()
     {
         var cluster = new EksCluster("c", "arn:aws:eks:us-east-1:123456789012:cluster/c", new Uri("https://127.0.0.1:6443"), SelfSignedCaData(), "ACTIVE", "1.32");
-        using var session = moto.Session(_log.Logger);
+        using var session = Session();
         var config = EksKubernetesAccess.ClientConfiguration(cluster, session.EksTokens("c"));
         Assert.Equal("https://127.0.0.1:6443", config.Host);
         Assert.Single(config.SslCaCerts);
@@ -108,9 +102,9 @@ public sealed class EksTests(MotoFixture moto) : IAsyncLifetime
         var userKubeconfig = Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".kube", "config");
         var before = File.Exists(userKubeconfig) ? await File.ReadAllTextAsync(userKubeconfig, TestContext.Current.CancellationToken) : null;
         var cluster = new EksCluster("tesslate-beta-eks", "arn:aws:eks:us-east-1:123456789012:cluster/tesslate-beta-eks", new Uri("https://127.0.0.1:6443"), SelfSignedCaData(), "ACTIVE", "1.32");
-        using var session = moto.Session(_log.Logger);
+        using var session = Session();
         string path;
-        await using (var kubeconfig = await PrivateKubeconfig.CreateAsync(cluster, session.EksTokens(cluster.Name), "tesslate-beta-eks", _log.Logger, TestContext.Current.CancellationToken))
+        await using (var kubeconfig = await PrivateKubeconfig.CreateAsync(cluster, session.EksTokens(cluster.Name), "tesslate-beta-eks", Log.Logger, TestContext.Current.CancellationToken))
         {
             path = kubeconfig.Path;
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));

@@ -7,19 +7,13 @@ using Xunit;
 namespace Tesslate.Build.Tests.Aws;
 
 [Collection("moto")]
-public sealed class IdentityTests(MotoFixture moto) : IAsyncLifetime
+public sealed class IdentityTests(MotoFixture moto) : MotoTests(moto)
 {
     private const string Beta = "859561299901";
-    private readonly LogCapture _log = new();
-
-    public async ValueTask InitializeAsync() => await moto.ResetAsync();
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
     [Fact]
     public async Task GetCallerIdentity_reports_the_emulators_account()
     {
-        using var session = moto.Session(_log.Logger);
+        using var session = Session();
         var identity = await session.Sts.GetCallerIdentityAsync(TestContext.Current.CancellationToken);
         Assert.Equal(MotoFixture.DefaultAccount, identity.Account);
         Assert.StartsWith("arn:aws:", identity.Arn);
@@ -28,9 +22,9 @@ public sealed class IdentityTests(MotoFixture moto) : IAsyncLifetime
     [Fact]
     public async Task A_wrong_account_stops_the_preflight_naming_both_accounts_and_the_profile()
     {
-        using var session = moto.Session(_log.Logger, new AwsOptions { Profile = "tesslate-dev" });
+        using var session = Session(new AwsOptions { Profile = "tesslate-dev" });
         var error = await Assert.ThrowsAsync<BuildFailure>(() =>
-            IdentityPreflight.RunAsync(session, Beta, [], [], _log.Logger, TestContext.Current.CancellationToken));
+            IdentityPreflight.RunAsync(session, Beta, [], [], Log.Logger, TestContext.Current.CancellationToken));
         Assert.Contains(MotoFixture.DefaultAccount, error.Problem);
         Assert.Contains(Beta, error.Problem);
         Assert.Contains("tesslate-dev", error.Problem);
@@ -41,13 +35,13 @@ public sealed class IdentityTests(MotoFixture moto) : IAsyncLifetime
     public async Task Credentials_of_the_right_account_pass_and_the_cheap_reads_are_listed()
     {
         var ct = TestContext.Current.CancellationToken;
-        using var caller = moto.Session(_log.Logger);
+        using var caller = Session();
         // moto's multi-account mode: credentials from AssumeRole into another account act in that account.
         var role = await caller.Sts.AssumeRoleAsync($"arn:aws:iam::{Beta}:role/preflight", "preflight-test", ct);
         using var session = caller.WithRole(role);
         await session.Ecr.DescribeRepositoriesAsync([], ct);
-        await MotoServer.AwsCliAsync(moto.Url, "ecr", "create-repository", "--repository-name", "tesslate-backend");
-        var report = await IdentityPreflight.RunAsync(caller, MotoFixture.DefaultAccount, ["tesslate-backend"], [], _log.Logger, ct);
+        await MotoServer.AwsCliAsync(Moto.Url, "ecr", "create-repository", "--repository-name", "tesslate-backend");
+        var report = await IdentityPreflight.RunAsync(caller, MotoFixture.DefaultAccount, ["tesslate-backend"], [], Log.Logger, ct);
         Assert.Contains(report.Checked, c => c.Contains("tesslate-backend", StringComparison.Ordinal));
 
         var identity = await session.Sts.GetCallerIdentityAsync(ct);
@@ -58,9 +52,9 @@ public sealed class IdentityTests(MotoFixture moto) : IAsyncLifetime
     [Fact]
     public async Task Preflight_fails_on_a_missing_repository_before_any_side_effect()
     {
-        using var session = moto.Session(_log.Logger);
+        using var session = Session();
         await Assert.ThrowsAsync<RepositoryNotFoundException>(() =>
-            IdentityPreflight.RunAsync(session, MotoFixture.DefaultAccount, ["tesslate-nope"], [], _log.Logger, TestContext.Current.CancellationToken));
+            IdentityPreflight.RunAsync(session, MotoFixture.DefaultAccount, ["tesslate-nope"], [], Log.Logger, TestContext.Current.CancellationToken));
     }
 
     [Theory]
@@ -73,7 +67,7 @@ public sealed class IdentityTests(MotoFixture moto) : IAsyncLifetime
     {
         var ct = TestContext.Current.CancellationToken;
         var role = TeamRoles.Resolve("beta", Beta, roleName, null);
-        using var caller = moto.Session(_log.Logger);
+        using var caller = Session();
         var sessionName = RoleSessionName.Create("jane", new DateTimeOffset(2026, 11, 28, 16, 0, 0, TimeSpan.Zero));
         var assumed = await caller.Sts.AssumeRoleAsync(role.Arn, sessionName, ct);
         using var asRole = caller.WithRole(assumed);

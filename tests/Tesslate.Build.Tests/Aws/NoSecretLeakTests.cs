@@ -8,20 +8,14 @@ namespace Tesslate.Build.Tests.Aws;
 
 [Collection("moto")]
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed class NoSecretLeakTests(MotoFixture moto) : IAsyncLifetime
+public sealed class NoSecretLeakTests(MotoFixture moto) : MotoTests(moto)
 {
-    private readonly LogCapture _log = new();
-
-    public async ValueTask InitializeAsync() => await moto.ResetAsync();
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
     [Fact]
     public async Task No_password_session_token_bearer_token_or_tfvars_value_reaches_logs_errors_or_command_lines()
     {
         var ct = TestContext.Current.CancellationToken;
-        await moto.AwsCliAsync("secretsmanager", "create-secret", "--name", "tesslate/terraform/beta", "--secret-string", SecretsManagerTests.Tfvars);
-        using var caller = moto.Session(_log.Logger);
+        await Moto.AwsCliAsync("secretsmanager", "create-secret", "--name", "tesslate/terraform/beta", "--secret-string", SecretsManagerTests.Tfvars);
+        using var caller = Session();
         var secrets = new List<string>();
         var captured = new List<string>();
 
@@ -48,7 +42,7 @@ public sealed class NoSecretLeakTests(MotoFixture moto) : IAsyncLifetime
         var failure = await Assert.ThrowsAsync<ResourceNotFoundException>(() => asRole.Eks.DescribeClusterAsync("tesslate-beta-eks", ct));
         captured.Add(failure.ToString());
 
-        captured.AddRange(_log.Lines);
+        captured.AddRange(Log.Lines);
         foreach (var secret in secrets)
         {
             Assert.Equal(SecretRegistry.Mask, Secrets.Redact(secret));

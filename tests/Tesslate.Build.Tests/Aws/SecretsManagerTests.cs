@@ -7,7 +7,7 @@ namespace Tesslate.Build.Tests.Aws;
 
 [Collection("moto")]
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed class SecretsManagerTests(MotoFixture moto) : IAsyncLifetime
+public sealed class SecretsManagerTests(MotoFixture moto) : MotoTests(moto)
 {
     internal const string Tfvars = """
         # beta
@@ -20,18 +20,12 @@ public sealed class SecretsManagerTests(MotoFixture moto) : IAsyncLifetime
         }
         """;
 
-    private readonly LogCapture _log = new();
-
-    public async ValueTask InitializeAsync() => await moto.ResetAsync();
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
     [Fact]
     public async Task The_secret_lands_in_a_0600_file_that_is_gone_after_dispose()
     {
         var ct = TestContext.Current.CancellationToken;
-        await moto.AwsCliAsync("secretsmanager", "create-secret", "--name", "tesslate/terraform/beta", "--secret-string", Tfvars);
-        using var session = moto.Session(_log.Logger);
+        await Moto.AwsCliAsync("secretsmanager", "create-secret", "--name", "tesslate/terraform/beta", "--secret-string", Tfvars);
+        using var session = Session();
         string path;
         await using (var file = await SecretFile.FromSecretsManagerAsync(session.SecretsManager, "tesslate/terraform/beta", "terraform.beta.tfvars", ct))
         {
@@ -49,8 +43,8 @@ public sealed class SecretsManagerTests(MotoFixture moto) : IAsyncLifetime
     public async Task The_file_is_gone_after_a_failing_target_too()
     {
         var ct = TestContext.Current.CancellationToken;
-        await moto.AwsCliAsync("secretsmanager", "create-secret", "--name", "tesslate/terraform/production", "--secret-string", Tfvars);
-        using var session = moto.Session(_log.Logger);
+        await Moto.AwsCliAsync("secretsmanager", "create-secret", "--name", "tesslate/terraform/production", "--secret-string", Tfvars);
+        using var session = Session();
         string? path = null;
         await Assert.ThrowsAsync<BuildFailure>(async () =>
         {
@@ -65,8 +59,8 @@ public sealed class SecretsManagerTests(MotoFixture moto) : IAsyncLifetime
     [Fact]
     public async Task Every_tfvars_value_and_the_whole_text_are_registered_as_secrets()
     {
-        await moto.AwsCliAsync("secretsmanager", "create-secret", "--name", "tesslate/terraform/shared", "--secret-string", Tfvars);
-        using var session = moto.Session(_log.Logger);
+        await Moto.AwsCliAsync("secretsmanager", "create-secret", "--name", "tesslate/terraform/shared", "--secret-string", Tfvars);
+        using var session = Session();
         await using var file = await SecretFile.FromSecretsManagerAsync(session.SecretsManager, "tesslate/terraform/shared", "terraform.shared.tfvars", TestContext.Current.CancellationToken);
         foreach (var value in new[] { "beta.example.test", "pg-S3cret-Value-42", "sk_test_51Hq\"quoted\"rest", "platform-team-x" })
             Assert.Equal($"x {SecretRegistry.Mask} y", Secrets.Redact($"x {value} y"));
@@ -80,7 +74,7 @@ public sealed class SecretsManagerTests(MotoFixture moto) : IAsyncLifetime
     [Fact]
     public async Task A_missing_secret_id_is_ResourceNotFound_naming_the_id()
     {
-        using var session = moto.Session(_log.Logger);
+        using var session = Session();
         var error = await Assert.ThrowsAsync<ResourceNotFoundException>(() =>
             SecretFile.FromSecretsManagerAsync(session.SecretsManager, "tesslate/terraform/nope", "x.tfvars", TestContext.Current.CancellationToken));
         Assert.Contains("'tesslate/terraform/nope'", error.Problem);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;
@@ -19,5 +20,5 @@ public sealed class LogCapture : ILogEventSink
     public string Text => string.Join('\n', _lines);
 
     public void Emit(LogEvent logEvent) =>
-        _lines.Enqueue(logEvent.RenderMessage() + (logEvent.Exception is null ? "" : " " + logEvent.Exception));
+        _lines.Enqueue(logEvent.RenderMessage(CultureInfo.InvariantCulture) + (logEvent.Exception is null ? "" : " " + logEvent.Exception));
 }

@@ -33,7 +33,7 @@ public sealed class ImageBuildBenchmark(DockerEngineFixture engine, RegistryFixt
         var ns = RegistryFixture.NewNamespace();
         var images = ImageCatalog.Load(RepositoryPaths.Images).Select(dockerfiles.Keys).Select(i => i with { Repository = $"{ns}/{i.Repository}" }).ToList();
         var logs = Directory.CreateTempSubdirectory("tesslate-bench-").FullName;
-        var console = new CollectingSink().CreateLogger();
+        var console = new LogCapture().Logger;
         using var client = new RegistryClient(registry.Address, logger: console);
         var builder = new ImageBuilder(new DockerCli(new ProcessRunner(console), new DockerOptions { Executable = engine.DockerExecutable, Host = engine.Host }), client, console);
         var request = new ImageBuildRequest { Images = images, SourceRoot = app.Root, Registry = registry.Address, LogDirectory = logs, CatalogDirectory = RepositoryPaths.Images };

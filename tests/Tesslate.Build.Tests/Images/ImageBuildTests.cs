@@ -20,16 +20,16 @@ public sealed class ImageBuildTests(DockerEngineFixture engine, RegistryFixture 
     private readonly ImageCatalog _catalog = ImageCatalog.Load(RepositoryPaths.Images);
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    private sealed record Run(BuildReport Report, IReadOnlyList<ToolCommand> Commands, CollectingSink Console);
+    private sealed record Run(BuildReport Report, IReadOnlyList<ToolCommand> Commands, LogCapture Console);
 
     private IReadOnlyList<ImageDefinition> Images(params string[] names) =>
         [.. _catalog.Select(names).Select(i => i with { Repository = $"{_namespace}/{i.Repository}" })];
 
     private async Task<Run> BuildAsync(IReadOnlyList<ImageDefinition> images, Func<ImageBuildRequest, ImageBuildRequest>? configure = null,
-        DockerOptions? options = null, RegistryClient? client = null, CollectingSink? console = null)
+        DockerOptions? options = null, RegistryClient? client = null, LogCapture? console = null)
     {
-        var sink = console ?? new CollectingSink();
-        var log = sink.CreateLogger();
+        var sink = console ?? new LogCapture();
+        var log = sink.Logger;
         var commands = new ConcurrentQueue<ToolCommand>();
         var request = new ImageBuildRequest
         {
@@ -143,7 +143,7 @@ public sealed class ImageBuildTests(DockerEngineFixture engine, RegistryFixture 
     }
 
     /// <summary>A display that owns the console, as the live view does: records events and what the console got meanwhile.</summary>
-    private sealed class RecordingProgress(CollectingSink console) : IImageBuildProgress
+    private sealed class RecordingProgress(LogCapture console) : IImageBuildProgress
     {
         public ConcurrentQueue<ImageProgress> Events { get; } = new();
 
@@ -174,7 +174,7 @@ public sealed class ImageBuildTests(DockerEngineFixture engine, RegistryFixture 
     {
         _app.Write("app/Dockerfile.prod", "FROM scratch\nCOPY does-not-exist.txt /x\n");
         _app.Commit("break the frontend");
-        var sink = new CollectingSink();
+        var sink = new LogCapture();
         RecordingProgress? progress = null;
 
         var run = await BuildAsync(Images("ast", "frontend"), r => r with { Progress = progress = new RecordingProgress(sink) }, console: sink);

@@ -24,17 +24,6 @@ public sealed class RegistryClientTests
         Assert.Equal(plain ? "http" : "https", client.BaseAddress.Scheme);
     }
 
-    [Theory]
-    [InlineData("python:3.11-slim", "docker.io", "library/python", "3.11-slim")]
-    [InlineData("ghcr.io/berriai/litellm:main", "ghcr.io", "berriai/litellm", "main")]
-    [InlineData("localhost:5000/tesslate-backend", "localhost:5000", "tesslate-backend", "latest")]
-    [InlineData("tesslate-test/busybox:1", "docker.io", "tesslate-test/busybox", "1")]
-    public void Image_references_split_like_docker(string reference, string registry, string repository, string tag)
-    {
-        var parsed = ImageReference.Parse(reference);
-        Assert.Equal((registry, repository, tag), (parsed.Registry, parsed.Repository, parsed.Reference));
-    }
-
     [Fact]
     public async Task Transient_errors_are_retried_and_basic_credentials_answer_a_challenge()
     {

@@ -45,18 +45,6 @@ public sealed class ManifestTests
         Assert.Contains("metadata.name", e.Message);
     }
 
-    [Theory]
-    [InlineData("registry.test:5000/team/app:1.2@sha256:ab", "registry.test:5000/team/app", "1.2", "sha256:ab")]
-    [InlineData("redis:7-alpine", "redis", "7-alpine", null)]
-    [InlineData("localhost:5000/app", "localhost:5000/app", null, null)]
-    [InlineData("app@sha256:ff", "app", null, "sha256:ff")]
-    public void Image_references_split_into_repository_tag_and_digest(string text, string repository, string? tag, string? digest)
-    {
-        var reference = ImageReference.Parse(text);
-        Assert.Equal(new ImageReference(repository, tag, digest), reference);
-        Assert.Equal(text, reference.ToString());
-    }
-
     [Fact]
     public async Task Real_kustomize_renders_the_fixture_overlay()
     {
