@@ -87,9 +87,9 @@ resource "helm_release" "headscale" {
 
   values = [yamlencode({
     env = {
-      HEADSCALE_SERVER_URL                 = "https://${var.headscale_hostname}"
-      HEADSCALE_DNS_CONFIG_BASE_DOMAIN     = var.headscale_magic_dns_domain
-      HEADSCALE_DNS_CONFIG_MAGIC_DNS       = "true"
+      HEADSCALE_SERVER_URL                    = "https://${var.headscale_hostname}"
+      HEADSCALE_DNS_CONFIG_BASE_DOMAIN        = var.headscale_magic_dns_domain
+      HEADSCALE_DNS_CONFIG_MAGIC_DNS          = "true"
       HEADSCALE_DNS_CONFIG_OVERRIDE_LOCAL_DNS = "true"
     }
     ingress = {
