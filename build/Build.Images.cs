@@ -52,7 +52,7 @@ internal sealed partial class Build
             return known;
         try
         {
-            if (Settings.UsesEcr && Registry is null)
+            if (Settings.UsesEcr)
                 await AwsAsync(cancellationToken);
             var scheme = RegistryClient.IsPlainHttp(Settings.Registry!) ? "http" : "https";
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
