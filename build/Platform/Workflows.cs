@@ -157,7 +157,7 @@ public static class PipelineWorkflows
             Push = new PushTrigger { Branches = [MainBranch], PathsIgnore = ["docs/**", "**.md"] },
             WorkflowDispatch = new WorkflowDispatchTrigger(
                 WorkflowInput.Choice("environment", "Environment to deploy", Environments, "beta"),
-                WorkflowInput.String("images", "Images to build, comma-separated (empty: every image)", ""),
+                WorkflowInput.String("images", "Images to build, comma-separated (empty: the default set, backend, frontend and devserver)", ""),
                 WorkflowInput.Boolean("force-build", "Rebuild images even when their inputs are unchanged")),
         },
         // Nothing by default: each job lists what it needs.
