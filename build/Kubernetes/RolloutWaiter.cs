@@ -134,7 +134,9 @@ public sealed class RolloutWaiter(KubeCluster cluster, ILogger logger)
                     lastMessage = verdict.Message;
                     Progress(workload, verdict.Message, clock.Elapsed, options);
                 }
-                if (clock.Elapsed >= nextPodCheck)
+                // Until the controller has seen the current spec, "the new revision" is still the old one: its pods say
+                // nothing about this rollout.
+                if (clock.Elapsed >= nextPodCheck && IsObserved(current))
                 {
                     nextPodCheck = clock.Elapsed + options.PodCheckInterval;
                     var problems = await DiagnoseAsync(current, options, cancellationToken);
@@ -249,6 +251,14 @@ public sealed class RolloutWaiter(KubeCluster cluster, ILogger logger)
             }
         }
         writer.TryComplete();
+    }
+
+    /// <summary>The workload's controller has observed its current generation (pure).</summary>
+    public static bool IsObserved(KubeObject workload)
+    {
+        var generation = (long?)workload.Body["metadata"]?["generation"];
+        var observed = (long?)workload.Body["status"]?["observedGeneration"];
+        return generation is null || (observed is not null && observed >= generation);
     }
 
     private async Task<IReadOnlyList<PodProblem>> DiagnoseAsync(KubeObject workload, RolloutWaitOptions options, CancellationToken cancellationToken)

@@ -82,3 +82,20 @@ public sealed class RolloutJudgeTests
         Assert.Equal(TimeSpan.FromMinutes(15), RolloutDeadlines.ValidateOverride(TimeSpan.FromMinutes(15)));
     }
 }
+
+public sealed class RolloutObservationTests
+{
+    private static Tesslate.Build.Kubernetes.KubeObject Workload(long generation, long? observed) =>
+        new(System.Text.Json.Nodes.JsonNode.Parse($$"""
+            { "apiVersion": "apps/v1", "kind": "Deployment", "metadata": { "name": "backend", "namespace": "tesslate", "generation": {{generation}} },
+              "status": {{(observed is null ? "{}" : $$"""{ "observedGeneration": {{observed}} }""")}} }
+            """)!.AsObject());
+
+    [Theory]
+    [InlineData(3, 3L, true)]
+    [InlineData(3, 4L, true)]
+    [InlineData(4, 3L, false)]
+    [InlineData(1, null, false)]
+    public void Pods_are_judged_only_once_the_controller_has_observed_the_current_spec(long generation, long? observed, bool expected) =>
+        Xunit.Assert.Equal(expected, Tesslate.Build.Kubernetes.RolloutWaiter.IsObserved(Workload(generation, observed)));
+}
