@@ -215,17 +215,6 @@ public sealed class ImageBuildTests(DockerEngineFixture engine, RegistryFixture 
     }
 
     [Fact]
-    public async Task Promotion_after_deploy_moves_the_environment_tag_to_the_reported_digest()
-    {
-        var images = Images("ast");
-        var run = await BuildAsync(images);
-        using var client = Registry();
-        var promoted = await new ImagePromoter(client, Serilog.Core.Logger.None).PromoteAsync(run.Report, new ImageCatalog(images), "beta", Token);
-        Assert.Equal(run.Report["ast"]!.Digest, await client.GetDigestAsync(images[0].Repository, "beta", Token));
-        Assert.Contains("beta", promoted["ast"]!.Tags);
-    }
-
-    [Fact]
     public async Task Root_context_images_never_send_orchestrator_env_or_venv_to_the_builder()
     {
         _app.Write("orchestrator/.env", "OPENAI_API_KEY=sk-developer-secret");
