@@ -5,13 +5,13 @@ namespace Tesslate.Build.Tests.Pipeline;
 
 /// <summary>The AWS targets of the real pipeline against moto: identity, account guard, secrets in no output.</summary>
 [Collection("moto")]
-public sealed class AwsTargetsTests(MotoFixture moto)
+public sealed class AwsTargetsTests(MotoFixture moto) : MotoTests(moto)
 {
     private const string SecretKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
     private Dictionary<string, string> Aws() => new()
     {
-        ["AWS_ENDPOINT_URL"] = moto.Url.ToString().TrimEnd('/'),
+        ["AWS_ENDPOINT_URL"] = Moto.Url.ToString().TrimEnd('/'),
         ["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE",
         ["AWS_SECRET_ACCESS_KEY"] = SecretKey,
         ["AWS_REGION"] = MotoFixture.Region,

@@ -9,7 +9,7 @@ namespace Tesslate.Build.Tests.Pipeline;
 /// Secrets Manager: tfvars guard, one approval when the plan destroys or replaces, exactly the saved plan applied.
 /// </summary>
 [Collection("moto")]
-public sealed class TerraformTargetsTests(MotoFixture moto) : IDisposable
+public sealed class TerraformTargetsTests(MotoFixture moto) : MotoTests(moto)
 {
     private readonly FakeTerraform _terraform = new();
     private readonly string _root = Directory.CreateTempSubdirectory("tf-root").FullName;
@@ -17,7 +17,7 @@ public sealed class TerraformTargetsTests(MotoFixture moto) : IDisposable
     private Dictionary<string, string> Environment() => new()
     {
         ["TERRAFORM_EXE"] = _terraform.ExecutablePath,
-        ["AWS_ENDPOINT_URL"] = moto.Url.ToString().TrimEnd('/'),
+        ["AWS_ENDPOINT_URL"] = Moto.Url.ToString().TrimEnd('/'),
         ["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE",
         ["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         ["AWS_REGION"] = MotoFixture.Region,
@@ -39,7 +39,7 @@ public sealed class TerraformTargetsTests(MotoFixture moto) : IDisposable
     public async Task Tfvars_from_secrets_manager_for_another_environment_stop_the_run_before_any_plan()
     {
         CreateStack();
-        await moto.AwsCliAsync("secretsmanager", "create-secret", "--name", "tesslate/terraform/beta", "--secret-string", "environment = \"production\"\ndb_password = \"hunter22-secret\"\n");
+        await Moto.AwsCliAsync("secretsmanager", "create-secret", "--name", "tesslate/terraform/beta", "--secret-string", "environment = \"production\"\ndb_password = \"hunter22-secret\"\n");
         try
         {
             var (exitCode, output) = await PipelineRun.RunAsync(Args("TerraformPlan"), Environment(), _root);
@@ -50,7 +50,7 @@ public sealed class TerraformTargetsTests(MotoFixture moto) : IDisposable
         }
         finally
         {
-            await moto.AwsCliAsync("secretsmanager", "delete-secret", "--secret-id", "tesslate/terraform/beta", "--force-delete-without-recovery");
+            await Moto.AwsCliAsync("secretsmanager", "delete-secret", "--secret-id", "tesslate/terraform/beta", "--force-delete-without-recovery");
         }
     }
 
@@ -78,9 +78,10 @@ public sealed class TerraformTargetsTests(MotoFixture moto) : IDisposable
         Assert.False(File.Exists(planFile), "the private plan file is deleted at the end of the run");
     }
 
-    public void Dispose()
+    public override ValueTask DisposeAsync()
     {
         _terraform.Dispose();
         Directory.Delete(_root, recursive: true);
+        return base.DisposeAsync();
     }
 }
