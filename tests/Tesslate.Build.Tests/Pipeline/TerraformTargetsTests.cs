@@ -54,6 +54,25 @@ public sealed class TerraformTargetsTests(MotoFixture moto) : MotoTests(moto)
         }
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public async Task Tfvars_from_secrets_manager_reach_terraform_in_a_0600_file_that_is_gone_after_the_run(int planExitCode)
+    {
+        CreateStack();
+        await Moto.AwsCliAsync("secretsmanager", "create-secret", "--name", "tesslate/terraform/beta", "--secret-string", "environment = \"beta\"\ndb_password = \"hunter22-secret\"\n");
+        _terraform.PlanExitCode = planExitCode;
+
+        var (exitCode, output) = await PipelineRun.RunAsync(Args("TerraformPlan"), Environment(), _root);
+
+        Assert.True(exitCode == (planExitCode == 0 ? 0 : 1), output);
+        var (mode, path) = Assert.Single(_terraform.VarFilesRead);
+        Assert.Equal("600", mode);
+        Assert.False(File.Exists(path), $"{path} outlived the run");
+        Assert.False(Directory.Exists(Path.GetDirectoryName(path)), "the private Terraform workspace outlived the run");
+        Assert.DoesNotContain("hunter22-secret", output);
+    }
+
     [Fact]
     public async Task A_plan_that_destroys_or_replaces_needs_approval_and_without_a_terminal_the_run_awaits_it()
     {

@@ -53,6 +53,9 @@ public sealed class FakeTerraform : IDisposable
 
     public IReadOnlyList<string> AppliedPlanFiles => ReadLines("applied.log");
 
+    /// <summary>Every -var-file a plan read: its permission bits (octal, as <c>stat -c %a</c> prints them) and path.</summary>
+    public IReadOnlyList<(string Mode, string Path)> VarFilesRead => [.. ReadLines("var-files.log").Select(line => line.Split('\u001f')).Select(p => (p[0], p[1]))];
+
     public IReadOnlyList<string> AutomationEnvironment => ReadLines("env.log");
 
     /// <summary>Every call so far: the working directory and the arguments.</summary>

@@ -80,6 +80,10 @@ internal static class FakeTerraformScript
       plan)
         require_init
         [ -f "$fake/lock-held" ] && lock_error
+        if vars="$(arg_value -var-file "$@")"; then
+          [ -f "$vars" ] || { echo "Error: Failed to read variables file: Given variables file $vars does not exist." >&2; exit 1; }
+          printf '%s\037%s\n' "$(stat -c %a "$vars")" "$vars" >> "$fake/var-files.log"
+        fi
         code="$(cat "$fake/plan-exitcode" 2>/dev/null || echo 2)"
         if [ "$code" = 1 ]; then echo "Error: Invalid value for variable" >&2; exit 1; fi
         out="$(arg_value -out "$@")" && echo "FAKE PLAN (holds sensitive values)" > "$out"
