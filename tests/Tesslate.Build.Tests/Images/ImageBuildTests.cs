@@ -242,11 +242,13 @@ public sealed class ImageBuildTests(DockerEngineFixture engine, RegistryFixture 
     public async Task A_build_that_exceeds_its_timeout_fails_that_image_only()
     {
         var busybox = await engine.BusyboxBaseAsync();
-        _app.Write("services/ast/Dockerfile", $"FROM {busybox}\nRUN [\"/bin/busybox\", \"sleep\", \"60\"]\n");
-        var run = await BuildAsync(Images("ast", "frontend"), r => r with { Timeout = TimeSpan.FromSeconds(3) });
+        _app.Write("services/ast/Dockerfile", $"FROM {busybox}\nRUN [\"/bin/busybox\", \"sleep\", \"600\"]\n");
+        // Generous enough that the tiny frontend build finishes even on a loaded machine; ast never would.
+        var timeout = TimeSpan.FromSeconds(20);
+        var run = await BuildAsync(Images("ast", "frontend"), r => r with { Timeout = timeout });
 
         Assert.Equal(ImageOutcome.Failed, run.Report["ast"]!.Outcome);
-        Assert.Contains("exceeded its timeout of 3.0 s", run.Report["ast"]!.Error);
+        Assert.Contains($"exceeded its timeout of {Durations.Format(timeout)}", run.Report["ast"]!.Error);
         Assert.Equal(ImageOutcome.Built, run.Report["frontend"]!.Outcome);
     }
 
