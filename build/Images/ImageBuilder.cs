@@ -314,7 +314,7 @@ public sealed partial class ImageBuilder
                 BuildArgs = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, definition.BuildArgs),
                 NoCache = request.NoCache,
                 Builder = builder.Buildx ? _docker.Options.Builder : null,
-                RegistryCache = builder.Buildx && builder.CanExportCache ? $"{reference}:buildcache" : null,
+                RegistryCache = builder.Buildx && builder.CanExportCache ? $"{reference}:{ImageTags.Cache}" : null,
             };
             Report(ImagePhase.Building);
             await BuildAndPushAsync(docker, source, spec, builder, request, log, () => Report(ImagePhase.Pushing), token);
