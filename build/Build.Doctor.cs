@@ -75,9 +75,19 @@ internal sealed partial class Build
 
     private async Task<IEnumerable<PrerequisiteCheck>> CheckDockerAsync(CancellationToken cancellationToken)
     {
-        var engine = await ProbeAsync("docker engine", new DockerCli(Runner, DockerOptions).Command(["version", "--format", "{{.Server.Version}}"]), version => $"engine {version}",
-            $"Start Docker Desktop or dockerd; the CLI used {EnvironmentVariables.GetValueOrDefault("DOCKER_HOST") ?? "its current context"} (DOCKER_HOST / docker context).", cancellationToken);
-        var buildx = await ProbeAsync("docker buildx", new DockerCli(Runner, DockerOptions).Command(["buildx", "version"]), version => version.Split('\n')[0],
+        var docker = new DockerCli(Runner, DockerOptions);
+        PrerequisiteCheck engine;
+        try
+        {
+            var found = await docker.ProbeEngineAsync(cancellationToken);
+            engine = new PrerequisiteCheck("docker engine", true, $"engine {found.ServerVersion} at {found.Endpoint}", "");
+        }
+        catch (PrerequisiteMissingException missing)
+        {
+            // Names the endpoint tried (DOCKER_HOST, DOCKER_CONTEXT or the current context) and how to start an engine.
+            engine = new PrerequisiteCheck("docker engine", false, missing.Problem, missing.Fix ?? "");
+        }
+        var buildx = await ProbeAsync("docker buildx", docker.Command(["buildx", "version"]), version => version.Split('\n')[0],
             "Optional: install the buildx plugin for multi-platform builds and registry caches; without it images build with docker build + docker push.", cancellationToken);
         // buildx is optional: the builder falls back to docker build + push.
         return [engine, buildx with { Ok = true, Found = buildx.Ok ? buildx.Found : "absent (falls back to docker build + docker push)" }];

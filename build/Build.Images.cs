@@ -16,7 +16,11 @@ internal sealed partial class Build
 
     private string BuildReportPath => BuildReport is { } given ? Path.GetFullPath(given) : Path.Combine(TemporaryDirectory, "build-report.json");
 
-    private IReadOnlyCollection<string> SelectedRepositories() => [.. Catalog.Select(Images).Select(i => i.Repository).Distinct()];
+    /// <summary>The --images selection; an unknown name is a usage error listing the valid ones (BuildImages requires it before anything runs).</summary>
+    private IReadOnlyList<ImageDefinition> SelectedImages => _selectedImages ??= Catalog.Select(Images);
+    private IReadOnlyList<ImageDefinition>? _selectedImages;
+
+    private IReadOnlyCollection<string> SelectedRepositories() => [.. SelectedImages.Select(i => i.Repository).Distinct()];
 
     /// <summary>The environment's registry, with ECR's Basic credentials (refreshed before they expire) or none for local.</summary>
     private RegistryClient RegistryClient => _registry ??= CreateRegistryClient();
@@ -69,10 +73,8 @@ internal sealed partial class Build
 
     private async Task BuildImagesAsync(CancellationToken cancellationToken)
     {
-        if (IsDryRun && !await RegistryReachableAsync(cancellationToken))
-            throw new PrerequisiteMissingException($"The registry {Settings.Registry} is not reachable, so which images would be reused cannot be told.",
-                Environment == DeployEnvironment.Local ? "Start a local registry: docker run -d -p 5000:5000 registry:2 (or docker-registry serve)." : "Log in to AWS (see ./build.sh Doctor).");
-        var images = Catalog.Select(Images);
+        // Under dry-run an unreachable registry (no local registry, no AWS credentials) still plans every image.
+        var registryNotChecked = IsDryRun && !await RegistryReachableAsync(cancellationToken) ? $"the registry {Settings.Registry} cannot be asked" : null;
         var sourceRoot = IsDryRun && SourceRoot is null && Environment != DeployEnvironment.Local ? null : ResolveSourceRoot();
         var docker = new DockerCli(Runner, DockerOptions);
         var builder = new ImageBuilder(docker, RegistryClient, Log);
@@ -80,7 +82,7 @@ internal sealed partial class Build
         using var quietConsole = live is null ? null : HoldConsole();
         var report = await builder.BuildAsync(new ImageBuildRequest
         {
-            Images = images,
+            Images = SelectedImages,
             CatalogDirectory = Path.Combine(RootDirectory, "images"),
             SourceRoot = sourceRoot,
             Registry = Settings.Registry!,
@@ -92,6 +94,7 @@ internal sealed partial class Build
             Parallelism = BuildParallelism,
             Timeout = BuildTimeout,
             DryRun = IsDryRun,
+            RegistryNotChecked = registryNotChecked,
             Progress = live,
         }, cancellationToken);
 

@@ -169,6 +169,7 @@ internal sealed partial class Build : BuildBase
         .Description("Build and push the selected images in parallel; reuse what did not change.")
         .DependsOn(SubmodulesInit, EcrLogin, ReleasePlan)
         .Requires(() => Environment != DeployEnvironment.Shared, SharedRefusal)
+        .Requires(() => SelectedImages)
         .Executes(BuildImagesAsync);
 
     Target TerraformApply => _ => _

@@ -44,7 +44,8 @@ public static class DockerBuildCommands
         if (spec.RegistryCache is not null)
         {
             arguments.AddRange(["--cache-from", $"type=registry,ref={spec.RegistryCache}"]);
-            arguments.AddRange(["--cache-to", $"type=registry,ref={spec.RegistryCache},mode=max"]);
+            // ECR rejects the default cache manifest list; an OCI image manifest works there and in every v2 registry.
+            arguments.AddRange(["--cache-to", $"type=registry,ref={spec.RegistryCache},mode=max,image-manifest=true,oci-mediatypes=true"]);
         }
         // One manifest per platform, not an attestation index: keeps the pushed digest the image's own.
         arguments.AddRange(["--provenance=false"]);

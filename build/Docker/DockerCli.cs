@@ -30,6 +30,9 @@ public sealed record DockerBuilder(bool Buildx, string? Name, string? Driver, bo
 /// <summary>The docker CLI through <see cref="IProcessRunner"/>: argument lists only, passwords never in argv.</summary>
 public sealed class DockerCli(IProcessRunner runner, DockerOptions options)
 {
+    /// <summary>An engine behind a dead TCP endpoint would otherwise keep the CLI waiting.</summary>
+    private static readonly TimeSpan EngineProbeTimeout = TimeSpan.FromSeconds(20);
+
     public DockerOptions Options { get; } = options;
 
     public IProcessRunner Runner { get; } = runner;
@@ -54,7 +57,7 @@ public sealed class DockerCli(IProcessRunner runner, DockerOptions options)
         {
             return await Runner.RunAsync(Command(arguments).ReadOnly().Capturing().With(quiet: true), cancellationToken);
         }
-        catch (ProcessFailedException)
+        catch (Exception e) when (e is ProcessFailedException or PrerequisiteMissingException)
         {
             return null;
         }
@@ -64,7 +67,7 @@ public sealed class DockerCli(IProcessRunner runner, DockerOptions options)
     public async Task<string> DescribeEndpointAsync(CancellationToken cancellationToken)
     {
         if (Options.Host is not null)
-            return $"{Options.Host} (given to the build)";
+            return $"{Options.Host} (DOCKER_HOST)";
         if (System.Environment.GetEnvironmentVariable("DOCKER_HOST") is { Length: > 0 } host)
             return $"{host} (from DOCKER_HOST)";
         var contextName = System.Environment.GetEnvironmentVariable("DOCKER_CONTEXT");
@@ -80,17 +83,22 @@ public sealed class DockerCli(IProcessRunner runner, DockerOptions options)
     public async Task<DockerEngine> ProbeEngineAsync(CancellationToken cancellationToken)
     {
         var endpoint = await DescribeEndpointAsync(cancellationToken);
+        PrerequisiteMissingException NoEngine(string reason) => new($"No Docker engine answered at {endpoint}: {reason.Trim()}",
+            "Start one: Docker Desktop (macOS/Windows), `sudo systemctl start docker` (Linux), or `dockerd --host unix:///tmp/docker.sock` and " +
+            "set DOCKER_HOST=unix:///tmp/docker.sock; or choose another with `docker context use NAME`.");
         ProcessResult? version;
         try
         {
-            version = await Runner.RunAsync(Command(["version", "--format", "{{.Server.Version}}"]).ReadOnly().Capturing().With(quiet: true), cancellationToken);
+            version = await Runner.RunAsync(Command(["version", "--format", "{{.Server.Version}}"]).ReadOnly().Capturing().With(quiet: true) with { Timeout = EngineProbeTimeout },
+                cancellationToken);
         }
         catch (ProcessFailedException e)
         {
-            var reason = e.Result.LastLines(3).LastOrDefault(l => l.Trim().Length > 0) ?? "no answer";
-            throw new PrerequisiteMissingException($"No Docker engine answered at {endpoint}: {reason.Trim()}",
-                "Start one: Docker Desktop (macOS/Windows), `sudo systemctl start docker` (Linux), or `dockerd --host unix:///tmp/docker.sock` and " +
-                "set DOCKER_HOST=unix:///tmp/docker.sock; or choose another with `docker context use NAME`.");
+            throw NoEngine(e.Result.LastLines(3).LastOrDefault(l => l.Trim().Length > 0) ?? "no answer");
+        }
+        catch (BuildFailure e) when (e is not PrerequisiteMissingException)
+        {
+            throw NoEngine(e.Problem);
         }
         if (version.WasDryRun)
             return new DockerEngine(endpoint, "unknown (dry-run)", false);

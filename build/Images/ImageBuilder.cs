@@ -52,6 +52,12 @@ public sealed record ImageBuildRequest
 
     public bool DryRun { get; init; }
 
+    /// <summary>
+    /// Dry-run only: why the registry cannot be asked (not reachable, no credentials). Every image is then planned
+    /// without the reuse lookup, as "reused? unknown".
+    /// </summary>
+    public string? RegistryNotChecked { get; init; }
+
     /// <summary>Progress events (the live view); one that owns the console keeps image lines out of it while images build.</summary>
     public IImageBuildProgress? Progress { get; init; }
 }
@@ -110,7 +116,7 @@ public sealed partial class ImageBuilder
             foreach (var baseImage in FingerprintCalculator.ReadDockerfile(source).ExternalBaseImages)
                 _ = LocalImageIdAsync(_docker, baseImage, cancellationToken);
         }
-        DockerEngine engine;
+        DockerEngine? engine = null;
         DockerBuilder builder;
         try
         {
@@ -121,17 +127,21 @@ public sealed partial class ImageBuilder
         }
         catch (PrerequisiteMissingException e) when (request.DryRun)
         {
-            _console.Warning("Not checked in dry-run: {Problem}", e.Problem);
-            engine = new DockerEngine("not checked", "unknown", false);
-            builder = new DockerBuilder(_docker.Options.PreferBuildx, _docker.Options.Builder, null, false, "not checked in dry-run");
+            _console.Warning("Not checked in dry-run: {Problem:l}", e.Problem);
+            builder = new DockerBuilder(_docker.Options.PreferBuildx, _docker.Options.Builder, null, false, null);
         }
         var (commit, dirty) = await revisionTask;
         var revisionTag = ImageTags.Revision(commit, dirty);
-        _console.Information("Docker engine {Version:l} at {Endpoint:l}; {Builder:l}; registry {Registry:l}; revision {Revision:l}",
-            engine.ServerVersion, engine.Endpoint, builder.Buildx ? $"buildx builder '{builder.Name}' ({builder.Driver})" : "classic builder (no buildx): docker build + docker push",
-            request.Registry, revisionTag);
-        if (!builder.CanExportCache && builder.Buildx)
-            _console.Information("Registry layer cache is off: {Reason}", builder.CacheExportOffReason);
+        if (engine is null)
+            _console.Information("No Docker engine was reached, so the commands below assume {Builder:l}; registry {Registry:l}; revision {Revision:l}",
+                Describe(builder), request.Registry, revisionTag);
+        else
+            _console.Information("Docker engine {Version:l} at {Endpoint:l}; {Builder:l}; registry {Registry:l}; revision {Revision:l}",
+                engine.ServerVersion, engine.Endpoint, Describe(builder), request.Registry, revisionTag);
+        if (builder is { Buildx: true, CacheExportOffReason: { } reason })
+            _console.Information("Registry layer cache is off: {Reason:l}", reason);
+        if (request.RegistryNotChecked is { } notChecked)
+            _console.Warning("Not checked in dry-run: {Problem:l}; whether each image would be reused is unknown.", notChecked);
 
         using var gate = new SemaphoreSlim(Math.Min(request.Parallelism, sources.Count));
         ImageReport[] images;
@@ -173,6 +183,11 @@ public sealed partial class ImageBuilder
         return report;
     }
 
+    private static string Describe(DockerBuilder builder) =>
+        !builder.Buildx ? "the classic builder (no buildx): docker build + docker push"
+        : builder.Driver is null ? $"buildx{(builder.Name is null ? "" : $" builder '{builder.Name}'")}: docker buildx build --push"
+        : $"buildx builder '{builder.Name}' ({builder.Driver} driver)";
+
     /// <summary>One line per image: outcome, digest, duration and tags, or the error and its log.</summary>
     public static void WriteSummary(BuildReport report, ILogger console)
     {
@@ -198,7 +213,7 @@ public sealed partial class ImageBuilder
             var tags = new List<string> { "git-" + Computed, "src-" + Computed };
             if (request.Promote)
                 tags.AddRange(ImageTags.Promotion(image, request.Environment!));
-            _console.Information("[{Image:l}] [dry-run] registry: HEAD {Reference:l}:src-{Computed:l}; if present, PUT its manifest as the other tags, else: {Command:l}",
+            _console.Information("[{Image:l}] [dry-run] registry: GET {Reference:l}:src-{Computed:l}: reused? unknown. If present, its manifest is PUT as the other tags; else built: {Command:l}",
                 image.Name, reference, Computed, string.Join(' ', DockerBuildCommands.ClassicBuild(new DockerBuildSpec
                 {
                     Dockerfile = image.Dockerfile,
@@ -267,7 +282,7 @@ public sealed partial class ImageBuilder
             var bases = await Task.WhenAll(inputs.ExternalBaseImages.Select(async b => new BaseImageDigest(b, await ResolveBaseAsync(docker, b, builder.Buildx, token))));
             var fingerprint = FingerprintCalculator.Compute(source, inputs, bases);
             fingerprintValue = fingerprint.Value;
-            log.Logger.Debug("Fingerprint {Fingerprint} over {Count} context files{Whole}:", fingerprint.Value, fingerprint.FileCount,
+            log.Logger.Debug("Fingerprint {Fingerprint:l} over {Count} context files{Whole:l}:", fingerprint.Value, fingerprint.FileCount,
                 fingerprint.WholeContextReason is null ? "" : $" (whole context: {fingerprint.WholeContextReason})");
             foreach (var input in fingerprint.Inputs)
                 log.Logger.Debug("  {Input:l}", input);
@@ -278,13 +293,18 @@ public sealed partial class ImageBuilder
             tags = [.. tags.Distinct(StringComparer.Ordinal)];
             var reference = $"{request.Registry}/{definition.Repository}";
 
-            if (!request.ForceBuild && fingerprint.IsComplete)
+            if (!request.ForceBuild && fingerprint.IsComplete && request.RegistryNotChecked is not null)
+            {
+                log.Logger.Information("[dry-run] registry: GET {Url:l} not sent (registry not checked): reused? unknown. If present, its manifest is PUT as {Tags:l}; else built:",
+                    new Uri(_registry.BaseAddress, $"v2/{definition.Repository}/manifests/{fingerprint.Tag}"), string.Join(", ", tags.Where(t => t != fingerprint.Tag)));
+            }
+            else if (!request.ForceBuild && fingerprint.IsComplete)
             {
                 var existing = await WithTransientRetryAsync(request, log.Logger,
                     () => _registry.GetManifestAsync(definition.Repository, fingerprint.Tag, token), token);
                 if (existing is not null)
                 {
-                    log.Logger.Information("unchanged: {Reference}:{Tag} exists ({Digest}); tagging {Tags} without building", reference, fingerprint.Tag,
+                    log.Logger.Information("unchanged: {Reference:l}:{Tag:l} exists ({Digest:l}); tagging {Tags:l} without building", reference, fingerprint.Tag,
                         existing.Digest, string.Join(", ", tags.Where(t => t != fingerprint.Tag)));
                     foreach (var tag in tags.Where(t => t != fingerprint.Tag))
                         await WithTransientRetryAsync(request, log.Logger, async () => { await _registry.PutManifestAsync(definition.Repository, tag, existing, token); return true; }, token);
@@ -293,10 +313,10 @@ public sealed partial class ImageBuilder
                 }
             }
             else if (!fingerprint.IsComplete)
-                log.Logger.Warning("base image digest unknown for {Bases}: building (cannot prove the image unchanged)",
+                log.Logger.Warning("base image digest unknown for {Bases:l}: building (cannot prove the image unchanged)",
                     string.Join(", ", fingerprint.BaseImages.Where(b => b.Digest is null).Select(b => b.Reference)));
 
-            log.Logger.Information("building {Reference} ({Tags}){Why}", reference, string.Join(", ", tags), request.ForceBuild ? " (--force-build)" : "");
+            log.Logger.Information("building {Reference:l} ({Tags:l}){Why:l}", reference, string.Join(", ", tags), request.ForceBuild ? " (--force-build)" : "");
             var labels = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, string>
             {
                 [LabelPrefix + "revision"] = commit,
@@ -314,7 +334,7 @@ public sealed partial class ImageBuilder
                 BuildArgs = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, definition.BuildArgs),
                 NoCache = request.NoCache,
                 Builder = builder.Buildx ? _docker.Options.Builder : null,
-                RegistryCache = builder.Buildx && builder.CanExportCache ? $"{reference}:buildcache" : null,
+                RegistryCache = builder.Buildx && builder.CanExportCache ? $"{reference}:{ImageTags.Cache}" : null,
             };
             Report(ImagePhase.Building);
             await BuildAndPushAsync(docker, source, spec, builder, request, log, () => Report(ImagePhase.Pushing), token);
@@ -359,7 +379,7 @@ public sealed partial class ImageBuilder
         if (staged is not null)
             spec = spec with { ContextDirectory = staged.Directory, Dockerfile = staged.Dockerfile };
         else
-            log.Logger.Information("context {Context} filtered by {Ignore} (staged at run time)", source.ContextDirectory, source.IgnoreFilePath ?? "no ignore file");
+            log.Logger.Information("context {Context:l} filtered by {Ignore:l} (staged at run time)", source.ContextDirectory, source.IgnoreFilePath ?? "no ignore file");
 
         if (builder.Buildx)
         {
@@ -389,7 +409,7 @@ public sealed partial class ImageBuilder
             catch (ProcessFailedException e) when (attempt < request.TransientRetries && TransientErrors.IsTransient(e.Result.Output.Select(l => l.Text)))
             {
                 var delay = request.RetryDelay * Math.Pow(2, attempt);
-                log.Warning("transient registry error while {Step}; retry {Attempt} of {Max} in {Delay}", describe, attempt + 1, request.TransientRetries, Durations.Format(delay));
+                log.Warning("transient registry error while {Step:l}; retry {Attempt} of {Max} in {Delay:l}", describe, attempt + 1, request.TransientRetries, Durations.Format(delay));
                 await Task.Delay(delay, cancellationToken);
             }
             catch (ProcessFailedException e) when (describe is not null)
@@ -436,7 +456,7 @@ public sealed partial class ImageBuilder
             }
             catch (BuildFailure e)
             {
-                _console.Debug("Base image {Reference}: {Problem}", r, e.Problem);
+                _console.Debug("Base image {Reference:l}: {Problem:l}", r, e.Problem);
             }
             return buildx ? await LocalImageIdAsync(docker, r, cancellationToken) : null;
         });

@@ -3,6 +3,9 @@ namespace Tesslate.Build.Images;
 /// <summary>Which tags an image gets: immutable ones on every push, mutable ones only on promotion.</summary>
 public static class ImageTags
 {
+    /// <summary>The BuildKit registry cache's tag; terraform/shared's ECR lifecycle keeps it by this prefix (<c>cache_tag_prefix</c>).</summary>
+    public const string Cache = "buildcache";
+
     public static string Revision(string commit, bool dirty = false) => $"git-{commit[..Math.Min(12, commit.Length)]}{(dirty ? "-dirty" : "")}";
 
     /// <summary>The mutable tags promotion to <paramref name="environment"/> moves: the environment's own, and <c>latest</c> where the catalog says so.</summary>

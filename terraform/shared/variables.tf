@@ -63,9 +63,9 @@ variable "untagged_image_days" {
 }
 
 variable "cache_tag_prefix" {
-  description = "Tag prefix of the BuildKit registry cache images."
+  description = "Tag prefix of the BuildKit registry cache images: BuildImages tags them buildcache (ImageTags.Cache)."
   type        = string
-  default     = "cache"
+  default     = "buildcache"
 }
 
 variable "cache_images_kept" {

@@ -25,9 +25,19 @@ public sealed class DockerBuildCommandTests
             "--tag", "reg:5000/tesslate-backend:git-abc", "--tag", "reg:5000/tesslate-backend:src-123",
             "--build-arg", "REF=v1", "--label", "org.opencontainers.image.revision=abc", "--no-cache",
             "--cache-from", "type=registry,ref=reg:5000/tesslate-backend:buildcache",
-            "--cache-to", "type=registry,ref=reg:5000/tesslate-backend:buildcache,mode=max",
+            "--cache-to", "type=registry,ref=reg:5000/tesslate-backend:buildcache,mode=max,image-manifest=true,oci-mediatypes=true",
             "--provenance=false", "--push", "/tmp/ctx",
         ], arguments);
+    }
+
+    [Fact]
+    public void The_registry_cache_is_exported_as_an_oci_image_manifest_which_ecr_accepts()
+    {
+        var arguments = DockerBuildCommands.BuildxBuild(Spec with { RegistryCache = "123.dkr.ecr.us-east-1.amazonaws.com/tesslate-backend:buildcache" });
+        var cacheTo = arguments[arguments.ToList().IndexOf("--cache-to") + 1].Split(',');
+        Assert.Contains("image-manifest=true", cacheTo);
+        Assert.Contains("oci-mediatypes=true", cacheTo);
+        Assert.Contains("mode=max", cacheTo);
     }
 
     [Fact]

@@ -26,6 +26,12 @@ public sealed class ImageCatalogTests
     }
 
     [Fact]
+    public void Deerflow_clones_upstream_at_a_pinned_commit_because_the_fingerprint_cannot_see_a_branch_move()
+    {
+        Assert.Matches("^[0-9a-f]{40}$", Catalog["deerflow"].BuildArgs["DEER_FLOW_REF"]);
+    }
+
+    [Fact]
     public void Every_catalog_image_resolves_against_the_fixture_application()
     {
         foreach (var image in Catalog.Images)
