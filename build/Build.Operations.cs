@@ -147,12 +147,19 @@ internal sealed partial class Build
         await pruning.DeleteAsync(candidates, IsDryRun, cancellationToken);
     }
 
-    private async Task WithTfvarsAsync(Func<TfvarsSync, string, Task> action, CancellationToken cancellationToken)
+    private Task DownloadTfvarsAsync(CancellationToken cancellationToken) =>
+        WithTfvarsAsync(sync => sync.DownloadAsync(Settings.TfvarsSecretId, Path.Combine(StackDirectory, Settings.TfvarsFile), cancellationToken), cancellationToken);
+
+    /// <summary>--tfvars names the file to upload (only read); without it, the stack folder's, where TfvarsDownload puts it.</summary>
+    private Task UploadTfvarsAsync(CancellationToken cancellationToken) =>
+        WithTfvarsAsync(sync => sync.UploadAsync(Settings.TfvarsSecretId, Tfvars is { } given ? Path.GetFullPath(given) : Path.Combine(StackDirectory, Settings.TfvarsFile), Settings.Id, cancellationToken), cancellationToken);
+
+    private async Task WithTfvarsAsync(Func<TfvarsSync, Task> action, CancellationToken cancellationToken)
     {
         var session = await AwsAsync(cancellationToken);
         await Diagnosed(async () =>
         {
-            await action(new TfvarsSync(session.SecretsManager, new Approvals(Approve, Console.In, Console.Out, IsInteractive), Log), Path.Combine(StackDirectory, Settings.TfvarsFile));
+            await action(new TfvarsSync(session.SecretsManager, new Approvals(Approve, Console.In, Console.Out, IsInteractive), Log));
             return true;
         });
     }
