@@ -181,7 +181,7 @@ internal sealed partial class Build : BuildBase
 
     Target KustomizeApply => _ => _
         .Description("Render the overlay, pin every image to its digest, apply it server-side in dependency order.")
-        .DependsOn(BuildImages, TerraformApply)
+        .DependsOn(ReleasePlan, BuildImages, TerraformApply)
         .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(ApplyKustomizeAsync);
 

@@ -47,6 +47,19 @@ public sealed class OperationsTargetsTests
         Assert.True(exitCode == 0, output);
     }
 
+    [Fact]
+    public async Task The_deploy_k8s_equivalent_keeps_the_release_plan_and_the_rollouts()
+    {
+        var (exitCode, output) = await PipelineRun.RunAsync(["Deploy", "--environment", "beta", "--skip", "BuildImages", "TerraformApply", "--plan"]);
+
+        Assert.True(exitCode == 0, output);
+        var scheduled = output.Split("Skipped")[0];
+        foreach (var target in new[] { "Preflight", "ReleasePlan", "KustomizeApply", "RolloutRestart", "WaitRollout", "SeedApps", "Deploy" })
+            Assert.Contains(target, scheduled);
+        Assert.DoesNotContain("BuildImages", scheduled);
+        Assert.DoesNotContain("TerraformApply", scheduled);
+    }
+
     [Theory]
     [InlineData("rm", "needs the address(es) to remove")]
     [InlineData("show", "needs one address")]
