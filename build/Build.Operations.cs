@@ -73,7 +73,7 @@ internal sealed partial class Build
     private async Task SafeShutdownAsync(CancellationToken cancellationToken)
     {
         if (Settings.RequiresApproval && !IsDryRun)
-            await new Approvals(Approve, Console.In, Console.Out, IsInteractive).RequireAsync($"Shut {Settings.Id} down: delete user project pods and scale the backend and worker to zero?", "yes", cancellationToken);
+            await new Approvals(Approve, Console.In, Console.Out, IsInteractive).RequireAsync($"Shut {Settings.Id} down: scale the user projects, the worker and the backend to zero (counts recorded for Resume)?", "yes", cancellationToken);
         var report = await (await OperationsAsync(cancellationToken)).SafeShutdownAsync(cancellationToken);
         Note($"deleted {report.DeletedProjectPods.Count} project pod(s)");
         foreach (var recorded in report.Recorded)
@@ -89,7 +89,7 @@ internal sealed partial class Build
     private async Task StatusAsync(CancellationToken cancellationToken)
     {
         var cluster = await ClusterAsync(cancellationToken);
-        var status = await (await OperationsAsync(cancellationToken)).StatusAsync(await RenderedWorkloadsAsync(cancellationToken), Lock(cluster), cancellationToken);
+        var status = await (await OperationsAsync(cancellationToken)).StatusAsync(await RenderedWorkloadsAsync(cancellationToken), Lock(cluster), cancellationToken, new ImageRevisions(RegistryClient, Log));
         foreach (var line in status.Lines())
             Log.Information("{Line}", line);
         Report.SetSection("status", status);
@@ -101,7 +101,7 @@ internal sealed partial class Build
         var report = await EnvironmentVerification.RunAsync(await ClusterAsync(cancellationToken), http, new Uri(EnvironmentUrl), TimeSpan.FromSeconds(20), cancellationToken);
         foreach (var line in report.Diagnosis)
             Log.Warning("{Line}", line);
-        Note(report.Ok ? $"{EnvironmentUrl} answers, health is fine, the wildcard certificate is Ready" : "see the diagnosis above");
+        Note(report.Ok ? $"{EnvironmentUrl} and its backend ({EnvironmentVerification.BackendPath}) answer, the wildcard certificate is Ready" : "see the diagnosis above");
         report.ThrowIfFailed();
     }
 
@@ -147,12 +147,19 @@ internal sealed partial class Build
         await pruning.DeleteAsync(candidates, IsDryRun, cancellationToken);
     }
 
-    private async Task WithTfvarsAsync(Func<TfvarsSync, string, Task> action, CancellationToken cancellationToken)
+    private Task DownloadTfvarsAsync(CancellationToken cancellationToken) =>
+        WithTfvarsAsync(sync => sync.DownloadAsync(Settings.TfvarsSecretId, Path.Combine(StackDirectory, Settings.TfvarsFile), cancellationToken), cancellationToken);
+
+    /// <summary>--tfvars names the file to upload (only read); without it, the stack folder's, where TfvarsDownload puts it.</summary>
+    private Task UploadTfvarsAsync(CancellationToken cancellationToken) =>
+        WithTfvarsAsync(sync => sync.UploadAsync(Settings.TfvarsSecretId, Tfvars is { } given ? Path.GetFullPath(given) : Path.Combine(StackDirectory, Settings.TfvarsFile), Settings.Id, cancellationToken), cancellationToken);
+
+    private async Task WithTfvarsAsync(Func<TfvarsSync, Task> action, CancellationToken cancellationToken)
     {
         var session = await AwsAsync(cancellationToken);
         await Diagnosed(async () =>
         {
-            await action(new TfvarsSync(session.SecretsManager, new Approvals(Approve, Console.In, Console.Out, IsInteractive), Log), Path.Combine(StackDirectory, Settings.TfvarsFile));
+            await action(new TfvarsSync(session.SecretsManager, new Approvals(Approve, Console.In, Console.Out, IsInteractive), Log));
             return true;
         });
     }

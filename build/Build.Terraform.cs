@@ -208,25 +208,22 @@ internal sealed partial class Build
 
     private async Task RunTerraformStateAsync(CancellationToken cancellationToken)
     {
-        var arguments = StateArgs.Length == 0 ? ["list"] : StateArgs;
-        global::Tesslate.Build.Platform.OperationRules.ParseStateArgs(arguments); // bad arguments fail before terraform init can run
+        var command = OperationRules.ParseStateArgs(StateArgs);
         await Terraform.CheckVersionAsync(cancellationToken);
         await Terraform.EnsureBackendAsync(BackendFilePath, cancellationToken);
-        switch (arguments[0])
+        switch (command.Verb)
         {
             case "list":
                 foreach (var address in await Terraform.StateListAsync(cancellationToken))
                     Log.Information("{Address}", address);
                 break;
-            case "show" when arguments.Length == 2:
-                Log.Information("{State}", await Terraform.StateShowAsync(arguments[1], cancellationToken));
+            case "show":
+                Log.Information("{State}", await Terraform.StateShowAsync(command.Addresses[0], cancellationToken));
                 break;
-            case "rm" when arguments.Length >= 2:
-                await Approvals.RequireAsync($"Remove {string.Join(", ", arguments[1..])} from the {Settings.Id} state (the resources stay, Terraform forgets them)?", "yes", cancellationToken);
-                await Terraform.StateRemoveAsync(arguments[1..], cancellationToken);
+            case "rm":
+                await Approvals.RequireAsync($"Remove {string.Join(", ", command.Addresses)} from the {Settings.Id} state (the resources stay, Terraform forgets them)?", "yes", cancellationToken);
+                await Terraform.StateRemoveAsync(command.Addresses, cancellationToken);
                 break;
-            default:
-                throw new UsageException($"--state-args '{string.Join(' ', arguments)}' is not one of: list | show ADDRESS | rm ADDRESS.", "e.g. --state-args show module.eks.aws_eks_cluster.this[0]");
         }
     }
 

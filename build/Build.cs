@@ -149,11 +149,12 @@ internal sealed partial class Build : BuildBase
 
     Target SubmodulesInit => _ => _
         .Description("Sync and initialise the application's git submodules (recursively).")
-        .Requires(() => Environment != DeployEnvironment.Shared, SharedRefusal)
+        .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(InitSubmodulesAsync);
 
     Target EcrLogin => _ => _
         .Description("Log Docker in to the environment's ECR registry, or --registry, with an ECR token (password through stdin).")
+        .Requires(NotShared, SharedRefusal, SharedFix)
         .DependsOn(Preflight)
         .After(SubmodulesInit)
         .OnlyWhen(() => Settings.UsesEcr, "no ECR for this environment (local)")
@@ -168,7 +169,7 @@ internal sealed partial class Build : BuildBase
     Target BuildImages => _ => _
         .Description("Build and push the selected images in parallel; reuse what did not change.")
         .DependsOn(SubmodulesInit, EcrLogin, ReleasePlan)
-        .Requires(() => Environment != DeployEnvironment.Shared, SharedRefusal)
+        .Requires(NotShared, SharedRefusal, SharedFix)
         .Requires(() => SelectedImages)
         .Executes(BuildImagesAsync);
 
@@ -181,27 +182,31 @@ internal sealed partial class Build : BuildBase
 
     Target KustomizeApply => _ => _
         .Description("Render the overlay, pin every image to its digest, apply it server-side in dependency order.")
-        .DependsOn(BuildImages, TerraformApply)
-        .Requires(() => Environment != DeployEnvironment.Shared, SharedRefusal)
+        .DependsOn(ReleasePlan, BuildImages, TerraformApply)
+        .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(ApplyKustomizeAsync);
 
     Target RolloutRestart => _ => _
         .Description("Restart the workloads that reference an image by tag (pinned digests roll by themselves).")
+        .Requires(NotShared, SharedRefusal, SharedFix)
         .DependsOn(KustomizeApply)
         .Executes(RestartRolloutsAsync);
 
     Target WaitRollout => _ => _
         .Description("Wait for every changed workload to roll out, diagnosing failing pods.")
+        .Requires(NotShared, SharedRefusal, SharedFix)
         .DependsOn(RolloutRestart)
         .Executes(WaitForRolloutsAsync);
 
     Target SeedApps => _ => _
         .Description("Seed the apps registry in a Ready pod of the new backend (only when the backend image was deployed).")
+        .Requires(NotShared, SharedRefusal, SharedFix)
         .DependsOn(WaitRollout)
         .Executes(SeedAppsAsync);
 
     Target Deploy => _ => _
         .Description("The whole release: build, Terraform, apply, roll out, seed, then promote the environment tags.")
+        .Requires(NotShared, SharedRefusal, SharedFix)
         .DependsOn(SeedApps)
         .Executes(PromoteAndRecordAsync);
 
@@ -235,12 +240,12 @@ internal sealed partial class Build : BuildBase
     Target TfvarsDownload => _ => _
         .Description("Secrets Manager tesslate/terraform/<env> → the stack's terraform.<env>.tfvars (0600; asks before replacing a local file).")
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
-        .Executes(ct => WithTfvarsAsync((sync, path) => sync.DownloadAsync(Settings.TfvarsSecretId, path, ct), ct));
+        .Executes(DownloadTfvarsAsync);
 
     Target TfvarsUpload => _ => _
-        .Description("The local tfvars → Secrets Manager, after showing which variable names were added, removed or changed (never values).")
+        .Description("The stack's tfvars (or --tfvars) → Secrets Manager, after showing which variable names were added, removed or changed (never values).")
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
-        .Executes(ct => WithTfvarsAsync((sync, path) => sync.UploadAsync(Settings.TfvarsSecretId, path, Settings.Id, ct), ct));
+        .Executes(UploadTfvarsAsync);
 
     Target TfvarsView => _ => _
         .Description("Print the tfvars in Secrets Manager with sensitive values masked.")
@@ -250,60 +255,61 @@ internal sealed partial class Build : BuildBase
     // ── Operations ─────────────────────────────────────────────────────────────────────────────────────────────────
     Target Rollback => _ => _
         .Description("Return workloads (all, or --workloads) to the previous release, a --release id, or --to-tag git-<sha>; recorded, tags moved back.")
-        .Requires(() => Settings.HasWorkloads, SharedRefusal)
+        .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(RollbackAsync);
 
     Target Reload => _ => _
         .Description("No --workloads: apply the manifests and restart backend, frontend, worker. With --workloads: restart only those (legacy short names accepted).")
-        .Requires(() => Settings.HasWorkloads, SharedRefusal)
+        .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(ReloadAsync);
 
     Target DeployCompute => _ => _
         .Description("Apply the compute overlay; the CSI DaemonSet rolls out completely before the Volume Hub restarts.")
-        .Requires(() => Settings.ComputeOverlay is not null, "only beta and production have a compute overlay.")
+        .Requires(NotShared, SharedRefusal, SharedFix)
+        .Requires(() => Environment != DeployEnvironment.Local, "local has no compute overlay: the btrfs CSI driver and the Volume Hub run on beta and production.")
         .Executes(DeployComputeAsync);
 
     Target SafeShutdown => _ => _
         .Description("Stop user project pods, record the backend's and worker's replica counts, scale them to zero.")
-        .Requires(() => Settings.HasWorkloads, SharedRefusal)
+        .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(SafeShutdownAsync);
 
     Target Resume => _ => _
         .Description("Restore the replica counts the last SafeShutdown recorded.")
-        .Requires(() => Settings.HasWorkloads, SharedRefusal)
+        .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(ResumeAsync);
 
     Target Status => _ => _
         .Description("Per workload: digests and the git sha they came from, ready/desired; the current release and the deploy lock.")
-        .Requires(() => Settings.HasWorkloads, SharedRefusal)
+        .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(StatusAsync);
 
     Target Verify => _ => _
         .Description("HTTP check of the public URL and its health endpoint, and the wildcard certificate's Ready condition (with cert-manager diagnosis).")
-        .Requires(() => Settings.HasWorkloads, SharedRefusal)
+        .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(VerifyAsync);
 
     Target Migrate => _ => _
         .Description("alembic upgrade head in a Ready backend pod (detects multiple heads and says how to merge them).")
-        .Requires(() => Settings.HasWorkloads, SharedRefusal)
+        .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(MigrateAsync);
 
     Target Scale => _ => _
         .Description("Scale --workloads to --replicas (recorded in the release history).")
-        .Requires(() => Settings.HasWorkloads, SharedRefusal)
+        .Requires(NotShared, SharedRefusal, SharedFix)
         .Requires(() => Workloads)
         .Requires(() => Replicas)
         .Executes(ScaleAsync);
 
     Target Logs => _ => _
         .Description("Follow the logs of every pod of --workloads, prefixed [pod/container], until Ctrl-C.")
-        .Requires(() => Settings.HasWorkloads, SharedRefusal)
+        .Requires(NotShared, SharedRefusal, SharedFix)
         .Requires(() => Workloads)
         .Executes(FollowLogsAsync);
 
     Target PruneProjectNamespaces => _ => _
         .Description("List proj-* namespaces with no project behind them (no pods or workloads, older than 1h); delete after confirmation.")
-        .Requires(() => Settings.HasWorkloads, SharedRefusal)
+        .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(PruneProjectNamespacesAsync);
 
     Target Kubeconfig => _ => _
@@ -327,5 +333,10 @@ internal sealed partial class Build : BuildBase
     private EnvironmentSettings Settings => _settings ??= ResolveSettings();
     private EnvironmentSettings? _settings;
 
-    private const string SharedRefusal = "the shared environment is Terraform-only (its cluster is Helm- and Terraform-managed): use TerraformPlan/TerraformApply --environment shared.";
+    // Image and cluster targets refuse shared, as the legacy script's kube commands did.
+    private bool NotShared() => Environment != DeployEnvironment.Shared;
+
+    private const string SharedRefusal = "shared is the platform stack (the ECR repositories and the internal tools cluster, which Helm and Terraform manage): no image or cluster target runs on it.";
+
+    private const string SharedFix = "Use --environment beta or production; shared itself changes only through the Terraform targets (TerraformPlan, TerraformApply --environment shared).";
 }

@@ -203,7 +203,7 @@ public abstract class BuildBase
             return unmet.Count == 0 ? ExitCodes.Success : ExitCodes.Usage;
         }
         if (unmet.Count > 0)
-            throw new UsageException(string.Join(System.Environment.NewLine, unmet), "Pass the missing values (see ./build.sh --help), or --skip the target that needs them.");
+            throw new UsageException(string.Join(System.Environment.NewLine, unmet), ExecutionPlanner.UnmetFix(plan) ?? "Pass the missing values (see ./build.sh --help), or --skip the target that needs them.");
 
         OnRunStarting();
         var observer = new TargetLogObserver(Log, _logging);

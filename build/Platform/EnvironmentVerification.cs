@@ -4,9 +4,9 @@ using Tesslate.Build.Kubernetes.Operations;
 
 namespace Tesslate.Build.Platform;
 
-public sealed record VerifyReport(HttpCheckResult Site, HttpCheckResult Health, CertificateReport Certificate, IReadOnlyList<string> Diagnosis)
+public sealed record VerifyReport(HttpCheckResult Site, HttpCheckResult Backend, CertificateReport Certificate, IReadOnlyList<string> Diagnosis)
 {
-    public bool Ok => Site.Ok && Health.Ok && Certificate.IsReady;
+    public bool Ok => Site.Ok && EnvironmentVerification.BackendAnswers(Backend) && Certificate.IsReady;
 
     public void ThrowIfFailed()
     {
@@ -17,33 +17,40 @@ public sealed record VerifyReport(HttpCheckResult Site, HttpCheckResult Health, 
 }
 
 /// <summary>
-/// Verify: the environment's public URL, the backend's health endpoint through the same host, and the wildcard
-/// certificate's Ready condition, with the cert-manager diagnosis (legacy-pipeline.md §7) when it is not Ready.
+/// Verify: the environment's public URL, a backend route through the same host, and the wildcard certificate's Ready
+/// condition, with the cert-manager diagnosis (legacy-pipeline.md §7) when it is not Ready.
 /// </summary>
 public static class EnvironmentVerification
 {
-    /// <summary>The backend's liveness path (its probe in aws-base/backend-patch.yaml); the ingress routes it to the backend.</summary>
-    public const string HealthPath = "/health";
+    /// <summary>
+    /// The ingress sends <c>/api</c> to the backend and everything else to the frontend (terraform/aws/kubernetes.tf),
+    /// so the backend's own <c>/health</c> is not reachable from outside: <c>/api/config</c> is its public, unauthenticated
+    /// JSON route.
+    /// </summary>
+    public const string BackendPath = "/api/config";
 
-    public static async Task<VerifyReport> RunAsync(KubeCluster cluster, HttpClient http, Uri baseUrl, TimeSpan timeout, CancellationToken cancellationToken, string healthPath = HealthPath)
+    public static async Task<VerifyReport> RunAsync(KubeCluster cluster, HttpClient http, Uri baseUrl, TimeSpan timeout, CancellationToken cancellationToken, string backendPath = BackendPath)
     {
         var site = HttpCheck.GetAsync(http, baseUrl, timeout, cancellationToken);
-        var health = HttpCheck.GetAsync(http, new Uri(baseUrl, healthPath), timeout, cancellationToken);
+        var backend = HttpCheck.GetAsync(http, new Uri(baseUrl, backendPath), timeout, cancellationToken);
         var certificate = CertificateInspector.InspectAsync(cluster, PlatformWorkloads.Namespace, PlatformWorkloads.WildcardCertificate, cancellationToken);
-        await Task.WhenAll(site, health, certificate);
-        return new VerifyReport(site.Result, health.Result, certificate.Result, Diagnose(site.Result, health.Result, certificate.Result, DateTimeOffset.UtcNow));
+        await Task.WhenAll(site, backend, certificate);
+        return new VerifyReport(site.Result, backend.Result, certificate.Result, Diagnose(site.Result, backend.Result, certificate.Result, DateTimeOffset.UtcNow));
     }
 
+    /// <summary>Pure: the backend answered, and not with a page (an HTML 200 is the frontend's catch-all route).</summary>
+    public static bool BackendAnswers(HttpCheckResult backend) => backend.Ok && !backend.IsHtml;
+
     /// <summary>Pure: what each failed check means and how to look further.</summary>
-    public static IReadOnlyList<string> Diagnose(HttpCheckResult site, HttpCheckResult health, CertificateReport certificate, DateTimeOffset now)
+    public static IReadOnlyList<string> Diagnose(HttpCheckResult site, HttpCheckResult backend, CertificateReport certificate, DateTimeOffset now)
     {
         var lines = new List<string>();
         if (!site.Ok)
             lines.Add($"✗ {site}: {(site.StatusCode == 503 ? "ingress answered 503 — the backend is not Ready or ingress-nginx has stale endpoints: kubectl get pods -n tesslate; kubectl get endpoints -n tesslate; kubectl rollout restart deploy/ingress-nginx-controller -n ingress-nginx" : "the site does not answer — check DNS for the domain and the ingress (kubectl get ingress -n tesslate)")}");
-        if (!health.Ok)
-            lines.Add($"✗ {health}: the backend's health check fails — kubectl get pods -n tesslate -l app=tesslate-backend; kubectl logs -n tesslate deploy/tesslate-backend --tail=100");
-        else if (health.ContentType == "text/html")
-            lines.Add($"! {health}: answered HTML — the frontend served it, not the backend; check the ingress routes {health.Url.AbsolutePath} to tesslate-backend");
+        if (!backend.Ok)
+            lines.Add($"✗ {backend}: the backend does not answer — kubectl get pods -n tesslate -l app=tesslate-backend; kubectl logs -n tesslate deploy/tesslate-backend --tail=100");
+        else if (backend.IsHtml)
+            lines.Add($"✗ {backend}: answered with a web page — the frontend served it, so /api does not reach the backend: check that tesslate-ingress routes /api to tesslate-backend-service (kubectl describe ingress tesslate-ingress -n tesslate)");
         switch (certificate.State)
         {
             case CertificateState.NoCertManager:
@@ -64,7 +71,7 @@ public static class EnvironmentVerification
         if (certificate.IsReady && certificate.NotAfter is { } notAfter && notAfter - now < TimeSpan.FromDays(14))
             lines.Add($"! Certificate {certificate.Name} expires {notAfter:yyyy-MM-dd} (in {Durations.Format(notAfter - now)}); renewal should have happened — check cert-manager's logs.");
         if (lines.Count == 0)
-            lines.Add($"✓ {site}; ✓ {health}; ✓ certificate {certificate.Name} Ready");
+            lines.Add($"✓ {site}; ✓ {backend}; ✓ certificate {certificate.Name} Ready");
         return lines;
     }
 }

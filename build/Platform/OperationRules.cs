@@ -11,18 +11,6 @@ public sealed record StateCommand(string Verb, IReadOnlyList<string> Addresses)
 /// <summary>Input rules of the operations targets that must hold before any side effect (pure).</summary>
 public static class OperationRules
 {
-    /// <summary>
-    /// The shared environment is the platform stack: Terraform only. Kubernetes and image targets refuse it with the
-    /// legacy explanation (its cluster is Helm- and Terraform-managed).
-    /// </summary>
-    public static void RequireWorkloads(EnvironmentSettings environment, string target)
-    {
-        if (!environment.HasWorkloads)
-            throw new UsageException(
-                $"{target} is not available for the {environment.Id} environment (Helm- and Terraform-managed only).",
-                $"Use the Terraform targets for {environment.Id} (TerraformPlan, TerraformApply …), or choose --environment beta|production.");
-    }
-
     /// <summary><c>--state-args list | show ADDRESS | rm ADDRESS…</c>; anything else is a usage error before Terraform runs.</summary>
     public static StateCommand ParseStateArgs(IReadOnlyList<string> arguments)
     {

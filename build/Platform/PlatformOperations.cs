@@ -24,7 +24,7 @@ public sealed record EnvironmentStatus(IReadOnlyList<WorkloadReadiness> Workload
         {
             lines.Add(w.Exists ? $"{w.Workload.Name,-34} {w.Ready}/{w.Desired} ready, {w.Updated} updated" : $"{w.Workload.Name,-34} not found");
             foreach (var c in w.Containers)
-                lines.Add($"    {c.Container}: {c.Image}{(c.RunningDigests.Count == 0 ? "" : " running " + string.Join(", ", c.RunningDigests))}{(c.GitSha is null ? "" : " (git " + c.GitSha + ")")}");
+                lines.Add($"    {c.Container}: {c.Image}{(c.RunningDigests.Count == 0 ? "" : " running " + string.Join(", ", c.RunningDigests))}{(c.GitSha is null ? "" : " (git " + c.GitSha[..Math.Min(12, c.GitSha.Length)] + ")")}");
         }
         return lines;
     }
@@ -42,11 +42,12 @@ public sealed class PlatformOperations(KubeCluster cluster, ILogger logger, bool
 
     private readonly ReplicaControl _replicas = new(cluster, logger, dryRun);
 
-    /// <summary>SafeShutdown deletes pods in any proj-* namespace (so cluster-wide) and patches tesslate Deployments: admin.</summary>
+    /// <summary>SafeShutdown scales workloads and deletes pods in any proj-* namespace (so cluster-wide): admin.</summary>
     public static IReadOnlyList<PermissionRequirement> ShutdownPermissions { get; } =
     [
-        new("list", "", "namespaces", null), new("list", "", "pods", null), new("delete", "", "pods", null),
-        new("get", "apps", "deployments", PlatformWorkloads.Namespace), new("patch", "apps", "deployments", PlatformWorkloads.Namespace),
+        new("list", "", "pods", null), new("delete", "", "pods", null),
+        new("list", "apps", "deployments", null), new("get", "apps", "deployments", null), new("patch", "apps", "deployments", null),
+        new("list", "apps", "statefulsets", null), new("get", "apps", "statefulsets", null), new("patch", "apps", "statefulsets", null),
     ];
 
     /// <summary>Resume and Scale only read and patch tesslate Deployments: deployer is enough.</summary>
@@ -54,41 +55,46 @@ public sealed class PlatformOperations(KubeCluster cluster, ILogger logger, bool
         [new("get", "apps", "deployments", PlatformWorkloads.Namespace), new("patch", "apps", "deployments", PlatformWorkloads.Namespace)];
 
     /// <summary>
-    /// The safe-shutdown procedure: delete every user project pod (proj-* namespaces), then record the worker's and the
-    /// backend's replica counts and scale them to zero (worker first, so no job starts on a backend that is leaving).
+    /// The safe-shutdown procedure: stop the user projects (proj-* namespaces) by recording their Deployments' and
+    /// StatefulSets' replica counts and scaling them to zero (their pods would come straight back if only deleted),
+    /// and delete the pods no controller owns; then record the worker's and the backend's counts and scale them to
+    /// zero (worker first, so no job starts on a backend that is leaving).
     /// </summary>
     public async Task<ShutdownReport> SafeShutdownAsync(CancellationToken cancellationToken)
     {
-        await PermissionPreflight.EnsureAsync(cluster, ShutdownPermissions, "SafeShutdown deletes pods in every proj-* namespace: run it with --role admin.", cancellationToken);
-        var pods = await _replicas.DeletePodsAsync(ns => ns.StartsWith(PlatformWorkloads.ProjectNamespacePrefix, StringComparison.Ordinal), cancellationToken);
-        var recorded = await _replicas.ParkAsync(PlatformWorkloads.ShutdownWorkloads, ShutdownAnnotation, cancellationToken);
+        await PermissionPreflight.EnsureAsync(cluster, ShutdownPermissions, "SafeShutdown scales workloads and deletes pods in every proj-* namespace: run it with --role admin.", cancellationToken);
+        var projects = await _replicas.ParkAsync(await _replicas.ListScalableAsync(IsProjectNamespace, cancellationToken), ShutdownAnnotation, cancellationToken);
+        var pods = await _replicas.DeleteUnownedPodsAsync(IsProjectNamespace, cancellationToken);
+        IReadOnlyList<ReplicaRecord> recorded = [.. projects, .. await _replicas.ParkAsync(PlatformWorkloads.ShutdownWorkloads, ShutdownAnnotation, cancellationToken)];
         var release = await RecordAsync(ReleaseKind.SafeShutdown, [.. recorded.Select(r => (r.Workload, (int?)r.Replicas, (int?)0))], null, "SafeShutdown", cancellationToken);
         return new ShutdownReport(pods, recorded, release);
     }
 
     /// <summary>
-    /// Restores exactly the counts SafeShutdown recorded (backend before worker): from the newest SafeShutdown record
-    /// that no Resume answered yet, else from the annotations; fails before any change when nothing is recorded.
+    /// Restores exactly the counts SafeShutdown recorded (backend, worker, then the user projects): from the newest
+    /// SafeShutdown record that no Resume answered yet, else from the annotations; fails before any change when
+    /// nothing is recorded.
     /// </summary>
     public async Task<IReadOnlyList<ReplicaRecord>> ResumeAsync(CancellationToken cancellationToken)
     {
-        var order = PlatformWorkloads.ShutdownWorkloads.Reverse().ToList();
+        var platform = PlatformWorkloads.ShutdownWorkloads.Reverse().ToList();
         var pending = history is null ? null : PendingShutdown(await history.ReadAsync(cancellationToken));
         IReadOnlyList<ReplicaRecord> restored;
         if (pending is not null)
         {
-            restored = [.. order
-                .Select(w => pending.Workloads.FirstOrDefault(r => r.Workload.Matches(w)))
-                .OfType<WorkloadRelease>()
+            restored = [.. pending.Workloads
                 .Where(r => r.ReplicasBefore is not null)
+                .OrderBy(r => platform.FindIndex(w => r.Workload.Matches(w)) is var i and >= 0 ? i : platform.Count)
                 .Select(r => new ReplicaRecord(r.Workload, r.ReplicasBefore!.Value))];
             await _replicas.RestoreAsync(restored, ShutdownAnnotation, cancellationToken);
         }
         else
-            restored = await _replicas.RestoreAsync(order, ShutdownAnnotation, cancellationToken);
+            restored = await _replicas.RestoreAsync([.. platform, .. await _replicas.ListScalableAsync(IsProjectNamespace, cancellationToken)], ShutdownAnnotation, cancellationToken);
         await RecordAsync(ReleaseKind.Scale, [.. restored.Select(r => (r.Workload, (int?)0, (int?)r.Replicas))], pending?.Id, "Resume", cancellationToken);
         return restored;
     }
+
+    private static bool IsProjectNamespace(string ns) => ns.StartsWith(PlatformWorkloads.ProjectNamespacePrefix, StringComparison.Ordinal);
 
     /// <summary>Pure: the newest successful SafeShutdown record that no later record restored.</summary>
     public static ReleaseRecord? PendingShutdown(IReadOnlyList<ReleaseRecord> records)
@@ -189,10 +195,15 @@ public sealed class PlatformOperations(KubeCluster cluster, ILogger logger, bool
         return new RolloutWaitReport(results);
     }
 
-    /// <summary>Status: the workloads' state, the newest successful release in the history, and the deploy lock's state.</summary>
-    public async Task<EnvironmentStatus> StatusAsync(IEnumerable<ObjectRef> workloads, DeployLock? deployLock, CancellationToken cancellationToken)
+    /// <summary>
+    /// Status: the workloads' state (with the commit of each image, from its git- tag or, for digests, from
+    /// <paramref name="revisions"/>), the newest successful release in the history, and the deploy lock's state.
+    /// </summary>
+    public async Task<EnvironmentStatus> StatusAsync(IEnumerable<ObjectRef> workloads, DeployLock? deployLock, CancellationToken cancellationToken, ImageRevisions? revisions = null)
     {
         var states = await WorkloadStatus.ReadAsync(cluster, workloads.Where(w => PodTemplates.RolloutKinds.Contains(PodTemplates.RolloutKind(w.Kind) ?? w.Kind)), cancellationToken);
+        if (revisions is not null)
+            states = await revisions.AddAsync(states, cancellationToken);
         var records = history is null ? [] : await history.ReadAsync(cancellationToken);
         var current = records.LastOrDefault(r => r.Outcome == ReleaseOutcome.Succeeded && r.Kind is ReleaseKind.Deploy or ReleaseKind.Rollback);
         var lockState = deployLock is null ? null : await deployLock.InspectAsync(null, cancellationToken);

@@ -46,6 +46,19 @@ public static class ExecutionPlanner
         return problems;
     }
 
+    /// <summary>
+    /// The fix the unmet requirements name themselves, when each of them is a condition that names one; null when a
+    /// value is missing or a condition has no fix of its own (the caller's generic hint applies then).
+    /// </summary>
+    public static string? UnmetFix(ExecutionPlan plan)
+    {
+        var scheduled = plan.Targets.Where(t => t.Status == TargetStatus.Scheduled).Select(t => t.Target.Definition).ToList();
+        if (scheduled.Any(d => d.RequiredValues.Any(r => IsMissing(r.Value()))))
+            return null;
+        var fixes = scheduled.SelectMany(d => d.RequiredConditions).Where(r => !r.IsMet()).Select(r => r.Fix).Distinct().ToList();
+        return fixes.Count > 0 && fixes.All(f => f is not null) ? string.Join(" ", fixes) : null;
+    }
+
     public static BuildTarget Resolve(TargetGraph graph, string name) =>
         graph.Find(name) ?? throw new UsageException(
             $"Target '{name}' does not exist.{Suggestions.DidYouMean(name, graph.Targets.Select(t => t.Name))}",

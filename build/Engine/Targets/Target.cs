@@ -33,8 +33,11 @@ public interface ITargetDefinition
     /// <summary>A value that must be present (a parameter: not null, not blank, not an empty list) before anything runs.</summary>
     ITargetDefinition Requires(Func<object?> value, [CallerArgumentExpression(nameof(value))] string? member = null);
 
-    /// <summary>A condition that must hold before anything runs; <paramref name="problem"/> says what is wrong and how to fix it.</summary>
-    ITargetDefinition Requires(Func<bool> condition, string problem);
+    /// <summary>
+    /// A condition that must hold before anything runs; <paramref name="problem"/> says what is wrong, <paramref name="fix"/>
+    /// what to do instead (without one, the generic hint about missing values and --skip is shown).
+    /// </summary>
+    ITargetDefinition Requires(Func<bool> condition, string problem, string? fix = null);
 
     ITargetDefinition Executes(Func<CancellationToken, Task> action);
 

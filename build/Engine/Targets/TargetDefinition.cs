@@ -2,7 +2,7 @@ namespace Tesslate.Build.Engine;
 
 public sealed record Condition(Func<bool> Evaluate, string Reason);
 
-public sealed record Requirement(Func<bool> IsMet, string Problem);
+public sealed record Requirement(Func<bool> IsMet, string Problem, string? Fix = null);
 
 /// <summary>The collected declaration of one target; <see cref="TargetGraph"/> resolves the target references.</summary>
 internal sealed class TargetDefinition : ITargetDefinition
@@ -33,7 +33,7 @@ internal sealed class TargetDefinition : ITargetDefinition
     public ITargetDefinition OnlyWhen(Func<bool> condition, string? reason = null) => Set(() => StaticConditions.Add(new(condition, CleanExpression(reason))));
     public ITargetDefinition OnlyWhenDynamic(Func<bool> condition, string? reason = null) => Set(() => DynamicConditions.Add(new(condition, CleanExpression(reason))));
     public ITargetDefinition Requires(Func<object?> value, string? member = null) => Set(() => RequiredValues.Add((value, CleanExpression(member))));
-    public ITargetDefinition Requires(Func<bool> condition, string problem) => Set(() => RequiredConditions.Add(new(condition, problem)));
+    public ITargetDefinition Requires(Func<bool> condition, string problem, string? fix = null) => Set(() => RequiredConditions.Add(new(condition, problem, fix)));
     public ITargetDefinition Executes(Func<CancellationToken, Task> action) => Set(() => Actions.Add(action));
     public ITargetDefinition Executes(Action action) => Set(() => Actions.Add(_ => { action(); return Task.CompletedTask; }));
     public ITargetDefinition Unlisted() => Set(() => IsUnlisted = true);

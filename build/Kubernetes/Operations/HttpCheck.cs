@@ -6,6 +6,9 @@ public sealed record HttpCheckResult(Uri Url, int? StatusCode, string? ContentTy
 {
     public bool Ok => StatusCode is >= 200 and < 400;
 
+    /// <summary>A web page rather than an API answer.</summary>
+    public bool IsHtml => string.Equals(ContentType, "text/html", StringComparison.OrdinalIgnoreCase);
+
     public override string ToString() =>
         StatusCode is { } code ? $"{Url} → {code}{(ContentType is null ? "" : $" ({ContentType})")} in {Duration.TotalMilliseconds:0} ms" : $"{Url} → {Error}";
 }

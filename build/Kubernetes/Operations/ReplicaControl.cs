@@ -91,11 +91,16 @@ public sealed class ReplicaControl(KubeCluster cluster, ILogger logger, bool dry
         return found;
     }
 
-    /// <summary>Sets each workload to its recorded count and removes the annotation.</summary>
+    /// <summary>Sets each workload to its recorded count and removes the annotation; a workload deleted meanwhile is skipped.</summary>
     public async Task RestoreAsync(IReadOnlyList<ReplicaRecord> records, string annotation, CancellationToken cancellationToken)
     {
         foreach (var record in records)
         {
+            if (await GetAsync(record.Workload, cancellationToken) is null)
+            {
+                logger.Warning("{Workload} no longer exists (deleted since it was recorded): skipped", record.Workload);
+                continue;
+            }
             await PatchAsync(record.Workload, new JsonObject
             {
                 ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [annotation] = null } },
@@ -105,31 +110,45 @@ public sealed class ReplicaControl(KubeCluster cluster, ILogger logger, bool dry
         }
     }
 
-    /// <summary>Deletes every pod in the namespaces the filter selects; returns how many were deleted.</summary>
-    public async Task<IReadOnlyList<ObjectRef>> DeletePodsAsync(Func<string, bool> namespaceFilter, CancellationToken cancellationToken)
+    /// <summary>The Deployments and StatefulSets of the namespaces the filter selects (one cluster-wide list per kind).</summary>
+    public async Task<IReadOnlyList<ObjectRef>> ListScalableAsync(Func<string, bool> namespaceFilter, CancellationToken cancellationToken)
     {
-        var namespaces = await cluster.Client.CoreV1.ListNamespaceAsync(cancellationToken: cancellationToken);
-        var deleted = new List<ObjectRef>();
-        foreach (var ns in namespaces.Items.Select(n => n.Metadata.Name).Where(namespaceFilter))
+        var found = new List<ObjectRef>();
+        foreach (var kind in new[] { "Deployment", "StatefulSet" })
         {
-            var pods = await cluster.Client.CoreV1.ListNamespacedPodAsync(ns, cancellationToken: cancellationToken);
-            foreach (var pod in pods.Items)
+            var resource = await cluster.RequireAsync("apps/v1", kind, cancellationToken);
+            found.AddRange((await cluster.ListAsync(resource, null, null, null, cancellationToken))
+                .Select(o => new ObjectRef(kind, (string?)o["metadata"]?["namespace"] ?? "", (string?)o["metadata"]?["name"] ?? ""))
+                .Where(w => w.Namespace is { } ns && namespaceFilter(ns))
+                .OrderBy(w => w.Namespace, StringComparer.Ordinal).ThenBy(w => w.Name, StringComparer.Ordinal));
+        }
+        return found;
+    }
+
+    /// <summary>
+    /// Deletes the pods no controller owns in the namespaces the filter selects; owned pods are left to their
+    /// controller (deleting them would only make it start new ones). Returns the deleted pods.
+    /// </summary>
+    public async Task<IReadOnlyList<ObjectRef>> DeleteUnownedPodsAsync(Func<string, bool> namespaceFilter, CancellationToken cancellationToken)
+    {
+        var pods = await cluster.Client.CoreV1.ListPodForAllNamespacesAsync(cancellationToken: cancellationToken);
+        var deleted = new List<ObjectRef>();
+        foreach (var pod in pods.Items.Where(p => namespaceFilter(p.Metadata.NamespaceProperty ?? "") && (p.Metadata.OwnerReferences?.Count ?? 0) == 0))
+        {
+            var podRef = new ObjectRef("Pod", pod.Metadata.NamespaceProperty, pod.Metadata.Name);
+            if (!dryRun)
             {
-                var podRef = new ObjectRef("Pod", ns, pod.Metadata.Name);
-                if (!dryRun)
+                try
                 {
-                    try
-                    {
-                        await cluster.Client.CoreV1.DeleteNamespacedPodAsync(pod.Metadata.Name, ns, cancellationToken: cancellationToken);
-                    }
-                    catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-                    {
-                        continue;
-                    }
+                    await cluster.Client.CoreV1.DeleteNamespacedPodAsync(pod.Metadata.Name, pod.Metadata.NamespaceProperty, cancellationToken: cancellationToken);
                 }
-                logger.Information("{Prefix}{Pod}: deleted", dryRun ? "[dry-run] " : "", podRef);
-                deleted.Add(podRef);
+                catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+                {
+                    continue;
+                }
             }
+            logger.Information("{Prefix}{Pod}: deleted", dryRun ? "[dry-run] " : "", podRef);
+            deleted.Add(podRef);
         }
         return deleted;
     }

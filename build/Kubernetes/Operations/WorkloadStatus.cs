@@ -4,7 +4,7 @@ using Tesslate.Build.Registry;
 
 namespace Tesslate.Build.Kubernetes.Operations;
 
-/// <summary>One container of a workload: the image its spec names, the digest its pods run, and the commit the tag names.</summary>
+/// <summary>One container of a workload: the image its spec names, the digests its pods run, and the commit it was built from (when known).</summary>
 public sealed record ContainerImageState(string Container, string Image, IReadOnlyList<string> RunningDigests, string? GitSha);
 
 public sealed record WorkloadReadiness(ObjectRef Workload, bool Exists, int Desired, int Ready, int Updated, IReadOnlyList<ContainerImageState> Containers)

@@ -1,4 +1,3 @@
-#if FAKE_KUBE_API
 using System.Net;
 using System.Text.Json.Nodes;
 using k8s;
@@ -21,7 +20,7 @@ using Xunit;
 namespace Tesslate.Build.Tests.Operations;
 
 /// <summary>The operations against the fake API server: each target's effect on the cluster.</summary>
-public sealed class ClusterOperationsTests : IAsyncLifetime
+public sealed class ClusterOperationsTests(RegistryFixture registry) : IAsyncLifetime
 {
     private FakeKubeApi _fake = null!;
     private KubeCluster _cluster = null!;
@@ -94,32 +93,47 @@ public sealed class ClusterOperationsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task SafeShutdown_stops_project_pods_and_parks_worker_and_backend_and_Resume_restores_the_exact_counts()
+    public async Task SafeShutdown_parks_project_workloads_worker_and_backend_deletes_only_unowned_project_pods_and_Resume_restores_the_exact_counts()
     {
         _fake.Seed(Workload("tesslate-backend", replicas: 3));
         _fake.Seed(Workload("tesslate-worker", replicas: 2));
-        _fake.Seed(Workload("devserver", ns: "proj-1111"));
         _fake.Seed(Workload("tesslate-frontend", replicas: 2));
-        await ReadyPodsAsync("proj-1111", "devserver", 1);
+        _fake.Seed(Workload("devserver", ns: "proj-1111", replicas: 2));
+        _fake.Seed(Workload("db", ns: "proj-1111", kind: "StatefulSet"));
+        _fake.Seed(new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Pod",
+            ["metadata"] = new JsonObject { ["name"] = "one-off", ["namespace"] = "proj-1111" },
+            ["spec"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = "app", ["image"] = "registry.test/tesslate-devserver:beta" }) },
+        });
+        await ReadyPodsAsync("proj-1111", "devserver", 2);
+        await ReadyPodsAsync("proj-1111", "db", 1);
         var operations = new PlatformOperations(_cluster, _log.Logger);
 
         var report = await operations.SafeShutdownAsync(Ct);
-        Assert.NotEmpty(report.DeletedProjectPods);
-        Assert.All(report.DeletedProjectPods, p => Assert.Equal("proj-1111", p.Namespace));
-        Assert.Equal([("tesslate-worker", 2), ("tesslate-backend", 3)], report.Recorded.Select(r => (r.Workload.Name, r.Replicas)));
+        Assert.Equal(new ObjectRef("Pod", "proj-1111", "one-off"), Assert.Single(report.DeletedProjectPods));
+        Assert.Equal([("devserver", 2), ("db", 1), ("tesslate-worker", 2), ("tesslate-backend", 3)], report.Recorded.Select(r => (r.Workload.Name, r.Replicas)));
+        Assert.Equal(0, (int?)(await GetAsync("Deployment", "proj-1111", "devserver"))["spec"]?["replicas"]);
+        Assert.Equal(0, (int?)(await GetAsync("StatefulSet", "proj-1111", "db"))["spec"]?["replicas"]);
         Assert.Equal(0, (int?)(await GetAsync("Deployment", "tesslate", "tesslate-backend"))["spec"]?["replicas"]);
         Assert.Equal(2, (int?)(await GetAsync("Deployment", "tesslate", "tesslate-frontend"))["spec"]?["replicas"]);
+        // The controllers remove the project pods they own, and start none again.
+        await Poll.UntilAsync(async () => await _cluster.ListAsync(await _cluster.RequireAsync("v1", "Pod", Ct), "proj-1111", null, null, Ct), pods => pods.Count == 0, "no pods left in proj-1111");
 
         // A second shutdown keeps the real counts instead of recording zero.
         var again = await operations.SafeShutdownAsync(Ct);
-        Assert.Equal([2, 3], again.Recorded.Select(r => r.Replicas));
+        Assert.Equal([2, 1, 2, 3], again.Recorded.Select(r => r.Replicas));
 
         var restored = await operations.ResumeAsync(Ct);
-        Assert.Equal([("tesslate-backend", 3), ("tesslate-worker", 2)], restored.Select(r => (r.Workload.Name, r.Replicas)));
+        Assert.Equal([("tesslate-backend", 3), ("tesslate-worker", 2), ("devserver", 2), ("db", 1)], restored.Select(r => (r.Workload.Name, r.Replicas)));
         var backend = await GetAsync("Deployment", "tesslate", "tesslate-backend");
         Assert.Equal(3, (int?)backend["spec"]?["replicas"]);
         Assert.Null(backend["metadata"]?["annotations"]?[PlatformOperations.ShutdownAnnotation]);
         Assert.Equal(2, (int?)(await GetAsync("Deployment", "tesslate", "tesslate-worker"))["spec"]?["replicas"]);
+        Assert.Equal(2, (int?)(await GetAsync("Deployment", "proj-1111", "devserver"))["spec"]?["replicas"]);
+        Assert.Equal(1, (int?)(await GetAsync("StatefulSet", "proj-1111", "db"))["spec"]?["replicas"]);
+        await ReadyPodsAsync("proj-1111", "devserver", 2);
 
         var nothing = await Assert.ThrowsAsync<BuildFailure>(() => operations.ResumeAsync(Ct));
         Assert.Contains("nothing to resume", nothing.Message);
@@ -266,6 +280,26 @@ public sealed class ClusterOperationsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Status_reads_the_commit_of_a_digest_pinned_image_from_its_revision_label_in_the_registry()
+    {
+        const string commit = "4f1c2d3e4b5a69788796a5b4c3d2e1f0a9b8c7d6";
+        var path = $"{RegistryFixture.NewNamespace()}/tesslate-backend";
+        var digest = await RegistryImages.PushAsync(registry.Address, path, "git-4f1c2d3e4b5a", new Dictionary<string, string> { [ImageRevisions.RevisionLabel] = commit }, Ct);
+        var backend = Workload("tesslate-backend", replicas: 1, image: $"{registry.Address}/{path}@{digest}");
+        ((JsonArray)backend["spec"]!["template"]!["spec"]!["containers"]!).Add(new JsonObject { ["name"] = "cache", ["image"] = "docker.io/library/redis@sha256:" + new string('a', 64) });
+        _fake.Seed(backend);
+        await ReadyPodsAsync("tesslate", "tesslate-backend", 1);
+        using var client = new Tesslate.Build.Registry.RegistryClient(registry.Address);
+
+        var status = await new PlatformOperations(_cluster, _log.Logger).StatusAsync([PlatformWorkloads.Backend], null, Ct, new ImageRevisions(client, _log.Logger));
+
+        var containers = Assert.Single(status.Workloads).Containers;
+        Assert.Equal(commit, containers.Single(c => c.Container == "app").GitSha);
+        Assert.Null(containers.Single(c => c.Container == "cache").GitSha); // another registry: not asked
+        Assert.Contains($"running {digest} (git {commit[..12]})", string.Join('\n', status.Lines()));
+    }
+
+    [Fact]
     public async Task Migrate_reports_multiple_heads_from_the_pod_output_with_the_merge_command()
     {
         _fake.Seed(Workload("tesslate-backend", container: "backend"));
@@ -371,7 +405,7 @@ public sealed class ClusterOperationsTests : IAsyncLifetime
         using var http = new HttpClient();
         var report = await EnvironmentVerification.RunAsync(_cluster, http, site.Url, TimeSpan.FromSeconds(5), Ct);
         Assert.True(report.Site.Ok);
-        Assert.True(report.Health.Ok);
+        Assert.True(report.Backend.Ok);
         Assert.Equal(ok, report.Ok);
         var text = string.Join('\n', report.Diagnosis);
         if (ready == "False")
@@ -383,17 +417,51 @@ public sealed class ClusterOperationsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Verify_reports_a_failing_health_endpoint()
+    public async Task Verify_reports_a_failing_backend()
     {
-        await using var site = await LocalSite.StartAsync(healthStatus: 503);
+        await using var site = await LocalSite.StartAsync(backendStatus: 503);
         using var http = new HttpClient();
         var report = await EnvironmentVerification.RunAsync(_cluster, http, site.Url, TimeSpan.FromSeconds(5), Ct);
-        Assert.False(report.Health.Ok);
-        Assert.Equal(503, report.Health.StatusCode);
-        Assert.Contains(report.Diagnosis, l => l.Contains("health check fails", StringComparison.Ordinal));
+        Assert.False(report.Backend.Ok);
+        Assert.Equal(503, report.Backend.StatusCode);
+        Assert.Contains(report.Diagnosis, l => l.Contains("the backend does not answer", StringComparison.Ordinal));
     }
 
-    /// <summary>A site on 127.0.0.1: / answers HTML, /health answers JSON with the given status.</summary>
+    [Fact]
+    public async Task Verify_fails_when_the_backend_route_answers_with_the_frontend_page()
+    {
+        await ReadyCertificateAsync();
+        // Only a frontend behind the host: every path, /api/config included, gets the SPA's index.html with 200.
+        await using var site = await LocalSite.StartAsync(backendStatus: null);
+        using var http = new HttpClient();
+        var report = await EnvironmentVerification.RunAsync(_cluster, http, site.Url, TimeSpan.FromSeconds(5), Ct);
+        Assert.True(report.Site.Ok);
+        Assert.Equal(200, report.Backend.StatusCode);
+        Assert.Equal("/api/config", report.Backend.Url.AbsolutePath);
+        Assert.True(report.Certificate.IsReady);
+        Assert.False(report.Ok);
+        Assert.Contains(report.Diagnosis, l => l.StartsWith("✗", StringComparison.Ordinal) && l.Contains("frontend served it", StringComparison.Ordinal));
+        Assert.Throws<BuildFailure>(report.ThrowIfFailed);
+    }
+
+    private async Task ReadyCertificateAsync()
+    {
+        _fake.Seed(new JsonObject
+        {
+            ["apiVersion"] = "cert-manager.io/v1",
+            ["kind"] = "Certificate",
+            ["metadata"] = new JsonObject { ["name"] = PlatformWorkloads.WildcardCertificate, ["namespace"] = "tesslate" },
+            ["spec"] = new JsonObject { ["secretName"] = PlatformWorkloads.WildcardCertificate, ["dnsNames"] = new JsonArray("*.x.test") },
+        });
+        var resource = await _cluster.RequireAsync("cert-manager.io/v1", "Certificate", Ct);
+        var status = new JsonObject { ["status"] = new JsonObject { ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "True", ["reason"] = "Ready", ["lastTransitionTime"] = "2026-11-28T10:00:00Z" }) } };
+        await _cluster.Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(new V1Patch(status.ToJsonString(), V1Patch.PatchType.MergePatch), "cert-manager.io", "v1", "tesslate", resource.Plural, PlatformWorkloads.WildcardCertificate, cancellationToken: Ct);
+    }
+
+    /// <summary>
+    /// A site on 127.0.0.1 routed like the ingress: /api/config answers JSON with the given status (null: no backend,
+    /// the frontend answers it too); everything else answers the frontend's HTML.
+    /// </summary>
     private sealed class LocalSite : IAsyncDisposable
     {
         private readonly WebApplication _app;
@@ -406,7 +474,7 @@ public sealed class ClusterOperationsTests : IAsyncLifetime
 
         public Uri Url { get; }
 
-        public static async Task<LocalSite> StartAsync(int healthStatus = 200)
+        public static async Task<LocalSite> StartAsync(int? backendStatus = 200)
         {
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
@@ -414,9 +482,9 @@ public sealed class ClusterOperationsTests : IAsyncLifetime
             var app = builder.Build();
             app.Run(async ctx =>
             {
-                if (ctx.Request.Path == "/health")
+                if (ctx.Request.Path == EnvironmentVerification.BackendPath && backendStatus is { } status)
                 {
-                    ctx.Response.StatusCode = healthStatus;
+                    ctx.Response.StatusCode = status;
                     ctx.Response.ContentType = "application/json";
                     await ctx.Response.WriteAsync("{\"status\":\"ok\"}");
                     return;
@@ -436,4 +504,3 @@ public sealed class ClusterOperationsTests : IAsyncLifetime
         }
     }
 }
-#endif

@@ -228,24 +228,6 @@ public sealed class OperationsJudgementTests
 
 public sealed class OperationRulesTests
 {
-    [Theory]
-    [InlineData(DeployEnvironment.Shared, true)]
-    [InlineData(DeployEnvironment.Beta, false)]
-    [InlineData(DeployEnvironment.Production, false)]
-    [InlineData(DeployEnvironment.Local, false)]
-    public void Shared_refuses_kubernetes_operations_with_the_legacy_explanation(DeployEnvironment environment, bool refused)
-    {
-        var settings = EnvironmentTable.Defaults(environment);
-        if (!refused)
-        {
-            OperationRules.RequireWorkloads(settings, "Reload");
-            return;
-        }
-        var error = Assert.Throws<UsageException>(() => OperationRules.RequireWorkloads(settings, "Reload"));
-        Assert.Contains("Reload is not available for the shared environment", error.Message);
-        Assert.Contains("Helm- and Terraform-managed", error.Message);
-    }
-
     [Fact]
     public void State_arguments_are_checked_before_terraform_runs()
     {

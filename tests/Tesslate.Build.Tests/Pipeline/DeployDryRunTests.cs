@@ -31,7 +31,7 @@ public sealed class DeployDryRunTests
     {
         var (exitCode, output) = await PipelineRun.RunAsync(["Deploy", "--environment", "shared", "--dry-run"]);
         Assert.Equal(2, exitCode);
-        Assert.Contains("shared environment is Terraform-only", output);
+        Assert.Contains("shared is the platform stack", output);
     }
 
     [Fact]

@@ -18,6 +18,9 @@ public sealed record FakeKubeApiOptions
     /// <summary>Simulated seconds per real second; 0 freezes time so only <see cref="FakeClock.Advance"/> moves it.</summary>
     public double ClockSpeed { get; init; } = 1.0;
 
+    /// <summary>Where the fake cluster's clock starts (default: now); in the past, seeded objects are that old.</summary>
+    public DateTimeOffset? ClockStart { get; init; }
+
     /// <summary>Nodes in the cluster: the desiredNumberScheduled of every DaemonSet.</summary>
     public int NodeCount { get; init; } = 3;
 
@@ -65,7 +68,7 @@ public sealed class FakeKubeApi : IAsyncDisposable
     private FakeKubeApi(FakeKubeApiOptions options)
     {
         _options = options;
-        Clock = new FakeClock(DateTimeOffset.UtcNow, options.ClockSpeed);
+        Clock = new FakeClock(options.ClockStart ?? DateTimeOffset.UtcNow, options.ClockSpeed);
         Store = new KubeObjectStore(Clock);
         Simulation = new Simulation { DefaultRolloutDuration = options.DefaultRolloutDuration };
         _controllers = new Controllers(Store, Clock, Simulation, Faults);
