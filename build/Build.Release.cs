@@ -21,15 +21,14 @@ internal sealed partial class Build
 
     private LockHolder Holder => LockHolder.FromEnvironment(EnvironmentVariables.ToDictionary(p => p.Key, p => (string?)p.Value), Report.RunId);
 
-    private bool ChangesCluster => IsPlanned(nameof(KustomizeApply)) || IsPlanned(nameof(Rollback));
-
     /// <summary>
     /// The environment-wide deploy lock, before the first mutation and held to the end (released on failure and
     /// Ctrl-C too). A cluster that does not exist yet (first provisioning) has no lease: Terraform's state lock guards.
+    /// Every Deploy that took the lock leaves a release record, even one that fails before anything is applied.
     /// </summary>
     private async Task TakeDeployLockAsync(CancellationToken cancellationToken)
     {
-        if (!ChangesCluster || _lock is not null)
+        if (!Changes.Cluster || _lock is not null)
             return;
         var cluster = await ClusterAsync(cancellationToken);
         var deployLock = Lock(cluster);
@@ -41,6 +40,8 @@ internal sealed partial class Build
         }
         _lock = await deployLock.AcquireAsync(Holder, BreakLock, cancellationToken);
         Cleanup.Register("release the deploy lock", () => _lock.DisposeAsync().AsTask());
+        if (_lock.IsGuarded && IsPlanned(nameof(Deploy)))
+            Cleanup.Register("record a failed release", RecordFailedReleaseAsync);
         Note(_lock.IsGuarded ? $"deploy lock held by {Holder}" : "no deploy lock (the namespace does not exist yet): Terraform's state lock is the only guard");
     }
 
@@ -63,12 +64,8 @@ internal sealed partial class Build
     }
 
     /// <summary>What the release's workloads run before anything is applied: the "before" of the history record.</summary>
-    private async Task CaptureBeforeAsync(KubeCluster cluster, IEnumerable<ObjectRef> workloads, CancellationToken cancellationToken)
-    {
+    private async Task CaptureBeforeAsync(KubeCluster cluster, IEnumerable<ObjectRef> workloads, CancellationToken cancellationToken) =>
         _before = await new WorkloadSnapshot(cluster).CaptureAsync(workloads, cancellationToken);
-        if (IsPlanned(nameof(Deploy)) && !IsDryRun)
-            Cleanup.Register("record a failed release", () => RecordFailedReleaseAsync());
-    }
 
     private async Task RecordFailedReleaseAsync()
     {
