@@ -5,6 +5,7 @@ using Tesslate.Build.Kubernetes;
 using Tesslate.Build.Registry;
 using Tesslate.Build.Tests.Fakes;
 using Tesslate.Build.Tests.Fixtures;
+using Tesslate.Build.Tests.Terraform;
 using Xunit;
 
 namespace Tesslate.Build.Tests.Pipeline;
@@ -174,6 +175,59 @@ public sealed class ReleaseSafetyTests(DockerEngineFixture engine, RegistryFixtu
         _app.Dispose();
         Directory.Delete(_root, recursive: true);
         Directory.Delete(_kube, recursive: true);
+    }
+}
+
+/// <summary>
+/// First provisioning of beta: moto has no EKS cluster yet and FakeTerraform stands in for terraform. The release must
+/// not need the cluster before TerraformApply creates it.
+/// </summary>
+[Collection("moto")]
+public sealed class FirstProvisioningTests(MotoFixture moto) : MotoTests(moto)
+{
+    private readonly FakeTerraform _terraform = new();
+    private readonly string _root = RepositoryCopy.Create();
+
+    [Fact]
+    public async Task Without_a_cluster_yet_the_release_skips_the_permission_check_and_the_lock_and_says_Terraform_guards_alone()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "terraform", "aws"));
+        File.WriteAllText(Path.Combine(_root, "terraform", "aws", "backend-beta.hcl"),
+            "bucket = \"tesslate-terraform-state\"\nkey = \"beta/terraform.tfstate\"\nregion = \"us-east-1\"\nencrypt = true\nuse_lockfile = true\n");
+        var tfvars = Path.Combine(_root, "beta.tfvars");
+        File.WriteAllText(tfvars, "environment = \"beta\"\n");
+        _terraform.ShowJson = PlanFixtures.CreateAndUpdateOnly;
+        _terraform.PlanExitCode = 2;
+
+        var (exitCode, output) = await PipelineRun.RunAsync(
+            ["Deploy", "--environment", "beta", "--aws-account-id", MotoFixture.DefaultAccount, "--registry", "127.0.0.1:1", "--tfvars", tfvars,
+             "--skip", "Preflight", "EcrLogin", "SubmodulesInit", "BuildImages"],
+            new Dictionary<string, string>
+            {
+                ["TERRAFORM_EXE"] = _terraform.ExecutablePath,
+                ["AWS_ENDPOINT_URL"] = Moto.Url.ToString().TrimEnd('/'),
+                ["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE",
+                ["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                ["AWS_REGION"] = MotoFixture.Region,
+            },
+            _root);
+
+        // Terraform applied (it would create the cluster); only then does the release look for the cluster.
+        Assert.True(exitCode == 1, output);
+        Assert.Contains("Terraform's state lock is the only guard", output);
+        Assert.Single(_terraform.CallsOf("apply"));
+        var targets = JsonNode.Parse(File.ReadAllText(Path.Combine(_root, ".nuke", "temp", "run-report.json")))!["targets"]!.AsArray();
+        string? Status(string name) => (string?)targets.Single(t => (string?)t!["name"] == name)!["status"];
+        Assert.Equal("succeeded", Status("ReleasePlan"));
+        Assert.Equal("succeeded", Status("TerraformApply"));
+        Assert.Equal("failed", Status("KustomizeApply"));
+    }
+
+    public override ValueTask DisposeAsync()
+    {
+        _terraform.Dispose();
+        Directory.Delete(_root, recursive: true);
+        return base.DisposeAsync();
     }
 }
 
