@@ -131,7 +131,7 @@ internal sealed partial class Build
     {
         if (IsDryRun)
         {
-            Note($"would move :{Settings.ImageTag} to the deployed digests and record the release");
+            await PreviewReleaseAsync(cancellationToken);
             return;
         }
         var cluster = await ClusterAsync(cancellationToken);
@@ -145,6 +145,23 @@ internal sealed partial class Build
         _released = true;
         if (_deployment is not null)
             await _deployment.SucceededAsync(EnvironmentUrl, ExecutionPlan!.Targets.Select(t => $"{t.Name}: {t.Status}"), cancellationToken);
+    }
+
+    /// <summary>--dry-run: the lock's state, the release that would be recorded (what runs now → the pinned images) and the tags that would move.</summary>
+    private async Task PreviewReleaseAsync(CancellationToken cancellationToken)
+    {
+        if (_cluster is null)
+        {
+            Note($"would move :{Settings.ImageTag} to the deployed digests and record the release (no cluster: nothing to preview)");
+            return;
+        }
+        var pinned = DigestPinning.Pin(await RenderAsync(cancellationToken), _pins, [RuntimeImages], RuntimeImageVariables).Objects;
+        var after = pinned.Where(o => _before.Any(b => b.Workload.Matches(o.Ref))).Select(WorkloadState.From).ToList();
+        var draft = ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(cancellationToken)).GitSha, ReleaseOutcome.Succeeded, WorkloadSnapshot.Compare(_before, after));
+        var registry = await RegistryReachableAsync(cancellationToken);
+        var preview = await ReleasePreview.BuildAsync(Lock(_cluster), Holder, History(_cluster), draft, registry ? Promotion : null, registry ? PromotionFor(after) : null, cancellationToken);
+        preview.Log(Log);
+        Note($"would record release {preview.Record.Id} and move {(registry ? preview.Tags.Count(t => t.IsChange).ToString(System.Globalization.CultureInfo.InvariantCulture) : "(registry not reachable)")} tag(s)");
     }
 
     private async Task RollbackAsync(CancellationToken cancellationToken)

@@ -108,6 +108,23 @@ public sealed class ReleaseSafetyTests(DockerEngineFixture engine, RegistryFixtu
     }
 
     [Fact]
+    public async Task Deploy_dry_run_shows_the_lock_the_release_it_would_record_and_the_tags_it_would_move_and_changes_nothing()
+    {
+        await using var held = await HoldLockAsync();
+
+        var (exitCode, output) = await DeployAsync("--dry-run");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("Deploy lock: Lease tesslate/tesslate-deploy is held by alice from alice-laptop (run run-a)", output);
+        Assert.Contains("Release that would be recorded: #1 Deploy Succeeded", output);
+        Assert.Contains("tesslate-backend backend: (new) → ", output);
+        Assert.Contains("Tags that would move", output);
+        Assert.DoesNotContain(_fake.Mutations, m => !m.Path.Contains("/leases", StringComparison.Ordinal));
+        Assert.Null(_fake.Store.Get(KubeResources.Get("", "configmaps"), Namespace, "tesslate-deploy-history"));
+        Assert.False(await PushedAsync(), "a dry run pushed an image");
+    }
+
+    [Fact]
     public async Task Scale_while_another_run_holds_the_lock_stops_naming_the_holder_and_scales_nothing()
     {
         await using var held = await HoldLockAsync();
