@@ -31,8 +31,9 @@ public sealed class ReleaseSafetyTests(DockerEngineFixture engine, RegistryFixtu
 
     public async ValueTask InitializeAsync()
     {
-        // Fixture apps created in the same second share a commit; this one's git- tag must be its own.
-        _app.Commit($"release safety {Guid.NewGuid():N}");
+        // Its own sources, so its own fingerprint and git- tag: other tests push the fixture app to the same registry.
+        _app.Write("orchestrator/release-safety.txt", Guid.NewGuid().ToString("N"));
+        _app.Commit("release safety");
         _fake = await FakeKubeApi.StartAsync(new FakeKubeApiOptions { DefaultRolloutDuration = TimeSpan.FromSeconds(1) }, Token);
     }
 
