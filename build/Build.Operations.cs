@@ -53,6 +53,7 @@ internal sealed partial class Build
         var rendered = await RenderAsync(cancellationToken);
         var plan = ReloadPlan.For(Workloads, [.. rendered.Select(o => o.Ref).Where(IsWorkload)]);
         Log.Information("Reload: {Plan}", plan);
+        await TakeDeployLockAsync(cancellationToken);
         var operations = await OperationsAsync(cancellationToken);
         var report = await operations.ReloadAsync(plan, rendered, RootDirectory, ApplyOptionsFor(), WaitOptions(), cancellationToken);
         foreach (var result in report.Results)
@@ -63,6 +64,7 @@ internal sealed partial class Build
     private async Task DeployComputeAsync(CancellationToken cancellationToken)
     {
         var objects = await new KustomizeRenderer(Runner).RenderAsync(Path.Combine(RootDirectory, Settings.ComputeOverlay!), cancellationToken);
+        await TakeDeployLockAsync(cancellationToken);
         var operations = await OperationsAsync(cancellationToken);
         var report = await operations.DeployComputeAsync(objects, ApplyOptionsFor(), WaitOptions(), cancellationToken);
         foreach (var result in report.Results)
@@ -74,6 +76,7 @@ internal sealed partial class Build
     {
         if (Settings.RequiresApproval && !IsDryRun)
             await new Approvals(Approve, Console.In, Console.Out, IsInteractive).RequireAsync($"Shut {Settings.Id} down: scale the user projects, the worker and the backend to zero (counts recorded for Resume)?", "yes", cancellationToken);
+        await TakeDeployLockAsync(cancellationToken);
         var report = await (await OperationsAsync(cancellationToken)).SafeShutdownAsync(cancellationToken);
         Note($"deleted {report.DeletedProjectPods.Count} project pod(s)");
         foreach (var recorded in report.Recorded)
@@ -82,6 +85,7 @@ internal sealed partial class Build
 
     private async Task ResumeAsync(CancellationToken cancellationToken)
     {
+        await TakeDeployLockAsync(cancellationToken);
         foreach (var restored in await (await OperationsAsync(cancellationToken)).ResumeAsync(cancellationToken))
             Note($"{restored}");
     }
@@ -115,6 +119,7 @@ internal sealed partial class Build
     {
         var rendered = await RenderedWorkloadsAsync(cancellationToken);
         PlatformOperations.ValidateScale(Workloads, Replicas, rendered);
+        await TakeDeployLockAsync(cancellationToken);
         foreach (var record in await (await OperationsAsync(cancellationToken)).ScaleAsync(Workloads, Replicas, rendered, cancellationToken))
             Note($"{record}");
     }

@@ -21,15 +21,14 @@ internal sealed partial class Build
 
     private LockHolder Holder => LockHolder.FromEnvironment(EnvironmentVariables.ToDictionary(p => p.Key, p => (string?)p.Value), Report.RunId);
 
-    private bool ChangesCluster => IsPlanned(nameof(KustomizeApply)) || IsPlanned(nameof(Rollback));
-
     /// <summary>
     /// The environment-wide deploy lock, before the first mutation and held to the end (released on failure and
     /// Ctrl-C too). A cluster that does not exist yet (first provisioning) has no lease: Terraform's state lock guards.
+    /// Every Deploy that took the lock leaves a release record, even one that fails before anything is applied.
     /// </summary>
     private async Task TakeDeployLockAsync(CancellationToken cancellationToken)
     {
-        if (!ChangesCluster || _lock is not null)
+        if (!Changes.Cluster || _lock is not null)
             return;
         var cluster = await ClusterAsync(cancellationToken);
         var deployLock = Lock(cluster);
@@ -41,6 +40,8 @@ internal sealed partial class Build
         }
         _lock = await deployLock.AcquireAsync(Holder, BreakLock, cancellationToken);
         Cleanup.Register("release the deploy lock", () => _lock.DisposeAsync().AsTask());
+        if (_lock.IsGuarded && IsPlanned(nameof(Deploy)))
+            Cleanup.Register("record a failed release", RecordFailedReleaseAsync);
         Note(_lock.IsGuarded ? $"deploy lock held by {Holder}" : "no deploy lock (the namespace does not exist yet): Terraform's state lock is the only guard");
     }
 
@@ -63,12 +64,8 @@ internal sealed partial class Build
     }
 
     /// <summary>What the release's workloads run before anything is applied: the "before" of the history record.</summary>
-    private async Task CaptureBeforeAsync(KubeCluster cluster, IEnumerable<ObjectRef> workloads, CancellationToken cancellationToken)
-    {
+    private async Task CaptureBeforeAsync(KubeCluster cluster, IEnumerable<ObjectRef> workloads, CancellationToken cancellationToken) =>
         _before = await new WorkloadSnapshot(cluster).CaptureAsync(workloads, cancellationToken);
-        if (IsPlanned(nameof(Deploy)) && !IsDryRun)
-            Cleanup.Register("record a failed release", () => RecordFailedReleaseAsync());
-    }
 
     private async Task RecordFailedReleaseAsync()
     {
@@ -134,7 +131,7 @@ internal sealed partial class Build
     {
         if (IsDryRun)
         {
-            Note($"would move :{Settings.ImageTag} to the deployed digests and record the release");
+            await PreviewReleaseAsync(cancellationToken);
             return;
         }
         var cluster = await ClusterAsync(cancellationToken);
@@ -148,6 +145,23 @@ internal sealed partial class Build
         _released = true;
         if (_deployment is not null)
             await _deployment.SucceededAsync(EnvironmentUrl, ExecutionPlan!.Targets.Select(t => $"{t.Name}: {t.Status}"), cancellationToken);
+    }
+
+    /// <summary>--dry-run: the lock's state, the release that would be recorded (what runs now → the pinned images) and the tags that would move.</summary>
+    private async Task PreviewReleaseAsync(CancellationToken cancellationToken)
+    {
+        if (_cluster is null)
+        {
+            Note($"would move :{Settings.ImageTag} to the deployed digests and record the release (no cluster: nothing to preview)");
+            return;
+        }
+        var pinned = DigestPinning.Pin(await RenderAsync(cancellationToken), _pins, [RuntimeImages], RuntimeImageVariables).Objects;
+        var after = pinned.Where(o => _before.Any(b => b.Workload.Matches(o.Ref))).Select(WorkloadState.From).ToList();
+        var draft = ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(cancellationToken)).GitSha, ReleaseOutcome.Succeeded, WorkloadSnapshot.Compare(_before, after));
+        var registry = await RegistryReachableAsync(cancellationToken);
+        var preview = await ReleasePreview.BuildAsync(Lock(_cluster), Holder, History(_cluster), draft, registry ? Promotion : null, registry ? PromotionFor(after) : null, cancellationToken);
+        preview.Log(Log);
+        Note($"would record release {preview.Record.Id} and move {(registry ? preview.Tags.Count(t => t.IsChange).ToString(System.Globalization.CultureInfo.InvariantCulture) : "(registry not reachable)")} tag(s)");
     }
 
     private async Task RollbackAsync(CancellationToken cancellationToken)

@@ -91,24 +91,58 @@ internal sealed partial class Build
 
     private bool IsPlanned(string target) => ExecutionPlan?[target] is { Status: TargetStatus.Scheduled or TargetStatus.Running };
 
+    /// <summary>What this run will change: the basis of the approval, the deploy lock and the cluster permission check.</summary>
+    private RunChanges Changes => RunChanges.Of(
+        [.. ExecutionPlan?.Targets.Where(t => t.Status is TargetStatus.Scheduled or TargetStatus.Running).Select(t => t.Name) ?? []],
+        Promote, reloadApplies: Workloads.Length == 0, Settings.RunsTerraform);
+
     /// <summary>
-    /// Everything read-only first, then one approval before the first mutation: always in production, and anywhere
-    /// the Terraform plan destroys or replaces something.
+    /// A target that pushes or changes the environment runs after ReleasePlan's work, which happens once per run even
+    /// under --skip ReleasePlan: skipping the plan never skips the permission check, the deploy lock or the approval.
     /// </summary>
-    private async Task PrepareReleaseAsync(CancellationToken cancellationToken)
+    private Func<CancellationToken, Task> Prepared(Func<CancellationToken, Task> work) => async cancellationToken =>
     {
-        await CheckClusterPermissionsAsync(cancellationToken);
-        await TakeDeployLockAsync(cancellationToken);
+        await PrepareReleaseAsync(cancellationToken);
+        await work(cancellationToken);
+    };
+
+    private Task? _preparation;
+    private readonly Lock _preparationGate = new();
+
+    private Task PrepareReleaseAsync(CancellationToken cancellationToken)
+    {
+        lock (_preparationGate)
+            return _preparation ??= PrepareReleaseOnceAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Everything read-only first, then one approval before the first mutation: in production for a run that changes
+    /// the environment, and anywhere the Terraform plan destroys or replaces something. A build-only run needs none.
+    /// </summary>
+    private async Task PrepareReleaseOnceAsync(CancellationToken cancellationToken)
+    {
+        var changes = Changes;
+        if (changes.Cluster)
+        {
+            if (changes.Terraform && !await ClusterExistsAsync(cancellationToken))
+            {
+                Log.Warning("{Cluster} does not exist yet (first provisioning): no cluster permission check and no deploy lock; Terraform's state lock is the only guard this run.", Settings.ClusterName);
+                Note($"{Settings.ClusterName} does not exist yet: Terraform's state lock is the only guard");
+            }
+            else
+            {
+                await CheckClusterPermissionsAsync(cancellationToken);
+                await TakeDeployLockAsync(cancellationToken);
+            }
+        }
         await StartDeploymentRecordAsync(cancellationToken);
-        var reasons = new List<string>();
-        if (Settings.RequiresApproval)
-            reasons.Add($"{Settings.Id} is production");
-        if (Settings.RunsTerraform && IsPlanned(nameof(TerraformApply)) && PlanFile is null)
+        var destroyedOrReplaced = 0;
+        if (changes.Terraform && PlanFile is null)
         {
             _releaseTerraformPlan = await PlanStackAsync(destroy: false, cancellationToken);
-            if (_releaseTerraformPlan.Summary.HasDestroyOrReplace)
-                reasons.Add($"Terraform would destroy or replace {_releaseTerraformPlan.Summary.DestroyedOrReplaced.Count()} resource(s)");
+            destroyedOrReplaced = _releaseTerraformPlan.Summary.DestroyedOrReplaced.Count();
         }
+        var reasons = ReleaseApproval.Reasons(Settings, changes, destroyedOrReplaced);
         if (reasons.Count == 0 || IsDryRun)
             return;
         Log.Information("Release plan for {Environment}: {Targets}", Settings.Id, string.Join(", ", ExecutionPlan!.Targets.Where(t => t.Status == TargetStatus.Scheduled).Select(t => t.Name)));
@@ -116,7 +150,23 @@ internal sealed partial class Build
         Note($"approved ({string.Join("; ", reasons)})");
     }
 
-    /// <summary>Before any push or apply: may the chosen role apply this overlay and restart its workloads?</summary>
+    /// <summary>Only asked when TerraformApply is in the run: on first provisioning it creates the EKS cluster.</summary>
+    private async Task<bool> ClusterExistsAsync(CancellationToken cancellationToken)
+    {
+        if (Environment == DeployEnvironment.Local)
+            return true;
+        try
+        {
+            await (await AwsAsync(cancellationToken)).Eks.DescribeClusterAsync(Settings.ClusterName!, cancellationToken);
+            return true;
+        }
+        catch (global::Tesslate.Build.Aws.ResourceNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Before any push or apply: may the chosen role apply this overlay, restart its workloads, hold the lock, record the release?</summary>
     private async Task CheckClusterPermissionsAsync(CancellationToken cancellationToken)
     {
         if (!IsPlanned(nameof(KustomizeApply)) || !Settings.HasWorkloads)
@@ -126,7 +176,8 @@ internal sealed partial class Build
             var cluster = await ClusterAsync(cancellationToken);
             var plan = await PlanApplyAsync(await RenderAsync(cancellationToken), cluster, dryRun: true, cancellationToken);
             var workloads = plan.Objects.Select(o => o.Object.Ref).Where(IsWorkload);
-            await PermissionPreflight.EnsureAsync(cluster, PermissionPreflight.ForApply(plan).Concat(PermissionPreflight.ForRollouts(workloads, restart: true)), PermissionFix, cancellationToken);
+            var release = PermissionPreflight.ForRelease(Namespace, history: IsPlanned(nameof(Deploy)), seeds: IsPlanned(nameof(SeedApps)));
+            await PermissionPreflight.EnsureAsync(cluster, PermissionPreflight.ForApply(plan).Concat(PermissionPreflight.ForRollouts(workloads, restart: true)).Concat(release), PermissionFix, cancellationToken);
             Note($"{ClusterName ?? Settings.ClusterName ?? "cluster"}: the role may apply {plan.Objects.Count} objects");
         }
         catch (PrerequisiteMissingException missing) when (IsDryRun)

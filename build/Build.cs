@@ -135,6 +135,8 @@ internal sealed partial class Build : BuildBase
     readonly bool Check;
 
     // ── The release ────────────────────────────────────────────────────────────────────────────────────────────────
+    // Prepared(...): ReleasePlan's permission check, deploy lock and approval run before the target, once per run,
+    // even under --skip ReleasePlan.
     Target Doctor => _ => _
         .Description("Check every prerequisite of the chosen environment and print a table with fixes.")
         .Executes(RunDoctorAsync);
@@ -171,26 +173,26 @@ internal sealed partial class Build : BuildBase
         .DependsOn(SubmodulesInit, EcrLogin, ReleasePlan)
         .Requires(NotShared, SharedRefusal, SharedFix)
         .Requires(() => SelectedImages)
-        .Executes(BuildImagesAsync);
+        .Executes(Prepared(BuildImagesAsync));
 
     Target TerraformApply => _ => _
         .Description("Plan the environment's stack and apply exactly that plan, when it has changes.")
         .DependsOn(ReleasePlan)
         .OnlyWhen(() => Settings.RunsTerraform, "no Terraform for this environment")
         .PartialWorkOnInterrupt("Terraform was interrupted once and asked to stop gracefully; the state may be partially applied: run TerraformPlan to see what is left")
-        .Executes(ApplyTerraformAsync);
+        .Executes(Prepared(ApplyTerraformAsync));
 
     Target KustomizeApply => _ => _
         .Description("Render the overlay, pin every image to its digest, apply it server-side in dependency order.")
         .DependsOn(ReleasePlan, BuildImages, TerraformApply)
         .Requires(NotShared, SharedRefusal, SharedFix)
-        .Executes(ApplyKustomizeAsync);
+        .Executes(Prepared(ApplyKustomizeAsync));
 
     Target RolloutRestart => _ => _
         .Description("Restart the workloads that reference an image by tag (pinned digests roll by themselves).")
         .Requires(NotShared, SharedRefusal, SharedFix)
         .DependsOn(KustomizeApply)
-        .Executes(RestartRolloutsAsync);
+        .Executes(Prepared(RestartRolloutsAsync));
 
     Target WaitRollout => _ => _
         .Description("Wait for every changed workload to roll out, diagnosing failing pods.")
@@ -202,13 +204,13 @@ internal sealed partial class Build : BuildBase
         .Description("Seed the apps registry in a Ready pod of the new backend (only when the backend image was deployed).")
         .Requires(NotShared, SharedRefusal, SharedFix)
         .DependsOn(WaitRollout)
-        .Executes(SeedAppsAsync);
+        .Executes(Prepared(SeedAppsAsync));
 
     Target Deploy => _ => _
         .Description("The whole release: build, Terraform, apply, roll out, seed, then promote the environment tags.")
         .Requires(NotShared, SharedRefusal, SharedFix)
         .DependsOn(SeedApps)
-        .Executes(PromoteAndRecordAsync);
+        .Executes(Prepared(PromoteAndRecordAsync));
 
     // ── Terraform ──────────────────────────────────────────────────────────────────────────────────────────────────
     Target TerraformInit => _ => _

@@ -40,6 +40,24 @@ public static class PermissionPreflight
             return list;
         }).Distinct()];
 
+    /// <summary>
+    /// Around the apply: the deploy lock's Lease, the release history's ConfigMap (a Deploy records its release) and
+    /// exec into a pod (SeedApps), all in <paramref name="namespace"/>.
+    /// </summary>
+    public static IReadOnlyList<PermissionRequirement> ForRelease(string @namespace, bool history, bool seeds)
+    {
+        var list = new List<PermissionRequirement>
+        {
+            new("get", "coordination.k8s.io", "leases", @namespace), new("create", "coordination.k8s.io", "leases", @namespace),
+            new("update", "coordination.k8s.io", "leases", @namespace),
+        };
+        if (history)
+            list.AddRange(new[] { "get", "create", "update" }.Select(verb => new PermissionRequirement(verb, "", "configmaps", @namespace)));
+        if (seeds)
+            list.Add(new("create", "", "pods", @namespace, "exec"));
+        return list;
+    }
+
     public static async Task<IReadOnlyList<PermissionRequirement>> FindMissingAsync(KubeCluster cluster, IEnumerable<PermissionRequirement> requirements, CancellationToken cancellationToken)
     {
         var distinct = requirements.Distinct().ToList();
