@@ -254,7 +254,11 @@ internal sealed partial class Build
         var report = await new RolloutWaiter(cluster, Log).WaitAsync(
             [.. workloads.Select(w => new RolloutTarget(w))],
             // The waiter logs each workload's progress itself; logging it here too printed every line twice.
-            new RolloutWaitOptions { DeadlineOverride = deadline },
+            new RolloutWaitOptions
+            {
+                DeadlineOverride = deadline,
+                PushedDigests = CurrentBuildReport()?.Images.Where(i => i.Digest is not null).ToDictionary(i => i.Image, i => i.Digest!, StringComparer.Ordinal),
+            },
             cancellationToken);
         _rolloutReport = report;
         Report.SetSection("rollouts", report.Results.Select(r => new { workload = r.Workload.ToString(), outcome = r.Outcome.ToString().ToLowerInvariant(), r.Message, seconds = Math.Round(r.Duration.TotalSeconds, 1), problems = r.Problems.Select(p => p.ToString()) }));
