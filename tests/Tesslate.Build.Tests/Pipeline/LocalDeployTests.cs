@@ -18,7 +18,10 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
     private const string Namespace = "tesslate";
 
     // Every catalog image a workload of the local overlay runs, so that every container gets a digest.
-    private static readonly string[] Images = ["backend", "ast", "frontend", "marketplace"];
+    private static readonly string[] WorkloadImages = ["backend", "ast", "frontend", "marketplace"];
+
+    // Plus the devserver, which no container runs: the backend starts it, named by the runtime-images ConfigMap.
+    private static readonly string[] Images = [.. WorkloadImages, "devserver"];
 
     private readonly FixtureApp _app = FixtureApp.Create();
     private readonly string _root = RepositoryCopy.Create();
@@ -60,10 +63,10 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
         // Every catalog-image container in the cluster runs <registry>/<repo>@<the build's digest>: no localhost:5000 left.
         var deployments = fake.Store.List(KubeResources.Deployments, Namespace);
         Assert.NotEmpty(deployments);
-        var uses = WorkloadImages.FromManifests(deployments.Select(d => new KubeObject(AsManifest(d, "Deployment"))));
+        var uses = Tesslate.Build.Kubernetes.WorkloadImages.FromManifests(deployments.Select(d => new KubeObject(AsManifest(d, "Deployment"))));
         Assert.DoesNotContain(uses, u => u.Image.Repository.StartsWith("localhost:5000/", StringComparison.Ordinal));
         var catalogUses = uses.Where(u => u.Image.Repository.StartsWith(registry.Address + "/", StringComparison.Ordinal)).ToList();
-        Assert.Equal(Images.Order(), catalogUses.Select(u => u.Image.Repository[(registry.Address.Length + 1)..]).Distinct().Select(r => r["tesslate-".Length..]).Order());
+        Assert.Equal(WorkloadImages.Order(), catalogUses.Select(u => u.Image.Repository[(registry.Address.Length + 1)..]).Distinct().Select(r => r["tesslate-".Length..]).Order());
         foreach (var use in catalogUses)
         {
             Assert.True(use.Image.Digest is not null && use.Image.Tag is null, $"{use.Workload} {use.Container}: {use.Image}");
@@ -72,6 +75,17 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
         var prefix = deployments.SelectMany(d => Containers(d)).SelectMany(c => c["env"]?.AsArray() ?? [])
             .Where(v => (string?)v!["name"] == "APP_IMAGE_REGISTRY_PREFIX").Select(v => (string?)v!["value"]).Distinct().ToList();
         Assert.Equal([registry.Address], prefix);
+
+        // The runtime images: the devserver built in this run is named by its digest (its `local` tag moved there, checked
+        // above); markitdown and deerflow, never built and without a `local` tag, keep their tag (local warns instead of stopping).
+        var runtime = RuntimeImages(fake);
+        Assert.Equal($"{registry.Address}/tesslate-devserver@{digests["tesslate-devserver"]}", (string?)runtime["devserver"]);
+        Assert.Equal($"{registry.Address}/tesslate-markitdown:local", (string?)runtime["markitdown"]);
+        Assert.Contains("No digest for", output);
+        Assert.Contains("deerflow, markitdown", output);
+        var firstRelease = Releases(fake)[0]!["workloads"]!.AsArray();
+        Assert.Contains(firstRelease, w => ((string?)w!["workload"]?["kind"]) == "ConfigMap");
+        Assert.Contains(firstRelease, w => ((string?)w!["workload"]?["kind"]) == "CronJob");
 
         // Rolled out: the run report lists every Deployment, each complete, and the fake agrees.
         var runReport = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(_root, ".nuke", "temp", "run-report.json"), Token))!;
@@ -114,6 +128,9 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
         Assert.Contains("no workload changed", output);
         Assert.Equal(2, Releases(fake).Count);
     }
+
+    private static JsonObject RuntimeImages(FakeKubeApi fake) =>
+        fake.Store.Get(KubeResources.Get("", "configmaps"), Namespace, "tesslate-runtime-images")!["data"]!.AsObject();
 
     private static JsonArray Releases(FakeKubeApi fake) =>
         JsonNode.Parse((string)fake.Store.Get(KubeResources.Get("", "configmaps"), Namespace, "tesslate-deploy-history")!["data"]!["releases.json"]!)!.AsArray();
