@@ -12,6 +12,7 @@ namespace Tesslate.Build.Tests.Pipeline;
 /// Docker engine into the real registry, the local overlay applied to the fake Kubernetes API server through a
 /// kubeconfig context, rollouts awaited, the <c>local</c> tag promoted; then a second Deploy that changes nothing.
 /// </summary>
+[Collection(RepositoryCopy.CatalogRepositories)]
 public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture registry) : IDisposable
 {
     private const string Context = "tesslate-fake";
@@ -33,7 +34,7 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
     public async Task Deploy_local_builds_pins_applies_rolls_out_seeds_promotes_records_and_a_second_run_changes_nothing()
     {
         await using var fake = await FakeKubeApi.StartAsync(new FakeKubeApiOptions { DefaultRolloutDuration = TimeSpan.FromSeconds(1) });
-        var kubeconfig = WriteKubeconfig(fake.Url);
+        var kubeconfig = FakeKubeconfig.Write(_kube, fake.Url, Context);
         var kubeconfigBefore = await File.ReadAllTextAsync(kubeconfig, Token);
         fake.Exec.Respond("python -m scripts.seed_apps", 0, "seeded 10 apps");
 
@@ -148,38 +149,6 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
             },
             _root);
 
-    /// <summary>A kubeconfig whose current context points elsewhere: the run must use --kube-context and leave the file as it was.</summary>
-    private string WriteKubeconfig(string url)
-    {
-        var path = Path.Combine(_kube, "config");
-        File.WriteAllText(path, $"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-              - name: fake
-                cluster:
-                  server: {url}
-              - name: elsewhere
-                cluster:
-                  server: http://127.0.0.1:1
-            users:
-              - name: fake-user
-                user:
-                  token: fake-token
-            contexts:
-              - name: {Context}
-                context:
-                  cluster: fake
-                  user: fake-user
-              - name: elsewhere
-                context:
-                  cluster: elsewhere
-                  user: fake-user
-            current-context: elsewhere
-            """);
-        return path;
-    }
-
     private static JsonObject AsManifest(JsonObject stored, string kind)
     {
         var copy = (JsonObject)stored.DeepClone();
@@ -205,9 +174,50 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
     }
 }
 
+/// <summary>A kubeconfig whose current context points elsewhere: a run must use --kube-context and leave the file as it was.</summary>
+internal static class FakeKubeconfig
+{
+    public static string Write(string directory, string url, string context)
+    {
+        var path = Path.Combine(directory, "config");
+        File.WriteAllText(path, $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+              - name: fake
+                cluster:
+                  server: {url}
+              - name: elsewhere
+                cluster:
+                  server: http://127.0.0.1:1
+            users:
+              - name: fake-user
+                user:
+                  token: fake-token
+            contexts:
+              - name: {context}
+                context:
+                  cluster: fake
+                  user: fake-user
+              - name: elsewhere
+                context:
+                  cluster: elsewhere
+                  user: fake-user
+            current-context: elsewhere
+            """);
+        return path;
+    }
+}
+
 /// <summary>A temporary git copy of the repository's k8s, images and .nuke folders: a run writes .nuke/temp, never into the work tree.</summary>
 internal static class RepositoryCopy
 {
+    /// <summary>
+    /// The collection of tests whose runs push to and tag the catalog's repositories (tesslate-backend…) in the shared
+    /// registry: they run one after the other, so one never moves the tags another asserts.
+    /// </summary>
+    public const string CatalogRepositories = "catalog repositories in the shared registry";
+
     public static string Create()
     {
         var root = Directory.CreateTempSubdirectory("tesslate-repo-").FullName;
