@@ -96,45 +96,32 @@ internal sealed partial class Build
     }
 
     /// <summary>
-    /// repository → repository@digest for every catalog image: this run's build, else what the live workload runs, else
-    /// the digest of the environment tag in the registry. Nothing found: stop (local: warn and keep the tag).
+    /// repository → repository@digest for every catalog image the rendered objects reference (containers, runtime
+    /// images): this run's build, else what the live object runs or names, else the digest of the environment tag in
+    /// the registry. Nothing found: stop (local: warn and keep the tag).
     /// </summary>
     private async Task<IReadOnlyDictionary<string, string>> ResolvePinsAsync(IReadOnlyList<KubeObject> objects, KubeCluster? cluster, CancellationToken cancellationToken)
     {
-        var pins = new Dictionary<string, string>(StringComparer.Ordinal);
         var report = CurrentBuildReport();
-        var byRepository = WorkloadImages.ByRepository(objects);
-        var missing = new List<ImageDefinition>();
-        foreach (var image in Catalog.Images)
+        var images = Catalog.Images.ToDictionary(i => $"{Settings.Registry}/{i.Repository}", StringComparer.Ordinal);
+        var referenced = DigestPinning.References(objects, [RuntimeImages], RuntimeImageVariables)
+            .Where(r => images.ContainsKey(r.Key))
+            .ToDictionary(r => r.Key, r => (IReadOnlyList<ObjectRef>)[.. r.Value.Select(v => v.Object).Distinct()], StringComparer.Ordinal);
+        var resolution = await PinResolution.ResolveAsync(referenced, new DigestSources(
+            repository => report?[images[repository].Name]?.Digest,
+            (repository, carriers, ct) => cluster is null ? Task.FromResult<string?>(null) : LiveDigestAsync(cluster, carriers, repository, ct),
+            (repository, ct) => TaggedDigestAsync(images[repository].Repository, ct)), cancellationToken);
+        foreach (var pin in resolution.Pins)
+            Log.Debug("{Repository}: {Digest} ({Source})", pin.Repository, pin.Digest, pin.Source);
+        var names = images.ToDictionary(i => i.Key, i => i.Value.Name, StringComparer.Ordinal);
+        if (resolution.MissingFailure(names, Settings.Id, Settings.ImageTag!, Settings.Registry!) is { } failure)
         {
-            var repository = $"{Settings.Registry}/{image.Repository}";
-            if (report?[image.Name] is { Digest: { } built })
-            {
-                pins[repository] = $"{repository}@{built}";
-                continue;
-            }
-            if (cluster is not null && byRepository.TryGetValue(repository, out var workloads) && await LiveDigestAsync(cluster, workloads, repository, cancellationToken) is { } live)
-            {
-                pins[repository] = $"{repository}@{live}";
-                continue;
-            }
-            if (await TaggedDigestAsync(image.Repository, cancellationToken) is { } tagged)
-            {
-                pins[repository] = $"{repository}@{tagged}";
-                continue;
-            }
-            missing.Add(image);
+            if (Environment != DeployEnvironment.Local && !IsDryRun)
+                throw failure;
+            Log.Warning("No digest for {Images} (not built in this run, not running, no {Tag} tag in {Registry}): their tags stay as they are.",
+                string.Join(", ", resolution.Missing.Select(m => names[m])), Settings.ImageTag, Settings.Registry);
         }
-        if (missing.Count > 0)
-        {
-            var names = string.Join(", ", missing.Select(m => m.Name));
-            if (Environment == DeployEnvironment.Local || IsDryRun)
-                Log.Warning("No digest for {Images} (not built in this run, not running, no {Tag} tag in {Registry}): their tags stay as they are.", names, Settings.ImageTag, Settings.Registry);
-            else
-                throw new BuildFailure($"No digest for {names}: not built in this run, not running in {Settings.Id}, and no :{Settings.ImageTag} tag in {Settings.Registry}.",
-                    $"Build them in this run: --images {string.Join(",", missing.Select(m => m.Name))} (added to what you deploy).");
-        }
-        return pins;
+        return resolution.Map;
     }
 
     private async Task<string?> TaggedDigestAsync(string repository, CancellationToken cancellationToken)
@@ -152,27 +139,21 @@ internal sealed partial class Build
         }
     }
 
-    private static async Task<string?> LiveDigestAsync(KubeCluster cluster, IReadOnlyList<ObjectRef> workloads, string repository, CancellationToken cancellationToken)
+    /// <summary>The digest a live carrier (a workload's containers, the runtime-images ConfigMap, a runtime env variable) has for the repository.</summary>
+    private async Task<string?> LiveDigestAsync(KubeCluster cluster, IReadOnlyList<ObjectRef> carriers, string repository, CancellationToken cancellationToken)
     {
-        foreach (var workload in workloads)
+        foreach (var carrier in carriers)
         {
-            var resource = await cluster.ResolveAsync(ApiVersionOf(workload.Kind), workload.Kind, cancellationToken);
-            if (resource is null || await cluster.GetAsync(resource, workload.Namespace, workload.Name, cancellationToken) is not { } live)
+            var resource = await cluster.ResolveAsync(WorkloadSnapshot.ApiVersionOf(carrier.Kind), carrier.Kind, cancellationToken);
+            if (resource is null || await cluster.GetAsync(resource, carrier.Namespace, carrier.Name, cancellationToken) is not { } live)
                 continue;
-            var running = WorkloadImages.FromManifests([new KubeObject(live)])
-                .Select(u => u.Image).FirstOrDefault(i => i.Repository == repository && i.Digest is not null);
+            var running = DigestPinning.References([new KubeObject(live)], [RuntimeImages], RuntimeImageVariables).GetValueOrDefault(repository, [])
+                .Select(r => r.Image).FirstOrDefault(i => i.Digest is not null);
             if (running is not null)
                 return running.Digest;
         }
         return null;
     }
-
-    private static string ApiVersionOf(string kind) => kind switch
-    {
-        "CronJob" or "Job" => "batch/v1",
-        "Pod" => "v1",
-        _ => "apps/v1",
-    };
 
     private async Task<ApplyPlan> PlanApplyAsync(IReadOnlyList<KubeObject> objects, KubeCluster cluster, bool dryRun, CancellationToken cancellationToken) =>
         await new ManifestApplier(cluster, Log).PlanAsync(objects, new ApplyOptions { Excluded = TerraformOwnedObjects(), DefaultNamespace = Namespace, DryRun = dryRun }, cancellationToken);
@@ -209,7 +190,7 @@ internal sealed partial class Build
         var requirements = PermissionPreflight.ForApply(plan).Concat(PermissionPreflight.ForRollouts(plan.Objects.Select(o => o.Object.Ref).Where(IsWorkload), restart: true));
         await PermissionPreflight.EnsureAsync(cluster, requirements, PermissionFix, cancellationToken);
 
-        await CaptureBeforeAsync(cluster, plan.Objects.Select(o => o.Object.Ref).Where(IsWorkload), cancellationToken);
+        await CaptureBeforeAsync(cluster, plan.Objects.Select(o => o.Object.Ref).Where(IsReleaseEntry), cancellationToken);
         _applyReport = await new ManifestApplier(cluster, Log).ApplyAsync(plan, cancellationToken);
         Note(_applyReport.Summary);
         foreach (var diff in _applyReport.Objects.Where(o => o.Diff.Count > 0 && IsDryRun))
@@ -234,6 +215,9 @@ internal sealed partial class Build
     private List<ObjectRef> _restartByTag = [];
 
     private static bool IsWorkload(ObjectRef o) => o.Kind is "Deployment" or "DaemonSet" or "StatefulSet";
+
+    /// <summary>What a release records, promotes and rolls back: workloads, CronJobs (they run the backend image) and the run-time images.</summary>
+    private static bool IsReleaseEntry(ObjectRef o) => IsWorkload(o) || o.Kind == "CronJob" || o.Matches(RuntimeImages);
 
     private static IEnumerable<ObjectRef> ReadersOf(IEnumerable<KubeObject> objects, string configMap) =>
         objects.Where(o => IsWorkload(o.Ref) && o.Body["spec"]?["template"]?.ToJsonString().Contains($"\"{configMap}\"", StringComparison.Ordinal) == true).Select(o => o.Ref);
@@ -270,7 +254,11 @@ internal sealed partial class Build
         var report = await new RolloutWaiter(cluster, Log).WaitAsync(
             [.. workloads.Select(w => new RolloutTarget(w))],
             // The waiter logs each workload's progress itself; logging it here too printed every line twice.
-            new RolloutWaitOptions { DeadlineOverride = deadline },
+            new RolloutWaitOptions
+            {
+                DeadlineOverride = deadline,
+                PushedDigests = CurrentBuildReport()?.Images.Where(i => i.Digest is not null).ToDictionary(i => i.Image, i => i.Digest!, StringComparer.Ordinal),
+            },
             cancellationToken);
         _rolloutReport = report;
         Report.SetSection("rollouts", report.Results.Select(r => new { workload = r.Workload.ToString(), outcome = r.Outcome.ToString().ToLowerInvariant(), r.Message, seconds = Math.Round(r.Duration.TotalSeconds, 1), problems = r.Problems.Select(p => p.ToString()) }));

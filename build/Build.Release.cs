@@ -87,6 +87,10 @@ internal sealed partial class Build
     private PromotionRequest PromotionFor(IEnumerable<WorkloadState> states) =>
         new(WorkloadSnapshot.DeployedDigests(states).Where(p => CatalogRepositories.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value), Settings.ImageTag!, AlsoLatest);
 
+    /// <summary>The workloads that read the run-time images at start: a rollback that restores them restarts these.</summary>
+    private async Task<IReadOnlyDictionary<ObjectRef, IReadOnlyList<ObjectRef>>> RuntimeImageReadersAsync(CancellationToken cancellationToken) =>
+        new Dictionary<ObjectRef, IReadOnlyList<ObjectRef>> { [RuntimeImages] = [.. ReadersOf(await RenderAsync(cancellationToken), RuntimeImages.Name)] };
+
     /// <summary>With --rollback-on-failure: every workload this run changed goes back to what it ran before.</summary>
     private async Task RollBackThisRunAsync(CancellationToken cancellationToken)
     {
@@ -94,7 +98,8 @@ internal sealed partial class Build
         var after = await new WorkloadSnapshot(cluster).CaptureAsync(_before.Select(b => b.Workload), cancellationToken);
         var plan = RollbackPlanner.FromRun(WorkloadSnapshot.Compare(_before, after));
         Log.Warning("Rolling back: {Plan}", plan.Description);
-        var result = await new ReleaseRollback(cluster, null, null, Log).ExecuteAsync(plan, new RollbackContext(Holder, null, WaitOptions()), cancellationToken);
+        var result = await new ReleaseRollback(cluster, null, null, Log).ExecuteAsync(plan,
+            new RollbackContext(Holder, null, WaitOptions()) { Readers = await RuntimeImageReadersAsync(cancellationToken) }, cancellationToken);
         Note(result.Succeeded ? $"rolled back {result.Changes.Count} workload(s) to their previous digests" : "the rollback itself did not complete: see the rollouts above");
     }
 
@@ -176,7 +181,13 @@ internal sealed partial class Build
             : RollbackPlanner.FromHistory(await history.ReadAsync(cancellationToken), Release is null ? new RollbackSource.Previous() : new RollbackSource.Release(Release), workloads, display);
         Log.Information("Rollback: {Plan}", plan.Description);
         var result = await new ReleaseRollback(cluster, history, Promotion, Log).ExecuteAsync(plan,
-            new RollbackContext(Holder, (await StampAsync(cancellationToken)).GitSha, WaitOptions()) { EnvironmentTag = Settings.ImageTag, AlsoLatest = AlsoLatest, DryRun = IsDryRun },
+            new RollbackContext(Holder, (await StampAsync(cancellationToken)).GitSha, WaitOptions())
+            {
+                EnvironmentTag = Settings.ImageTag,
+                AlsoLatest = AlsoLatest,
+                DryRun = IsDryRun,
+                Readers = await RuntimeImageReadersAsync(cancellationToken),
+            },
             cancellationToken);
         foreach (var change in result.Changes)
             Note($"{change.Workload.Name}: restored");

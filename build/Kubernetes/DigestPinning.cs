@@ -34,68 +34,76 @@ public static class DigestPinning
             if (reference.Digest is null || !reference.Digest.StartsWith("sha256:", StringComparison.Ordinal) || reference.Repository != repository)
                 throw new ArgumentException($"The pin for '{repository}' must be '{repository}@sha256:<digest>', got '{pinned}'.", nameof(pins));
         }
-        var configMaps = (runtimeConfigMaps ?? []).ToList();
-        var envNames = new HashSet<string>(runtimeEnvVariables ?? [], StringComparer.Ordinal);
         var used = new HashSet<string>(StringComparer.Ordinal);
         var changes = new List<PinnedImage>();
         var unpinned = new List<WorkloadImageUse>();
         var result = new List<KubeObject>();
-
-        string? Rewrite(string image)
-        {
-            var reference = ImageReference.Parse(image);
-            if (!pins.TryGetValue(reference.Repository, out var pinned))
-                return null;
-            used.Add(reference.Repository);
-            return pinned == image ? null : pinned;
-        }
-
         foreach (var original in objects)
         {
             var obj = original.Clone();
-            if (PodTemplates.PodSpec(obj) is { } podSpec)
+            Visit(obj, runtimeConfigMaps, runtimeEnvVariables, slot =>
             {
-                foreach (var (container, isInit) in PodTemplates.Containers(podSpec))
+                if (!pins.TryGetValue(slot.Image.Repository, out var pinned))
                 {
-                    var name = (string?)container["name"] ?? "";
-                    if ((string?)container["image"] is { } image)
-                    {
-                        if (Rewrite(image) is { } pinned)
-                        {
-                            container["image"] = pinned;
-                            changes.Add(new PinnedImage(obj.Ref, $"{(isInit ? "initContainer" : "container")} {name}", image, pinned));
-                        }
-                        else if (!pins.ContainsKey(ImageReference.Parse(image).Repository))
-                        {
-                            unpinned.Add(new WorkloadImageUse(obj.Ref, name, isInit, ImageReference.Parse(image)));
-                        }
-                    }
-                    if (envNames.Count > 0 && container["env"] is JsonArray env)
-                        foreach (var variable in env.OfType<JsonObject>())
-                            if ((string?)variable["name"] is { } envName && envNames.Contains(envName)
-                                && (string?)variable["value"] is { } value && Rewrite(value) is { } pinnedValue)
-                            {
-                                variable["value"] = pinnedValue;
-                                changes.Add(new PinnedImage(obj.Ref, $"container {name} env {envName}", value, pinnedValue));
-                            }
+                    if (slot.Container is { } container)
+                        unpinned.Add(new WorkloadImageUse(obj.Ref, container, slot.IsInit, slot.Image));
+                    return null;
                 }
-            }
-            if (obj.Kind == "ConfigMap" && configMaps.Any(c => c.Matches(obj.Ref)) && obj.Body["data"] is JsonObject data)
-            {
-                foreach (var key in data.Select(p => p.Key).ToList())
-                    if ((string?)data[key] is { } value && Rewrite(value.Trim()) is { } pinnedValue)
-                    {
-                        data[key] = pinnedValue;
-                        changes.Add(new PinnedImage(obj.Ref, $"data {key}", value, pinnedValue));
-                    }
-            }
+                used.Add(slot.Image.Repository);
+                if (pinned == slot.Text)
+                    return null;
+                changes.Add(new PinnedImage(obj.Ref, slot.Location, slot.Text, pinned));
+                return pinned;
+            });
             result.Add(obj);
         }
 
-        // A pin that no rewrite needed because the manifest already carries it still counts as used.
-        foreach (var use in WorkloadImages.FromManifests(result))
-            if (pins.ContainsKey(use.Image.Repository))
-                used.Add(use.Image.Repository);
         return new PinningResult(result, changes, unpinned, [.. pins.Keys.Where(k => !used.Contains(k)).Order(StringComparer.Ordinal)]);
+    }
+
+    /// <summary>
+    /// Every image reference <see cref="Pin"/> would rewrite, by repository: the objects carrying it (in manifest
+    /// order, each once) and the references themselves. Read from live objects, it says what runs (or starts) there.
+    /// </summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<(ObjectRef Object, ImageReference Image)>> References(
+        IEnumerable<KubeObject> objects, IEnumerable<ObjectRef>? runtimeConfigMaps = null, IEnumerable<string>? runtimeEnvVariables = null)
+    {
+        var found = new List<(ObjectRef Object, ImageReference Image)>();
+        foreach (var obj in objects)
+            Visit(obj, runtimeConfigMaps, runtimeEnvVariables, slot =>
+            {
+                found.Add((obj.Ref, slot.Image));
+                return null;
+            });
+        return found.GroupBy(f => f.Image.Repository, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<(ObjectRef, ImageReference)>)[.. g.Distinct()], StringComparer.Ordinal);
+    }
+
+    /// <summary>One place an image reference is written: the text as written, and the container when it is a container's image.</summary>
+    private sealed record ImageSlot(string Location, string Text, ImageReference Image, string? Container, bool IsInit);
+
+    /// <summary>Hands every image reference of the object to <paramref name="rewrite"/>, writing back what it returns (null: leave it).</summary>
+    private static void Visit(KubeObject obj, IEnumerable<ObjectRef>? runtimeConfigMaps, IEnumerable<string>? runtimeEnvVariables, Func<ImageSlot, string?> rewrite)
+    {
+        var envNames = new HashSet<string>(runtimeEnvVariables ?? [], StringComparer.Ordinal);
+        if (PodTemplates.PodSpec(obj) is { } podSpec)
+        {
+            foreach (var (container, isInit) in PodTemplates.Containers(podSpec))
+            {
+                var name = (string?)container["name"] ?? "";
+                if ((string?)container["image"] is { } image
+                    && rewrite(new ImageSlot($"{(isInit ? "initContainer" : "container")} {name}", image, ImageReference.Parse(image), name, isInit)) is { } pinned)
+                    container["image"] = pinned;
+                if (envNames.Count > 0 && container["env"] is JsonArray env)
+                    foreach (var variable in env.OfType<JsonObject>())
+                        if ((string?)variable["name"] is { } envName && envNames.Contains(envName) && (string?)variable["value"] is { } value
+                            && rewrite(new ImageSlot($"container {name} env {envName}", value, ImageReference.Parse(value), null, false)) is { } pinnedValue)
+                            variable["value"] = pinnedValue;
+            }
+        }
+        if (obj.Kind == "ConfigMap" && (runtimeConfigMaps ?? []).Any(c => c.Matches(obj.Ref)) && obj.Body["data"] is JsonObject data)
+            foreach (var key in data.Select(p => p.Key).ToList())
+                if ((string?)data[key] is { } value && rewrite(new ImageSlot($"data {key}", value.Trim(), ImageReference.Parse(value.Trim()), null, false)) is { } pinnedValue)
+                    data[key] = pinnedValue;
     }
 }

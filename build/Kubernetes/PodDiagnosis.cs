@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using k8s.Models;
+using Tesslate.Build.Registry;
 
 namespace Tesslate.Build.Kubernetes;
 
@@ -54,8 +55,10 @@ public static partial class PodDiagnosis
     public static IReadOnlyList<V1Pod> NewRevisionPods(IEnumerable<V1Pod> pods, string label, string value) =>
         [.. pods.Where(p => p.Metadata?.Labels is { } labels && labels.TryGetValue(label, out var v) && v == value)];
 
-    public static IReadOnlyList<PodProblem> Diagnose(IEnumerable<V1Pod> pods, IEnumerable<Corev1Event> events)
+    /// <param name="pushed">Repository → the digest this run pushed (the build report), to compare a missing image with.</param>
+    public static IReadOnlyList<PodProblem> Diagnose(IEnumerable<V1Pod> pods, IEnumerable<Corev1Event> events, IReadOnlyDictionary<string, string>? pushed = null)
     {
+        pushed ??= new Dictionary<string, string>();
         var eventList = events.ToList();
         var problems = new List<PodProblem>();
         foreach (var pod in pods)
@@ -71,7 +74,7 @@ public static partial class PodDiagnosis
             var statuses = (pod.Status?.InitContainerStatuses ?? []).Select(s => (s, true))
                 .Concat((pod.Status?.ContainerStatuses ?? []).Select(s => (s, false)));
             foreach (var (status, isInit) in statuses)
-                if (Classify(pod, podName, status, isInit, podEvents) is { } problem)
+                if (Classify(pod, podName, status, isInit, podEvents, pushed) is { } problem)
                     found.Add(problem);
 
             var scheduled = pod.Status?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled");
@@ -105,7 +108,7 @@ public static partial class PodDiagnosis
         return problems;
     }
 
-    private static PodProblem? Classify(V1Pod pod, string podName, V1ContainerStatus status, bool isInit, IReadOnlyList<Corev1Event> podEvents)
+    private static PodProblem? Classify(V1Pod pod, string podName, V1ContainerStatus status, bool isInit, IReadOnlyList<Corev1Event> podEvents, IReadOnlyDictionary<string, string> pushed)
     {
         var waiting = status.State?.Waiting;
         var terminated = status.State?.Terminated;
@@ -125,12 +128,10 @@ public static partial class PodDiagnosis
                     $"{image} has no linux/amd64 variant for this node: rebuild it for the nodes' platform (--platform linux/amd64) and deploy again.", true);
             if (text.Contains("unauthorized", StringComparison.Ordinal) || text.Contains("401", StringComparison.Ordinal) || text.Contains("403 forbidden", StringComparison.Ordinal)
                 || text.Contains("denied", StringComparison.Ordinal) || text.Contains("no basic auth credentials", StringComparison.Ordinal) || text.Contains("authorization failed", StringComparison.Ordinal))
-                return new PodProblem(PodProblemKind.ImagePullUnauthorized, podName, container, waiting.Reason, message,
-                    $"The node may not pull {image}: check the registry credentials it uses (ECR: the node role's ecr:GetAuthorizationToken/BatchGetImage, same account and region; otherwise the imagePullSecret), then push and deploy again.", true);
+                return new PodProblem(PodProblemKind.ImagePullUnauthorized, podName, container, waiting.Reason, message, UnauthorizedFix(image), true);
             if (text.Contains("not found", StringComparison.Ordinal) || text.Contains("manifest unknown", StringComparison.Ordinal) || text.Contains("404", StringComparison.Ordinal)
                 || waiting.Reason == "InvalidImageName")
-                return new PodProblem(PodProblemKind.ImageNotFound, podName, container, waiting.Reason, message,
-                    $"{image} does not exist in the registry: the digest deployed must be the one that was pushed; rebuild and push the image (--images) or check the repository name.", true);
+                return new PodProblem(PodProblemKind.ImageNotFound, podName, container, waiting.Reason, message, NotFoundFix(image, pushed), true);
             return new PodProblem(PodProblemKind.ImagePullFailed, podName, container, waiting.Reason, message.Length == 0 ? $"cannot pull {image}" : message,
                 $"The node cannot pull {image}: check the registry is reachable from the cluster and the reference is right.", true);
         }
@@ -166,6 +167,28 @@ public static partial class PodDiagnosis
         return null;
     }
 
+    /// <summary>ECR: the node role's pull permission (and EcrLogin for the pipeline's own pushes); elsewhere the pull secret.</summary>
+    private static string UnauthorizedFix(string image)
+    {
+        var host = ImageReference.Parse(image).Registry;
+        if (EcrHost().Match(host) is not { Success: true } ecr)
+            return $"The node may not pull {image}: check the registry credentials the pod uses (its imagePullSecret), then deploy again.";
+        return $"The nodes may not pull from ECR {host}: the node role needs ecr:GetAuthorizationToken, ecr:BatchGetImage and ecr:GetDownloadUrlForLayer "
+            + $"(the AmazonEC2ContainerRegistryReadOnly policy) on account {ecr.Groups["account"].Value} in {ecr.Groups["region"].Value}, and a repository policy that lets that account pull. "
+            + "If this run's own pushes were refused too, its ECR login expired: ./build.sh EcrLogin, then deploy again.";
+    }
+
+    /// <summary>A missing image compared with what this run pushed: which digest was expected, and why they differ.</summary>
+    private static string NotFoundFix(string image, IReadOnlyDictionary<string, string> pushed)
+    {
+        var reference = ImageReference.Parse(image);
+        if (!pushed.TryGetValue(reference.Repository, out var expected))
+            return $"{image} does not exist in the registry, and this run pushed no {reference.Repository}: the digest deployed must be one that was pushed; rebuild and push the image (--images) or check the repository name.";
+        if (reference.Digest == expected)
+            return $"{image} is the digest this run pushed, yet the registry does not have it (deleted by a lifecycle policy, or pushed to another registry or account): rebuild it with --force-build and deploy again.";
+        return $"{image} does not exist in the registry; this run pushed {reference.Repository}@{expected}: the manifest pins {(reference.Digest is null ? $"tag {reference.Tag}" : $"digest {reference.Digest}")} instead. Deploy the pushed digest (KustomizeApply pins it from the build report) or rebuild the image (--images).";
+    }
+
     private static PodProblem MissingConfig(string podName, string container, string message, string? ns)
     {
         var keyMatch = MissingKeyPattern().Match(message);
@@ -186,6 +209,9 @@ public static partial class PodDiagnosis
     private static string? MemoryLimit(V1Pod pod, string container) =>
         (pod.Spec?.Containers ?? []).Concat(pod.Spec?.InitContainers ?? []).FirstOrDefault(c => c.Name == container)?.Resources?.Limits is { } limits
         && limits.TryGetValue("memory", out var quantity) ? quantity.ToString() : null;
+
+    [GeneratedRegex(@"^(?<account>\d{12})\.dkr\.ecr(-fips)?\.(?<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$")]
+    private static partial Regex EcrHost();
 
     [GeneratedRegex(@"couldn't find key (?<key>\S+) in (?<kind>Secret|ConfigMap) (?<ref>\S+)", RegexOptions.IgnoreCase)]
     private static partial Regex MissingKeyPattern();

@@ -118,6 +118,12 @@ public sealed record RollbackContext(LockHolder Actor, string? GitSha, RolloutWa
 
     public bool DryRun { get; init; }
 
+    /// <summary>
+    /// Workloads that read a restored ConfigMap (runtime images) at start: restarted after it changes, unless the
+    /// rollback rolls them anyway.
+    /// </summary>
+    public IReadOnlyDictionary<ObjectRef, IReadOnlyList<ObjectRef>> Readers { get; init; } = new Dictionary<ObjectRef, IReadOnlyList<ObjectRef>>();
+
     public string FieldManager { get; init; } = "tesslate-build";
 }
 
@@ -128,7 +134,8 @@ public sealed record RollbackResult(RollbackPlan Plan, IReadOnlyList<WorkloadRel
 
 /// <summary>
 /// Applies a rollback plan: a strategic-merge patch of the pod template's container images (container name →
-/// image), a wait for the rollouts, a Rollback record in the history, and the environment tags moved back.
+/// image) or of the runtime-images ConfigMap (key → image, its readers restarted), a wait for the rollouts, a
+/// Rollback record in the history, and the environment tags moved back.
 /// </summary>
 public sealed class ReleaseRollback(KubeCluster cluster, ReleaseHistory? history, TagPromotion? promotion, ILogger logger)
 {
@@ -178,8 +185,11 @@ public sealed class ReleaseRollback(KubeCluster cluster, ReleaseHistory? history
             return new RollbackResult(plan, changes, new RolloutWaitReport([]), null, plannedTags);
         }
 
-        var rollouts = await new RolloutWaiter(cluster, logger).WaitAsync(
-            [.. patched.Where(w => PodTemplates.RolloutKind(w.Kind) is not null).Select(w => new RolloutTarget(w))], context.Wait, cancellationToken);
+        var restarter = new RolloutRestarter(cluster, logger, fieldManager: context.FieldManager);
+        restarter.MarkRolled(patched.Where(w => PodTemplates.RolloutKind(w.Kind) is not null));
+        foreach (var reader in patched.Where(p => p.Kind == "ConfigMap").SelectMany(c => context.Readers.FirstOrDefault(r => r.Key.Matches(c)).Value ?? []))
+            await restarter.RestartAsync(reader, cancellationToken);
+        var rollouts = await new RolloutWaiter(cluster, logger).WaitAsync([.. restarter.Rolled.Select(w => new RolloutTarget(w))], context.Wait, cancellationToken);
         ReleaseRecord? recorded = null;
         if (history is not null)
             recorded = await history.AppendAsync(new ReleaseRecord("", ReleaseKind.Rollback, context.Actor.RunId, context.Actor.Who, context.Actor.Where,
@@ -196,11 +206,19 @@ public sealed class ReleaseRollback(KubeCluster cluster, ReleaseHistory? history
         WorkloadSnapshot.DeployedDigests(changes.Where(c => c.ImagesChanged).Select(c => new WorkloadState(c.Workload,
             c.ImagesAfter.Where(a => c.ImagesBefore.GetValueOrDefault(a.Key) != a.Value).ToDictionary(), c.ReplicasAfter)));
 
-    /// <summary>Sets container images by strategic-merge patch (lists merge by container name).</summary>
+    /// <summary>Sets container images (or a runtime-images ConfigMap's values) by strategic-merge patch (lists merge by container name).</summary>
     private async Task PatchImagesAsync(ObjectRef workload, IReadOnlyDictionary<string, string> images, string fieldManager, CancellationToken cancellationToken)
     {
         var kind = PodTemplates.RolloutKind(workload.Kind) ?? workload.Kind;
-        var resource = await cluster.RequireAsync(kind == "CronJob" ? "batch/v1" : "apps/v1", kind, cancellationToken);
+        var resource = await cluster.RequireAsync(WorkloadSnapshot.ApiVersionOf(kind), kind, cancellationToken);
+        if (kind == "ConfigMap")
+        {
+            var data = new JsonObject();
+            foreach (var (key, image) in images)
+                data[key] = image;
+            await cluster.StrategicPatchAsync(resource, workload.Namespace, workload.Name, new JsonObject { ["data"] = data }, fieldManager, cancellationToken);
+            return;
+        }
         var live = await cluster.GetAsync(resource, workload.Namespace, workload.Name, cancellationToken)
             ?? throw new BuildFailure($"{workload} disappeared during the rollback.");
         var podSpec = PodTemplates.PodSpec(new KubeObject(live))!;

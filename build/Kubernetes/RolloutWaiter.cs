@@ -77,6 +77,9 @@ public sealed record RolloutWaitOptions
     public TimeSpan WatchTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
     public Action<RolloutProgress>? OnProgress { get; init; }
+
+    /// <summary>Repository → the digest this run pushed: a pod that cannot find its image is compared with it.</summary>
+    public IReadOnlyDictionary<string, string>? PushedDigests { get; init; }
 }
 
 /// <summary>
@@ -273,7 +276,7 @@ public sealed class RolloutWaiter(KubeCluster cluster, ILogger logger)
             var events = new List<Corev1Event>();
             foreach (var pod in notReady)
                 events.AddRange((await cluster.Client.CoreV1.ListNamespacedEventAsync(ns, fieldSelector: $"involvedObject.name={pod.Metadata.Name}", cancellationToken: cancellationToken)).Items);
-            var problems = PodDiagnosis.Diagnose(notReady, events).ToList();
+            var problems = PodDiagnosis.Diagnose(notReady, events, options.PushedDigests).ToList();
             for (var i = 0; i < problems.Count; i++)
                 if (problems[i].IsTerminal && problems[i].NeedsPreviousLog && problems[i].Container is { } container)
                     problems[i] = problems[i] with { LogTail = await PreviousLogAsync(ns, problems[i].Pod, container, cancellationToken) };

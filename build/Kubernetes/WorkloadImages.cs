@@ -20,10 +20,4 @@ public static class WorkloadImages
     /// <summary>Workloads (in manifest order, each once) whose containers or init containers use the repository.</summary>
     public static IReadOnlyList<ObjectRef> Using(IEnumerable<KubeObject> objects, string repository) =>
         [.. FromManifests(objects).Where(u => u.Image.Repository == repository).Select(u => u.Workload).Distinct()];
-
-    /// <summary>Repository → the workloads using it.</summary>
-    public static IReadOnlyDictionary<string, IReadOnlyList<ObjectRef>> ByRepository(IEnumerable<KubeObject> objects) =>
-        FromManifests(objects)
-            .GroupBy(u => u.Image.Repository, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => (IReadOnlyList<ObjectRef>)[.. g.Select(u => u.Workload).Distinct()], StringComparer.Ordinal);
 }

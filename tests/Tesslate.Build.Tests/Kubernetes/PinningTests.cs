@@ -25,7 +25,7 @@ public sealed class PinningTests
             ["CronJob/tesslate/snapshot-cleanup", "Deployment/tesslate/tesslate-backend", "Deployment/tesslate/tesslate-gateway", "Deployment/tesslate/tesslate-worker"],
             WorkloadImages.Using(objects, Backend).Select(r => r.ToString()).Order());
         Assert.Equal(["DaemonSet/kube-system/tesslate-image-precache"], WorkloadImages.Using(objects, Devserver).Select(r => r.ToString()));
-        Assert.Equal(2, WorkloadImages.ByRepository(objects)[Csi].Count);
+        Assert.Equal(2, WorkloadImages.Using(objects, Csi).Count);
         Assert.True(WorkloadImages.FromManifests(objects).Single(u => u.Image.Repository == Devserver).IsInit);
     }
 

@@ -8,7 +8,7 @@ namespace Tesslate.Build.Tests.Kubernetes;
 public sealed class PodDiagnosisTests
 {
     [Theory]
-    [InlineData("failed to pull and unpack image: failed to resolve reference: pulling from host 1234.dkr.ecr.us-east-1.amazonaws.com failed with status code [manifests sha256:abc]: 401 Unauthorized", PodProblemKind.ImagePullUnauthorized, "ECR")]
+    [InlineData("failed to pull and unpack image: failed to resolve reference: pulling from host 1234.dkr.ecr.us-east-1.amazonaws.com failed with status code [manifests sha256:abc]: 401 Unauthorized", PodProblemKind.ImagePullUnauthorized, "imagePullSecret")]
     [InlineData("rpc error: code = NotFound desc = failed to pull and unpack image \"registry.test/app@sha256:abc\": not found", PodProblemKind.ImageNotFound, "pushed")]
     [InlineData("failed to pull and unpack image: no match for platform in manifest: not found", PodProblemKind.ImagePlatformMismatch, "linux/amd64")]
     public void Image_pull_failures_are_classified_from_the_kubelets_event(string eventMessage, PodProblemKind kind, string fixMentions)
@@ -19,6 +19,50 @@ public sealed class PodDiagnosisTests
         Assert.Equal(kind, problem.Kind);
         Assert.True(problem.IsTerminal);
         Assert.Contains(fixMentions, problem.Fix);
+    }
+
+    private const string Ecr = "859561299901.dkr.ecr.us-east-1.amazonaws.com/tesslate-backend";
+
+    private static PodProblem PullFailure(string image, string eventMessage, IReadOnlyDictionary<string, string>? pushed = null)
+    {
+        var status = Waiting("ErrImagePull", $"rpc error: {eventMessage}");
+        status.Image = image;
+        return Assert.Single(PodDiagnosis.Diagnose([Pod("p1", statuses: status)], [Event("p1", "Failed", $"Failed to pull image \"{image}\": {eventMessage}")], pushed));
+    }
+
+    [Fact]
+    public void A_missing_image_says_which_digest_this_run_pushed_instead()
+    {
+        var problem = PullFailure($"{Ecr}@sha256:{new string('a', 64)}", "not found", new Dictionary<string, string> { [Ecr] = "sha256:" + new string('b', 64) });
+
+        Assert.Equal(PodProblemKind.ImageNotFound, problem.Kind);
+        Assert.Contains($"this run pushed {Ecr}@sha256:{new string('b', 64)}", problem.Fix);
+        Assert.Contains($"pins digest sha256:{new string('a', 64)}", problem.Fix);
+    }
+
+    [Fact]
+    public void A_missing_image_that_is_the_pushed_digest_points_at_its_deletion_and_one_not_pushed_at_the_build()
+    {
+        var digest = "sha256:" + new string('c', 64);
+        var gone = PullFailure($"{Ecr}@{digest}", "manifest unknown", new Dictionary<string, string> { [Ecr] = digest });
+        Assert.Contains("is the digest this run pushed", gone.Fix);
+        Assert.Contains("--force-build", gone.Fix);
+
+        var notPushed = PullFailure($"{Ecr}@{digest}", "not found");
+        Assert.Contains($"this run pushed no {Ecr}", notPushed.Fix);
+        Assert.Contains("--images", notPushed.Fix);
+    }
+
+    [Fact]
+    public void An_unauthorized_ecr_pull_points_at_the_node_roles_ecr_permissions_and_EcrLogin()
+    {
+        var problem = PullFailure($"{Ecr}@sha256:{new string('a', 64)}", "failed to authorize: failed to fetch anonymous token: 401 Unauthorized");
+
+        Assert.Equal(PodProblemKind.ImagePullUnauthorized, problem.Kind);
+        Assert.Contains("node role needs ecr:GetAuthorizationToken, ecr:BatchGetImage", problem.Fix);
+        Assert.Contains("account 859561299901 in us-east-1", problem.Fix);
+        Assert.Contains("./build.sh EcrLogin", problem.Fix);
+        Assert.DoesNotContain("imagePullSecret", problem.Fix);
     }
 
     [Fact]

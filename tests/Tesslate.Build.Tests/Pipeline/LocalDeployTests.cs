@@ -12,13 +12,17 @@ namespace Tesslate.Build.Tests.Pipeline;
 /// Docker engine into the real registry, the local overlay applied to the fake Kubernetes API server through a
 /// kubeconfig context, rollouts awaited, the <c>local</c> tag promoted; then a second Deploy that changes nothing.
 /// </summary>
+[Collection(RepositoryCopy.CatalogRepositories)]
 public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture registry) : IDisposable
 {
     private const string Context = "tesslate-fake";
     private const string Namespace = "tesslate";
 
     // Every catalog image a workload of the local overlay runs, so that every container gets a digest.
-    private static readonly string[] Images = ["backend", "ast", "frontend", "marketplace"];
+    private static readonly string[] WorkloadImages = ["backend", "ast", "frontend", "marketplace"];
+
+    // Plus the devserver, which no container runs: the backend starts it, named by the runtime-images ConfigMap.
+    private static readonly string[] Images = [.. WorkloadImages, "devserver"];
 
     private readonly FixtureApp _app = FixtureApp.Create();
     private readonly string _root = RepositoryCopy.Create();
@@ -30,7 +34,7 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
     public async Task Deploy_local_builds_pins_applies_rolls_out_seeds_promotes_records_and_a_second_run_changes_nothing()
     {
         await using var fake = await FakeKubeApi.StartAsync(new FakeKubeApiOptions { DefaultRolloutDuration = TimeSpan.FromSeconds(1) });
-        var kubeconfig = WriteKubeconfig(fake.Url);
+        var kubeconfig = FakeKubeconfig.Write(_kube, fake.Url, Context);
         var kubeconfigBefore = await File.ReadAllTextAsync(kubeconfig, Token);
         fake.Exec.Respond("python -m scripts.seed_apps", 0, "seeded 10 apps");
 
@@ -60,10 +64,10 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
         // Every catalog-image container in the cluster runs <registry>/<repo>@<the build's digest>: no localhost:5000 left.
         var deployments = fake.Store.List(KubeResources.Deployments, Namespace);
         Assert.NotEmpty(deployments);
-        var uses = WorkloadImages.FromManifests(deployments.Select(d => new KubeObject(AsManifest(d, "Deployment"))));
+        var uses = Tesslate.Build.Kubernetes.WorkloadImages.FromManifests(deployments.Select(d => new KubeObject(AsManifest(d, "Deployment"))));
         Assert.DoesNotContain(uses, u => u.Image.Repository.StartsWith("localhost:5000/", StringComparison.Ordinal));
         var catalogUses = uses.Where(u => u.Image.Repository.StartsWith(registry.Address + "/", StringComparison.Ordinal)).ToList();
-        Assert.Equal(Images.Order(), catalogUses.Select(u => u.Image.Repository[(registry.Address.Length + 1)..]).Distinct().Select(r => r["tesslate-".Length..]).Order());
+        Assert.Equal(WorkloadImages.Order(), catalogUses.Select(u => u.Image.Repository[(registry.Address.Length + 1)..]).Distinct().Select(r => r["tesslate-".Length..]).Order());
         foreach (var use in catalogUses)
         {
             Assert.True(use.Image.Digest is not null && use.Image.Tag is null, $"{use.Workload} {use.Container}: {use.Image}");
@@ -72,6 +76,17 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
         var prefix = deployments.SelectMany(d => Containers(d)).SelectMany(c => c["env"]?.AsArray() ?? [])
             .Where(v => (string?)v!["name"] == "APP_IMAGE_REGISTRY_PREFIX").Select(v => (string?)v!["value"]).Distinct().ToList();
         Assert.Equal([registry.Address], prefix);
+
+        // The runtime images: the devserver built in this run is named by its digest (its `local` tag moved there, checked
+        // above); markitdown and deerflow, never built and without a `local` tag, keep their tag (local warns instead of stopping).
+        var runtime = RuntimeImages(fake);
+        Assert.Equal($"{registry.Address}/tesslate-devserver@{digests["tesslate-devserver"]}", (string?)runtime["devserver"]);
+        Assert.Equal($"{registry.Address}/tesslate-markitdown:local", (string?)runtime["markitdown"]);
+        Assert.Contains("No digest for", output);
+        Assert.Contains("deerflow, markitdown", output);
+        var firstRelease = Releases(fake)[0]!["workloads"]!.AsArray();
+        Assert.Contains(firstRelease, w => ((string?)w!["workload"]?["kind"]) == "ConfigMap");
+        Assert.Contains(firstRelease, w => ((string?)w!["workload"]?["kind"]) == "CronJob");
 
         // Rolled out: the run report lists every Deployment, each complete, and the fake agrees.
         var runReport = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(_root, ".nuke", "temp", "run-report.json"), Token))!;
@@ -115,6 +130,9 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
         Assert.Equal(2, Releases(fake).Count);
     }
 
+    private static JsonObject RuntimeImages(FakeKubeApi fake) =>
+        fake.Store.Get(KubeResources.Get("", "configmaps"), Namespace, "tesslate-runtime-images")!["data"]!.AsObject();
+
     private static JsonArray Releases(FakeKubeApi fake) =>
         JsonNode.Parse((string)fake.Store.Get(KubeResources.Get("", "configmaps"), Namespace, "tesslate-deploy-history")!["data"]!["releases.json"]!)!.AsArray();
 
@@ -130,38 +148,6 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
                 ["TESSLATE_GIT_ALLOW_FILE_PROTOCOL"] = "1",
             },
             _root);
-
-    /// <summary>A kubeconfig whose current context points elsewhere: the run must use --kube-context and leave the file as it was.</summary>
-    private string WriteKubeconfig(string url)
-    {
-        var path = Path.Combine(_kube, "config");
-        File.WriteAllText(path, $"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-              - name: fake
-                cluster:
-                  server: {url}
-              - name: elsewhere
-                cluster:
-                  server: http://127.0.0.1:1
-            users:
-              - name: fake-user
-                user:
-                  token: fake-token
-            contexts:
-              - name: {Context}
-                context:
-                  cluster: fake
-                  user: fake-user
-              - name: elsewhere
-                context:
-                  cluster: elsewhere
-                  user: fake-user
-            current-context: elsewhere
-            """);
-        return path;
-    }
 
     private static JsonObject AsManifest(JsonObject stored, string kind)
     {
@@ -188,9 +174,50 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
     }
 }
 
+/// <summary>A kubeconfig whose current context points elsewhere: a run must use --kube-context and leave the file as it was.</summary>
+internal static class FakeKubeconfig
+{
+    public static string Write(string directory, string url, string context)
+    {
+        var path = Path.Combine(directory, "config");
+        File.WriteAllText(path, $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+              - name: fake
+                cluster:
+                  server: {url}
+              - name: elsewhere
+                cluster:
+                  server: http://127.0.0.1:1
+            users:
+              - name: fake-user
+                user:
+                  token: fake-token
+            contexts:
+              - name: {context}
+                context:
+                  cluster: fake
+                  user: fake-user
+              - name: elsewhere
+                context:
+                  cluster: elsewhere
+                  user: fake-user
+            current-context: elsewhere
+            """);
+        return path;
+    }
+}
+
 /// <summary>A temporary git copy of the repository's k8s, images and .nuke folders: a run writes .nuke/temp, never into the work tree.</summary>
 internal static class RepositoryCopy
 {
+    /// <summary>
+    /// The collection of tests whose runs push to and tag the catalog's repositories (tesslate-backend…) in the shared
+    /// registry: they run one after the other, so one never moves the tags another asserts.
+    /// </summary>
+    public const string CatalogRepositories = "catalog repositories in the shared registry";
+
     public static string Create()
     {
         var root = Directory.CreateTempSubdirectory("tesslate-repo-").FullName;

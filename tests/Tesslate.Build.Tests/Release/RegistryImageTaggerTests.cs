@@ -1,6 +1,3 @@
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
-using System.Text;
 using Tesslate.Build.Kubernetes;
 using Tesslate.Build.Registry;
 using Tesslate.Build.Tests.Fixtures;
@@ -13,24 +10,7 @@ public sealed class RegistryImageTaggerTests(RegistryFixture registry)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    /// <summary>Pushes a minimal OCI image (a config blob, no layers) and tags it; returns its manifest digest.</summary>
-    private async Task<string> PushAsync(string path, string tag, string content)
-    {
-        using var http = new HttpClient { BaseAddress = new Uri($"http://{registry.Address}/") };
-        var config = Encoding.UTF8.GetBytes($$$"""{"architecture":"amd64","os":"linux","config":{"Labels":{"c":"{{{content}}}"}},"rootfs":{"type":"layers","diff_ids":[]}}""");
-        var configDigest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(config));
-        using var start = await http.PostAsync($"v2/{path}/blobs/uploads/", null, Ct);
-        start.EnsureSuccessStatusCode();
-        var location = start.Headers.Location!.ToString();
-        using var blob = new ByteArrayContent(config);
-        blob.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        (await http.PutAsync($"{location}{(location.Contains('?') ? '&' : '?')}digest={configDigest}", blob, Ct)).EnsureSuccessStatusCode();
-        var manifest = Encoding.UTF8.GetBytes($$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{configDigest}}","size":{{config.Length}}},"layers":[]}""");
-        using var body = new ByteArrayContent(manifest);
-        body.Headers.ContentType = new MediaTypeHeaderValue("application/vnd.oci.image.manifest.v1+json");
-        (await http.PutAsync($"v2/{path}/manifests/{tag}", body, Ct)).EnsureSuccessStatusCode();
-        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(manifest));
-    }
+    private Task<string> PushAsync(string path, string tag, string content) => TestImages.PushAsync(registry.Address, path, tag, content, Ct);
 
     [Fact]
     public async Task Tags_resolve_to_digests_and_move_by_manifest_re_put()
