@@ -201,7 +201,8 @@ internal sealed partial class Build : BuildBase
 
     Target Deploy => _ => _
         .Description("The whole release: build, Terraform, apply, roll out, seed, then promote the environment tags.")
-        .DependsOn(SeedApps)
+        // Every stage by name, so that --skip of one stage skips that stage only.
+        .DependsOn(SubmodulesInit, EcrLogin, ReleasePlan, BuildImages, TerraformApply, KustomizeApply, RolloutRestart, WaitRollout, SeedApps)
         .Executes(PromoteAndRecordAsync);
 
     // ── Terraform ──────────────────────────────────────────────────────────────────────────────────────────────────
