@@ -5,6 +5,8 @@ namespace Tesslate.Build;
 
 internal sealed partial class Build
 {
+    protected override IReadOnlyCollection<string> PathParameters => [nameof(SourceRoot), nameof(BuildReport), nameof(Tfvars), nameof(PlanFile)];
+
     private async Task InitSubmodulesAsync(CancellationToken cancellationToken)
     {
         var sourceRoot = ResolveSourceRoot();

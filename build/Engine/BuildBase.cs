@@ -48,6 +48,9 @@ public abstract class BuildBase
 
     protected virtual IReadOnlyList<string> DefaultTargets => [];
 
+    /// <summary>Parameters (member names) whose values are paths: in .nuke/parameters*.json relative to the repository root, elsewhere to the working directory.</summary>
+    protected virtual IReadOnlyCollection<string> PathParameters => [];
+
     protected virtual string Usage => "./build.sh [targets] [--option value ...]";
 
     /// <summary>An approval given up front (e.g. an --approve parameter after a CI environment's reviewers approved).</summary>
@@ -172,7 +175,7 @@ public abstract class BuildBase
             Secrets.Current.Registered += github.Mask;
 
         var commandLine = CommandLine.Parse(args);
-        var binder = new ParameterBinder(this, EnvironmentPrefix);
+        var binder = new ParameterBinder(this, EnvironmentPrefix, PathParameters);
         Parameters = binder.Parameters;
         RootDirectory = FindRoot(commandLine, environment);
         binder.Bind(commandLine, environment, NukeDirectory, PreResolve(binder, commandLine, environment, "profile"));
@@ -242,9 +245,10 @@ public abstract class BuildBase
     private void WriteFailure(BuildFailure failure, TextWriter? output)
     {
         var writer = output ?? Console.Error;
-        writer.WriteLine($"error: {failure.Problem}");
+        // Redacted again: a secret may have been registered after the failure was created.
+        writer.WriteLine($"error: {Secrets.Redact(failure.Problem)}");
         if (failure.Fix is not null)
-            writer.WriteLine($"  fix: {failure.Fix}");
+            writer.WriteLine($"  fix: {Secrets.Redact(failure.Fix)}");
         if (Verbosity == Verbosity.Verbose)
             writer.WriteLine(Secrets.Redact(failure.ToString()));
     }

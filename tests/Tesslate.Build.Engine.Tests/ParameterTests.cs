@@ -32,7 +32,7 @@ public sealed class ParameterTests : IDisposable
     private Parameters Bind(string[] args, Dictionary<string, string>? environment = null, string[]? profiles = null)
     {
         var target = new Parameters();
-        var binder = new ParameterBinder(target, "TESSLATE_");
+        var binder = new ParameterBinder(target, "TESSLATE_", pathMembers: ["SourceRoot"]);
         binder.Bind(CommandLine.Parse(args), environment ?? [], _nuke, profiles ?? []);
         return target;
     }
@@ -63,7 +63,7 @@ public sealed class ParameterTests : IDisposable
         var profiles = Bind([], profiles: ["ci", "late"]);
         Assert.Equal(5, profiles.Parallelism); // the later profile wins
         Assert.Equal(["b", "c"], profiles.Images);
-        Assert.Equal("from-file", profiles.SourceRoot);
+        Assert.Equal(Path.Combine(Path.GetDirectoryName(_nuke)!, "from-file"), profiles.SourceRoot);
 
         var environment = Bind([], new() { ["TESSLATE_PARALLELISM"] = "7", ["TESSLATE_IMAGES"] = "x y" }, ["ci"]);
         Assert.Equal(7, environment.Parallelism);
@@ -138,7 +138,68 @@ public sealed class ParameterTests : IDisposable
     {
         File.WriteAllText(Path.Combine(_nuke, "parameters.json"), "{\n  \"Stage\": \"beta\",\n  \"Images\": [\"a\",\n}\n");
         var error = Assert.Throws<UsageException>(() => Bind([]));
-        Assert.Contains("parameters.json is not valid JSON at line 4", error.Problem);
+        Assert.Contains("parameters.json is not valid JSON at line 4, position 1: '}' is an invalid start of a value.", error.Problem);
+        Assert.DoesNotContain("LineNumber", error.Problem);
+    }
+
+    [Theory]
+    [InlineData("parameters.json", new string[0])]
+    [InlineData("parameters.ci.json", new[] { "ci" })]
+    public void An_unknown_key_in_a_parameters_file_names_the_file_the_key_and_the_closest_parameter(string file, string[] profiles)
+    {
+        File.WriteAllText(Path.Combine(_nuke, file), """{ "$schema": "./build.schema.json", "Stage": "beta", "SourceRot": "../Studio" }""");
+        var error = Assert.Throws<UsageException>(() => Bind([], profiles: profiles));
+        Assert.Equal($"{Path.Combine(_nuke, file)} has an unknown key 'SourceRot'. Did you mean 'SourceRoot'?", error.Problem);
+        Assert.Equal(ExitCodes.Usage, error.ExitCode);
+    }
+
+    [Fact]
+    public void Keys_in_a_parameters_file_match_parameter_names_whatever_their_case_and_the_schema_key_is_allowed()
+    {
+        File.WriteAllText(Path.Combine(_nuke, "parameters.json"), """{ "$schema": "./build.schema.json", "stage": "beta" }""");
+        Assert.Equal(Stage.Beta, Bind([]).Stage);
+    }
+
+    [Fact]
+    public void A_path_from_a_parameters_file_is_relative_to_the_repository_root_and_one_from_the_command_line_is_kept_as_given()
+    {
+        var root = Path.GetDirectoryName(_nuke)!;
+        File.WriteAllText(Path.Combine(_nuke, "parameters.json"), """{ "SourceRoot": "../Studio" }""");
+        Assert.Equal(Path.GetFullPath(Path.Combine(root, "..", "Studio")), Bind([]).SourceRoot);
+        Assert.Equal("../Studio", Bind(["--source-root", "../Studio"]).SourceRoot);
+        Assert.Equal("../Studio", Bind([], new() { ["TESSLATE_SOURCE_ROOT"] = "../Studio" }).SourceRoot);
+    }
+
+    [Fact]
+    public void An_empty_environment_variable_counts_as_unset()
+    {
+        File.WriteAllText(Path.Combine(_nuke, "parameters.json"), """{ "Stage": "beta" }""");
+        var bound = Bind([], new() { ["TESSLATE_STAGE"] = "", ["TESSLATE_FORCE"] = "", ["TESSLATE_PARALLELISM"] = " " });
+        Assert.Equal(Stage.Beta, bound.Stage);
+        Assert.False(bound.Force);
+        Assert.Equal(4, bound.Parallelism);
+    }
+
+    [Theory]
+    [InlineData("first-secret-value", "second-secret-value")]
+    [InlineData("s1", "s2")]
+    public void A_bad_value_for_a_secret_parameter_is_never_echoed(string first, string second)
+    {
+        var error = Assert.Throws<UsageException>(() => Bind(["--github-token", first, second]));
+        Assert.Contains("--github-token takes one value (text); got '[REDACTED]'.", error.Problem);
+        foreach (var value in new[] { first, second })
+        {
+            Assert.DoesNotContain(value, error.Problem);
+            Assert.DoesNotContain(value, error.Fix);
+        }
+    }
+
+    [Fact]
+    public void A_secret_from_a_parameters_file_is_registered_before_any_value_is_converted()
+    {
+        File.WriteAllText(Path.Combine(_nuke, "parameters.json"), """{ "GitHubToken": "ghp_fromthefile", "Stage": "ghp_fromthefile" }""");
+        var error = Assert.Throws<UsageException>(() => Bind([]));
+        Assert.Contains("does not accept '[REDACTED]'", error.Problem);
     }
 
     [Fact]
