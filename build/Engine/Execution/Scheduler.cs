@@ -210,9 +210,8 @@ public sealed class Scheduler(ExecutionPlan plan, SchedulerOptions options, ILog
     {
         if (exception is BuildFailure failure)
         {
-            log.Error("{Problem}", failure.Problem);
-            if (failure.Fix is not null)
-                log.Error("Fix: {Fix}", failure.Fix);
+            // One event, so that GitHub Actions shows one annotation per failure.
+            log.Error("{Problem}{Fix}", failure.Problem, failure.Fix is null ? "" : $"{System.Environment.NewLine}Fix: {failure.Fix}");
             if (failure.InnerException is not null)
                 log.Debug("{Detail}", Secrets.Redact(failure.InnerException.ToString()));
         }
