@@ -72,6 +72,25 @@ public sealed class HostTests : IDisposable
     }
 
     [Fact]
+    public async Task Plan_puts_a_target_behind_a_skipped_middle_target_after_what_that_one_waited_for()
+    {
+        var (exitCode, output) = await RunAsync("Compile", "Publish", "--plan", "--skip", "Test", "--channel", "stable");
+        Assert.Equal(0, exitCode);
+        Assert.Contains("  1. Compile*\n  2. Publish*\n", output.ReplaceLineEndings("\n"));
+    }
+
+    [Theory]
+    [InlineData("--no-parallel")]
+    [InlineData("--max-parallel", "1")]
+    public async Task Plan_one_at_a_time_shows_one_target_per_line_in_run_order(params string[] oneAtATime)
+    {
+        var (exitCode, output) = await RunAsync(["Compile", "Test", "Explode", "--plan", .. oneAtATime]);
+        Assert.Equal(0, exitCode);
+        Assert.Contains("  1. Compile*\n  2. Test*\n  3. Explode*\n", output.ReplaceLineEndings("\n"));
+        Assert.DoesNotContain("side by side", output);
+    }
+
+    [Fact]
     public async Task A_successful_run_exits_zero_and_writes_the_report()
     {
         var (exitCode, output) = await RunAsync("Test", "--stage", "beta");
