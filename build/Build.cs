@@ -150,6 +150,7 @@ internal sealed partial class Build : BuildBase
     Target SubmodulesInit => _ => _
         .Description("Sync and initialise the application's git submodules (recursively).")
         .Requires(() => Environment != DeployEnvironment.Shared, SharedRefusal)
+        .OnlyWhenDynamic(SourceHasGitmodules, "no .gitmodules in the source root: no submodules to initialise")
         .Executes(InitSubmodulesAsync);
 
     Target EcrLogin => _ => _
