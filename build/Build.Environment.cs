@@ -11,6 +11,8 @@ internal sealed partial class Build
             throw new UsageException("--role does not apply to the shared environment: it has no team roles and no cluster workloads.", "Drop --role; Terraform for shared runs with your own AWS identity.");
         if (SourceRoot is not null && !Directory.Exists(SourceRoot))
             throw new UsageException($"--source-root '{SourceRoot}' does not exist.", "Point it at a checkout of the application repository (TesslateAI/Studio layout).");
+        if (Cached)
+            Log.Information("--cached changes nothing: the layer cache is on by default (--no-cache turns it off).");
     }
 
     private EnvironmentSettings ResolveSettings()
