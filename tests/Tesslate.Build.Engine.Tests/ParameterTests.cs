@@ -21,6 +21,9 @@ public sealed class ParameterTests : IDisposable
         [Parameter("Text")] public readonly string? SourceRoot;
         [Parameter("Token")][Secret] public readonly string? GitHubToken;
         [Parameter("Count", Minimum = 0)] public readonly int? Replicas;
+        [Parameter("Ports", Positive = true)] public readonly int[] Ports = [];
+        [Parameter("Stages")] public readonly Stage[] Stages = [];
+        [Parameter("Waits")] public readonly TimeSpan[] Waits = [];
     }
 
     private readonly string _nuke = Directory.CreateTempSubdirectory("params").FullName;
@@ -99,6 +102,34 @@ public sealed class ParameterTests : IDisposable
         Assert.False(Bind(["--force", "false"]).Force);
         Assert.Equal(Stage.EarlyAccess, Bind(["--stage", "early-access"]).Stage);
         Assert.Equal(Stage.Beta, Bind(["--stage=BETA"]).Stage);
+    }
+
+    [Fact]
+    public void Lists_of_numbers_enums_and_durations_convert_each_item_from_every_source()
+    {
+        var cli = Bind(["--ports", "80,443", "8080", "--stages", "beta", "early-access", "--waits", "90s,10m"]);
+        Assert.Equal([80, 443, 8080], cli.Ports);
+        Assert.Equal([Stage.Beta, Stage.EarlyAccess], cli.Stages);
+        Assert.Equal([TimeSpan.FromSeconds(90), TimeSpan.FromMinutes(10)], cli.Waits);
+
+        Assert.Equal([1, 2], Bind([], new() { ["TESSLATE_PORTS"] = "1 2" }).Ports);
+
+        File.WriteAllText(Path.Combine(_nuke, "parameters.json"), """{ "Ports": [3, 4], "Stages": ["local", "beta"], "Waits": ["1h", 30] }""");
+        var file = Bind([]);
+        Assert.Equal([3, 4], file.Ports);
+        Assert.Equal([Stage.Local, Stage.Beta], file.Stages);
+        Assert.Equal([TimeSpan.FromHours(1), TimeSpan.FromSeconds(30)], file.Waits);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--ports", "80,http" }, "--ports expects a whole number; got 'http'.")]
+    [InlineData(new[] { "--ports", "80", "0" }, "--ports must be greater than zero; got 0.")]
+    [InlineData(new[] { "--stages", "beta,staging" }, "--stages does not accept 'staging'.")]
+    [InlineData(new[] { "--waits", "10m", "soon" }, "--waits expects a duration like 90s, 10m, 1h or plain seconds; got 'soon'.")]
+    public void A_bad_item_in_a_list_is_named(string[] args, string expected)
+    {
+        var error = Assert.Throws<UsageException>(() => Bind(args));
+        Assert.Contains(expected, error.Problem);
     }
 
     [Fact]
