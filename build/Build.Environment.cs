@@ -12,6 +12,8 @@ internal sealed partial class Build
         if (SourceRoot is not null && !Directory.Exists(SourceRoot))
             throw new UsageException($"--source-root '{SourceRoot}' does not exist.", "Point it at a checkout of the application repository (TesslateAI/Studio layout).");
         OperationRules.ParseStateArgs(StateArgs);
+        if (Cached)
+            Log.Information("--cached changes nothing: the layer cache is on by default (--no-cache turns it off).");
     }
 
     private EnvironmentSettings ResolveSettings()

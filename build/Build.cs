@@ -152,6 +152,7 @@ internal sealed partial class Build : BuildBase
     Target SubmodulesInit => _ => _
         .Description("Sync and initialise the application's git submodules (recursively).")
         .Requires(NotShared, SharedRefusal, SharedFix)
+        .OnlyWhenDynamic(SourceHasGitmodules, "no .gitmodules in the source root: no submodules to initialise")
         .Executes(InitSubmodulesAsync);
 
     Target EcrLogin => _ => _
@@ -209,7 +210,8 @@ internal sealed partial class Build : BuildBase
     Target Deploy => _ => _
         .Description("The whole release: build, Terraform, apply, roll out, seed, then promote the environment tags.")
         .Requires(NotShared, SharedRefusal, SharedFix)
-        .DependsOn(SeedApps)
+        // Every stage by name, so that --skip of one stage skips that stage only.
+        .DependsOn(SubmodulesInit, EcrLogin, ReleasePlan, BuildImages, TerraformApply, KustomizeApply, RolloutRestart, WaitRollout, SeedApps)
         .Executes(Prepared(PromoteAndRecordAsync));
 
     // ── Terraform ──────────────────────────────────────────────────────────────────────────────────────────────────

@@ -48,6 +48,9 @@ public abstract class BuildBase
 
     protected virtual IReadOnlyList<string> DefaultTargets => [];
 
+    /// <summary>Parameters (member names) whose values are paths: in .nuke/parameters*.json relative to the repository root, elsewhere to the working directory.</summary>
+    protected virtual IReadOnlyCollection<string> PathParameters => [];
+
     protected virtual string Usage => "./build.sh [targets] [--option value ...]";
 
     /// <summary>An approval given up front (e.g. an --approve parameter after a CI environment's reviewers approved).</summary>
@@ -155,11 +158,20 @@ public abstract class BuildBase
         }
         catch (BuildFailure failure)
         {
-            WriteFailure(failure, output);
+            WriteFailure(failure.Problem, failure.Fix, failure, output);
             exitCode = failure.ExitCode;
+        }
+        catch (Exception unexpected)
+        {
+            // A bug outside any target: one line, not a crash; the stack trace goes to the log file (and with --verbosity verbose, the console).
+            var where = _logging?.LogFile is { } file ? $"the stack trace is in {file}" : "--verbosity verbose shows the stack trace";
+            WriteFailure($"{unexpected.GetType().Name}: {unexpected.Message} (a bug in the build; {where})", null, unexpected, output);
+            exitCode = ExitCodes.TargetFailed;
         }
         finally
         {
+            // Normally done before the summary; this covers a failure outside the targets.
+            await Cleanup.RunAsync(Log);
             _logging?.Dispose();
         }
         return exitCode;
@@ -167,21 +179,21 @@ public abstract class BuildBase
 
     private async Task<int> RunCoreAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, IAnsiConsole console, TextWriter? output, CancellationToken interrupt, CancellationToken abort, Stopwatch stopwatch)
     {
-        GitHubActions = output is null ? GitHubActionsHost.Detect(environment) : null;
+        GitHubActions = GitHubActionsHost.Detect(environment, output ?? Console.Out);
         if (GitHubActions is { } github)
             Secrets.Current.Registered += github.Mask;
 
         var commandLine = CommandLine.Parse(args);
-        var binder = new ParameterBinder(this, EnvironmentPrefix);
+        var binder = new ParameterBinder(this, EnvironmentPrefix, PathParameters);
         Parameters = binder.Parameters;
         RootDirectory = FindRoot(commandLine, environment);
         binder.Bind(commandLine, environment, NukeDirectory, PreResolve(binder, commandLine, environment, "profile"));
         ParameterSources = binder.Sources;
 
         IsInteractive = output is null && !Console.IsInputRedirected && !IsCI;
-        _logging = LogSetup.Create(Verbosity, GitHubActions, Help || Plan ? null : Path.Combine(TemporaryDirectory, "build.log"), bufferTargets: !NoParallel && MaxParallel != 1, output);
+        _logging = LogSetup.Create(Verbosity, GitHubActions, Help || Plan ? null : Path.Combine(TemporaryDirectory, "build.log"), output);
         Log = _logging.Logger;
-        Runner = new ProcessRunner(Log, DryRun);
+        Runner = new ProcessRunner(Log, DryRun, ownProcessGroups: environment.GetValueOrDefault(EnvironmentPrefix + "NO_PROCESS_GROUP") != "1");
         Approvals = output is null ? Approvals.FromConsole(ApprovedUpFront) : new Approvals(ApprovedUpFront, TextReader.Null, output, interactive: false);
 
         Graph = TargetGraph.Create(this);
@@ -239,14 +251,20 @@ public abstract class BuildBase
         _ => $"Build failed: {string.Join(", ", plan.Targets.Where(t => t.Status == TargetStatus.Failed).Select(t => t.Name))}.",
     };
 
-    private void WriteFailure(BuildFailure failure, TextWriter? output)
+    private void WriteFailure(string problem, string? fix, Exception exception, TextWriter? output)
     {
+        // Redacted again: a secret may have been registered after the exception was created.
+        problem = Secrets.Redact(problem);
+        fix = fix is null ? null : Secrets.Redact(fix);
         var writer = output ?? Console.Error;
-        writer.WriteLine($"error: {failure.Problem}");
-        if (failure.Fix is not null)
-            writer.WriteLine($"  fix: {failure.Fix}");
+        writer.WriteLine($"error: {problem}");
+        if (fix is not null)
+            writer.WriteLine($"  fix: {fix}");
+        var detail = Secrets.Redact(exception.ToString());
         if (Verbosity == Verbosity.Verbose)
-            writer.WriteLine(Secrets.Redact(failure.ToString()));
+            writer.WriteLine(detail);
+        _logging?.WriteToFile($"error: {problem}{(fix is null ? "" : $"{System.Environment.NewLine}  fix: {fix}")}{System.Environment.NewLine}{detail}");
+        GitHubActions?.Annotate("error", null, fix is null ? problem : $"{problem}\n{fix}");
     }
 
     private (IReadOnlyList<ParameterDescriptor> Globals, IReadOnlyList<ParameterDescriptor> Own) SplitParameters() =>
@@ -272,9 +290,9 @@ public abstract class BuildBase
     {
         var given = commandLine.Options.LastOrDefault(o => o.Name == "root");
         if (given.Name is not null)
-            return given.Values.Count == 0 ? Directory.GetCurrentDirectory() : Path.GetFullPath(given.Values[0]);
-        if (environment.TryGetValue(EnvironmentPrefix + "ROOT", out var fromEnvironment))
-            return Path.GetFullPath(fromEnvironment);
+            return CheckRoot(given.Values.Count == 0 ? Directory.GetCurrentDirectory() : Path.GetFullPath(given.Values[0]), "--root");
+        if (environment.GetValueOrDefault(EnvironmentPrefix + "ROOT") is { Length: > 0 } fromEnvironment)
+            return CheckRoot(Path.GetFullPath(fromEnvironment), EnvironmentPrefix + "ROOT");
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
         {
             for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
@@ -284,6 +302,17 @@ public abstract class BuildBase
             }
         }
         throw new UsageException("Could not find the repository root: no folder above the working directory has a .nuke/ folder.", "Run from inside the repository, or pass --root <path>.");
+    }
+
+    // A mistyped root must not become a fresh folder with a log in it.
+    private static string CheckRoot(string root, string source)
+    {
+        const string fix = "Pass the repository root (the folder with .nuke/), or leave --root out to use the nearest one above the working directory.";
+        if (!Directory.Exists(root))
+            throw new UsageException($"{source} {root} does not exist.", fix);
+        if (!Directory.Exists(Path.Combine(root, ".nuke")))
+            throw new UsageException($"{source} {root} has no .nuke/ folder, so it is not a repository root.", fix);
+        return root;
     }
 
     /// <summary>Target headers on the console; on GitHub Actions, each target's buffered output as one group.</summary>
@@ -302,6 +331,10 @@ public abstract class BuildBase
                     break;
                 case TargetStatus.Skipped:
                     log.Information("↷ {Target} skipped{Detail}", target.Name, detail);
+                    break;
+                case TargetStatus.Failed:
+                    // The failure itself was logged (and annotated) once already.
+                    log.ForContext(LogSetup.Repeats, true).Warning("✘ {Target} {Status}{Detail}", target.Name, target.Status, detail);
                     break;
                 default:
                     log.Warning("✘ {Target} {Status}{Detail}", target.Name, target.Status, detail);

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Tesslate.Build.Engine;
 using Tesslate.Build.Engine.Processes;
 
@@ -57,7 +58,7 @@ public sealed class GitRepository(IProcessRunner runner, string directory)
     public Task SyncSubmodulesAsync(CancellationToken cancellationToken) =>
         runner.RunAsync(Git("submodule", "sync", "--recursive"), cancellationToken);
 
-    /// <summary>Initialises and updates one submodule (recursively), so a failure can name it and its URL.</summary>
+    /// <summary>Initialises and updates one submodule (recursively), so a failure can name it (or the nested one that failed) and its URL.</summary>
     public async Task UpdateSubmoduleAsync(Submodule submodule, CancellationToken cancellationToken, params string[] gitOptions)
     {
         var command = new ToolCommand("git", ["-C", Directory, .. gitOptions, "submodule", "update", "--init", "--recursive", "--", submodule.Path]).Prefixed("git");
@@ -67,9 +68,34 @@ public sealed class GitRepository(IProcessRunner runner, string directory)
         }
         catch (ProcessFailedException failed)
         {
+            var output = $"{System.Environment.NewLine}    {string.Join(System.Environment.NewLine + "    ", failed.Result.LastLines(8))}";
+            var failing = FailingClone(failed.Result.Output.Select(l => l.Text), Directory);
+            if (failing is { } nested && nested.Path != submodule.Path)
+            {
+                throw new BuildFailure(
+                    $"Nested submodule '{nested.Path}' (inside {submodule.Path}) could not be initialised from {nested.Url}:{output}",
+                    $"Check network access and credentials for {nested.Url} (e.g. `git ls-remote {nested.Url}`); its URL comes from the .gitmodules of the submodule that contains it, so a wrong one is fixed there, then run again.");
+            }
             throw new BuildFailure(
-                $"Submodule '{submodule.Name}' ({submodule.Path}) could not be initialised from {submodule.Url}:{System.Environment.NewLine}    {string.Join(System.Environment.NewLine + "    ", failed.Result.LastLines(8))}",
+                $"Submodule '{submodule.Name}' ({submodule.Path}) could not be initialised from {failing?.Url ?? submodule.Url}:{output}",
                 $"Check network access and credentials for {submodule.Url} (e.g. `git ls-remote {submodule.Url}`), or point it at a reachable mirror with `git -C {Directory} config submodule.{submodule.Name}.url <url>`, then run again.");
         }
+    }
+
+    private static readonly Regex CloneFailed = new(@"clone of '(?<url>[^']+)' into submodule path '(?<path>[^']+)' failed", RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// The submodule git names in <c>fatal: clone of '&lt;url&gt;' into submodule path '&lt;path&gt;' failed</c> (the first
+    /// is the innermost), with its path relative to <paramref name="workTree"/>.
+    /// </summary>
+    public static (string Path, string Url)? FailingClone(IEnumerable<string> gitOutput, string workTree)
+    {
+        var match = gitOutput.Select(line => CloneFailed.Match(line)).FirstOrDefault(m => m.Success);
+        if (match is null)
+            return null;
+        var path = match.Groups["path"].Value;
+        if (System.IO.Path.IsPathRooted(path))
+            path = System.IO.Path.GetRelativePath(workTree, path).Replace('\\', '/');
+        return (path, match.Groups["url"].Value);
     }
 }

@@ -56,6 +56,6 @@ public sealed class GitHubActionsHostTests
     {
         var (host, _) = Create(new() { ["GITHUB_SERVER_URL"] = "https://github.com", ["GITHUB_REPOSITORY"] = "TesslateAI/Tesslate.Build", ["GITHUB_RUN_ID"] = "42" });
         Assert.Equal("https://github.com/TesslateAI/Tesslate.Build/actions/runs/42", host.RunUrl);
-        Assert.Null(GitHubActionsHost.Detect(new Dictionary<string, string>()));
+        Assert.Null(GitHubActionsHost.Detect(new Dictionary<string, string>(), TextWriter.Null));
     }
 }

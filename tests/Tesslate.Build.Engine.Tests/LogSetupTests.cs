@@ -11,7 +11,7 @@ public sealed class LogSetupTests
         var file = Path.GetTempFileName();
         try
         {
-            using (var logging = LogSetup.Create(Verbosity.Normal, github: null, file, bufferTargets: false, output))
+            using (var logging = LogSetup.Create(Verbosity.Normal, github: null, file, output))
             {
                 var hold = logging.HoldConsole();
                 logging.Logger.Information("while the table is up");
@@ -36,7 +36,7 @@ public sealed class LogSetupTests
         try
         {
             Secrets.BeginScope().Register("p4ssw0rd-value");
-            using (var logging = LogSetup.Create(Verbosity.Normal, github: null, file, bufferTargets: false, output))
+            using (var logging = LogSetup.Create(Verbosity.Normal, github: null, file, output))
                 logging.Logger.Information("login with {Password} to {Registry}", "p4ssw0rd-value", "ecr");
             Assert.Contains("login with [REDACTED] to ecr", output.ToString());
             Assert.Contains("login with [REDACTED] to ecr", File.ReadAllText(file));

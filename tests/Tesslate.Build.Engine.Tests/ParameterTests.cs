@@ -21,6 +21,9 @@ public sealed class ParameterTests : IDisposable
         [Parameter("Text")] public readonly string? SourceRoot;
         [Parameter("Token")][Secret] public readonly string? GitHubToken;
         [Parameter("Count", Minimum = 0)] public readonly int? Replicas;
+        [Parameter("Ports", Positive = true)] public readonly int[] Ports = [];
+        [Parameter("Stages")] public readonly Stage[] Stages = [];
+        [Parameter("Waits")] public readonly TimeSpan[] Waits = [];
     }
 
     private readonly string _nuke = Directory.CreateTempSubdirectory("params").FullName;
@@ -32,7 +35,7 @@ public sealed class ParameterTests : IDisposable
     private Parameters Bind(string[] args, Dictionary<string, string>? environment = null, string[]? profiles = null)
     {
         var target = new Parameters();
-        var binder = new ParameterBinder(target, "TESSLATE_");
+        var binder = new ParameterBinder(target, "TESSLATE_", pathMembers: ["SourceRoot"]);
         binder.Bind(CommandLine.Parse(args), environment ?? [], _nuke, profiles ?? []);
         return target;
     }
@@ -63,7 +66,7 @@ public sealed class ParameterTests : IDisposable
         var profiles = Bind([], profiles: ["ci", "late"]);
         Assert.Equal(5, profiles.Parallelism); // the later profile wins
         Assert.Equal(["b", "c"], profiles.Images);
-        Assert.Equal("from-file", profiles.SourceRoot);
+        Assert.Equal(Path.Combine(Path.GetDirectoryName(_nuke)!, "from-file"), profiles.SourceRoot);
 
         var environment = Bind([], new() { ["TESSLATE_PARALLELISM"] = "7", ["TESSLATE_IMAGES"] = "x y" }, ["ci"]);
         Assert.Equal(7, environment.Parallelism);
@@ -99,6 +102,34 @@ public sealed class ParameterTests : IDisposable
         Assert.False(Bind(["--force", "false"]).Force);
         Assert.Equal(Stage.EarlyAccess, Bind(["--stage", "early-access"]).Stage);
         Assert.Equal(Stage.Beta, Bind(["--stage=BETA"]).Stage);
+    }
+
+    [Fact]
+    public void Lists_of_numbers_enums_and_durations_convert_each_item_from_every_source()
+    {
+        var cli = Bind(["--ports", "80,443", "8080", "--stages", "beta", "early-access", "--waits", "90s,10m"]);
+        Assert.Equal([80, 443, 8080], cli.Ports);
+        Assert.Equal([Stage.Beta, Stage.EarlyAccess], cli.Stages);
+        Assert.Equal([TimeSpan.FromSeconds(90), TimeSpan.FromMinutes(10)], cli.Waits);
+
+        Assert.Equal([1, 2], Bind([], new() { ["TESSLATE_PORTS"] = "1 2" }).Ports);
+
+        File.WriteAllText(Path.Combine(_nuke, "parameters.json"), """{ "Ports": [3, 4], "Stages": ["local", "beta"], "Waits": ["1h", 30] }""");
+        var file = Bind([]);
+        Assert.Equal([3, 4], file.Ports);
+        Assert.Equal([Stage.Local, Stage.Beta], file.Stages);
+        Assert.Equal([TimeSpan.FromHours(1), TimeSpan.FromSeconds(30)], file.Waits);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--ports", "80,http" }, "--ports expects a whole number; got 'http'.")]
+    [InlineData(new[] { "--ports", "80", "0" }, "--ports must be greater than zero; got 0.")]
+    [InlineData(new[] { "--stages", "beta,staging" }, "--stages does not accept 'staging'.")]
+    [InlineData(new[] { "--waits", "10m", "soon" }, "--waits expects a duration like 90s, 10m, 1h or plain seconds; got 'soon'.")]
+    public void A_bad_item_in_a_list_is_named(string[] args, string expected)
+    {
+        var error = Assert.Throws<UsageException>(() => Bind(args));
+        Assert.Contains(expected, error.Problem);
     }
 
     [Fact]
@@ -138,7 +169,68 @@ public sealed class ParameterTests : IDisposable
     {
         File.WriteAllText(Path.Combine(_nuke, "parameters.json"), "{\n  \"Stage\": \"beta\",\n  \"Images\": [\"a\",\n}\n");
         var error = Assert.Throws<UsageException>(() => Bind([]));
-        Assert.Contains("parameters.json is not valid JSON at line 4", error.Problem);
+        Assert.Contains("parameters.json is not valid JSON at line 4, position 1: '}' is an invalid start of a value.", error.Problem);
+        Assert.DoesNotContain("LineNumber", error.Problem);
+    }
+
+    [Theory]
+    [InlineData("parameters.json", new string[0])]
+    [InlineData("parameters.ci.json", new[] { "ci" })]
+    public void An_unknown_key_in_a_parameters_file_names_the_file_the_key_and_the_closest_parameter(string file, string[] profiles)
+    {
+        File.WriteAllText(Path.Combine(_nuke, file), """{ "$schema": "./build.schema.json", "Stage": "beta", "SourceRot": "../Studio" }""");
+        var error = Assert.Throws<UsageException>(() => Bind([], profiles: profiles));
+        Assert.Equal($"{Path.Combine(_nuke, file)} has an unknown key 'SourceRot'. Did you mean 'SourceRoot'?", error.Problem);
+        Assert.Equal(ExitCodes.Usage, error.ExitCode);
+    }
+
+    [Fact]
+    public void Keys_in_a_parameters_file_match_parameter_names_whatever_their_case_and_the_schema_key_is_allowed()
+    {
+        File.WriteAllText(Path.Combine(_nuke, "parameters.json"), """{ "$schema": "./build.schema.json", "stage": "beta" }""");
+        Assert.Equal(Stage.Beta, Bind([]).Stage);
+    }
+
+    [Fact]
+    public void A_path_from_a_parameters_file_is_relative_to_the_repository_root_and_one_from_the_command_line_is_kept_as_given()
+    {
+        var root = Path.GetDirectoryName(_nuke)!;
+        File.WriteAllText(Path.Combine(_nuke, "parameters.json"), """{ "SourceRoot": "../Studio" }""");
+        Assert.Equal(Path.GetFullPath(Path.Combine(root, "..", "Studio")), Bind([]).SourceRoot);
+        Assert.Equal("../Studio", Bind(["--source-root", "../Studio"]).SourceRoot);
+        Assert.Equal("../Studio", Bind([], new() { ["TESSLATE_SOURCE_ROOT"] = "../Studio" }).SourceRoot);
+    }
+
+    [Fact]
+    public void An_empty_environment_variable_counts_as_unset()
+    {
+        File.WriteAllText(Path.Combine(_nuke, "parameters.json"), """{ "Stage": "beta" }""");
+        var bound = Bind([], new() { ["TESSLATE_STAGE"] = "", ["TESSLATE_FORCE"] = "", ["TESSLATE_PARALLELISM"] = " " });
+        Assert.Equal(Stage.Beta, bound.Stage);
+        Assert.False(bound.Force);
+        Assert.Equal(4, bound.Parallelism);
+    }
+
+    [Theory]
+    [InlineData("first-secret-value", "second-secret-value")]
+    [InlineData("s1", "s2")]
+    public void A_bad_value_for_a_secret_parameter_is_never_echoed(string first, string second)
+    {
+        var error = Assert.Throws<UsageException>(() => Bind(["--github-token", first, second]));
+        Assert.Contains("--github-token takes one value (text); got '[REDACTED]'.", error.Problem);
+        foreach (var value in new[] { first, second })
+        {
+            Assert.DoesNotContain(value, error.Problem);
+            Assert.DoesNotContain(value, error.Fix);
+        }
+    }
+
+    [Fact]
+    public void A_secret_from_a_parameters_file_is_registered_before_any_value_is_converted()
+    {
+        File.WriteAllText(Path.Combine(_nuke, "parameters.json"), """{ "GitHubToken": "ghp_fromthefile", "Stage": "ghp_fromthefile" }""");
+        var error = Assert.Throws<UsageException>(() => Bind([]));
+        Assert.Contains("does not accept '[REDACTED]'", error.Problem);
     }
 
     [Fact]

@@ -180,4 +180,16 @@ public sealed class PlannerTests
         Assert.Equal(["Login"], waves[1]);
         Assert.Contains("Apply", waves[3]);
     }
+
+    [Fact]
+    public void Waves_wait_behind_a_skipped_target_for_what_it_would_have_waited_for_as_the_scheduler_does()
+    {
+        var (graph, _) = Create();
+        var plan = Plan(graph, ["Deploy", "Build"], skip: ["Apply"]);
+        Assert.Equal(["Infra", "Apply"], Names(plan, TargetStatus.Skipped));
+
+        var waves = plan.Waves().Select(w => w.Select(t => t.Name).ToList()).ToList();
+
+        Assert.Equal([["Init"], ["Login"], ["Build"], ["Deploy", "Notify"], ["Report"]], waves);
+    }
 }

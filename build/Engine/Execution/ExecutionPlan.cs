@@ -27,15 +27,36 @@ public sealed class ExecutionPlan
 
     internal bool Contains(BuildTarget target) => Targets.Any(t => t.Target == target);
 
-    /// <summary>Targets grouped by how early they can start: each wave only waits for earlier waves.</summary>
+    /// <summary>
+    /// Targets grouped by how early they can start: each wave only waits for earlier waves, judged as the scheduler
+    /// judges (<see cref="ThroughSkipped"/>).
+    /// </summary>
     public IReadOnlyList<IReadOnlyList<PlannedTarget>> Waves()
     {
         var level = new Dictionary<PlannedTarget, int>();
-        foreach (var planned in Targets)
+        foreach (var planned in Targets.Where(t => t.Status != TargetStatus.Skipped))
         {
-            var predecessors = TargetGraph.Predecessors(planned.Target).Where(Contains).Select(Of).Where(p => p.Status != TargetStatus.Skipped);
-            level[planned] = planned.Status == TargetStatus.Skipped ? -1 : predecessors.Select(p => level[p] + 1).DefaultIfEmpty(0).Max();
+            level[planned] = ThroughSkipped(planned.Target, TargetGraph.Predecessors)
+                .Where(p => p.Status != TargetStatus.Skipped).Select(p => level[p] + 1).DefaultIfEmpty(0).Max();
         }
-        return [.. level.Where(p => p.Value >= 0).GroupBy(p => p.Value).OrderBy(g => g.Key).Select(g => (IReadOnlyList<PlannedTarget>)[.. g.Select(p => p.Key)])];
+        return [.. level.GroupBy(p => p.Value).OrderBy(g => g.Key).Select(g => (IReadOnlyList<PlannedTarget>)[.. g.Select(p => p.Key)])];
+    }
+
+    /// <summary>
+    /// The planned targets <paramref name="next"/> names, and behind each skipped one what it would have waited for: a
+    /// skipped target keeps its place in the order (Deploy after a skipped SeedApps still comes after WaitRollout).
+    /// </summary>
+    internal IEnumerable<PlannedTarget> ThroughSkipped(BuildTarget target, Func<BuildTarget, IEnumerable<BuildTarget>> next, HashSet<BuildTarget>? seen = null)
+    {
+        seen ??= [];
+        foreach (var planned in next(target).Where(Contains).Select(Of))
+        {
+            if (!seen.Add(planned.Target))
+                continue;
+            yield return planned;
+            if (planned.Status == TargetStatus.Skipped)
+                foreach (var behind in ThroughSkipped(planned.Target, next, seen))
+                    yield return behind;
+        }
     }
 }

@@ -81,7 +81,7 @@ public sealed class Scheduler(ExecutionPlan plan, SchedulerOptions options, ILog
         var stopping = Failed || Interrupted;
         foreach (var candidate in plan.Targets.Where(t => t.Status == TargetStatus.Scheduled))
         {
-            var predecessors = ThroughSkipped(candidate.Target, TargetGraph.Predecessors).ToList();
+            var predecessors = plan.ThroughSkipped(candidate.Target, TargetGraph.Predecessors).ToList();
             if (predecessors.Any(p => p.Status is TargetStatus.Scheduled or TargetStatus.Running))
             {
                 if (options.NoParallel)
@@ -90,7 +90,7 @@ public sealed class Scheduler(ExecutionPlan plan, SchedulerOptions options, ILog
             }
 
             var assured = candidate.Target.Definition.IsAssured;
-            var blockedBy = ThroughSkipped(candidate.Target, t => t.Dependencies)
+            var blockedBy = plan.ThroughSkipped(candidate.Target, t => t.Dependencies)
                 .FirstOrDefault(d => d.Status is TargetStatus.NotRun or TargetStatus.Aborted or TargetStatus.AwaitingApproval
                     || (d.Status == TargetStatus.Failed && !d.Target.Definition.ProceedsAfterFailure));
             if (blockedBy is not null && !assured)
@@ -108,24 +108,6 @@ public sealed class Scheduler(ExecutionPlan plan, SchedulerOptions options, ILog
             yield return candidate;
             if (options.NoParallel)
                 yield break;
-        }
-    }
-
-    /// <summary>
-    /// The planned targets <paramref name="next"/> names, and behind each skipped one what it would have waited for: a
-    /// skipped target keeps its place in the order (Deploy after a skipped SeedApps still comes after WaitRollout).
-    /// </summary>
-    private IEnumerable<PlannedTarget> ThroughSkipped(BuildTarget target, Func<BuildTarget, IEnumerable<BuildTarget>> next, HashSet<BuildTarget>? seen = null)
-    {
-        seen ??= [];
-        foreach (var planned in next(target).Where(plan.Contains).Select(plan.Of))
-        {
-            if (!seen.Add(planned.Target))
-                continue;
-            yield return planned;
-            if (planned.Status == TargetStatus.Skipped)
-                foreach (var behind in ThroughSkipped(planned.Target, next, seen))
-                    yield return behind;
         }
     }
 
@@ -210,9 +192,8 @@ public sealed class Scheduler(ExecutionPlan plan, SchedulerOptions options, ILog
     {
         if (exception is BuildFailure failure)
         {
-            log.Error("{Problem}", failure.Problem);
-            if (failure.Fix is not null)
-                log.Error("Fix: {Fix}", failure.Fix);
+            // One event, so that GitHub Actions shows one annotation per failure.
+            log.Error("{Problem}{Fix}", failure.Problem, failure.Fix is null ? "" : $"{System.Environment.NewLine}Fix: {failure.Fix}");
             if (failure.InnerException is not null)
                 log.Debug("{Detail}", Secrets.Redact(failure.InnerException.ToString()));
         }

@@ -62,12 +62,14 @@ public static class ConsoleWriters
     public static void WritePlan(IAnsiConsole console, ExecutionPlan plan, IReadOnlyList<string> unmetRequirements, SchedulerOptions options)
     {
         console.MarkupLine("[bold]Execution plan[/]" + (options.DryRun ? " (dry-run)" : "") + (options.NoParallel ? " — strict order, one at a time" : options.MaxParallel is { } max ? $" — at most {max} at once" : ""));
-        var waves = plan.Waves();
+        // One at a time, the scheduler runs the plan's order (every target's predecessors come before it).
+        var oneAtATime = options.NoParallel || options.MaxParallel == 1;
+        var waves = oneAtATime ? [.. plan.Targets.Where(t => t.Status != TargetStatus.Skipped).Select(t => (IReadOnlyList<PlannedTarget>)[t])] : plan.Waves();
         var number = 0;
         foreach (var wave in waves)
         {
             number++;
-            var together = wave.Count > 1 && !options.NoParallel ? " [grey](side by side)[/]" : "";
+            var together = wave.Count > 1 ? " [grey](side by side)[/]" : "";
             console.MarkupLine($"  {number}. {string.Join(", ", wave.Select(t => Markup.Escape(t.Name) + (t.Invoked ? "[green]*[/]" : "")))}{together}");
         }
         var skipped = plan.Targets.Where(t => t.Status == TargetStatus.Skipped).ToList();

@@ -5,8 +5,9 @@ public sealed class GitHubActionsHost(TextWriter output, IReadOnlyDictionary<str
 {
     private readonly Lock _gate = new();
 
-    public static GitHubActionsHost? Detect(IReadOnlyDictionary<string, string> environment) =>
-        environment.GetValueOrDefault("GITHUB_ACTIONS") == "true" ? new GitHubActionsHost(Console.Out, environment) : null;
+    /// <param name="output">Where workflow commands go: the runner reads them from stdout.</param>
+    public static GitHubActionsHost? Detect(IReadOnlyDictionary<string, string> environment, TextWriter output) =>
+        environment.GetValueOrDefault("GITHUB_ACTIONS") == "true" ? new GitHubActionsHost(output, environment) : null;
 
     public string? StepSummaryFile => environment.GetValueOrDefault("GITHUB_STEP_SUMMARY");
 

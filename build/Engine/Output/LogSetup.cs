@@ -22,17 +22,24 @@ public sealed class LogSetup : IDisposable
 {
     private readonly RedactingSink _sink;
 
-    private LogSetup(Logger logger, RedactingSink sink)
+    /// <summary>A property marking a line that repeats a problem already reported: not annotated or counted again.</summary>
+    public const string Repeats = "Repeats";
+
+    private LogSetup(Logger logger, RedactingSink sink, string? logFile)
     {
         Logger = logger;
         _sink = sink;
+        LogFile = logFile;
     }
 
     public Logger Logger { get; }
 
+    public string? LogFile { get; }
+
     public IReadOnlyList<(LogEventLevel Level, string? Target, string Message)> Problems => _sink.Problems;
 
-    public static LogSetup Create(Verbosity verbosity, GitHubActionsHost? github, string? logFile, bool bufferTargets, TextWriter? output = null)
+    /// <param name="github">On GitHub Actions each target's output is buffered and printed as one group when it ends.</param>
+    public static LogSetup Create(Verbosity verbosity, GitHubActionsHost? github, string? logFile, TextWriter? output = null)
     {
         var level = verbosity switch { Verbosity.Quiet => LogEventLevel.Warning, Verbosity.Verbose => LogEventLevel.Verbose, _ => LogEventLevel.Information };
         var colors = github is null && !Console.IsOutputRedirected && System.Environment.GetEnvironmentVariable("NO_COLOR") is null;
@@ -41,16 +48,19 @@ public sealed class LogSetup : IDisposable
         var console = (output is null
             ? configuration.WriteTo.Console(outputTemplate: template, theme: colors ? AnsiConsoleTheme.Code : ConsoleTheme.None, standardErrorFromLevel: null)
             : configuration.WriteTo.Sink(new TextWriterSink(output, new Serilog.Formatting.Display.MessageTemplateTextFormatter(template)))).CreateLogger();
-        var sink = new RedactingSink(console, github, logFile, bufferTargets && github is not null);
+        var sink = new RedactingSink(console, github, logFile);
         var logger = new LoggerConfiguration()
             .MinimumLevel.Is(level)
             .Enrich.FromLogContext()
             .WriteTo.Sink(sink)
             .CreateLogger();
-        return new LogSetup(logger, sink);
+        return new LogSetup(logger, sink, logFile);
     }
 
     public void FlushTarget(PlannedTarget target) => _sink.FlushTarget(target);
+
+    /// <summary>Text for the log file only (e.g. a stack trace the console shows only when verbose).</summary>
+    public void WriteToFile(string text) => _sink.WriteToFile(text);
 
     /// <summary>While a live display owns the terminal, console lines wait (the log file still gets them at once).</summary>
     public IDisposable HoldConsole() => _sink.Hold();
@@ -73,7 +83,7 @@ public sealed class LogSetup : IDisposable
         }
     }
 
-    private sealed class RedactingSink(Logger console, GitHubActionsHost? github, string? logFile, bool buffer) : ILogEventSink, IDisposable
+    private sealed class RedactingSink(Logger console, GitHubActionsHost? github, string? logFile) : ILogEventSink, IDisposable
     {
         private readonly Lock _gate = new();
         private readonly Dictionary<string, List<LogEvent>> _buffers = [];
@@ -93,12 +103,12 @@ public sealed class LogSetup : IDisposable
             lock (_gate)
             {
                 _file?.WriteLine($"{logEvent.Timestamp:HH:mm:ss.fff} {Short(logEvent.Level)} {(target is null ? "" : $"[{target}] ")}{text}");
-                if (logEvent.Level >= LogEventLevel.Warning)
+                if (logEvent.Level >= LogEventLevel.Warning && !logEvent.Properties.ContainsKey(Repeats))
                 {
                     Problems.Add((logEvent.Level, target, text));
                     github?.Annotate(logEvent.Level >= LogEventLevel.Error ? "error" : "warning", target, text);
                 }
-                if (buffer && target is not null)
+                if (github is not null && target is not null)
                 {
                     if (!_buffers.TryGetValue(target, out var list))
                         _buffers[target] = list = [];
@@ -148,18 +158,24 @@ public sealed class LogSetup : IDisposable
 
         public void FlushTarget(PlannedTarget target)
         {
-            if (!buffer)
+            if (github is null)
                 return;
             List<LogEvent>? events;
             lock (_gate)
             {
                 _buffers.Remove(target.Name, out events);
             }
-            github!.Group($"{target.Name} — {target.Status} ({Durations.Format(target.Duration)})", () =>
+            github.Group($"{target.Name} — {target.Status} ({Durations.Format(target.Duration)})", () =>
             {
                 foreach (var logEvent in events ?? [])
                     console.Write(logEvent);
             });
+        }
+
+        public void WriteToFile(string text)
+        {
+            lock (_gate)
+                _file?.WriteLine($"{DateTimeOffset.Now:HH:mm:ss.fff} ERR {text}");
         }
 
         public void Dispose()

@@ -23,11 +23,15 @@ public sealed class ParameterBinder
     private readonly object _build;
     private readonly Dictionary<string, ParameterDescriptor> _byName;
 
-    public ParameterBinder(object build, string environmentPrefix)
+    private readonly IReadOnlySet<string> _pathMembers;
+
+    /// <param name="pathMembers">Members whose values are paths: from a parameters file they are relative to the repository root.</param>
+    public ParameterBinder(object build, string environmentPrefix, IReadOnlyCollection<string>? pathMembers = null)
     {
         _build = build;
         Parameters = Discover(build, environmentPrefix);
         _byName = Parameters.ToDictionary(p => p.Name.Replace("-", "", StringComparison.Ordinal), StringComparer.OrdinalIgnoreCase);
+        _pathMembers = (pathMembers ?? []).ToHashSet(StringComparer.OrdinalIgnoreCase);
     }
 
     public IReadOnlyList<ParameterDescriptor> Parameters { get; }
@@ -53,7 +57,7 @@ public sealed class ParameterBinder
         return members;
     }
 
-    /// <param name="nukeDirectory">The <c>.nuke</c> folder holding parameters*.json.</param>
+    /// <param name="nukeDirectory">The <c>.nuke</c> folder holding parameters*.json; its parent is the repository root.</param>
     public void Bind(CommandLine commandLine, IReadOnlyDictionary<string, string> environment, string nukeDirectory, IReadOnlyList<string> profiles)
     {
         var fromCli = new Dictionary<ParameterDescriptor, List<string>>();
@@ -67,6 +71,16 @@ public sealed class ParameterBinder
             }
             fromCli[parameter] = values; // the last occurrence wins
         }
+        var files = ReadFiles(nukeDirectory, profiles);
+
+        // Secrets are known before anything is converted, so that no message about a bad value can show one.
+        foreach (var parameter in Parameters.Where(p => p.IsSecret))
+        {
+            fromCli.GetValueOrDefault(parameter)?.ForEach(Secrets.Register);
+            Secrets.Register(EnvironmentValue(environment, parameter));
+            foreach (var file in files)
+                RegisterSecret(file.Values.GetValueOrDefault(parameter.MemberName));
+        }
 
         foreach (var parameter in Parameters)
         {
@@ -77,14 +91,15 @@ public sealed class ParameterBinder
                 value = Convert(parameter, cliValues, parameter.Flag);
                 source = ParameterSource.CommandLine;
             }
-            else if (environment.TryGetValue(parameter.EnvironmentVariable, out var text))
+            else if (EnvironmentValue(environment, parameter) is { } text)
             {
                 value = Convert(parameter, SplitEnvironmentValue(parameter, text), $"environment variable {parameter.EnvironmentVariable}");
                 source = ParameterSource.EnvironmentVariable;
             }
-            else if (FromFiles(parameter, nukeDirectory, profiles) is { } fileValue)
+            else if (files.FirstOrDefault(f => f.Values.ContainsKey(parameter.MemberName)) is { Path: not null } file)
             {
-                (value, source) = fileValue;
+                value = ConvertJson(parameter, file.Values[parameter.MemberName], file.Path, Path.GetDirectoryName(nukeDirectory)!);
+                source = file.Source;
             }
             else
             {
@@ -92,42 +107,56 @@ public sealed class ParameterBinder
             }
             parameter.SetValue(_build, value);
             Sources[parameter.MemberName] = source;
-            if (parameter.IsSecret)
-                RegisterSecret(value);
         }
 
         foreach (var parameter in Parameters.Where(p => p.IsSecret))
             RegisterSecret(parameter.GetValue(_build));
     }
 
+    // An empty variable (TESSLATE_DRY_RUN=) counts as unset, as in most CI systems' "clear this value".
+    private static string? EnvironmentValue(IReadOnlyDictionary<string, string> environment, ParameterDescriptor parameter) =>
+        environment.TryGetValue(parameter.EnvironmentVariable, out var text) && !string.IsNullOrWhiteSpace(text) ? text : null;
+
     private static void RegisterSecret(object? value)
     {
-        if (value is string text)
-            Secrets.Register(text);
-        else if (value is string[] texts)
-            Array.ForEach(texts, Secrets.Register);
+        switch (value)
+        {
+            case string text:
+                Secrets.Register(text);
+                break;
+            case string[] texts:
+                Array.ForEach(texts, Secrets.Register);
+                break;
+            case JsonElement { ValueKind: JsonValueKind.String } element:
+                Secrets.Register(element.GetString());
+                break;
+            case JsonElement { ValueKind: JsonValueKind.Array } element:
+                foreach (var item in element.EnumerateArray())
+                    RegisterSecret(item);
+                break;
+        }
     }
 
     private static List<string> SplitEnvironmentValue(ParameterDescriptor parameter, string text) =>
         parameter.IsList ? [.. text.Split([',', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)] : [text];
 
-    private readonly Dictionary<string, JsonDocument?> _files = [];
+    private sealed record ParametersFile(string Path, ParameterSource Source, Dictionary<string, JsonElement> Values);
 
-    private (object? Value, ParameterSource Source)? FromFiles(ParameterDescriptor parameter, string nukeDirectory, IReadOnlyList<string> profiles)
+    /// <summary>The parameters files that exist, highest first: later profiles, earlier profiles, parameters.json.</summary>
+    private List<ParametersFile> ReadFiles(string nukeDirectory, IReadOnlyList<string> profiles)
     {
-        // Later profiles override earlier ones; the default file is lowest.
+        var files = new List<ParametersFile>();
         foreach (var profile in profiles.Reverse())
         {
             var path = Path.Combine(nukeDirectory, $"parameters.{profile}.json");
             if (!File.Exists(path))
                 throw new UsageException($"Profile '{profile}' has no file {path}.", $"Create it, or choose one of: {string.Join(", ", ListProfiles(nukeDirectory).DefaultIfEmpty("(none)"))}.");
-            if (Lookup(path, parameter) is { } element)
-                return (ConvertJson(parameter, element, path), ParameterSource.ProfileFile);
+            files.Add(new ParametersFile(path, ParameterSource.ProfileFile, ReadFile(path)));
         }
         var defaults = Path.Combine(nukeDirectory, "parameters.json");
-        if (File.Exists(defaults) && Lookup(defaults, parameter) is { } value)
-            return (ConvertJson(parameter, value, defaults), ParameterSource.ParametersFile);
-        return null;
+        if (File.Exists(defaults))
+            files.Add(new ParametersFile(defaults, ParameterSource.ParametersFile, ReadFile(defaults)));
+        return files;
     }
 
     public static IEnumerable<string> ListProfiles(string nukeDirectory) =>
@@ -135,32 +164,38 @@ public sealed class ParameterBinder
             ? Directory.GetFiles(nukeDirectory, "parameters.*.json").Select(f => Path.GetFileName(f)["parameters.".Length..^".json".Length]).Order()
             : [];
 
-    private JsonElement? Lookup(string path, ParameterDescriptor parameter)
+    /// <summary>A parameters file's values by member name; a key that names no parameter is a usage error.</summary>
+    private Dictionary<string, JsonElement> ReadFile(string path)
     {
-        if (!_files.TryGetValue(path, out var document))
+        JsonElement root;
+        try
         {
-            try
-            {
-                document = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-            }
-            catch (JsonException error)
-            {
-                throw new UsageException($"{path} is not valid JSON at line {error.LineNumber + 1}, position {error.BytePositionInLine + 1}: {error.Message.Split(" Path:")[0]}",
-                    "Fix the file; its keys are parameter names in PascalCase, e.g. { \"Environment\": \"beta\" }.");
-            }
-            _files[path] = document;
+            using var document = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            root = document.RootElement.Clone();
         }
-        if (document!.RootElement.ValueKind != JsonValueKind.Object)
+        catch (JsonException error)
+        {
+            // The library's message ends with its own zero-based "LineNumber: n | BytePositionInLine: m."; keep the reason only.
+            var reason = error.Message.Split([" Path:", " LineNumber:"], StringSplitOptions.None)[0];
+            throw new UsageException($"{path} is not valid JSON at line {error.LineNumber + 1}, position {error.BytePositionInLine + 1}: {reason}",
+                "Fix the file; its keys are parameter names in PascalCase, e.g. { \"Environment\": \"beta\" }.");
+        }
+        if (root.ValueKind != JsonValueKind.Object)
             throw new UsageException($"{path} must hold a JSON object.", "e.g. { \"Environment\": \"beta\" }");
-        foreach (var property in document.RootElement.EnumerateObject())
+
+        var values = new Dictionary<string, JsonElement>(StringComparer.OrdinalIgnoreCase);
+        var names = Parameters.Select(p => p.MemberName).ToList();
+        foreach (var property in root.EnumerateObject().Where(p => p.Name != "$schema"))
         {
-            if (string.Equals(property.Name, parameter.MemberName, StringComparison.OrdinalIgnoreCase))
-                return property.Value;
+            var member = names.FirstOrDefault(n => string.Equals(n, property.Name, StringComparison.OrdinalIgnoreCase))
+                ?? throw new UsageException($"{path} has an unknown key '{property.Name}'.{Suggestions.DidYouMean(property.Name, names)}",
+                    "Keys are parameter names in PascalCase (see ./build.sh --help, or .nuke/build.schema.json); rename or remove it.");
+            values[member] = property.Value;
         }
-        return null;
+        return values;
     }
 
-    private static object? ConvertJson(ParameterDescriptor parameter, JsonElement element, string path)
+    private object? ConvertJson(ParameterDescriptor parameter, JsonElement element, string path, string repositoryRoot)
     {
         var where = $"{parameter.MemberName} in {path}";
         List<string> texts = element.ValueKind switch
@@ -172,7 +207,9 @@ public sealed class ParameterBinder
         };
         if (element.ValueKind == JsonValueKind.Null)
             return null;
-        return Convert(parameter, texts, where);
+        var value = Convert(parameter, texts, where);
+        // As in NUKE: a path in a file means the same whatever folder the build is started from.
+        return _pathMembers.Contains(parameter.MemberName) && value is string relative ? Path.GetFullPath(relative, repositoryRoot) : value;
     }
 
     /// <summary>Converts raw words into the parameter's type; <paramref name="where"/> names the source in errors.</summary>
@@ -184,8 +221,8 @@ public sealed class ParameterBinder
                 return true;
             if (values.Count == 1 && TryParseBool(values[0], out var flag))
                 return flag;
-            throw new UsageException($"{where} is a switch and takes no value (or true/false); got '{string.Join(' ', values)}'.",
-                $"Write {parameter.Flag} alone, or move '{string.Join(' ', values)}' before the first option if it is a target.");
+            throw new UsageException($"{where} is a switch and takes no value (or true/false); got '{Shown(parameter, values)}'.",
+                $"Write {parameter.Flag} alone, or move '{Shown(parameter, values)}' before the first option if it is a target.");
         }
 
         if (parameter.IsList)
@@ -200,8 +237,8 @@ public sealed class ParameterBinder
         if (values.Count == 0)
             throw new UsageException($"{where} needs a value ({parameter.TypeName}).", $"e.g. {parameter.Flag} {Example(parameter)}");
         if (values.Count > 1)
-            throw new UsageException($"{where} takes one value ({parameter.TypeName}); got '{string.Join(' ', values)}'.",
-                parameter.ElementType == typeof(TimeSpan) ? "Write durations as 90s, 10m, 1h or plain seconds." : $"Quote the value if it contains spaces, e.g. {parameter.Flag} \"{string.Join(' ', values)}\".");
+            throw new UsageException($"{where} takes one value ({parameter.TypeName}); got '{Shown(parameter, values)}'.",
+                parameter.ElementType == typeof(TimeSpan) ? "Write durations as 90s, 10m, 1h or plain seconds." : $"Quote the value if it contains spaces, e.g. {parameter.Flag} \"{Shown(parameter, values)}\".");
         return ConvertOne(parameter, values[0], where);
     }
 
@@ -211,23 +248,23 @@ public sealed class ParameterBinder
         if (type == typeof(string))
             return text;
         if (type == typeof(bool))
-            return TryParseBool(text, out var flag) ? flag : throw new UsageException($"{where} expects true or false; got '{text}'.");
+            return TryParseBool(text, out var flag) ? flag : throw new UsageException($"{where} expects true or false; got '{Shown(parameter, [text])}'.");
         if (type == typeof(int))
         {
             if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number))
-                throw new UsageException($"{where} expects a whole number; got '{text}'.");
+                throw new UsageException($"{where} expects a whole number; got '{Shown(parameter, [text])}'.");
             if (parameter.Attribute.Positive && number <= 0)
-                throw new UsageException($"{where} must be greater than zero; got {number}.");
+                throw new UsageException($"{where} must be greater than zero; got {Shown(parameter, [text])}.");
             if (number < parameter.Attribute.Minimum)
-                throw new UsageException($"{where} must be at least {parameter.Attribute.Minimum}; got {number}.");
+                throw new UsageException($"{where} must be at least {parameter.Attribute.Minimum}; got {Shown(parameter, [text])}.");
             return number;
         }
         if (type == typeof(TimeSpan))
         {
             if (!Durations.TryParse(text, out var duration))
-                throw new UsageException($"{where} expects a duration like 90s, 10m, 1h or plain seconds; got '{text}'.");
+                throw new UsageException($"{where} expects a duration like 90s, 10m, 1h or plain seconds; got '{Shown(parameter, [text])}'.");
             if (parameter.Attribute.Positive && duration <= TimeSpan.Zero)
-                throw new UsageException($"{where} must be longer than zero; got '{text}'.");
+                throw new UsageException($"{where} must be longer than zero; got '{Shown(parameter, [text])}'.");
             return duration;
         }
         if (type.IsEnum)
@@ -235,11 +272,15 @@ public sealed class ParameterBinder
             var match = Enum.GetNames(type).FirstOrDefault(n => string.Equals(ParameterDescriptor.Kebab(n), text, StringComparison.OrdinalIgnoreCase) || string.Equals(n, text, StringComparison.OrdinalIgnoreCase));
             return match is not null
                 ? Enum.Parse(type, match)
-                : throw new UsageException($"{where} does not accept '{text}'.{Suggestions.DidYouMean(text, parameter.AllowedValues!)}",
+                : throw new UsageException($"{where} does not accept '{Shown(parameter, [text])}'.{(parameter.IsSecret ? "" : Suggestions.DidYouMean(text, parameter.AllowedValues!))}",
                     $"Allowed values: {string.Join(", ", parameter.AllowedValues!)}.");
         }
         throw new InvalidOperationException($"Parameter type {type} is not supported.");
     }
+
+    // Even a value too short for the secret registry never appears in a message about a secret parameter.
+    private static string Shown(ParameterDescriptor parameter, IEnumerable<string> values) =>
+        parameter.IsSecret ? SecretRegistry.Mask : string.Join(' ', values);
 
     private static string Example(ParameterDescriptor parameter) => parameter.ElementType switch
     {

@@ -19,7 +19,7 @@ public static class ProcessGroup
 
     private static (string, string[])? FindLauncher()
     {
-        if (OperatingSystem.IsWindows() || System.Environment.GetEnvironmentVariable("TESSLATE_NO_PROCESS_GROUP") == "1")
+        if (OperatingSystem.IsWindows())
             return null;
         if (ToolLocator.Find("setsid") is { } setsid)
             return (setsid, []);

@@ -18,7 +18,8 @@ public interface IProcessRunner
 /// one interrupt, then a kill of the whole tree after the grace period (unless the command asks to be waited for).
 /// Under dry-run only read-only commands run; the rest are printed.
 /// </summary>
-public sealed class ProcessRunner(ILogger logger, bool dryRun = false) : IProcessRunner
+/// <param name="ownProcessGroups">false keeps children in the build's process group (an escape hatch where setsid misbehaves).</param>
+public sealed class ProcessRunner(ILogger logger, bool dryRun = false, bool ownProcessGroups = true) : IProcessRunner
 {
     public bool DryRun { get; } = dryRun;
 
@@ -50,7 +51,7 @@ public sealed class ProcessRunner(ILogger logger, bool dryRun = false) : IProces
                 logger.Information("[{Prefix:l}] {Line:l}", prefix, text);
         }
 
-        var (fileName, arguments) = ProcessGroup.Wrap(executable, command.Arguments);
+        var (fileName, arguments) = ownProcessGroups ? ProcessGroup.Wrap(executable, command.Arguments) : (executable, command.Arguments);
         var cli = Cli.Wrap(fileName)
             .WithArguments(arguments)
             .WithValidation(CommandResultValidation.None)

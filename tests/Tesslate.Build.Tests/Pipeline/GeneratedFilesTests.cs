@@ -38,4 +38,28 @@ public sealed class GeneratedFilesTests
             Directory.Delete(root, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task A_stale_schema_fails_the_check_and_GenerateSchema_rewrites_it()
+    {
+        var root = Directory.CreateTempSubdirectory("stale-schema").FullName;
+        try
+        {
+            var schema = Path.Combine(root, ".nuke", "build.schema.json");
+            Directory.CreateDirectory(Path.GetDirectoryName(schema)!);
+            File.WriteAllText(schema, File.ReadAllText(Path.Combine(PipelineRun.RepositoryRoot, ".nuke", "build.schema.json")).Replace("\"SourceRoot\"", "\"SourceRootOld\"", StringComparison.Ordinal));
+
+            var (exitCode, output) = await PipelineRun.RunAsync(["GenerateSchema", "--check"], root: root);
+            Assert.Equal(1, exitCode);
+            Assert.Contains($"{schema} is stale", output);
+
+            (exitCode, output) = await PipelineRun.RunAsync(["GenerateSchema"], root: root);
+            Assert.True(exitCode == 0, output);
+            Assert.Equal(File.ReadAllText(Path.Combine(PipelineRun.RepositoryRoot, ".nuke", "build.schema.json")), File.ReadAllText(schema));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
 }

@@ -47,7 +47,34 @@ public sealed class SubmodulesInitTests : IDisposable
         var plain = _git.CreateRepository("plain");
         var (exitCode, output) = await PipelineRun.RunAsync(["SubmodulesInit", "--environment", "local", "--source-root", plain]);
         Assert.Equal(0, exitCode);
-        Assert.Contains("no .gitmodules", output);
+        Assert.Contains("↷ SubmodulesInit skipped — no .gitmodules in the source root: no submodules to initialise", output);
+    }
+
+    [Fact]
+    public async Task A_nested_submodule_that_cannot_be_fetched_is_named_with_its_own_path_and_url()
+    {
+        var clone = CloneAppWithNestedSubmodules();
+        Directory.Move(_git.Path("tools.git"), _git.Path("tools-moved-away.git"));
+
+        var (exitCode, output) = await PipelineRun.RunAsync(["SubmodulesInit", "--environment", "local", "--source-root", clone], AllowFileProtocol);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"Nested submodule 'packages/tesslate-agent/vendor/tools' (inside packages/tesslate-agent) could not be initialised from {_git.Path("tools.git")}", output);
+        Assert.Contains($"git ls-remote {_git.Path("tools.git")}", output);
+    }
+
+    [Fact]
+    public async Task A_source_root_from_the_parameters_file_is_relative_to_the_repository_root()
+    {
+        var clone = CloneAppWithNestedSubmodules();
+        var root = _git.Path("build-repo");
+        Directory.CreateDirectory(Path.Combine(root, ".nuke"));
+        File.WriteAllText(Path.Combine(root, ".nuke", "parameters.json"), """{ "SourceRoot": "../clone" }""");
+
+        var (exitCode, output) = await PipelineRun.RunAsync(["SubmodulesInit", "--environment", "local"], AllowFileProtocol, root);
+
+        Assert.True(exitCode == 0, output);
+        Assert.True(File.Exists(Path.Combine(clone, "packages", "tesslate-agent", "agent.py")));
     }
 
     [Fact]
