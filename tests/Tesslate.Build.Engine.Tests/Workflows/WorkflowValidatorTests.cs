@@ -48,7 +48,7 @@ public sealed class WorkflowValidatorTests
         var ok = Minimal() with { On = new WorkflowTriggers { WorkflowDispatch = new WorkflowDispatchTrigger(Inputs(WorkflowValidator.MaxDispatchInputs)) } };
         var tooMany = Minimal() with { On = new WorkflowTriggers { WorkflowDispatch = new WorkflowDispatchTrigger(Inputs(WorkflowValidator.MaxDispatchInputs + 1)) } };
         Assert.Empty(WorkflowValidator.Problems(ok));
-        Assert.Contains(WorkflowValidator.Problems(tooMany), p => p.Contains("declares 11 inputs; GitHub accepts at most 10"));
+        Assert.Contains(WorkflowValidator.Problems(tooMany), p => p.Contains("declares 26 inputs; GitHub accepts at most 25"));
     }
 
     [Fact]
