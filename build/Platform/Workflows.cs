@@ -46,9 +46,11 @@ public static class PipelineWorkflows
     /// <summary>Where BuildImages leaves its build report for the deploy job (read back with --build-report).</summary>
     public const string BuildReportFile = ".nuke/temp/build-report.json";
 
-    /// <summary>The run's report files: JSON for tools, Markdown for the job summary.</summary>
-    public const string ReportJsonFiles = ".nuke/temp/*.json";
-    public const string ReportSummaryFile = ".nuke/temp/summary.md";
+    /// <summary>
+    /// The run's report files (run-report.json and the reports targets add). The Markdown summary needs no file: the
+    /// pipeline appends it to <c>$GITHUB_STEP_SUMMARY</c> itself, also when a target failed.
+    /// </summary>
+    public const string ReportFiles = ".nuke/temp/*.json";
 
     private const string ApplicationSourceDirectory = "app-source";
 
@@ -233,12 +235,9 @@ public static class PipelineWorkflows
                     Step.Action("Upload the run report", PinnedActions.UploadArtifact, new Dictionary<string, string>
                     {
                         ["name"] = $"deploy-report-{EnvironmentExpression}",
-                        ["path"] = $"{ReportJsonFiles}\n{ReportSummaryFile}\n",
+                        ["path"] = ReportFiles,
                         ["if-no-files-found"] = "warn",
                     }) with { If = "always()" },
-                    Step.Script("Add the run report to the job summary", $"""
-                        if [ -f {ReportSummaryFile} ]; then cat {ReportSummaryFile} >> "$GITHUB_STEP_SUMMARY"; fi
-                        """) with { If = "always()" },
                 ],
             },
         ],

@@ -113,7 +113,6 @@ public sealed class GeneratedWorkflowTests(WorkflowParserFixture parser) : IClas
         Assert.Contains("--build-report build-report/build-report.json --skip BuildImages --approve", deploy);
         Assert.DoesNotContain("--approve", build);
         Assert.Contains("refs/heads/main", build);
-        Assert.Contains("$GITHUB_STEP_SUMMARY", deploy);
         Assert.Contains("terraform_version: '>=1.5.0'", deploy);
     }
 
