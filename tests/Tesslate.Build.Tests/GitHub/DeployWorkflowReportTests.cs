@@ -44,7 +44,7 @@ public sealed class DeployWorkflowReportTests : IDisposable
         Assert.StartsWith("### Build succeeded", summary, StringComparison.Ordinal);
         Assert.Contains("| Deploy |", summary);
 
-        var deploy = PipelineWorkflows.Deploy(new WorkflowSettings()).Jobs.Single(j => j.Id == "deploy");
+        var deploy = PipelineWorkflows.Deploy(new WorkflowSettings(), BuildParameters.DeployInputs).Jobs.Single(j => j.Id == "deploy");
         var uploads = deploy.Steps.Where(s => s.Uses == PinnedActions.UploadArtifact.Uses).ToList();
         var paths = Assert.Single(uploads).With["path"].Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.All(paths, path => Assert.True(Matches(path).Any(), $"{path} matches no file the run wrote under {_root}."));
