@@ -165,7 +165,8 @@ public static class PipelineWorkflows
 
     public static Workflow Deploy(WorkflowSettings settings, DeployInputs inputs)
     {
-        var environment = $"${{{{ inputs.{inputs.Environment.Name} || '{PushEnvironment}' }}}}";
+        var selected = $"inputs.{inputs.Environment.Name} || '{PushEnvironment}'";
+        var environment = $"${{{{ {selected} }}}}";
         return new("deploy.yml", "Deploy")
         {
             RunName = $"Deploy to {environment}",
@@ -194,7 +195,8 @@ public static class PipelineWorkflows
                         Step.Action("Check out", PinnedActions.Checkout),
                         CheckoutApplication(settings),
                         SetupDotnet,
-                        AwsCredentials(settings),
+                        // No environment here (its reviewers gate the deploy job only), so the role is a repository variable per environment.
+                        AwsCredentials(settings, $"${{{{ vars[format('AWS_BUILD_ROLE_ARN_{{0}}', {selected})] }}}}"),
                         BuildAndPushImages(inputs),
                         Step.Action("Upload the build report", PinnedActions.UploadArtifact, new Dictionary<string, string>
                         {
@@ -224,7 +226,8 @@ public static class PipelineWorkflows
                             ["terraform_version"] = settings.TerraformVersion,
                             ["terraform_wrapper"] = "false",
                         }),
-                        AwsCredentials(settings),
+                        // The environment's own variable: readable only once its protection rules passed.
+                        AwsCredentials(settings, "${{ vars.AWS_DEPLOY_ROLE_ARN }}"),
                         Step.Action("Download the build report", PinnedActions.DownloadArtifact, new Dictionary<string, string> { ["name"] = "build-report", ["path"] = "build-report" }),
                         new Step
                         {
@@ -290,10 +293,10 @@ public static class PipelineWorkflows
         });
 
     // OIDC: a short-lived role session, no static keys; the account check stops a role ARN pointing elsewhere.
-    private static Step AwsCredentials(WorkflowSettings settings) =>
+    private static Step AwsCredentials(WorkflowSettings settings, string role) =>
         Step.Action("AWS credentials (OIDC)", PinnedActions.ConfigureAwsCredentials, new Dictionary<string, string>
         {
-            ["role-to-assume"] = "${{ vars.AWS_DEPLOY_ROLE_ARN }}",
+            ["role-to-assume"] = role,
             ["role-session-name"] = "deploy-${{ github.run_id }}",
             ["aws-region"] = settings.AwsRegion,
             ["allowed-account-ids"] = settings.AwsAccountId,

@@ -163,6 +163,10 @@ public sealed partial class GeneratedWorkflowTests(WorkflowParserFixture parser)
         Assert.DoesNotContain("deployments: write", build);
         Assert.Contains("id-token: write", build);
         Assert.Contains("role-to-assume: ${{ vars.AWS_DEPLOY_ROLE_ARN }}", deploy);
+        // Only the deploy job is gated; the build job still assumes the chosen environment's role, not a shared one.
+        Assert.DoesNotContain("\n    environment:", build);
+        Assert.Contains("role-to-assume: ${{ vars[format('AWS_BUILD_ROLE_ARN_{0}', inputs.environment || 'beta')] }}", build);
+        Assert.DoesNotContain("AWS_DEPLOY_ROLE_ARN", build);
         Assert.DoesNotContain("aws-access-key-id", yaml);
         Assert.Contains("--build-report build-report/build-report.json --skip BuildImages --approve", deploy);
         Assert.DoesNotContain("--approve", build);
