@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Serilog;
+using Tesslate.Build.Engine;
 using Tesslate.Build.Engine.Processes;
 using Tesslate.Build.Engine.Workflows;
 using Tesslate.Build.GitHub;
@@ -32,6 +33,14 @@ public sealed record WorkflowSettings
 }
 
 /// <summary>
+/// The Build's parameters deploy.yml offers as dispatch inputs, handed over by the Build (<c>Build.Workflows.cs</c>) so
+/// that a renamed parameter, a changed description or a new environment reaches the YAML, and the drift check.
+/// </summary>
+/// <param name="Environment">Where to deploy: a choice of <see cref="PipelineWorkflows.Environments"/>.</param>
+/// <param name="BuildOptions">Passed on to BuildImages as flags when given.</param>
+public sealed record DeployInputs(ParameterDescriptor Environment, IReadOnlyList<ParameterDescriptor> BuildOptions);
+
+/// <summary>
 /// The GitHub Actions workflows of this repository, declared next to the targets they run and written by
 /// <c>./build.sh GenerateWorkflows</c>: <c>ci.yml</c> (tests, drift check, offline deploy dry-runs) and
 /// <c>deploy.yml</c> (images built in one job, released in an environment-gated job through OIDC).
@@ -41,32 +50,37 @@ public static class PipelineWorkflows
     public const string RegenerateCommand = "./build.sh GenerateWorkflows";
     public const string Directory = ".github/workflows";
     public const string MainBranch = "main";
-    public static readonly string[] Environments = ["beta", "production"];
+
+    /// <summary>The environments CI deploys: those with a registry in AWS and workloads (not local, not the Terraform-only shared stack).</summary>
+    public static IReadOnlyList<string> Environments { get; } =
+        [.. Enum.GetValues<DeployEnvironment>().Select(EnvironmentTable.Defaults).Where(e => e is { UsesEcr: true, HasWorkloads: true }).Select(e => ParameterDescriptor.Display(e.Name))];
+
+    /// <summary>What a push to the main branch deploys (push events have no inputs).</summary>
+    public static string PushEnvironment { get; } = ParameterDescriptor.Display(DeployEnvironment.Beta);
 
     /// <summary>Where BuildImages leaves its build report for the deploy job (read back with --build-report).</summary>
     public const string BuildReportFile = ".nuke/temp/build-report.json";
 
-    /// <summary>The run's report files: JSON for tools, Markdown for the job summary.</summary>
-    public const string ReportJsonFiles = ".nuke/temp/*.json";
-    public const string ReportSummaryFile = ".nuke/temp/summary.md";
+    /// <summary>
+    /// The run's report files (run-report.json and the reports targets add). The Markdown summary needs no file: the
+    /// pipeline appends it to <c>$GITHUB_STEP_SUMMARY</c> itself, also when a target failed.
+    /// </summary>
+    public const string ReportFiles = ".nuke/temp/*.json";
 
     private const string ApplicationSourceDirectory = "app-source";
 
-    // Push events have no inputs: they deploy beta.
-    private const string EnvironmentExpression = "${{ inputs.environment || 'beta' }}";
-
     public static GeneratedFileHeader Header { get; } = new($"{RegenerateCommand}  (check: {RegenerateCommand} --check)", "build/Platform/Workflows.cs");
 
-    public static IReadOnlyList<Workflow> All(WorkflowSettings settings) => [Ci(), Deploy(settings)];
+    public static IReadOnlyList<Workflow> All(WorkflowSettings settings, DeployInputs inputs) => [Ci(), Deploy(settings, inputs)];
 
     /// <summary>
     /// The GenerateWorkflows target: with <paramref name="check"/>, fails with a diff when the files on disk differ from
     /// the declarations (writes nothing); otherwise writes them and has GitHub's parser validate what was written
     /// (skipped with a warning when the parser is not installed).
     /// </summary>
-    public static async Task GenerateAsync(string repositoryRoot, bool check, IProcessRunner runner, ILogger logger, CancellationToken cancellationToken)
+    public static async Task GenerateAsync(string repositoryRoot, bool check, DeployInputs inputs, IProcessRunner runner, ILogger logger, CancellationToken cancellationToken)
     {
-        var workflows = All(WorkflowSettings.For(repositoryRoot));
+        var workflows = All(WorkflowSettings.For(repositoryRoot), inputs);
         var files = new WorkflowFiles(Header);
         var directory = Path.Combine(repositoryRoot, Directory);
         if (check)
@@ -149,100 +163,108 @@ public static class PipelineWorkflows
         ],
     };
 
-    public static Workflow Deploy(WorkflowSettings settings) => new("deploy.yml", "Deploy")
+    public static Workflow Deploy(WorkflowSettings settings, DeployInputs inputs)
     {
-        RunName = $"Deploy to {EnvironmentExpression}",
-        On = new WorkflowTriggers
+        var selected = $"inputs.{inputs.Environment.Name} || '{PushEnvironment}'";
+        var environment = $"${{{{ {selected} }}}}";
+        return new("deploy.yml", "Deploy")
         {
-            Push = new PushTrigger { Branches = [MainBranch], PathsIgnore = ["docs/**", "**.md"] },
-            WorkflowDispatch = new WorkflowDispatchTrigger(
-                WorkflowInput.Choice("environment", "Environment to deploy", Environments, "beta"),
-                WorkflowInput.String("images", "Images to build, comma-separated (empty: the default set, backend, frontend and devserver)", ""),
-                WorkflowInput.Boolean("force-build", "Rebuild images even when their inputs are unchanged")),
-        },
-        // Nothing by default: each job lists what it needs.
-        Permissions = Permissions.Empty,
-        // One deploy per environment at a time; a running deploy is never cancelled halfway.
-        Concurrency = new Concurrency($"deploy-{EnvironmentExpression}", CancelInProgress: false),
-        Env = new Dictionary<string, string>(DotnetEnvironment) { ["DEPLOY_ENVIRONMENT"] = EnvironmentExpression },
-        Jobs =
+            RunName = $"Deploy to {environment}",
+            On = new WorkflowTriggers
+            {
+                Push = new PushTrigger { Branches = [MainBranch], PathsIgnore = ["docs/**", "**.md"] },
+                WorkflowDispatch = new WorkflowDispatchTrigger([
+                    WorkflowInput.ForParameter(inputs.Environment) with { Options = [.. Environments], Default = PushEnvironment, Required = true },
+                    .. inputs.BuildOptions.Select(WorkflowInput.ForParameter)]),
+            },
+            // Nothing by default: each job lists what it needs.
+            Permissions = Permissions.Empty,
+            // One deploy per environment at a time; a running deploy is never cancelled halfway.
+            Concurrency = new Concurrency($"deploy-{environment}", CancelInProgress: false),
+            Env = new Dictionary<string, string>(DotnetEnvironment) { ["DEPLOY_ENVIRONMENT"] = environment },
+            Jobs =
+            [
+                new Job("build-images")
+                {
+                    Name = $"Build images ({environment})",
+                    TimeoutMinutes = 45,
+                    Permissions = Permissions.Empty.Read(PermissionScope.Contents).Write(PermissionScope.IdToken),
+                    Steps =
+                    [
+                        ProductionOnlyFromMain,
+                        Step.Action("Check out", PinnedActions.Checkout),
+                        CheckoutApplication(settings),
+                        SetupDotnet,
+                        // No environment here (its reviewers gate the deploy job only), so the role is a repository variable per environment.
+                        AwsCredentials(settings, $"${{{{ vars[format('AWS_BUILD_ROLE_ARN_{{0}}', {selected})] }}}}"),
+                        BuildAndPushImages(inputs),
+                        Step.Action("Upload the build report", PinnedActions.UploadArtifact, new Dictionary<string, string>
+                        {
+                            ["name"] = "build-report",
+                            ["path"] = BuildReportFile,
+                            ["if-no-files-found"] = "error",
+                            ["retention-days"] = "7",
+                        }),
+                    ],
+                },
+                new Job("deploy")
+                {
+                    Name = $"Deploy to {environment}",
+                    Needs = ["build-images"],
+                    // Production's required reviewers approve here, before the job starts; hence --approve below.
+                    Environment = new JobEnvironment(environment, "${{ vars.ENVIRONMENT_URL }}"),
+                    TimeoutMinutes = 45,
+                    Permissions = Permissions.Empty.Read(PermissionScope.Contents).Write(PermissionScope.Deployments, PermissionScope.IdToken),
+                    Steps =
+                    [
+                        ProductionOnlyFromMain,
+                        Step.Action("Check out", PinnedActions.Checkout),
+                        CheckoutApplication(settings),
+                        SetupDotnet,
+                        Step.Action("Set up Terraform", PinnedActions.SetupTerraform, new Dictionary<string, string>
+                        {
+                            ["terraform_version"] = settings.TerraformVersion,
+                            ["terraform_wrapper"] = "false",
+                        }),
+                        // The environment's own variable: readable only once its protection rules passed.
+                        AwsCredentials(settings, "${{ vars.AWS_DEPLOY_ROLE_ARN }}"),
+                        Step.Action("Download the build report", PinnedActions.DownloadArtifact, new Dictionary<string, string> { ["name"] = "build-report", ["path"] = "build-report" }),
+                        new Step
+                        {
+                            Name = "Deploy",
+                            Id = "deploy",
+                            Run = $"./build.sh Deploy {inputs.Environment.Flag} \"$DEPLOY_ENVIRONMENT\" --source-root {ApplicationSourceDirectory} --build-report build-report/{Path.GetFileName(BuildReportFile)} --skip BuildImages --approve",
+                            // The job's token records the deploy on the deployment GitHub created for this environment.
+                            Env = new Dictionary<string, string> { ["GITHUB_TOKEN"] = "${{ github.token }}" },
+                        },
+                        Step.Action("Upload the run report", PinnedActions.UploadArtifact, new Dictionary<string, string>
+                        {
+                            ["name"] = $"deploy-report-{environment}",
+                            ["path"] = ReportFiles,
+                            ["if-no-files-found"] = "warn",
+                        }) with { If = "always()" },
+                    ],
+                },
+            ],
+        };
+    }
+
+    // Inputs reach the script as variables, never spliced into its text (no script injection); empty means not given.
+    private static Step BuildAndPushImages(DeployInputs inputs)
+    {
+        var options = inputs.BuildOptions.Select(p => (Parameter: p, Variable: p.Name.Replace('-', '_').ToUpperInvariant())).ToList();
+        string[] script =
         [
-            new Job("build-images")
-            {
-                Name = $"Build images ({EnvironmentExpression})",
-                TimeoutMinutes = 45,
-                Permissions = Permissions.Empty.Read(PermissionScope.Contents).Write(PermissionScope.IdToken),
-                Steps =
-                [
-                    ProductionOnlyFromMain,
-                    Step.Action("Check out", PinnedActions.Checkout),
-                    CheckoutApplication(settings),
-                    SetupDotnet,
-                    AwsCredentials(settings),
-                    new Step
-                    {
-                        Name = "Build and push images",
-                        Run = $$"""
-                            set -euo pipefail
-                            args=(BuildImages --environment "$DEPLOY_ENVIRONMENT" --source-root {{ApplicationSourceDirectory}})
-                            if [ -n "$IMAGES" ]; then args+=(--images "$IMAGES"); fi
-                            if [ "$FORCE_BUILD" = "true" ]; then args+=(--force-build); fi
-                            ./build.sh "${args[@]}"
-                            """,
-                        // Inputs reach the script as variables, never spliced into its text.
-                        Env = new Dictionary<string, string> { ["IMAGES"] = "${{ inputs.images }}", ["FORCE_BUILD"] = "${{ inputs.force-build }}" },
-                    },
-                    Step.Action("Upload the build report", PinnedActions.UploadArtifact, new Dictionary<string, string>
-                    {
-                        ["name"] = "build-report",
-                        ["path"] = BuildReportFile,
-                        ["if-no-files-found"] = "error",
-                        ["retention-days"] = "7",
-                    }),
-                ],
-            },
-            new Job("deploy")
-            {
-                Name = $"Deploy to {EnvironmentExpression}",
-                Needs = ["build-images"],
-                // Production's required reviewers approve here, before the job starts; hence --approve below.
-                Environment = new JobEnvironment(EnvironmentExpression, "${{ vars.ENVIRONMENT_URL }}"),
-                TimeoutMinutes = 45,
-                Permissions = Permissions.Empty.Read(PermissionScope.Contents).Write(PermissionScope.Deployments, PermissionScope.IdToken),
-                Steps =
-                [
-                    ProductionOnlyFromMain,
-                    Step.Action("Check out", PinnedActions.Checkout),
-                    CheckoutApplication(settings),
-                    SetupDotnet,
-                    Step.Action("Set up Terraform", PinnedActions.SetupTerraform, new Dictionary<string, string>
-                    {
-                        ["terraform_version"] = settings.TerraformVersion,
-                        ["terraform_wrapper"] = "false",
-                    }),
-                    AwsCredentials(settings),
-                    Step.Action("Download the build report", PinnedActions.DownloadArtifact, new Dictionary<string, string> { ["name"] = "build-report", ["path"] = "build-report" }),
-                    new Step
-                    {
-                        Name = "Deploy",
-                        Id = "deploy",
-                        Run = $"./build.sh Deploy --environment \"$DEPLOY_ENVIRONMENT\" --source-root {ApplicationSourceDirectory} --build-report build-report/{Path.GetFileName(BuildReportFile)} --skip BuildImages --approve",
-                        // The job's token records the deploy on the deployment GitHub created for this environment.
-                        Env = new Dictionary<string, string> { ["GITHUB_TOKEN"] = "${{ github.token }}" },
-                    },
-                    Step.Action("Upload the run report", PinnedActions.UploadArtifact, new Dictionary<string, string>
-                    {
-                        ["name"] = $"deploy-report-{EnvironmentExpression}",
-                        ["path"] = $"{ReportJsonFiles}\n{ReportSummaryFile}\n",
-                        ["if-no-files-found"] = "warn",
-                    }) with { If = "always()" },
-                    Step.Script("Add the run report to the job summary", $"""
-                        if [ -f {ReportSummaryFile} ]; then cat {ReportSummaryFile} >> "$GITHUB_STEP_SUMMARY"; fi
-                        """) with { If = "always()" },
-                ],
-            },
-        ],
-    };
+            "set -euo pipefail",
+            $"args=(BuildImages {inputs.Environment.Flag} \"$DEPLOY_ENVIRONMENT\" --source-root {ApplicationSourceDirectory})",
+            .. options.Select(o => o.Parameter.IsFlag
+                ? $"if [ \"${o.Variable}\" = \"true\" ]; then args+=({o.Parameter.Flag}); fi"
+                : $"if [ -n \"${o.Variable}\" ]; then args+=({o.Parameter.Flag} \"${o.Variable}\"); fi"),
+            "./build.sh \"${args[@]}\"",
+        ];
+        return Step.Script("Build and push images", string.Join('\n', script),
+            options.ToDictionary(o => o.Variable, o => $"${{{{ inputs.{o.Parameter.Name} }}}}"));
+    }
 
     private static IReadOnlyDictionary<string, string> DotnetEnvironment { get; } = new Dictionary<string, string>
     {
@@ -271,10 +293,10 @@ public static class PipelineWorkflows
         });
 
     // OIDC: a short-lived role session, no static keys; the account check stops a role ARN pointing elsewhere.
-    private static Step AwsCredentials(WorkflowSettings settings) =>
+    private static Step AwsCredentials(WorkflowSettings settings, string role) =>
         Step.Action("AWS credentials (OIDC)", PinnedActions.ConfigureAwsCredentials, new Dictionary<string, string>
         {
-            ["role-to-assume"] = "${{ vars.AWS_DEPLOY_ROLE_ARN }}",
+            ["role-to-assume"] = role,
             ["role-session-name"] = "deploy-${{ github.run_id }}",
             ["aws-region"] = settings.AwsRegion,
             ["allowed-account-ids"] = settings.AwsAccountId,

@@ -117,22 +117,23 @@ public sealed record WorkflowInput(string Name, string Description, WorkflowInpu
         new(name, description, WorkflowInputType.Environment) { Default = defaultValue, Required = required };
 
     /// <summary>
-    /// The input a parameter of this CLR type becomes: bool → boolean, enum → choice, numbers → number, anything else → string.
-    /// This is what keeps a parameter's type across the CLI and the Actions UI.
+    /// The input a build parameter becomes, with its name, description and default: bool → boolean, enum → choice (its
+    /// values as the CLI accepts them), numbers → number, anything else (lists too, comma-separated) → string. This is
+    /// what keeps a parameter's type across the CLI and the Actions UI. Secrets are refused: inputs are shown in the UI
+    /// and in the run's event payload.
     /// </summary>
-    public static WorkflowInput ForParameter(string name, string description, Type type, object? defaultValue = null)
+    public static WorkflowInput ForParameter(ParameterDescriptor parameter)
     {
-        var underlying = Nullable.GetUnderlyingType(type) ?? type;
-        if (underlying == typeof(bool))
-            return Boolean(name, description, defaultValue is true);
-        if (underlying.IsEnum)
-        {
-            var options = Enum.GetNames(underlying).Select(n => n.ToLowerInvariant());
-            return Choice(name, description, options, defaultValue?.ToString()?.ToLowerInvariant(), required: defaultValue is null);
-        }
-        if (underlying == typeof(int) || underlying == typeof(long) || underlying == typeof(double) || underlying == typeof(decimal))
-            return new(name, description, WorkflowInputType.Number) { Default = defaultValue is null ? null : Convert.ToDouble(defaultValue, System.Globalization.CultureInfo.InvariantCulture) };
-        return String(name, description, defaultValue?.ToString());
+        if (parameter.IsSecret)
+            throw new ArgumentException($"Parameter {parameter.Flag} is a secret and cannot be a workflow_dispatch input; pass it as an Actions secret instead.", nameof(parameter));
+        var (name, description, type, value) = (parameter.Name, parameter.Description, parameter.ElementType, parameter.DefaultValue);
+        if (parameter.IsFlag)
+            return Boolean(name, description, value is true);
+        if (type.IsEnum && !parameter.IsList)
+            return Choice(name, description, parameter.AllowedValues!, value is null ? null : ParameterDescriptor.Display(value), required: value is null);
+        if (!parameter.IsList && (type == typeof(int) || type == typeof(long) || type == typeof(double) || type == typeof(decimal)))
+            return Number(name, description, value is null ? null : Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture));
+        return String(name, description, value is null ? null : ParameterDescriptor.Display(value));
     }
 }
 

@@ -11,7 +11,9 @@ namespace Tesslate.Build.Engine.Workflows;
 public static partial class WorkflowValidator
 {
     /// <summary>GitHub's limit on <c>workflow_dispatch</c> inputs.</summary>
-    public const int MaxDispatchInputs = 10;
+    // "The maximum number of top-level properties for inputs is 25" (docs.github.com, workflow syntax,
+    // #onworkflow_dispatchinputs; raised from 10 on 2025-12-04, github.blog/changelog/2025-12-04-actions-workflow-dispatch-workflows-now-support-25-inputs).
+    public const int MaxDispatchInputs = 25;
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_-]*$")]
     private static partial Regex IdentifierPattern();

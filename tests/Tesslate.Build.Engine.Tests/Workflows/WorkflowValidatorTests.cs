@@ -48,7 +48,7 @@ public sealed class WorkflowValidatorTests
         var ok = Minimal() with { On = new WorkflowTriggers { WorkflowDispatch = new WorkflowDispatchTrigger(Inputs(WorkflowValidator.MaxDispatchInputs)) } };
         var tooMany = Minimal() with { On = new WorkflowTriggers { WorkflowDispatch = new WorkflowDispatchTrigger(Inputs(WorkflowValidator.MaxDispatchInputs + 1)) } };
         Assert.Empty(WorkflowValidator.Problems(ok));
-        Assert.Contains(WorkflowValidator.Problems(tooMany), p => p.Contains("declares 11 inputs; GitHub accepts at most 10"));
+        Assert.Contains(WorkflowValidator.Problems(tooMany), p => p.Contains("declares 26 inputs; GitHub accepts at most 25"));
     }
 
     [Fact]
@@ -98,15 +98,38 @@ public sealed class WorkflowValidatorTests
         Assert.Contains(problems, p => p.Contains("declares no jobs"));
     }
 
-    [Fact]
-    public void Parameter_types_map_to_input_types()
+    private sealed class DispatchParameters
     {
-        Assert.Equal(WorkflowInputType.Boolean, WorkflowInput.ForParameter("a", "a", typeof(bool)).Type);
-        Assert.Equal(WorkflowInputType.Number, WorkflowInput.ForParameter("a", "a", typeof(int?)).Type);
-        Assert.Equal(WorkflowInputType.String, WorkflowInput.ForParameter("a", "a", typeof(string)).Type);
-        var choice = WorkflowInput.ForParameter("a", "a", typeof(SampleWorkflows.Stage), SampleWorkflows.Stage.Production);
-        Assert.Equal(WorkflowInputType.Choice, choice.Type);
-        Assert.Equal(["beta", "production"], choice.Options);
-        Assert.Equal("production", choice.Default);
+        [Parameter("Where to release")] public readonly SampleWorkflows.Stage Stage = SampleWorkflows.Stage.Production;
+        [Parameter("Images to build")] public readonly string[] Images = [];
+        [Parameter("Rebuild anyway")] public readonly bool ForceBuild;
+        [Parameter("How many at once")] public readonly int? BuildParallelism = 4;
+        [Parameter("A checkout")] public readonly string? SourceRoot;
+        [Parameter("Token")][Secret] public readonly string? GitHubToken;
+    }
+
+    private static ParameterDescriptor Parameter(string name) => ParameterBinder.Discover(new DispatchParameters(), "X_").Single(p => p.Name == name);
+
+    private static WorkflowInput Input(string name) => WorkflowInput.ForParameter(Parameter(name));
+
+    [Fact]
+    public void A_parameter_becomes_an_input_with_its_name_description_type_and_default()
+    {
+        var stage = Input("stage");
+        Assert.Equal(("stage", "Where to release", WorkflowInputType.Choice, "production"), (stage.Name, stage.Description, stage.Type, stage.Default));
+        Assert.Equal(["beta", "production"], stage.Options);
+        Assert.Equal((WorkflowInputType.Boolean, false), (Input("force-build").Type, Input("force-build").Default));
+        Assert.Equal((WorkflowInputType.Number, 4.0), (Input("build-parallelism").Type, Input("build-parallelism").Default));
+        Assert.Equal((WorkflowInputType.String, ""), (Input("images").Type, Input("images").Default));
+        Assert.Equal((WorkflowInputType.String, null), (Input("source-root").Type, Input("source-root").Default));
+        var all = Minimal() with { On = new WorkflowTriggers { WorkflowDispatch = new WorkflowDispatchTrigger(new[] { "stage", "images", "force-build", "build-parallelism", "source-root" }.Select(Input)) } };
+        Assert.Empty(WorkflowValidator.Problems(all));
+    }
+
+    [Fact]
+    public void A_secret_parameter_is_refused_as_an_input()
+    {
+        var error = Assert.Throws<ArgumentException>(() => WorkflowInput.ForParameter(Parameter("github-token")));
+        Assert.Contains("--github-token is a secret", error.Message);
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Tesslate.Build.Engine;
 using Tesslate.Build.Engine.Processes;
 using Tesslate.Build.Engine.Workflows;
@@ -7,11 +8,11 @@ using Xunit;
 
 namespace Tesslate.Build.Tests.GitHub;
 
-public sealed class GeneratedWorkflowTests(WorkflowParserFixture parser) : IClassFixture<WorkflowParserFixture>, IDisposable
+public sealed partial class GeneratedWorkflowTests(WorkflowParserFixture parser) : IClassFixture<WorkflowParserFixture>, IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("generated-workflows-").FullName;
     private readonly WorkflowFiles _files = new(PipelineWorkflows.Header);
-    private readonly IReadOnlyList<Workflow> _workflows = PipelineWorkflows.All(new WorkflowSettings());
+    private readonly IReadOnlyList<Workflow> _workflows = PipelineWorkflows.All(new WorkflowSettings(), BuildParameters.DeployInputs);
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
@@ -83,15 +84,68 @@ public sealed class GeneratedWorkflowTests(WorkflowParserFixture parser) : IClas
     }
 
     [Fact]
-    public void Deploy_dispatch_inputs_keep_their_types()
+    public void Deploy_dispatch_inputs_are_the_builds_parameters_with_their_types_descriptions_and_choices()
     {
-        var inputs = PipelineWorkflows.Deploy(new WorkflowSettings()).On.WorkflowDispatch!.Inputs;
+        var inputs = PipelineWorkflows.Deploy(new WorkflowSettings(), BuildParameters.DeployInputs).On.WorkflowDispatch!.Inputs;
         Assert.Equal(["environment", "images", "force-build"], inputs.Select(i => i.Name));
-        Assert.Equal(WorkflowInputType.Choice, inputs[0].Type);
+        Assert.Equal([WorkflowInputType.Choice, WorkflowInputType.String, WorkflowInputType.Boolean], inputs.Select(i => i.Type));
         Assert.Equal(["beta", "production"], inputs[0].Options);
-        Assert.Equal(WorkflowInputType.String, inputs[1].Type);
-        Assert.Equal(WorkflowInputType.Boolean, inputs[2].Type);
+        Assert.Equal("beta", inputs[0].Default);
+
+        foreach (var input in _workflows.SelectMany(w => w.On.WorkflowDispatch?.Inputs ?? []))
+        {
+            var parameter = BuildParameters.All.SingleOrDefault(p => p.Name == input.Name);
+            Assert.True(parameter is not null, $"Dispatch input '{input.Name}' is no parameter of the Build.");
+            Assert.Equal((input.Type, input.Description), (WorkflowInput.ForParameter(parameter).Type, parameter.Description));
+            Assert.All(input.Options, option => Assert.Contains(option, parameter.AllowedValues!));
+        }
     }
+
+    [Fact]
+    public void Every_flag_of_a_build_step_is_a_real_parameter_and_every_input_reaches_the_build_as_its_own_flag()
+    {
+        foreach (var workflow in _workflows)
+        {
+            var steps = workflow.Jobs.SelectMany(j => j.Steps).Where(s => s.Run?.Contains("./build.sh", StringComparison.Ordinal) == true).ToList();
+            foreach (var flag in steps.SelectMany(s => FlagPattern().Matches(s.Run!)).Select(m => m.Groups["name"].Value))
+                Assert.True(BuildParameters.All.Any(p => p.Name == flag), $"{workflow.FileName} passes --{flag}, which is no parameter of the Build.");
+
+            // Each input is read through a variable (workflow or step env) that a build step passes after the input's own flag.
+            foreach (var input in workflow.On.WorkflowDispatch?.Inputs ?? [])
+            {
+                Assert.Contains(steps, step => workflow.Env.Concat(step.Env)
+                    .Any(variable => variable.Value.Contains($"inputs.{input.Name} ", StringComparison.Ordinal)
+                        && Regex.IsMatch(step.Run!, $"--{input.Name}( \"\\${variable.Key}\"|\\))")));
+            }
+            var referenced = Regex.Matches(WorkflowYamlWriter.Write(workflow, PipelineWorkflows.Header), "inputs\\.(?<name>[a-z-]+)").Select(m => m.Groups["name"].Value);
+            Assert.All(referenced, name => Assert.Contains(name, workflow.On.WorkflowDispatch!.Inputs.Select(i => i.Name)));
+        }
+    }
+
+    private sealed class RenamedParameters
+    {
+        [Parameter("Where to go.")] public readonly DeployEnvironment Stage = DeployEnvironment.Local;
+        [Parameter("Rebuild everything.")] public readonly bool Rebuild;
+    }
+
+    [Fact]
+    public void Renamed_parameters_rename_the_inputs_and_the_flags_that_carry_them()
+    {
+        var parameters = ParameterBinder.Discover(new RenamedParameters(), "X_");
+        var deploy = PipelineWorkflows.Deploy(new WorkflowSettings(), new DeployInputs(parameters[0], [parameters[1]]));
+        var yaml = WorkflowYamlWriter.Write(deploy, PipelineWorkflows.Header);
+
+        Assert.Equal(["stage", "rebuild"], deploy.On.WorkflowDispatch!.Inputs.Select(i => i.Name));
+        Assert.Contains("group: deploy-${{ inputs.stage || 'beta' }}", yaml);
+        Assert.Contains("args+=(--rebuild)", yaml);
+        Assert.Contains("REBUILD: ${{ inputs.rebuild }}", yaml);
+        Assert.Contains("./build.sh Deploy --stage \"$DEPLOY_ENVIRONMENT\"", yaml);
+        Assert.DoesNotContain("inputs.environment", yaml);
+        Assert.Empty(WorkflowValidator.Problems(deploy));
+    }
+
+    [GeneratedRegex("(?<![\\w-])--(?<name>[a-z][a-z0-9-]*)")]
+    private static partial Regex FlagPattern();
 
     [Fact]
     public async Task Deploy_yaml_gates_the_deploy_job_with_least_privilege_and_OIDC()
@@ -109,11 +163,14 @@ public sealed class GeneratedWorkflowTests(WorkflowParserFixture parser) : IClas
         Assert.DoesNotContain("deployments: write", build);
         Assert.Contains("id-token: write", build);
         Assert.Contains("role-to-assume: ${{ vars.AWS_DEPLOY_ROLE_ARN }}", deploy);
+        // Only the deploy job is gated; the build job still assumes the chosen environment's role, not a shared one.
+        Assert.DoesNotContain("\n    environment:", build);
+        Assert.Contains("role-to-assume: ${{ vars[format('AWS_BUILD_ROLE_ARN_{0}', inputs.environment || 'beta')] }}", build);
+        Assert.DoesNotContain("AWS_DEPLOY_ROLE_ARN", build);
         Assert.DoesNotContain("aws-access-key-id", yaml);
         Assert.Contains("--build-report build-report/build-report.json --skip BuildImages --approve", deploy);
         Assert.DoesNotContain("--approve", build);
         Assert.Contains("refs/heads/main", build);
-        Assert.Contains("$GITHUB_STEP_SUMMARY", deploy);
         Assert.Contains("terraform_version: '>=1.5.0'", deploy);
     }
 
@@ -181,13 +238,13 @@ public sealed class GenerateWorkflowsTests(WorkflowParserFixture parser) : IClas
             Directory.CreateSymbolicLink(Path.Combine(root, PipelineWorkflows.ParserDirectory), WorkflowParserFixture.ToolDirectory);
             var logger = new CollectingLogger();
 
-            await PipelineWorkflows.GenerateAsync(root, check: false, parser.Runner, logger.Logger, ct);
+            await PipelineWorkflows.GenerateAsync(root, check: false, BuildParameters.DeployInputs, parser.Runner, logger.Logger, ct);
             Assert.Contains(logger.Messages(Serilog.Events.LogEventLevel.Information), m => m.Contains("accepts 2 workflow files", StringComparison.Ordinal));
-            await PipelineWorkflows.GenerateAsync(root, check: true, parser.Runner, logger.Logger, ct);
+            await PipelineWorkflows.GenerateAsync(root, check: true, BuildParameters.DeployInputs, parser.Runner, logger.Logger, ct);
 
             var ci = Path.Combine(root, ".github", "workflows", "ci.yml");
             await File.AppendAllTextAsync(ci, "# hand edit\n", ct);
-            var failure = await Assert.ThrowsAsync<BuildFailure>(() => PipelineWorkflows.GenerateAsync(root, check: true, parser.Runner, logger.Logger, ct));
+            var failure = await Assert.ThrowsAsync<BuildFailure>(() => PipelineWorkflows.GenerateAsync(root, check: true, BuildParameters.DeployInputs, parser.Runner, logger.Logger, ct));
             Assert.Contains("ci.yml (different)", failure.Problem);
             Assert.Contains(logger.Messages(Serilog.Events.LogEventLevel.Information), m => m.Contains("-# hand edit", StringComparison.Ordinal));
         }
