@@ -207,88 +207,105 @@ internal sealed partial class Build : BuildBase
     // ── Terraform ──────────────────────────────────────────────────────────────────────────────────────────────────
     Target TerraformInit => _ => _
         .Description("terraform init -reconfigure with the environment's backend file.")
+        .DependsOn(Preflight)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
         .Executes(InitTerraformAsync);
 
     Target TerraformPlan => _ => _
         .Description("Plan the environment's stack; summarise adds, changes, destroys and replacements.")
+        .DependsOn(Preflight)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
         .Executes(PlanTerraformAsync);
 
     Target TerraformDestroy => _ => _
         .Description("Destroy the environment's stack (typed confirmation 'destroy <environment>').")
+        .DependsOn(Preflight)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
         .PartialWorkOnInterrupt("Terraform was interrupted once; the stack may be partially destroyed: run TerraformPlan to see what is left")
         .Executes(DestroyTerraformAsync);
 
     Target TerraformOutput => _ => _
         .Description("Print the stack's outputs (terraform output -json, parsed).")
+        .DependsOn(Preflight)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
         .Executes(ShowTerraformOutputAsync);
 
     Target TerraformState => _ => _
         .Description("terraform state list | show ADDRESS | rm ADDRESS (--state-args; rm asks for confirmation).")
+        .DependsOn(Preflight)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
         .Executes(RunTerraformStateAsync);
 
     Target TfvarsDownload => _ => _
         .Description("Secrets Manager tesslate/terraform/<env> → the stack's terraform.<env>.tfvars (0600; asks before replacing a local file).")
+        .DependsOn(Preflight)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
         .Executes(ct => WithTfvarsAsync((sync, path) => sync.DownloadAsync(Settings.TfvarsSecretId, path, ct), ct));
 
     Target TfvarsUpload => _ => _
         .Description("The local tfvars → Secrets Manager, after showing which variable names were added, removed or changed (never values).")
+        .DependsOn(Preflight)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
         .Executes(ct => WithTfvarsAsync((sync, path) => sync.UploadAsync(Settings.TfvarsSecretId, path, Settings.Id, ct), ct));
 
     Target TfvarsView => _ => _
         .Description("Print the tfvars in Secrets Manager with sensitive values masked.")
+        .DependsOn(Preflight)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
         .Executes(ViewTfvarsAsync);
 
     // ── Operations ─────────────────────────────────────────────────────────────────────────────────────────────────
     Target Rollback => _ => _
         .Description("Return workloads (all, or --workloads) to the previous release, a --release id, or --to-tag git-<sha>; recorded, tags moved back.")
+        .DependsOn(Preflight)
         .Requires(() => Settings.HasWorkloads, SharedRefusal)
         .Executes(RollbackAsync);
 
     Target Reload => _ => _
         .Description("No --workloads: apply the manifests and restart backend, frontend, worker. With --workloads: restart only those (legacy short names accepted).")
+        .DependsOn(Preflight)
         .Requires(() => Settings.HasWorkloads, SharedRefusal)
         .Executes(ReloadAsync);
 
     Target DeployCompute => _ => _
         .Description("Apply the compute overlay; the CSI DaemonSet rolls out completely before the Volume Hub restarts.")
+        .DependsOn(Preflight)
         .Requires(() => Settings.ComputeOverlay is not null, "only beta and production have a compute overlay.")
         .Executes(DeployComputeAsync);
 
     Target SafeShutdown => _ => _
         .Description("Stop user project pods, record the backend's and worker's replica counts, scale them to zero.")
+        .DependsOn(Preflight)
         .Requires(() => Settings.HasWorkloads, SharedRefusal)
         .Executes(SafeShutdownAsync);
 
     Target Resume => _ => _
         .Description("Restore the replica counts the last SafeShutdown recorded.")
+        .DependsOn(Preflight)
         .Requires(() => Settings.HasWorkloads, SharedRefusal)
         .Executes(ResumeAsync);
 
     Target Status => _ => _
         .Description("Per workload: digests and the git sha they came from, ready/desired; the current release and the deploy lock.")
+        .DependsOn(Preflight)
         .Requires(() => Settings.HasWorkloads, SharedRefusal)
         .Executes(StatusAsync);
 
     Target Verify => _ => _
         .Description("HTTP check of the public URL and its health endpoint, and the wildcard certificate's Ready condition (with cert-manager diagnosis).")
+        .DependsOn(Preflight)
         .Requires(() => Settings.HasWorkloads, SharedRefusal)
         .Executes(VerifyAsync);
 
     Target Migrate => _ => _
         .Description("alembic upgrade head in a Ready backend pod (detects multiple heads and says how to merge them).")
+        .DependsOn(Preflight)
         .Requires(() => Settings.HasWorkloads, SharedRefusal)
         .Executes(MigrateAsync);
 
     Target Scale => _ => _
         .Description("Scale --workloads to --replicas (recorded in the release history).")
+        .DependsOn(Preflight)
         .Requires(() => Settings.HasWorkloads, SharedRefusal)
         .Requires(() => Workloads)
         .Requires(() => Replicas)
@@ -296,17 +313,20 @@ internal sealed partial class Build : BuildBase
 
     Target Logs => _ => _
         .Description("Follow the logs of every pod of --workloads, prefixed [pod/container], until Ctrl-C.")
+        .DependsOn(Preflight)
         .Requires(() => Settings.HasWorkloads, SharedRefusal)
         .Requires(() => Workloads)
         .Executes(FollowLogsAsync);
 
     Target PruneProjectNamespaces => _ => _
         .Description("List proj-* namespaces with no project behind them (no pods or workloads, older than 1h); delete after confirmation.")
+        .DependsOn(Preflight)
         .Requires(() => Settings.HasWorkloads, SharedRefusal)
         .Executes(PruneProjectNamespacesAsync);
 
     Target Kubeconfig => _ => _
         .Description("For humans: write a tesslate-<environment>-eks context into your kubeconfig (the pipeline itself never does).")
+        .DependsOn(Preflight)
         .Requires(() => Settings.ClusterName is not null && Environment != DeployEnvironment.Local, "this environment has no EKS cluster.")
         .Executes(WriteKubeconfigAsync);
 

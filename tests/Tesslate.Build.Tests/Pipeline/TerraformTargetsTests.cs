@@ -97,6 +97,22 @@ public sealed class TerraformTargetsTests(MotoFixture moto) : MotoTests(moto)
         Assert.False(File.Exists(planFile), "the private plan file is deleted at the end of the run");
     }
 
+    [Fact]
+    public async Task TerraformDestroy_with_another_accounts_credentials_stops_before_any_terraform_call_naming_both_accounts()
+    {
+        CreateStack();
+        var tfvars = Path.Combine(_root, "beta.tfvars");
+        File.WriteAllText(tfvars, "environment = \"beta\"\n");
+
+        // Tesslate's account is the default; moto's credentials live in 123456789012.
+        var (exitCode, output) = await PipelineRun.RunAsync(["TerraformDestroy", "--environment", "beta", "--tfvars", tfvars, "--approve"], Environment(), _root);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"belong to account {MotoFixture.DefaultAccount}", output);
+        Assert.Contains("lives in account 859561299901", output);
+        Assert.Empty(_terraform.Calls);
+    }
+
     public override ValueTask DisposeAsync()
     {
         _terraform.Dispose();
