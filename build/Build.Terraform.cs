@@ -103,7 +103,7 @@ internal sealed partial class Build
         var reasons = new List<string>();
         if (Settings.RequiresApproval)
             reasons.Add($"{Settings.Id} is production");
-        if (Settings.RunsTerraform && IsPlanned(nameof(TerraformApply)) && PlanFile is null)
+        if (Settings.RunsTerraform && IsPlanned(nameof(TerraformApply)))
         {
             _releaseTerraformPlan = await PlanStackAsync(destroy: false, cancellationToken);
             if (_releaseTerraformPlan.Summary.HasDestroyOrReplace)
@@ -137,14 +137,6 @@ internal sealed partial class Build
 
     private async Task ApplyTerraformAsync(CancellationToken cancellationToken)
     {
-        if (PlanFile is not null)
-        {
-            await Terraform.CheckVersionAsync(cancellationToken);
-            await Terraform.EnsureBackendAsync(BackendFilePath, cancellationToken);
-            await Terraform.ApplyPlanFileAsync(Path.GetFullPath(PlanFile), cancellationToken);
-            Note($"applied {PlanFile}");
-            return;
-        }
         await RequireSharedStackAsync(cancellationToken);
         var plan = _releaseTerraformPlan ?? await PlanStackAsync(destroy: false, cancellationToken);
         if (await Terraform.ApplyAsync(plan, cancellationToken))
@@ -185,14 +177,11 @@ internal sealed partial class Build
 
     private async Task DestroyTerraformAsync(CancellationToken cancellationToken)
     {
-        if (Environment == DeployEnvironment.Production && !Approve)
-            throw new BuildFailure("TerraformDestroy on production needs --approve as well as the typed confirmation.", "Run it on a terminal with --approve, and type 'destroy production' when asked.");
         var plan = await PlanStackAsync(destroy: true, cancellationToken);
         if (IsDryRun)
             return;
         // A typed confirmation even with --approve: destroying is never a flag away.
-        await new Approvals(false, Console.In, Console.Out, IsInteractive)
-            .RequireAsync($"Destroy {Settings.TerraformStack} for {Settings.Id}: {plan.Summary.CountsLine}", $"destroy {Settings.Id}", cancellationToken);
+        await Confirmations.RequireAsync($"Destroy {Settings.TerraformStack} for {Settings.Id}: {plan.Summary.CountsLine}", $"destroy {Settings.Id}", cancellationToken);
         await Terraform.ApplyAsync(plan, cancellationToken);
         Note($"destroyed: {plan.Summary.CountsLine}");
     }

@@ -86,9 +86,6 @@ internal sealed partial class Build : BuildBase
     [Parameter("Limit Terraform to these addresses (-target), e.g. module.eks for the documented Helm-timeout recovery.")]
     readonly string[] TfTarget = [];
 
-    [Parameter("Apply this saved plan file from an earlier TerraformPlan instead of planning again.")]
-    readonly string? PlanFile;
-
     [Parameter("How long Terraform waits for the state lock.", Positive = true)]
     readonly TimeSpan LockTimeout = TimeSpan.FromMinutes(5);
 
@@ -221,6 +218,7 @@ internal sealed partial class Build : BuildBase
         .Description("Destroy the environment's stack (typed confirmation 'destroy <environment>').")
         .DependsOn(Preflight)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
+        .Requires(() => Environment != DeployEnvironment.Production || Approve, "TerraformDestroy on production needs --approve as well as the typed confirmation 'destroy production' on a terminal.")
         .PartialWorkOnInterrupt("Terraform was interrupted once; the stack may be partially destroyed: run TerraformPlan to see what is left")
         .Executes(DestroyTerraformAsync);
 

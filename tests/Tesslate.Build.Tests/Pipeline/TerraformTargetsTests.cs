@@ -113,6 +113,73 @@ public sealed class TerraformTargetsTests(MotoFixture moto) : MotoTests(moto)
         Assert.Empty(_terraform.Calls);
     }
 
+    [Fact]
+    public async Task A_plan_file_from_another_run_cannot_be_applied_so_every_apply_gets_a_fresh_plan_and_its_approval()
+    {
+        CreateStack();
+        var planFile = Path.Combine(_root, "old.tfplan");
+        File.WriteAllText(planFile, "fake plan");
+
+        var (exitCode, output) = await PipelineRun.RunAsync(Args("TerraformApply", "--plan-file", planFile, "--approve"), Environment(), _root);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("Unknown option '--plan-file'", output);
+        Assert.Empty(_terraform.Calls);
+    }
+
+    [Fact]
+    public async Task TerraformDestroy_on_production_without_approve_is_refused_before_anything_runs()
+    {
+        CreateStack();
+        var (exitCode, output) = await PipelineRun.RunAsync(["TerraformDestroy", "--environment", "production", "--aws-account-id", MotoFixture.DefaultAccount], Environment(), _root);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("needs --approve as well as the typed confirmation", output);
+        Assert.Empty(_terraform.Calls);
+    }
+
+    [Fact]
+    public async Task TerraformDestroy_without_a_terminal_shows_the_destroy_plan_and_awaits_the_typed_confirmation()
+    {
+        var (exitCode, output) = await DestroyBetaAsync(terminal: null);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("AwaitingApproval", output);
+        Assert.Contains(_terraform.CallsOf("plan"), call => call.Has("-destroy"));
+        Assert.Empty(_terraform.CallsOf("apply"));
+    }
+
+    [Fact]
+    public async Task TerraformDestroy_refuses_a_wrong_typed_confirmation_even_with_approve()
+    {
+        var (exitCode, output) = await DestroyBetaAsync(new StringReader("destroy production\n"), "--approve");
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Not approved (expected 'destroy beta', got 'destroy production')", output);
+        Assert.Empty(_terraform.CallsOf("apply"));
+    }
+
+    [Fact]
+    public async Task TerraformDestroy_applies_exactly_its_destroy_plan_after_the_typed_confirmation()
+    {
+        var (exitCode, output) = await DestroyBetaAsync(new StringReader("destroy beta\n"));
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("Type 'destroy beta' to continue", output);
+        var plan = Assert.Single(_terraform.CallsOf("plan"));
+        Assert.True(plan.Has("-destroy"), plan.ToString());
+        Assert.Equal(plan.Flag("-out"), Assert.Single(_terraform.CallsOf("apply")).Arguments[^1]);
+    }
+
+    private Task<(int ExitCode, string Output)> DestroyBetaAsync(TextReader? terminal, params string[] extra)
+    {
+        CreateStack();
+        var tfvars = Path.Combine(_root, "beta.tfvars");
+        File.WriteAllText(tfvars, "environment = \"beta\"\n");
+        _terraform.PlanExitCode = 2;
+        return PipelineRun.RunAsync(Args(["TerraformDestroy", "--tfvars", tfvars, .. extra]), Environment(), _root, terminal);
+    }
+
     public override ValueTask DisposeAsync()
     {
         _terraform.Dispose();
