@@ -17,6 +17,8 @@ internal sealed partial class Build
 
     private string BackendFilePath => Path.Combine(StackDirectory, Settings.BackendFile);
 
+    private string TerraformExecutable => EnvironmentVariables.GetValueOrDefault("TERRAFORM_EXE") ?? "terraform";
+
     private TerraformCli Terraform
     {
         get
@@ -25,7 +27,7 @@ internal sealed partial class Build
                 return _terraform;
             var terraform = new TerraformCli(Runner, Log, new TerraformSettings(StackDirectory)
             {
-                Executable = EnvironmentVariables.GetValueOrDefault("TERRAFORM_EXE") ?? "terraform",
+                Executable = TerraformExecutable,
                 InCi = IsCI,
                 LockTimeout = LockTimeout,
                 RecheckCommand = $"./build.sh TerraformPlan --environment {Settings.Id}",
@@ -105,7 +107,7 @@ internal sealed partial class Build
             reasons.Add($"{Settings.Id} is production");
         if (Settings.RunsTerraform && IsPlanned(nameof(TerraformApply)))
         {
-            _releaseTerraformPlan = await PlanStackAsync(destroy: false, cancellationToken);
+            _releaseTerraformPlan = await PlanTerraformApplyAsync(cancellationToken);
             if (_releaseTerraformPlan.Summary.HasDestroyOrReplace)
                 reasons.Add($"Terraform would destroy or replace {_releaseTerraformPlan.Summary.DestroyedOrReplaced.Count()} resource(s)");
         }
@@ -137,12 +139,17 @@ internal sealed partial class Build
 
     private async Task ApplyTerraformAsync(CancellationToken cancellationToken)
     {
-        await RequireSharedStackAsync(cancellationToken);
-        var plan = _releaseTerraformPlan ?? await PlanStackAsync(destroy: false, cancellationToken);
+        var plan = _releaseTerraformPlan ?? await PlanTerraformApplyAsync(cancellationToken);
         if (await Terraform.ApplyAsync(plan, cancellationToken))
             Note($"applied: {plan.Summary.CountsLine}");
         else
             Note("no changes: nothing applied");
+    }
+
+    private async Task<TerraformPlan> PlanTerraformApplyAsync(CancellationToken cancellationToken)
+    {
+        await RequireSharedStackAsync(cancellationToken);
+        return await PlanStackAsync(destroy: false, cancellationToken);
     }
 
     /// <summary>beta and production pull from the ECR repositories the shared stack creates: apply shared first.</summary>

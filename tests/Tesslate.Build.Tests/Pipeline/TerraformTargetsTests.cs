@@ -171,6 +171,55 @@ public sealed class TerraformTargetsTests(MotoFixture moto) : MotoTests(moto)
         Assert.Equal(plan.Flag("-out"), Assert.Single(_terraform.CallsOf("apply")).Arguments[^1]);
     }
 
+    [Fact]
+    public async Task TerraformApply_for_beta_without_the_shared_stacks_ECR_repositories_says_to_apply_shared_first_and_plans_nothing()
+    {
+        CreateStack();
+        var tfvars = Path.Combine(_root, "beta.tfvars");
+        File.WriteAllText(tfvars, "environment = \"beta\"\n");
+        _terraform.PlanExitCode = 2;
+        // The repositories to look for come from the image catalog.
+        Directory.CreateDirectory(Path.Combine(_root, "images"));
+        foreach (var file in Directory.GetFiles(Path.Combine(PipelineRun.RepositoryRoot, "images")))
+            File.Copy(file, Path.Combine(_root, "images", Path.GetFileName(file)));
+
+        // No --registry: beta pulls from the ECR repositories of the shared stack, and this moto has none.
+        var (exitCode, output) = await PipelineRun.RunAsync(["TerraformApply", "--environment", "beta", "--aws-account-id", MotoFixture.DefaultAccount, "--tfvars", tfvars, "--approve"], Environment(), _root);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("The shared stack's ECR repositories are not there yet", output);
+        Assert.Contains("run ./build.sh TerraformApply --environment shared first", output);
+        Assert.Empty(_terraform.CallsOf("plan"));
+        Assert.Empty(_terraform.CallsOf("apply"));
+    }
+
+    [Fact]
+    public async Task Doctor_for_shared_checks_git_terraform_from_TERRAFORM_EXE_and_the_account_but_not_docker_or_kubectl()
+    {
+        var (exitCode, output) = await PipelineRun.RunAsync(["Doctor", "--environment", "shared", "--aws-account-id", MotoFixture.DefaultAccount], Environment(), _root);
+
+        Assert.True(exitCode == 0, output);
+        Assert.Matches(@"✔ terraform ≥ 1\.11 +1\.11\.4", output);
+        Assert.Matches($@"✔ AWS account +{MotoFixture.DefaultAccount}", output);
+        Assert.DoesNotContain("docker", output);
+        Assert.DoesNotContain("kubectl", output);
+        Assert.Single(_terraform.CallsOf("version"));
+    }
+
+    [Fact]
+    public async Task Doctor_names_a_too_old_terraform_and_credentials_of_another_account_with_their_fixes()
+    {
+        _terraform.VersionJson = PlanFixtures.Version19;
+
+        // Tesslate's account is the default; moto's credentials live in 123456789012.
+        var (exitCode, output) = await PipelineRun.RunAsync(["Doctor", "--environment", "beta"], Environment(), _root);
+
+        Assert.Equal(1, exitCode);
+        Assert.Matches(@"✘ terraform ≥ 1\.11 +1\.9\.8 \(too old\)", output);
+        Assert.Matches($@"✘ AWS account +{MotoFixture.DefaultAccount}", output);
+        Assert.Contains("Use credentials for account 859561299901", output);
+    }
+
     private Task<(int ExitCode, string Output)> DestroyBetaAsync(TextReader? terminal, params string[] extra)
     {
         CreateStack();
