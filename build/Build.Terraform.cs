@@ -144,6 +144,30 @@ internal sealed partial class Build
             Note($"applied: {plan.Summary.CountsLine}");
         else
             Note("no changes: nothing applied");
+        AdoptOutputs(await Terraform.OutputAsync(cancellationToken));
+    }
+
+    /// <summary>
+    /// Later targets of this run use what the stack says it built instead of the environment table's guess: the
+    /// cluster_name output (an explicit --cluster-name still wins). The registry is only compared: images may already be
+    /// pushing to it in parallel.
+    /// </summary>
+    private void AdoptOutputs(TerraformOutputs outputs)
+    {
+        if (outputs.TryGetString("cluster_name") is { } cluster && cluster != Settings.ClusterName)
+        {
+            if (ClusterName is not null)
+            {
+                Log.Warning("Terraform output cluster_name is {Output}, but --cluster-name is {Flag}: this run keeps {Flag}.", cluster, ClusterName, ClusterName);
+            }
+            else
+            {
+                Log.Warning("Terraform output cluster_name is {Output}, the environment table says {Table}: later targets use {Output}.", cluster, Settings.ClusterName, cluster);
+                _settings = Settings with { ClusterName = cluster };
+            }
+        }
+        if (outputs.TryGetString("ecr_registry") is { } registry && registry != Settings.Registry)
+            Log.Warning("Terraform output ecr_registry is {Output}, but this run uses {Registry}: if the output is right, pass --registry {Output} (or the matching --aws-account-id/--aws-region).", registry, Settings.Registry, registry);
     }
 
     private async Task<TerraformPlan> PlanTerraformApplyAsync(CancellationToken cancellationToken)
@@ -200,6 +224,7 @@ internal sealed partial class Build
         var outputs = await Terraform.OutputAsync(cancellationToken);
         foreach (var name in outputs.Names.Order(StringComparer.Ordinal))
             Log.Information("{Name} = {Value}", name, outputs.TryGetString(name) ?? "(not a string: see terraform output -json)");
+        AdoptOutputs(outputs);
     }
 
     private async Task RunTerraformStateAsync(CancellationToken cancellationToken)

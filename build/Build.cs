@@ -172,6 +172,7 @@ internal sealed partial class Build : BuildBase
         .Description("Plan the environment's stack and apply exactly that plan, when it has changes.")
         .DependsOn(ReleasePlan)
         .OnlyWhen(() => Settings.RunsTerraform, "no Terraform for this environment")
+        .Before(Rollback, Reload, DeployCompute, SafeShutdown, Resume, Status, Verify, Migrate, Scale, Logs, PruneProjectNamespaces, Kubeconfig)
         .PartialWorkOnInterrupt("Terraform was interrupted once and asked to stop gracefully; the state may be partially applied: run TerraformPlan to see what is left")
         .Executes(ApplyTerraformAsync);
 
@@ -223,8 +224,9 @@ internal sealed partial class Build : BuildBase
         .Executes(DestroyTerraformAsync);
 
     Target TerraformOutput => _ => _
-        .Description("Print the stack's outputs (terraform output -json, parsed).")
+        .Description("Print the stack's outputs (terraform output -json, parsed); later targets of the run use its cluster_name.")
         .DependsOn(Preflight)
+        .Before(Rollback, Reload, DeployCompute, SafeShutdown, Resume, Status, Verify, Migrate, Scale, Logs, PruneProjectNamespaces, Kubeconfig)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
         .Executes(ShowTerraformOutputAsync);
 

@@ -220,6 +220,33 @@ public sealed class TerraformTargetsTests(MotoFixture moto) : MotoTests(moto)
         Assert.Contains("Use credentials for account 859561299901", output);
     }
 
+    [Fact]
+    public async Task The_cluster_name_output_replaces_the_environment_tables_for_the_later_targets_of_the_run_with_a_warning()
+    {
+        CreateStack();
+        _terraform.OutputsJson = """{"cluster_name":{"sensitive":false,"type":"string","value":"tesslate-beta-eks-green"}}""";
+
+        // Status runs after TerraformOutput and looks the cluster up by name; this moto has no clusters.
+        var (exitCode, output) = await PipelineRun.RunAsync(Args("TerraformOutput", "Status"), Environment(), _root);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("cluster_name is tesslate-beta-eks-green, the environment table says tesslate-beta-eks: later targets use tesslate-beta-eks-green", output);
+        Assert.Contains("There is no cluster tesslate-beta-eks-green", output);
+    }
+
+    [Fact]
+    public async Task An_explicit_cluster_name_wins_over_the_output_with_a_warning()
+    {
+        CreateStack();
+        _terraform.OutputsJson = """{"cluster_name":{"sensitive":false,"type":"string","value":"tesslate-beta-eks-green"}}""";
+
+        var (exitCode, output) = await PipelineRun.RunAsync(Args("TerraformOutput", "Status", "--cluster-name", "tesslate-beta-eks-blue"), Environment(), _root);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("but --cluster-name is tesslate-beta-eks-blue: this run keeps tesslate-beta-eks-blue", output);
+        Assert.Contains("There is no cluster tesslate-beta-eks-blue", output);
+    }
+
     private Task<(int ExitCode, string Output)> DestroyBetaAsync(TextReader? terminal, params string[] extra)
     {
         CreateStack();
