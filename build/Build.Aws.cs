@@ -105,7 +105,7 @@ internal sealed partial class Build
         }
         catch (BuildFailure failure) when (failure is not UsageException)
         {
-            var role = Settings.HasWorkloads && Settings.AccountId is not null ? ClusterRole() : null;
+            var role = Settings.HasWorkloads && Settings.ClusterName is not null ? ClusterRole() : null;
             var context = new AwsFailureContext(Settings.Id, role?.Role, role?.Arn, Settings.ClusterName, Settings.Registry, Settings.Region, AwsProfile);
             if (AwsTroubleshooting.Diagnose(failure, context) is { } diagnosis)
                 throw new BuildFailure($"{failure.Problem}{System.Environment.NewLine}  Likely cause: {diagnosis.Cause}", diagnosis.Fix, failure);
