@@ -15,8 +15,7 @@ internal sealed partial class Build
     {
         if (_aws is not null)
             return _aws;
-        var session = await AwsSession.ConnectAsync(new AwsOptions { Profile = AwsProfile, Region = Settings.Region }, Log, cancellationToken,
-            AwsEnvironment.From(EnvironmentVariables.ToDictionary(p => p.Key, p => (string?)p.Value)));
+        var session = await AwsSession.ConnectAsync(new AwsOptions { Profile = AwsProfile, Region = Settings.Region, RegionSource = RegionSource }, Log, cancellationToken, AwsVariables);
         Cleanup.Register("close AWS clients", () => { session.Dispose(); return Task.CompletedTask; });
         return _aws = session;
     }
@@ -32,7 +31,8 @@ internal sealed partial class Build
             return;
         var session = await AwsAsync(cancellationToken);
         var repositories = IsPlanned(nameof(BuildImages)) && Registry is null ? SelectedRepositories() : [];
-        var secrets = IsPlanned(nameof(TerraformApply)) && Tfvars is null && Settings.RunsTerraform ? new[] { Settings.TfvarsSecretId } : [];
+        var readsTfvarsSecret = Tfvars is null && Settings.RunsTerraform && new[] { nameof(TerraformPlan), nameof(TerraformApply), nameof(TerraformDestroy) }.Any(IsPlanned);
+        var secrets = readsTfvarsSecret ? new[] { Settings.TfvarsSecretId } : [];
         var report = await Diagnosed(() => IdentityPreflight.RunAsync(session, ExpectedAccount, repositories, secrets, Log, cancellationToken));
         foreach (var item in report.Checked)
             Note(item);
@@ -105,7 +105,8 @@ internal sealed partial class Build
         }
         catch (BuildFailure failure) when (failure is not UsageException)
         {
-            var context = new AwsFailureContext(Settings.Id, ParameterDescriptor.Kebab(Role.ToString()), null, Settings.ClusterName, Settings.Registry, Settings.Region, AwsProfile);
+            var role = Settings.HasWorkloads && Settings.ClusterName is not null ? ClusterRole() : null;
+            var context = new AwsFailureContext(Settings.Id, role?.Role, role?.Arn, Settings.ClusterName, Settings.Registry, Settings.Region, AwsProfile);
             if (AwsTroubleshooting.Diagnose(failure, context) is { } diagnosis)
                 throw new BuildFailure($"{failure.Problem}{System.Environment.NewLine}  Likely cause: {diagnosis.Cause}", diagnosis.Fix, failure);
             throw;

@@ -27,7 +27,10 @@ internal sealed partial class Build
 
     private async Task RunDoctorAsync(CancellationToken cancellationToken)
     {
-        var tools = new List<string> { "git", "docker", "kubectl" };
+        var tools = new List<string> { "git" };
+        // shared is Terraform only: no images to build, no workloads to apply.
+        if (Settings.HasWorkloads)
+            tools.AddRange(["docker", "kubectl"]);
         if (Settings.RunsTerraform)
             tools.Add("terraform");
         var checks = (await CheckToolsAsync(tools, cancellationToken)).ToList();
@@ -95,7 +98,7 @@ internal sealed partial class Build
 
     private async Task<PrerequisiteCheck> CheckTerraformAsync(CancellationToken cancellationToken)
     {
-        var check = await ProbeAsync("terraform ≥ 1.11", new ToolCommand("terraform", ["version", "-json"]), TerraformVersion,
+        var check = await ProbeAsync("terraform ≥ 1.11", new ToolCommand(TerraformExecutable, ["version", "-json"]), TerraformVersion,
             "Install Terraform ≥ 1.11 (S3-native state locking): https://developer.hashicorp.com/terraform/install.", cancellationToken);
         if (check.Ok && Version.TryParse(check.Found, out var version) && version < MinimumTerraform)
             return check with { Ok = false, Found = $"{version} (too old)" };

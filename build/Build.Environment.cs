@@ -1,3 +1,4 @@
+using Tesslate.Build.Aws;
 using Tesslate.Build.Engine;
 using Tesslate.Build.Platform;
 
@@ -16,11 +17,28 @@ internal sealed partial class Build
             Log.Information("--cached changes nothing: the layer cache is on by default (--no-cache turns it off).");
     }
 
+    private AwsEnvironment AwsVariables => AwsEnvironment.From(EnvironmentVariables.ToDictionary(p => p.Key, p => (string?)p.Value));
+
+    /// <summary>Where Settings.Region came from (Whoami shows it).</summary>
+    private string RegionSource
+    {
+        get
+        {
+            _ = Settings;
+            return _regionSource!;
+        }
+    }
+
+    private string? _regionSource;
+
     private EnvironmentSettings ResolveSettings()
     {
         var defaults = EnvironmentTable.Defaults(Environment);
         var account = AwsAccountId ?? defaults.AccountId;
-        var region = AwsRegion ?? System.Environment.GetEnvironmentVariable("AWS_REGION") ?? System.Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION") ?? defaults.Region;
+        // Explicit choices win (flag, AWS_REGION, AWS_DEFAULT_REGION, the profile's region); the table's region, where the
+        // environment's cluster and registry really are, only replaces the SDK's us-east-1 as the last resort.
+        (var region, _regionSource) = global::Tesslate.Build.Aws.AwsRegion.Resolve(AwsRegion, AwsVariables, AwsCredentialChain.ProfileRegion(AwsProfile, AwsVariables),
+            (defaults.Region, $"the environment table's region for {defaults.Id}"));
         return defaults with
         {
             AccountId = account,

@@ -5,7 +5,7 @@ namespace Tesslate.Build;
 
 internal sealed partial class Build
 {
-    protected override IReadOnlyCollection<string> PathParameters => [nameof(SourceRoot), nameof(BuildReport), nameof(Tfvars), nameof(PlanFile)];
+    protected override IReadOnlyCollection<string> PathParameters => [nameof(SourceRoot), nameof(BuildReport), nameof(Tfvars)];
 
     private async Task InitSubmodulesAsync(CancellationToken cancellationToken)
     {

@@ -17,6 +17,8 @@ internal sealed partial class Build
 
     private string BackendFilePath => Path.Combine(StackDirectory, Settings.BackendFile);
 
+    private string TerraformExecutable => EnvironmentVariables.GetValueOrDefault("TERRAFORM_EXE") ?? "terraform";
+
     private TerraformCli Terraform
     {
         get
@@ -25,7 +27,7 @@ internal sealed partial class Build
                 return _terraform;
             var terraform = new TerraformCli(Runner, Log, new TerraformSettings(StackDirectory)
             {
-                Executable = EnvironmentVariables.GetValueOrDefault("TERRAFORM_EXE") ?? "terraform",
+                Executable = TerraformExecutable,
                 InCi = IsCI,
                 LockTimeout = LockTimeout,
                 RecheckCommand = $"./build.sh TerraformPlan --environment {Settings.Id}",
@@ -137,9 +139,9 @@ internal sealed partial class Build
         }
         await StartDeploymentRecordAsync(cancellationToken);
         var destroyedOrReplaced = 0;
-        if (changes.Terraform && PlanFile is null)
+        if (changes.Terraform)
         {
-            _releaseTerraformPlan = await PlanStackAsync(destroy: false, cancellationToken);
+            _releaseTerraformPlan = await PlanTerraformApplyAsync(cancellationToken);
             destroyedOrReplaced = _releaseTerraformPlan.Summary.DestroyedOrReplaced.Count();
         }
         var reasons = ReleaseApproval.Reasons(Settings, changes, destroyedOrReplaced);
@@ -188,20 +190,41 @@ internal sealed partial class Build
 
     private async Task ApplyTerraformAsync(CancellationToken cancellationToken)
     {
-        if (PlanFile is not null)
-        {
-            await Terraform.CheckVersionAsync(cancellationToken);
-            await Terraform.EnsureBackendAsync(BackendFilePath, cancellationToken);
-            await Terraform.ApplyPlanFileAsync(Path.GetFullPath(PlanFile), cancellationToken);
-            Note($"applied {PlanFile}");
-            return;
-        }
-        await RequireSharedStackAsync(cancellationToken);
-        var plan = _releaseTerraformPlan ?? await PlanStackAsync(destroy: false, cancellationToken);
+        var plan = _releaseTerraformPlan ?? await PlanTerraformApplyAsync(cancellationToken);
         if (await Terraform.ApplyAsync(plan, cancellationToken))
             Note($"applied: {plan.Summary.CountsLine}");
         else
             Note("no changes: nothing applied");
+        AdoptOutputs(await Terraform.OutputAsync(cancellationToken));
+    }
+
+    /// <summary>
+    /// Later targets of this run use what the stack says it built instead of the environment table's guess: the
+    /// cluster_name output (an explicit --cluster-name still wins). The registry is only compared: images may already be
+    /// pushing to it in parallel.
+    /// </summary>
+    private void AdoptOutputs(TerraformOutputs outputs)
+    {
+        if (outputs.TryGetString("cluster_name") is { } cluster && cluster != Settings.ClusterName)
+        {
+            if (ClusterName is not null)
+            {
+                Log.Warning("Terraform output cluster_name is {Output}, but --cluster-name is {Flag}: this run keeps {Flag}.", cluster, ClusterName, ClusterName);
+            }
+            else
+            {
+                Log.Warning("Terraform output cluster_name is {Output}, the environment table says {Table}: later targets use {Output}.", cluster, Settings.ClusterName, cluster);
+                _settings = Settings with { ClusterName = cluster };
+            }
+        }
+        if (outputs.TryGetString("ecr_registry") is { } registry && registry != Settings.Registry)
+            Log.Warning("Terraform output ecr_registry is {Output}, but this run uses {Registry}: if the output is right, pass --registry {Output} (or the matching --aws-account-id/--aws-region).", registry, Settings.Registry, registry);
+    }
+
+    private async Task<TerraformPlan> PlanTerraformApplyAsync(CancellationToken cancellationToken)
+    {
+        await RequireSharedStackAsync(cancellationToken);
+        return await PlanStackAsync(destroy: false, cancellationToken);
     }
 
     /// <summary>beta and production pull from the ECR repositories the shared stack creates: apply shared first.</summary>
@@ -236,14 +259,11 @@ internal sealed partial class Build
 
     private async Task DestroyTerraformAsync(CancellationToken cancellationToken)
     {
-        if (Environment == DeployEnvironment.Production && !Approve)
-            throw new BuildFailure("TerraformDestroy on production needs --approve as well as the typed confirmation.", "Run it on a terminal with --approve, and type 'destroy production' when asked.");
         var plan = await PlanStackAsync(destroy: true, cancellationToken);
         if (IsDryRun)
             return;
         // A typed confirmation even with --approve: destroying is never a flag away.
-        await new Approvals(false, Console.In, Console.Out, IsInteractive)
-            .RequireAsync($"Destroy {Settings.TerraformStack} for {Settings.Id}: {plan.Summary.CountsLine}", $"destroy {Settings.Id}", cancellationToken);
+        await Confirmations.RequireAsync($"Destroy {Settings.TerraformStack} for {Settings.Id}: {plan.Summary.CountsLine}", $"destroy {Settings.Id}", cancellationToken);
         await Terraform.ApplyAsync(plan, cancellationToken);
         Note($"destroyed: {plan.Summary.CountsLine}");
     }
@@ -255,6 +275,7 @@ internal sealed partial class Build
         var outputs = await Terraform.OutputAsync(cancellationToken);
         foreach (var name in outputs.Names.Order(StringComparer.Ordinal))
             Log.Information("{Name} = {Value}", name, outputs.TryGetString(name) ?? "(not a string: see terraform output -json)");
+        AdoptOutputs(outputs);
     }
 
     private async Task RunTerraformStateAsync(CancellationToken cancellationToken)

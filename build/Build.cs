@@ -86,9 +86,6 @@ internal sealed partial class Build : BuildBase
     [Parameter("Limit Terraform to these addresses (-target), e.g. module.eks for the documented Helm-timeout recovery.")]
     readonly string[] TfTarget = [];
 
-    [Parameter("Apply this saved plan file from an earlier TerraformPlan instead of planning again.")]
-    readonly string? PlanFile;
-
     [Parameter("How long Terraform waits for the state lock.", Positive = true)]
     readonly TimeSpan LockTimeout = TimeSpan.FromMinutes(5);
 
@@ -180,6 +177,7 @@ internal sealed partial class Build : BuildBase
         .Description("Plan the environment's stack and apply exactly that plan, when it has changes.")
         .DependsOn(ReleasePlan)
         .OnlyWhen(() => Settings.RunsTerraform, "no Terraform for this environment")
+        .Before(Rollback, Reload, DeployCompute, SafeShutdown, Resume, Status, Verify, Migrate, Scale, Logs, PruneProjectNamespaces, Kubeconfig)
         .PartialWorkOnInterrupt("Terraform was interrupted once and asked to stop gracefully; the state may be partially applied: run TerraformPlan to see what is left")
         .Executes(Prepared(ApplyTerraformAsync));
 
@@ -217,89 +215,108 @@ internal sealed partial class Build : BuildBase
     // ── Terraform ──────────────────────────────────────────────────────────────────────────────────────────────────
     Target TerraformInit => _ => _
         .Description("terraform init -reconfigure with the environment's backend file.")
+        .DependsOn(Preflight)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
         .Executes(InitTerraformAsync);
 
     Target TerraformPlan => _ => _
         .Description("Plan the environment's stack; summarise adds, changes, destroys and replacements.")
+        .DependsOn(Preflight)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
         .Executes(PlanTerraformAsync);
 
     Target TerraformDestroy => _ => _
         .Description("Destroy the environment's stack (typed confirmation 'destroy <environment>').")
+        .DependsOn(Preflight)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
+        .Requires(() => Environment != DeployEnvironment.Production || Approve, "TerraformDestroy on production needs --approve as well as the typed confirmation 'destroy production' on a terminal.")
         .PartialWorkOnInterrupt("Terraform was interrupted once; the stack may be partially destroyed: run TerraformPlan to see what is left")
         .Executes(DestroyTerraformAsync);
 
     Target TerraformOutput => _ => _
-        .Description("Print the stack's outputs (terraform output -json, parsed).")
+        .Description("Print the stack's outputs (terraform output -json, parsed); later targets of the run use its cluster_name.")
+        .DependsOn(Preflight)
+        .Before(Rollback, Reload, DeployCompute, SafeShutdown, Resume, Status, Verify, Migrate, Scale, Logs, PruneProjectNamespaces, Kubeconfig)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
         .Executes(ShowTerraformOutputAsync);
 
     Target TerraformState => _ => _
         .Description("terraform state list | show ADDRESS | rm ADDRESS (--state-args; rm asks for confirmation).")
+        .DependsOn(Preflight)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
         .Executes(RunTerraformStateAsync);
 
     Target TfvarsDownload => _ => _
         .Description("Secrets Manager tesslate/terraform/<env> → the stack's terraform.<env>.tfvars (0600; asks before replacing a local file).")
+        .DependsOn(Preflight)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
         .Executes(DownloadTfvarsAsync);
 
     Target TfvarsUpload => _ => _
         .Description("The stack's tfvars (or --tfvars) → Secrets Manager, after showing which variable names were added, removed or changed (never values).")
+        .DependsOn(Preflight)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
         .Executes(UploadTfvarsAsync);
 
     Target TfvarsView => _ => _
         .Description("Print the tfvars in Secrets Manager with sensitive values masked.")
+        .DependsOn(Preflight)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
         .Executes(ViewTfvarsAsync);
 
     // ── Operations ─────────────────────────────────────────────────────────────────────────────────────────────────
     Target Rollback => _ => _
         .Description("Return workloads (all, or --workloads) to the previous release, a --release id, or --to-tag git-<sha>; recorded, tags moved back.")
+        .DependsOn(Preflight)
         .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(RollbackAsync);
 
     Target Reload => _ => _
         .Description("No --workloads: apply the manifests and restart backend, frontend, worker. With --workloads: restart only those (legacy short names accepted).")
+        .DependsOn(Preflight)
         .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(ReloadAsync);
 
     Target DeployCompute => _ => _
         .Description("Apply the compute overlay; the CSI DaemonSet rolls out completely before the Volume Hub restarts.")
+        .DependsOn(Preflight)
         .Requires(NotShared, SharedRefusal, SharedFix)
         .Requires(() => Environment != DeployEnvironment.Local, "local has no compute overlay: the btrfs CSI driver and the Volume Hub run on beta and production.")
         .Executes(DeployComputeAsync);
 
     Target SafeShutdown => _ => _
         .Description("Stop user project pods, record the backend's and worker's replica counts, scale them to zero.")
+        .DependsOn(Preflight)
         .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(SafeShutdownAsync);
 
     Target Resume => _ => _
         .Description("Restore the replica counts the last SafeShutdown recorded.")
+        .DependsOn(Preflight)
         .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(ResumeAsync);
 
     Target Status => _ => _
         .Description("Per workload: digests and the git sha they came from, ready/desired; the current release and the deploy lock.")
+        .DependsOn(Preflight)
         .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(StatusAsync);
 
     Target Verify => _ => _
         .Description("HTTP check of the public URL and its health endpoint, and the wildcard certificate's Ready condition (with cert-manager diagnosis).")
+        .DependsOn(Preflight)
         .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(VerifyAsync);
 
     Target Migrate => _ => _
         .Description("alembic upgrade head in a Ready backend pod (detects multiple heads and says how to merge them).")
+        .DependsOn(Preflight)
         .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(MigrateAsync);
 
     Target Scale => _ => _
         .Description("Scale --workloads to --replicas (recorded in the release history).")
+        .DependsOn(Preflight)
         .Requires(NotShared, SharedRefusal, SharedFix)
         .Requires(() => Workloads)
         .Requires(() => Replicas)
@@ -307,17 +324,20 @@ internal sealed partial class Build : BuildBase
 
     Target Logs => _ => _
         .Description("Follow the logs of every pod of --workloads, prefixed [pod/container], until Ctrl-C.")
+        .DependsOn(Preflight)
         .Requires(NotShared, SharedRefusal, SharedFix)
         .Requires(() => Workloads)
         .Executes(FollowLogsAsync);
 
     Target PruneProjectNamespaces => _ => _
         .Description("List proj-* namespaces with no project behind them (no pods or workloads, older than 1h); delete after confirmation.")
+        .DependsOn(Preflight)
         .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(PruneProjectNamespacesAsync);
 
     Target Kubeconfig => _ => _
         .Description("For humans: write a tesslate-<environment>-eks context into your kubeconfig (the pipeline itself never does).")
+        .DependsOn(Preflight)
         .Requires(() => Settings.ClusterName is not null && Environment != DeployEnvironment.Local, "this environment has no EKS cluster.")
         .Executes(WriteKubeconfigAsync);
 

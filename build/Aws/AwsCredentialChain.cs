@@ -68,6 +68,13 @@ public static class AwsCredentialChain
         return resolved;
     }
 
+    /// <summary>
+    /// The region of the profile the AWS CLI would read settings from: <paramref name="profile"/>, else AWS_PROFILE, else
+    /// [default] (also when the keys come from environment variables, as the CLI does).
+    /// </summary>
+    public static string? ProfileRegion(string? profile, AwsEnvironment environment) =>
+        new CredentialProfileStoreChain().TryGetProfile(profile ?? environment.Get("AWS_PROFILE") ?? "default", out var found) ? found.Region?.SystemName : null;
+
     /// <summary>Fetches the key pair once (SSO and role profiles do network work here) and registers the secret parts.</summary>
     private static async Task ProbeAsync(ResolvedCredentials resolved, CancellationToken cancellationToken)
     {

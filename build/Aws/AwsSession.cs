@@ -67,7 +67,7 @@ public sealed class AwsSession : IDisposable
         environment ??= AwsEnvironment.Process;
         var profile = string.IsNullOrWhiteSpace(options.Profile) ? null : options.Profile.Trim();
         var resolved = await AwsCredentialChain.ResolveAsync(profile, environment, cancellationToken);
-        var (region, regionSource) = AwsRegion.Resolve(options.Region, environment, resolved.ProfileRegion);
+        var (region, regionSource) = options is { Region: { } given, RegionSource: { } source } ? (given, source) : AwsRegion.Resolve(options.Region, environment, resolved.ProfileRegion);
         logger.Debug("AWS credentials from {Source}, region {Region} ({RegionSource})", resolved.Source, region, regionSource);
         return new AwsSession(resolved.Credentials, resolved.Source, resolved.Profile, region, regionSource, options, environment, logger, null);
     }

@@ -9,6 +9,9 @@ public sealed record AwsOptions
 
     public string? Region { get; init; }
 
+    /// <summary>Where <see cref="Region"/> came from when the caller resolved it (Whoami shows it); null: --aws-region.</summary>
+    public string? RegionSource { get; init; }
+
     /// <summary>How long one HTTP attempt may take before the endpoint is reported as not answering.</summary>
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
@@ -96,12 +99,16 @@ public sealed class AwsEndpoints
             : throw new Engine.UsageException($"{variable}='{value}' is not an http(s) URL.", $"Set {variable} to an endpoint such as http://127.0.0.1:5000, or unset it.");
 }
 
-/// <summary>Region precedence: explicit <c>--aws-region</c>, AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1.</summary>
+/// <summary>
+/// Region precedence: explicit <c>--aws-region</c>, AWS_REGION, AWS_DEFAULT_REGION, the profile's region, then a default
+/// (us-east-1 unless the caller knows better).
+/// </summary>
 public static class AwsRegion
 {
     public const string Fallback = "us-east-1";
 
-    public static (string Region, string Source) Resolve(string? explicitRegion, AwsEnvironment environment, string? profileRegion)
+    public static (string Region, string Source) Resolve(string? explicitRegion, AwsEnvironment environment, string? profileRegion,
+        (string Region, string Source)? fallback = null)
     {
         if (!string.IsNullOrWhiteSpace(explicitRegion))
             return (Validate(explicitRegion.Trim(), "--aws-region"), "--aws-region");
@@ -111,7 +118,7 @@ public static class AwsRegion
             return (Validate(defaultRegion, "AWS_DEFAULT_REGION"), "AWS_DEFAULT_REGION");
         if (!string.IsNullOrWhiteSpace(profileRegion))
             return (profileRegion, "profile");
-        return (Fallback, "default");
+        return fallback ?? (Fallback, "default");
     }
 
     private static string Validate(string region, string source) =>

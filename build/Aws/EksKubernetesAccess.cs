@@ -1,17 +1,14 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using k8s;
 using k8s.KubeConfigModels;
-using Serilog;
 using Tesslate.Build.Engine;
 
 namespace Tesslate.Build.Aws;
 
 /// <summary>
-/// Kubernetes access to an EKS cluster for this run only: an in-memory KubernetesClient configuration, and for targets that
-/// must run kubectl a private kubeconfig. Neither reads nor writes ~/.kube/config or the user's current context.
+/// Kubernetes access to an EKS cluster for this run only: an in-memory KubernetesClient configuration. It neither reads nor
+/// writes ~/.kube/config or the user's current context (no target runs kubectl against a cluster).
 /// </summary>
 public static class EksKubernetesAccess
 {
@@ -38,115 +35,6 @@ public static class EksKubernetesAccess
         if (collection.Count == 0)
             throw new BuildFailure("The cluster's certificate authority data holds no certificate.", "Check DescribeCluster's certificateAuthority.data for this cluster.");
         return collection;
-    }
-}
-
-/// <summary>
-/// A kubeconfig only this run uses: 0600 file in a 0700 temp directory, one cluster/user/context with an explicit context name,
-/// the bearer token in a separate 0600 token file (kubectl re-reads <c>tokenFile</c>, so renewals reach long kubectl calls).
-/// Deleted on dispose. Pass <see cref="Path"/> as KUBECONFIG or --kubeconfig, and <see cref="ContextName"/> as --context.
-/// </summary>
-public sealed class PrivateKubeconfig : IAsyncDisposable, IDisposable
-{
-    private static readonly TimeSpan RenewEvery = TimeSpan.FromMinutes(4);
-    private readonly string _directory;
-    private readonly string _tokenPath;
-    private readonly EksTokenSource _tokens;
-    private readonly ILogger _logger;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _renewal;
-
-    private PrivateKubeconfig(string directory, string contextName, EksTokenSource tokens, ILogger logger)
-    {
-        _directory = directory;
-        _tokens = tokens;
-        _logger = logger;
-        ContextName = contextName;
-        Path = System.IO.Path.Combine(directory, "config");
-        _tokenPath = System.IO.Path.Combine(directory, "token");
-        _renewal = RenewLoopAsync(_stop.Token);
-    }
-
-    public string Path { get; }
-
-    public string ContextName { get; }
-
-    public static async Task<PrivateKubeconfig> CreateAsync(EksCluster cluster, EksTokenSource tokens, string contextName, ILogger logger, CancellationToken cancellationToken)
-    {
-        var directory = TemporarySecretFiles.CreateDirectory("kube");
-        try
-        {
-            var tokenPath = System.IO.Path.Combine(directory, "token");
-            await TemporarySecretFiles.WriteAsync(tokenPath, (await tokens.GetTokenAsync(cancellationToken)).Value, cancellationToken);
-            await TemporarySecretFiles.WriteAsync(System.IO.Path.Combine(directory, "config"), Render(cluster, contextName, tokenPath), cancellationToken);
-            return new PrivateKubeconfig(directory, contextName, tokens, logger);
-        }
-        catch
-        {
-            TemporarySecretFiles.Delete(directory);
-            throw;
-        }
-    }
-
-    /// <summary>Makes sure the token file holds a fresh token; call before a kubectl command (it is also renewed in the background).</summary>
-    public async Task RefreshAsync(CancellationToken cancellationToken) =>
-        await TemporarySecretFiles.WriteAsync(_tokenPath, (await _tokens.GetTokenAsync(cancellationToken)).Value, cancellationToken);
-
-    /// <summary>The kubeconfig document (JSON is valid YAML, and kubectl reads it).</summary>
-    internal static string Render(EksCluster cluster, string contextName, string tokenPath) => new JsonObject
-    {
-        ["apiVersion"] = "v1",
-        ["kind"] = "Config",
-        ["clusters"] = new JsonArray(new JsonObject
-        {
-            ["name"] = contextName,
-            ["cluster"] = new JsonObject { ["server"] = cluster.Endpoint.ToString().TrimEnd('/'), ["certificate-authority-data"] = cluster.CertificateAuthorityData },
-        }),
-        ["users"] = new JsonArray(new JsonObject { ["name"] = contextName, ["user"] = new JsonObject { ["tokenFile"] = tokenPath } }),
-        ["contexts"] = new JsonArray(new JsonObject { ["name"] = contextName, ["context"] = new JsonObject { ["cluster"] = contextName, ["user"] = contextName } }),
-        ["current-context"] = contextName,
-    }.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
-
-    private async Task RenewLoopAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var timer = new PeriodicTimer(RenewEvery);
-            while (await timer.WaitForNextTickAsync(cancellationToken))
-            {
-                try
-                {
-                    await RefreshAsync(cancellationToken);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    _logger.Warning("Could not renew the EKS token for {Context}: {Message}", ContextName, e.Message);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        await _renewal;
-        Delete();
-    }
-
-    public void Dispose()
-    {
-        _stop.Cancel();
-        _renewal.GetAwaiter().GetResult();
-        Delete();
-    }
-
-    private void Delete()
-    {
-        TemporarySecretFiles.Delete(_directory);
-        _stop.Dispose();
     }
 }
 

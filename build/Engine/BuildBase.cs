@@ -66,6 +66,8 @@ public abstract class BuildBase
 
     public bool IsInteractive { get; private set; }
 
+    private TextReader? _terminal;
+
     public ILogger Log { get; private set; } = Serilog.Core.Logger.None;
 
     public IProcessRunner Runner { get; private set; } = null!;
@@ -75,6 +77,9 @@ public abstract class BuildBase
     public RunCleanup Cleanup { get; } = new();
 
     public Approvals Approvals { get; private set; } = null!;
+
+    /// <summary>Typed confirmations that no flag gives (e.g. 'destroy beta'): asked even with an up-front approval.</summary>
+    public Approvals Confirmations { get; private set; } = null!;
 
     public GitHubActionsHost? GitHubActions { get; private set; }
 
@@ -144,11 +149,12 @@ public abstract class BuildBase
         return await new T().RunAsync(args, environment, output: null, interrupt.Token, abort.Token);
     }
 
-    /// <summary>One run of the build with explicit inputs (tests call this directly).</summary>
-    public async Task<int> RunAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, TextWriter? output = null, CancellationToken interrupt = default, CancellationToken abort = default)
+    /// <summary>One run of the build with explicit inputs (tests call this directly; <paramref name="terminal"/> answers prompts as if typed).</summary>
+    public async Task<int> RunAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, TextWriter? output = null, CancellationToken interrupt = default, CancellationToken abort = default, TextReader? terminal = null)
     {
         var stopwatch = Stopwatch.StartNew();
         EnvironmentVariables = environment;
+        _terminal = terminal;
         Secrets.BeginScope();
         var console = ConsoleWriters.CreateConsole(output);
         int exitCode;
@@ -190,11 +196,12 @@ public abstract class BuildBase
         binder.Bind(commandLine, environment, NukeDirectory, PreResolve(binder, commandLine, environment, "profile"));
         ParameterSources = binder.Sources;
 
-        IsInteractive = output is null && !Console.IsInputRedirected && !IsCI;
+        IsInteractive = output is null ? !Console.IsInputRedirected && !IsCI : _terminal is not null;
         _logging = LogSetup.Create(Verbosity, GitHubActions, Help || Plan ? null : Path.Combine(TemporaryDirectory, "build.log"), output);
         Log = _logging.Logger;
         Runner = new ProcessRunner(Log, DryRun, ownProcessGroups: environment.GetValueOrDefault(EnvironmentPrefix + "NO_PROCESS_GROUP") != "1");
-        Approvals = output is null ? Approvals.FromConsole(ApprovedUpFront) : new Approvals(ApprovedUpFront, TextReader.Null, output, interactive: false);
+        Approvals = output is null ? Approvals.FromConsole(ApprovedUpFront) : new Approvals(ApprovedUpFront, _terminal ?? TextReader.Null, output, IsInteractive);
+        Confirmations = new Approvals(false, output is null ? Console.In : _terminal ?? TextReader.Null, output ?? Console.Out, IsInteractive);
 
         Graph = TargetGraph.Create(this);
         if (Help)

@@ -38,6 +38,10 @@ public static class AwsTroubleshooting
 
         if (Has(text, "sts:AssumeRole") && (Has(text, "not authorized") || Has(text, "AccessDenied")))
         {
+            // AWS_EKS_ROLE_ARN can name any role: only team roles have a group to join.
+            if (!TeamRoles.Valid.Contains(role, StringComparer.Ordinal))
+                return new($"not allowed to assume the {role} role", $"The trust policy of {context.RoleArn ?? role} does not let your identity assume it.",
+                    "Ask the role's owner to trust your identity, or unset AWS_EKS_ROLE_ARN and pass --role observer|deployer|debugger|admin.");
             var group = TeamRoles.GroupFor(context.Environment, role == "eks-deployer" ? "admin" : role);
             return new($"not allowed to assume the {role} role",
                 $"Your IAM user is not in the '{group}' group, which may assume {context.RoleArn ?? "the team role"}.",

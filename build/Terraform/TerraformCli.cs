@@ -135,7 +135,11 @@ public sealed class TerraformCli(IProcessRunner runner, ILogger logger, Terrafor
         return PlanSummary.FromJson(result.StandardOutput);
     }
 
-    /// <summary>Applies a plan of this run, only when it has changes; returns whether anything was applied.</summary>
+    /// <summary>
+    /// <c>apply PLANFILE</c> for a plan of this run, only when it has changes: exactly that saved plan, nothing re-planned.
+    /// A stale plan is explained; Ctrl-C gives Terraform one interrupt, waits for it, and fails saying the state may be
+    /// partially applied. Returns whether anything was applied.
+    /// </summary>
     public async Task<bool> ApplyAsync(TerraformPlan plan, CancellationToken cancellationToken)
     {
         if (!plan.HasChanges)
@@ -143,20 +147,9 @@ public sealed class TerraformCli(IProcessRunner runner, ILogger logger, Terrafor
             logger.Information("Terraform: the plan has no changes; nothing to apply");
             return false;
         }
-        await ApplyPlanFileAsync(plan.PlanFile, cancellationToken);
-        return true;
-    }
-
-    /// <summary>
-    /// <c>apply PLANFILE</c>: exactly that saved plan, nothing re-planned. A stale plan is explained; Ctrl-C gives
-    /// Terraform one interrupt, waits for it, and fails saying the state may be partially applied.
-    /// </summary>
-    public async Task ApplyPlanFileAsync(string planFile, CancellationToken cancellationToken)
-    {
         await CheckVersionAsync(cancellationToken);
-        if (!File.Exists(planFile))
-            throw new BuildFailure($"The plan file '{planFile}' does not exist.", "Make a plan first, or point to an existing plan file.");
-        await HoldingLockAsync("apply", ApplyCommand(planFile), cancellationToken);
+        await HoldingLockAsync("apply", ApplyCommand(plan.PlanFile), cancellationToken);
+        return true;
     }
 
     /// <summary>

@@ -50,8 +50,7 @@ public static partial class TerraformFailures
     private static BuildFailure StalePlan(TerraformSettings settings, Exception? inner) => new(
         "Terraform refused the saved plan: \"Saved plan is stale\". The state changed after the plan was made " +
         "(another apply ran in between), so the plan no longer describes what applying it would do. Nothing was applied.",
-        $"Make a new plan against the current state and apply that one ('{settings.Recheck}' shows it); " +
-        "a plan file from an earlier run can only be applied while the state has not moved on.",
+        $"Run the apply again: it makes a new plan against the current state ('{settings.Recheck}' shows it first).",
         inner);
 
     /// <summary>Runs <paramref name="run"/> and rethrows a known Terraform error as an explained failure.</summary>

@@ -97,34 +97,6 @@ public sealed class EksTests(MotoFixture moto) : MotoTests(moto)
     }
 
     [Fact]
-    public async Task The_private_kubeconfig_is_0600_names_its_context_and_is_gone_after_dispose()
-    {
-        var userKubeconfig = Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".kube", "config");
-        var before = File.Exists(userKubeconfig) ? await File.ReadAllTextAsync(userKubeconfig, TestContext.Current.CancellationToken) : null;
-        var cluster = new EksCluster("tesslate-beta-eks", "arn:aws:eks:us-east-1:123456789012:cluster/tesslate-beta-eks", new Uri("https://127.0.0.1:6443"), SelfSignedCaData(), "ACTIVE", "1.32");
-        using var session = Session();
-        string path;
-        await using (var kubeconfig = await PrivateKubeconfig.CreateAsync(cluster, session.EksTokens(cluster.Name), "tesslate-beta-eks", Log.Logger, TestContext.Current.CancellationToken))
-        {
-            path = kubeconfig.Path;
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(path)!));
-            var view = await Kubectl("--kubeconfig", path, "config", "view", "-o", "json");
-            var doc = JsonDocument.Parse(view).RootElement;
-            Assert.Equal("tesslate-beta-eks", doc.GetProperty("current-context").GetString());
-            Assert.Equal("https://127.0.0.1:6443", doc.GetProperty("clusters")[0].GetProperty("cluster").GetProperty("server").GetString());
-            var tokenFile = doc.GetProperty("users")[0].GetProperty("user").GetProperty("tokenFile").GetString()!;
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(tokenFile));
-            Assert.StartsWith("k8s-aws-v1.", await File.ReadAllTextAsync(tokenFile, TestContext.Current.CancellationToken));
-            Assert.DoesNotContain("k8s-aws-v1.", await File.ReadAllTextAsync(path, TestContext.Current.CancellationToken));
-            await kubeconfig.RefreshAsync(TestContext.Current.CancellationToken);
-        }
-        Assert.False(File.Exists(path));
-        Assert.False(Directory.Exists(Path.GetDirectoryName(path)));
-        Assert.Equal(before, File.Exists(userKubeconfig) ? await File.ReadAllTextAsync(userKubeconfig, TestContext.Current.CancellationToken) : null);
-    }
-
-    [Fact]
     public async Task Kubeconfig_target_adds_a_named_context_and_keeps_the_users_current_context()
     {
         var directory = Directory.CreateTempSubdirectory("kubeconfig-test-");

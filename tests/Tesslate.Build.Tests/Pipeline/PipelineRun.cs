@@ -7,7 +7,8 @@ internal static class PipelineRun
 {
     public static string RepositoryRoot { get; } = FindRoot();
 
-    public static async Task<(int ExitCode, string Output)> RunAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? extraEnvironment = null, string? root = null)
+    /// <param name="terminal">Answers to prompts, as if typed on a terminal (null: no terminal).</param>
+    public static async Task<(int ExitCode, string Output)> RunAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? extraEnvironment = null, string? root = null, TextReader? terminal = null)
     {
         var environment = System.Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
             .Where(e => !((string)e.Key).StartsWith("TESSLATE_", StringComparison.Ordinal) && (string)e.Key is not ("GITHUB_ACTIONS" or "CI"))
@@ -16,7 +17,7 @@ internal static class PipelineRun
         foreach (var (key, value) in extraEnvironment ?? new Dictionary<string, string>())
             environment[key] = value;
         var output = new StringWriter();
-        var exitCode = await new Build().RunAsync([.. args, "--root", root ?? RepositoryRoot], environment, output, TestContextToken());
+        var exitCode = await new Build().RunAsync([.. args, "--root", root ?? RepositoryRoot], environment, output, TestContextToken(), terminal: terminal);
         return (exitCode, output.ToString());
     }
 

@@ -97,6 +97,165 @@ public sealed class TerraformTargetsTests(MotoFixture moto) : MotoTests(moto)
         Assert.False(File.Exists(planFile), "the private plan file is deleted at the end of the run");
     }
 
+    [Fact]
+    public async Task TerraformDestroy_with_another_accounts_credentials_stops_before_any_terraform_call_naming_both_accounts()
+    {
+        CreateStack();
+        var tfvars = Path.Combine(_root, "beta.tfvars");
+        File.WriteAllText(tfvars, "environment = \"beta\"\n");
+
+        // Tesslate's account is the default; moto's credentials live in 123456789012.
+        var (exitCode, output) = await PipelineRun.RunAsync(["TerraformDestroy", "--environment", "beta", "--tfvars", tfvars, "--approve"], Environment(), _root);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"belong to account {MotoFixture.DefaultAccount}", output);
+        Assert.Contains("lives in account 859561299901", output);
+        Assert.Empty(_terraform.Calls);
+    }
+
+    [Fact]
+    public async Task A_plan_file_from_another_run_cannot_be_applied_so_every_apply_gets_a_fresh_plan_and_its_approval()
+    {
+        CreateStack();
+        var planFile = Path.Combine(_root, "old.tfplan");
+        File.WriteAllText(planFile, "fake plan");
+
+        var (exitCode, output) = await PipelineRun.RunAsync(Args("TerraformApply", "--plan-file", planFile, "--approve"), Environment(), _root);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("Unknown option '--plan-file'", output);
+        Assert.Empty(_terraform.Calls);
+    }
+
+    [Fact]
+    public async Task TerraformDestroy_on_production_without_approve_is_refused_before_anything_runs()
+    {
+        CreateStack();
+        var (exitCode, output) = await PipelineRun.RunAsync(["TerraformDestroy", "--environment", "production", "--aws-account-id", MotoFixture.DefaultAccount], Environment(), _root);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("needs --approve as well as the typed confirmation", output);
+        Assert.Empty(_terraform.Calls);
+    }
+
+    [Fact]
+    public async Task TerraformDestroy_without_a_terminal_shows_the_destroy_plan_and_awaits_the_typed_confirmation()
+    {
+        var (exitCode, output) = await DestroyBetaAsync(terminal: null);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("AwaitingApproval", output);
+        Assert.Contains(_terraform.CallsOf("plan"), call => call.Has("-destroy"));
+        Assert.Empty(_terraform.CallsOf("apply"));
+    }
+
+    [Fact]
+    public async Task TerraformDestroy_refuses_a_wrong_typed_confirmation_even_with_approve()
+    {
+        var (exitCode, output) = await DestroyBetaAsync(new StringReader("destroy production\n"), "--approve");
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Not approved (expected 'destroy beta', got 'destroy production')", output);
+        Assert.Empty(_terraform.CallsOf("apply"));
+    }
+
+    [Fact]
+    public async Task TerraformDestroy_applies_exactly_its_destroy_plan_after_the_typed_confirmation()
+    {
+        var (exitCode, output) = await DestroyBetaAsync(new StringReader("destroy beta\n"));
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("Type 'destroy beta' to continue", output);
+        var plan = Assert.Single(_terraform.CallsOf("plan"));
+        Assert.True(plan.Has("-destroy"), plan.ToString());
+        Assert.Equal(plan.Flag("-out"), Assert.Single(_terraform.CallsOf("apply")).Arguments[^1]);
+    }
+
+    [Fact]
+    public async Task TerraformApply_for_beta_without_the_shared_stacks_ECR_repositories_says_to_apply_shared_first_and_plans_nothing()
+    {
+        CreateStack();
+        var tfvars = Path.Combine(_root, "beta.tfvars");
+        File.WriteAllText(tfvars, "environment = \"beta\"\n");
+        _terraform.PlanExitCode = 2;
+        // The repositories to look for come from the image catalog.
+        Directory.CreateDirectory(Path.Combine(_root, "images"));
+        foreach (var file in Directory.GetFiles(Path.Combine(PipelineRun.RepositoryRoot, "images")))
+            File.Copy(file, Path.Combine(_root, "images", Path.GetFileName(file)));
+
+        // No --registry: beta pulls from the ECR repositories of the shared stack, and this moto has none.
+        var (exitCode, output) = await PipelineRun.RunAsync(["TerraformApply", "--environment", "beta", "--aws-account-id", MotoFixture.DefaultAccount, "--tfvars", tfvars, "--approve"], Environment(), _root);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("The shared stack's ECR repositories are not there yet", output);
+        Assert.Contains("run ./build.sh TerraformApply --environment shared first", output);
+        Assert.Empty(_terraform.CallsOf("plan"));
+        Assert.Empty(_terraform.CallsOf("apply"));
+    }
+
+    [Fact]
+    public async Task Doctor_for_shared_checks_git_terraform_from_TERRAFORM_EXE_and_the_account_but_not_docker_or_kubectl()
+    {
+        var (exitCode, output) = await PipelineRun.RunAsync(["Doctor", "--environment", "shared", "--aws-account-id", MotoFixture.DefaultAccount], Environment(), _root);
+
+        Assert.True(exitCode == 0, output);
+        Assert.Matches(@"✔ terraform ≥ 1\.11 +1\.11\.4", output);
+        Assert.Matches($@"✔ AWS account +{MotoFixture.DefaultAccount}", output);
+        Assert.DoesNotContain("docker", output);
+        Assert.DoesNotContain("kubectl", output);
+        Assert.Single(_terraform.CallsOf("version"));
+    }
+
+    [Fact]
+    public async Task Doctor_names_a_too_old_terraform_and_credentials_of_another_account_with_their_fixes()
+    {
+        _terraform.VersionJson = PlanFixtures.Version19;
+
+        // Tesslate's account is the default; moto's credentials live in 123456789012.
+        var (exitCode, output) = await PipelineRun.RunAsync(["Doctor", "--environment", "beta"], Environment(), _root);
+
+        Assert.Equal(1, exitCode);
+        Assert.Matches(@"✘ terraform ≥ 1\.11 +1\.9\.8 \(too old\)", output);
+        Assert.Matches($@"✘ AWS account +{MotoFixture.DefaultAccount}", output);
+        Assert.Contains("Use credentials for account 859561299901", output);
+    }
+
+    [Fact]
+    public async Task The_cluster_name_output_replaces_the_environment_tables_for_the_later_targets_of_the_run_with_a_warning()
+    {
+        CreateStack();
+        _terraform.OutputsJson = """{"cluster_name":{"sensitive":false,"type":"string","value":"tesslate-beta-eks-green"}}""";
+
+        // Status runs after TerraformOutput and looks the cluster up by name; this moto has no clusters.
+        var (exitCode, output) = await PipelineRun.RunAsync(Args("TerraformOutput", "Status"), Environment(), _root);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("cluster_name is tesslate-beta-eks-green, the environment table says tesslate-beta-eks: later targets use tesslate-beta-eks-green", output);
+        Assert.Contains("There is no cluster tesslate-beta-eks-green", output);
+    }
+
+    [Fact]
+    public async Task An_explicit_cluster_name_wins_over_the_output_with_a_warning()
+    {
+        CreateStack();
+        _terraform.OutputsJson = """{"cluster_name":{"sensitive":false,"type":"string","value":"tesslate-beta-eks-green"}}""";
+
+        var (exitCode, output) = await PipelineRun.RunAsync(Args("TerraformOutput", "Status", "--cluster-name", "tesslate-beta-eks-blue"), Environment(), _root);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("but --cluster-name is tesslate-beta-eks-blue: this run keeps tesslate-beta-eks-blue", output);
+        Assert.Contains("There is no cluster tesslate-beta-eks-blue", output);
+    }
+
+    private Task<(int ExitCode, string Output)> DestroyBetaAsync(TextReader? terminal, params string[] extra)
+    {
+        CreateStack();
+        var tfvars = Path.Combine(_root, "beta.tfvars");
+        File.WriteAllText(tfvars, "environment = \"beta\"\n");
+        _terraform.PlanExitCode = 2;
+        return PipelineRun.RunAsync(Args(["TerraformDestroy", "--tfvars", tfvars, .. extra]), Environment(), _root, terminal);
+    }
+
     public override ValueTask DisposeAsync()
     {
         _terraform.Dispose();
