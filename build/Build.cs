@@ -208,8 +208,9 @@ internal sealed partial class Build : BuildBase
     Target Deploy => _ => _
         .Description("The whole release: build, Terraform, apply, roll out, seed, then promote the environment tags.")
         .Requires(NotShared, SharedRefusal, SharedFix)
-        // Every stage by name, so that --skip of one stage skips that stage only.
-        .DependsOn(SubmodulesInit, EcrLogin, ReleasePlan, BuildImages, TerraformApply, KustomizeApply, RolloutRestart, WaitRollout, SeedApps)
+        // Every stage by name, so that --skip of one stage skips that stage only. SubmodulesInit and EcrLogin serve
+        // BuildImages alone, so `--skip BuildImages` (the CI deploy job, deploy-k8s) skips them too.
+        .DependsOn(ReleasePlan, BuildImages, TerraformApply, KustomizeApply, RolloutRestart, WaitRollout, SeedApps)
         .Executes(Prepared(PromoteAndRecordAsync));
 
     // ── Terraform ──────────────────────────────────────────────────────────────────────────────────────────────────

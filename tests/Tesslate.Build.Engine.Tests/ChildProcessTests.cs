@@ -18,13 +18,7 @@ public sealed class ChildProcessTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private string Script(string name, string body)
-    {
-        var path = Path.Combine(_root, name);
-        File.WriteAllText(path, "#!/usr/bin/env bash\n" + body + "\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return path;
-    }
+    private string Script(string name, string body) => BashScript.Write(_root, name, body);
 
     private sealed class ChildBuild : BuildBase
     {

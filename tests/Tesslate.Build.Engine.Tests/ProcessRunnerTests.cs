@@ -15,13 +15,7 @@ public sealed class ProcessRunnerTests : IDisposable
 
     private ProcessRunner Runner(bool dryRun = false) => new(_log.CreateLogger(), dryRun);
 
-    private string Script(string name, string body)
-    {
-        var path = Path.Combine(_temp, name);
-        File.WriteAllText(path, "#!/usr/bin/env bash\n" + body + "\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return path;
-    }
+    private string Script(string name, string body) => BashScript.Write(_temp, name, body);
 
     [Fact]
     public async Task A_disallowed_exit_code_fails_with_the_command_and_its_last_lines()

@@ -18,6 +18,17 @@ public sealed class DeployPlanTests
             Assert.Contains(other, PlannedPart(output));
     }
 
+    [Fact]
+    public async Task Skipping_BuildImages_also_skips_what_only_the_build_needs()
+    {
+        var (exitCode, output) = await PipelineRun.RunAsync(["Deploy", "--environment", "beta", "--plan", "--skip", "BuildImages", "TerraformApply"]);
+
+        Assert.True(exitCode == 0, output);
+        Assert.Equal(["SubmodulesInit — because BuildImages is skipped", "EcrLogin — because BuildImages is skipped", "BuildImages — --skip", "TerraformApply — --skip"], SkippedLines(output));
+        foreach (var kept in new[] { "Preflight", "ReleasePlan", "KustomizeApply", "RolloutRestart", "WaitRollout", "SeedApps" })
+            Assert.Contains(kept, PlannedPart(output));
+    }
+
     private static string PlannedPart(string output) => output[..output.IndexOf("Skipped", StringComparison.Ordinal)];
 
     private static List<string> SkippedLines(string output) =>

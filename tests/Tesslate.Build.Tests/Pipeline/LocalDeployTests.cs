@@ -38,6 +38,9 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
         var kubeconfigBefore = await File.ReadAllTextAsync(kubeconfig, Token);
         fake.Exec.Respond("python -m scripts.seed_apps", 0, "seeded 10 apps");
 
+        using var client = new RegistryClient(registry.Address);
+        var markitdownTagged = await client.GetDigestAsync("tesslate-markitdown", "local", Token);
+
         // First release: everything is new.
         var (exitCode, output) = await DeployAsync(kubeconfig);
         Assert.True(exitCode == 0, output);
@@ -50,7 +53,6 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
         Assert.All(digests.Values, d => Assert.StartsWith("sha256:", d, StringComparison.Ordinal));
 
         // Pushed: immutable git- and src- tags, and (after the rollouts) the environment tag on the same digest.
-        using var client = new RegistryClient(registry.Address);
         var revision = "git-" + _app.Head[..12];
         foreach (var (repository, digest) in digests)
         {
@@ -78,12 +80,14 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
         Assert.Equal([registry.Address], prefix);
 
         // The runtime images: the devserver built in this run is named by its digest (its `local` tag moved there, checked
-        // above); markitdown and deerflow, never built and without a `local` tag, keep their tag (local warns instead of stopping).
+        // above); deerflow, never built and without a `local` tag, keeps its tag (local warns instead of stopping).
+        // markitdown the same, unless another test of the shared registry gave it a `local` tag: then that digest.
         var runtime = RuntimeImages(fake);
         Assert.Equal($"{registry.Address}/tesslate-devserver@{digests["tesslate-devserver"]}", (string?)runtime["devserver"]);
-        Assert.Equal($"{registry.Address}/tesslate-markitdown:local", (string?)runtime["markitdown"]);
+        Assert.Equal($"{registry.Address}/tesslate-deerflow:local", (string?)runtime["deerflow"]);
+        Assert.Equal(markitdownTagged is null ? $"{registry.Address}/tesslate-markitdown:local" : $"{registry.Address}/tesslate-markitdown@{markitdownTagged}", (string?)runtime["markitdown"]);
         Assert.Contains("No digest for", output);
-        Assert.Contains("deerflow, markitdown", output);
+        Assert.Contains(markitdownTagged is null ? "deerflow, markitdown" : "deerflow", output);
         var firstRelease = Releases(fake)[0]!["workloads"]!.AsArray();
         Assert.Contains(firstRelease, w => ((string?)w!["workload"]?["kind"]) == "ConfigMap");
         Assert.Contains(firstRelease, w => ((string?)w!["workload"]?["kind"]) == "CronJob");

@@ -161,7 +161,7 @@ public sealed class ReleaseSafetyTests(DockerEngineFixture engine, RegistryFixtu
         {
             ["DOCKER_EXE"] = engine.DockerExecutable,
             ["DOCKER_HOST"] = engine.Host,
-            ["KUBECONFIG"] = KubeconfigFile.Write(_kube, _fake.Url, Context),
+            ["KUBECONFIG"] = FakeKubeconfig.Write(_kube, _fake.Url, Context),
             ["TESSLATE_GIT_ALLOW_FILE_PROTOCOL"] = "1",
         };
         foreach (var (key, value) in extra ?? [])
@@ -246,33 +246,5 @@ public sealed class FirstProvisioningTests(MotoFixture moto) : MotoTests(moto)
         _terraform.Dispose();
         Directory.Delete(_root, recursive: true);
         return base.DisposeAsync();
-    }
-}
-
-/// <summary>A kubeconfig with one context pointing at the fake API server.</summary>
-internal static class KubeconfigFile
-{
-    public static string Write(string directory, string url, string context)
-    {
-        var path = Path.Combine(directory, "config");
-        File.WriteAllText(path, $"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-              - name: fake
-                cluster:
-                  server: {url}
-            users:
-              - name: fake-user
-                user:
-                  token: fake-token
-            contexts:
-              - name: {context}
-                context:
-                  cluster: fake
-                  user: fake-user
-            current-context: {context}
-            """);
-        return path;
     }
 }

@@ -12,7 +12,14 @@ namespace Tesslate.Build.Tests.Pipeline;
 public sealed class TerraformTargetsTests(MotoFixture moto) : MotoTests(moto)
 {
     private readonly FakeTerraform _terraform = new();
-    private readonly string _root = Directory.CreateTempSubdirectory("tf-root").FullName;
+    private readonly string _root = RootWithNuke();
+
+    private static string RootWithNuke()
+    {
+        var root = Directory.CreateTempSubdirectory("tf-root").FullName;
+        Directory.CreateDirectory(Path.Combine(root, ".nuke"));
+        return root;
+    }
 
     private Dictionary<string, string> Environment() => new()
     {

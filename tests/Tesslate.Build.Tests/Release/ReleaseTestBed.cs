@@ -1,10 +1,8 @@
 using System.Collections.Concurrent;
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json.Nodes;
 using Tesslate.Build.Kubernetes;
 using Tesslate.Build.Tests.Fakes;
+using Tesslate.Build.Tests.Fixtures;
 using Tesslate.Build.Tests.Kubernetes;
 using Xunit;
 
@@ -35,27 +33,12 @@ internal sealed class FakeImageTagger : IImageTagger
     }
 }
 
-/// <summary>Minimal OCI images (a config blob, no layers) pushed to a real registry: digests that exist without a Docker build.</summary>
+/// <summary>Minimal OCI images pushed to a real registry: digests that exist without a Docker build.</summary>
 internal static class TestImages
 {
     /// <summary>Pushes the image under <paramref name="tag"/>; <paramref name="content"/> makes its digest distinct. Returns the manifest digest.</summary>
-    public static async Task<string> PushAsync(string registry, string path, string tag, string content, CancellationToken cancellationToken)
-    {
-        using var http = new HttpClient { BaseAddress = new Uri($"http://{registry}/") };
-        var config = Encoding.UTF8.GetBytes($$$"""{"architecture":"amd64","os":"linux","config":{"Labels":{"c":"{{{content}}}"}},"rootfs":{"type":"layers","diff_ids":[]}}""");
-        var configDigest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(config));
-        using var start = await http.PostAsync($"v2/{path}/blobs/uploads/", null, cancellationToken);
-        start.EnsureSuccessStatusCode();
-        var location = start.Headers.Location!.ToString();
-        using var blob = new ByteArrayContent(config);
-        blob.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        (await http.PutAsync($"{location}{(location.Contains('?') ? '&' : '?')}digest={configDigest}", blob, cancellationToken)).EnsureSuccessStatusCode();
-        var manifest = Encoding.UTF8.GetBytes($$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{configDigest}}","size":{{config.Length}}},"layers":[]}""");
-        using var body = new ByteArrayContent(manifest);
-        body.Headers.ContentType = new MediaTypeHeaderValue("application/vnd.oci.image.manifest.v1+json");
-        (await http.PutAsync($"v2/{path}/manifests/{tag}", body, cancellationToken)).EnsureSuccessStatusCode();
-        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(manifest));
-    }
+    public static Task<string> PushAsync(string registry, string path, string tag, string content, CancellationToken cancellationToken) =>
+        RegistryImages.PushAsync(registry, path, tag, new Dictionary<string, string> { ["c"] = content }, cancellationToken);
 }
 
 /// <summary>A namespace on the shared fake API server with Deployments to deploy, break and roll back.</summary>

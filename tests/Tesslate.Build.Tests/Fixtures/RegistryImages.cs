@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Tesslate.Build.Tests.Operations;
+namespace Tesslate.Build.Tests.Fixtures;
 
 /// <summary>Pushes a minimal OCI image (a config blob with the given labels, no layers) to a plain-HTTP registry.</summary>
 internal static class RegistryImages
