@@ -104,7 +104,14 @@ internal sealed partial class Build
     /// </summary>
     private Func<CancellationToken, Task> Prepared(Func<CancellationToken, Task> work) => async cancellationToken =>
     {
-        await PrepareReleaseAsync(cancellationToken);
+        try
+        {
+            await PrepareReleaseAsync(cancellationToken);
+        }
+        catch (PrerequisiteMissingException) when (IsDryRun)
+        {
+            // ReleasePlan reported what it could not check; the dry run still shows what this target would do.
+        }
         await work(cancellationToken);
     };
 

@@ -19,6 +19,10 @@ public sealed class DeployDryRunTests
             var report = JsonNode.Parse(File.ReadAllText(Path.Combine(root, ".nuke", "temp", "run-report.json")))!;
             Assert.True((bool)report["dryRun"]!);
             Assert.Contains("Deploy", report["targets"]!.AsArray().Select(t => (string?)t!["name"]));
+            // What ReleasePlan could not check (no credentials) must not hide what the later targets would do.
+            foreach (var image in new[] { "backend", "frontend", "devserver" })
+                Assert.Contains($"[{image}] [dry-run] registry: GET", output);
+            Assert.Contains($"would move :{environment} to the deployed digests", output);
         }
         finally
         {
