@@ -188,7 +188,7 @@ public sealed partial class ImageBuilder
         }
         catch (Exception e) when (e is BuildFailure or IOException or UnauthorizedAccessException or InvalidOperationException)
         {
-            return new ImageDecision { Name = source.Name, Action = ImageAction.Build, Fingerprint = fingerprint, Reason = "fails", Failure = e };
+            return new ImageDecision { Name = source.Name, Action = ImageAction.Build, Fingerprint = fingerprint, Reason = $"will fail: {(e is BuildFailure f ? f.Problem : e.Message)}", Failure = e };
         }
     }
 
