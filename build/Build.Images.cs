@@ -71,20 +71,26 @@ internal sealed partial class Build
         return _registryReachable.Value;
     }
 
-    private async Task BuildImagesAsync(CancellationToken cancellationToken)
+    private ImageBuildPlan? _imagePlan;
+
+    /// <summary>
+    /// Read-only: each selected image's fingerprint and whether BuildImages will build or reuse it. ReleasePlan asks
+    /// first (to show it before the approval); BuildImages acts on the same answer instead of asking the registry again.
+    /// </summary>
+    private async Task<ImageBuildPlan> PlanImagesAsync(CancellationToken cancellationToken) =>
+        _imagePlan ??= await NewImageBuilder().PlanAsync(await ImageRequestAsync(cancellationToken), cancellationToken);
+
+    private ImageBuilder NewImageBuilder() => new(new DockerCli(Runner, DockerOptions), RegistryClient, Log);
+
+    private async Task<ImageBuildRequest> ImageRequestAsync(CancellationToken cancellationToken)
     {
         // Under dry-run an unreachable registry (no local registry, no AWS credentials) still plans every image.
         var registryNotChecked = IsDryRun && !await RegistryReachableAsync(cancellationToken) ? $"the registry {Settings.Registry} cannot be asked" : null;
-        var sourceRoot = IsDryRun && SourceRoot is null && Environment != DeployEnvironment.Local ? null : ResolveSourceRoot();
-        var docker = new DockerCli(Runner, DockerOptions);
-        var builder = new ImageBuilder(docker, RegistryClient, Log);
-        var live = LiveBuildView.IsWanted(IsInteractive, Verbosity, EnvironmentVariables) ? new LiveBuildView(ConsoleWriters.CreateConsole()) : null;
-        using var quietConsole = live is null ? null : HoldConsole();
-        var report = await builder.BuildAsync(new ImageBuildRequest
+        return new ImageBuildRequest
         {
             Images = SelectedImages,
             CatalogDirectory = Path.Combine(RootDirectory, "images"),
-            SourceRoot = sourceRoot,
+            SourceRoot = IsDryRun && SourceRoot is null && Environment != DeployEnvironment.Local ? null : ResolveSourceRoot(),
             Registry = Settings.Registry!,
             LogDirectory = Path.Combine(TemporaryDirectory, "logs"),
             Environment = Settings.ImageTag,
@@ -95,8 +101,15 @@ internal sealed partial class Build
             Timeout = BuildTimeout,
             DryRun = IsDryRun,
             RegistryNotChecked = registryNotChecked,
-            Progress = live,
-        }, cancellationToken);
+        };
+    }
+
+    private async Task BuildImagesAsync(CancellationToken cancellationToken)
+    {
+        var plan = await PlanImagesAsync(cancellationToken);
+        var live = LiveBuildView.IsWanted(IsInteractive, Verbosity, EnvironmentVariables) ? new LiveBuildView(ConsoleWriters.CreateConsole()) : null;
+        using var quietConsole = live is null ? null : HoldConsole();
+        var report = await NewImageBuilder().BuildAsync(await ImageRequestAsync(cancellationToken) with { Progress = live }, plan, cancellationToken);
 
         quietConsole?.Dispose();
         _buildReport = report;

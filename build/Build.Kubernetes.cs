@@ -108,7 +108,7 @@ internal sealed partial class Build
             .Where(r => images.ContainsKey(r.Key))
             .ToDictionary(r => r.Key, r => (IReadOnlyList<ObjectRef>)[.. r.Value.Select(v => v.Object).Distinct()], StringComparer.Ordinal);
         var resolution = await PinResolution.ResolveAsync(referenced, new DigestSources(
-            repository => report?[images[repository].Name]?.Digest,
+            repository => report?[images[repository].Name]?.Digest ?? _imagePlan?.Images.FirstOrDefault(i => i.Name == images[repository].Name)?.Existing?.Digest,
             (repository, carriers, ct) => cluster is null ? Task.FromResult<string?>(null) : LiveDigestAsync(cluster, carriers, repository, ct),
             (repository, ct) => TaggedDigestAsync(images[repository].Repository, ct)), cancellationToken);
         foreach (var pin in resolution.Pins)
@@ -122,6 +122,28 @@ internal sealed partial class Build
                 string.Join(", ", resolution.Missing.Select(m => names[m])), Settings.ImageTag, Settings.Registry);
         }
         return resolution.Map;
+    }
+
+    /// <summary>
+    /// Read-only, for the release plan: the server-side dry run of the overlay pinned as KustomizeApply would pin it
+    /// (reused images by the digest the registry has), or why the cluster cannot be compared.
+    /// </summary>
+    private async Task<(ApplyReport? Diff, string? NotCompared)> KubernetesDiffAsync(CancellationToken cancellationToken)
+    {
+        KubeCluster cluster;
+        try
+        {
+            cluster = await ClusterAsync(cancellationToken);
+        }
+        catch (PrerequisiteMissingException missing)
+        {
+            return (null, $"no cluster ({missing.Problem})");
+        }
+        var objects = await RenderAsync(cancellationToken);
+        var pinned = DigestPinning.Pin(objects, await ResolvePinsAsync(objects, cluster, cancellationToken), [RuntimeImages], RuntimeImageVariables);
+        var plan = await PlanApplyAsync(pinned.Objects, cluster, dryRun: true, cancellationToken);
+        // Counts only: KustomizeApply (and its dry run) prints each object's diff.
+        return (await new ManifestApplier(cluster, Serilog.Core.Logger.None).ApplyAsync(plan, cancellationToken), null);
     }
 
     private async Task<string?> TaggedDigestAsync(string repository, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using Tesslate.Build.Engine;
+using Tesslate.Build.Images;
 using Tesslate.Build.Kubernetes;
 using Tesslate.Build.Platform;
 using Tesslate.Build.Terraform;
@@ -131,9 +132,10 @@ internal sealed partial class Build
     private async Task PrepareReleaseOnceAsync(CancellationToken cancellationToken)
     {
         var changes = Changes;
+        var clusterExists = true;
         if (changes.Cluster)
         {
-            if (changes.Terraform && !await ClusterExistsAsync(cancellationToken))
+            if (changes.Terraform && !(clusterExists = await ClusterExistsAsync(cancellationToken)))
             {
                 Log.Warning("{Cluster} does not exist yet (first provisioning): no cluster permission check and no deploy lock; Terraform's state lock is the only guard this run.", Settings.ClusterName);
                 Note($"{Settings.ClusterName} does not exist yet: Terraform's state lock is the only guard");
@@ -145,16 +147,31 @@ internal sealed partial class Build
             }
         }
         await StartDeploymentRecordAsync(cancellationToken);
-        var destroyedOrReplaced = 0;
+        var plan = new ReleasePlanSummary(Settings.Id);
+        if (IsPlanned(nameof(BuildImages)))
+            plan = plan with { Images = (await PlanImagesAsync(cancellationToken)).Images };
         if (changes.Terraform)
         {
             _releaseTerraformPlan = await PlanTerraformApplyAsync(cancellationToken);
-            destroyedOrReplaced = _releaseTerraformPlan.Summary.DestroyedOrReplaced.Count();
+            plan = plan with { Terraform = _releaseTerraformPlan.Summary };
         }
-        var reasons = ReleaseApproval.Reasons(Settings, changes, destroyedOrReplaced);
+        if (IsPlanned(nameof(KustomizeApply)) && Settings.HasWorkloads)
+        {
+            var builtLater = plan.Images?.Where(i => i.Action != ImageAction.Reuse).Select(i => i.Name).ToList() ?? [];
+            var (diff, notCompared) = !clusterExists ? (null, $"{Settings.ClusterName} does not exist yet (first provisioning)")
+                : builtLater.Count > 0 ? (null, $"images not yet known ({string.Join(", ", builtLater)} will be built first)")
+                : await KubernetesDiffAsync(cancellationToken);
+            plan = plan with { Kubernetes = diff, KubernetesNotCompared = notCompared };
+        }
+        if (changes.Environment)
+        {
+            foreach (var line in plan.Lines())
+                Log.Information("{Line:l}", line);
+            Report.SetSection("releasePlan", plan.ToReport());
+        }
+        var reasons = ReleaseApproval.Reasons(Settings, changes, plan.Terraform?.DestroyedOrReplaced.Count() ?? 0);
         if (reasons.Count == 0 || IsDryRun)
             return;
-        Log.Information("Release plan for {Environment}: {Targets}", Settings.Id, string.Join(", ", ExecutionPlan!.Targets.Where(t => t.Status == TargetStatus.Scheduled).Select(t => t.Name)));
         await Approvals.RequireAsync($"Approve the release to {Settings.Id} ({string.Join("; ", reasons)})?", "yes", cancellationToken);
         Note($"approved ({string.Join("; ", reasons)})");
     }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using Polly.Retry;
 using Serilog;
 using Tesslate.Build.Docker;
@@ -88,9 +89,16 @@ public sealed partial class ImageBuilder
         _baseCredentials = baseImageCredentials;
     }
 
-    public async Task<BuildReport> BuildAsync(ImageBuildRequest request, CancellationToken cancellationToken)
+    /// <summary>Plans, then builds: for a caller that does not show the plan first.</summary>
+    public async Task<BuildReport> BuildAsync(ImageBuildRequest request, CancellationToken cancellationToken) =>
+        await BuildAsync(request, await PlanAsync(request, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// The read-only half: bad input fails here; then per image its fingerprint and whether the registry already has
+    /// it (reuse) or not (build). Pushes nothing.
+    /// </summary>
+    public async Task<ImageBuildPlan> PlanAsync(ImageBuildRequest request, CancellationToken cancellationToken)
     {
-        var stopwatch = Stopwatch.StartNew();
         if (request.Images.Count == 0)
             throw new UsageException("No images to build.", "Pass --images NAME[,NAME...] or mark images defaultSet in the catalog.");
         if (request.Parallelism < 1)
@@ -103,7 +111,7 @@ public sealed partial class ImageBuilder
             if (!request.DryRun)
                 throw new UsageException("No source root: images are built from a checkout of the application repository.",
                     "Pass --source-root PATH (a clone of the application repository with orchestrator/, app/, services/ ...).");
-            return PlanWithoutSources(request, stopwatch);
+            return new ImageBuildPlan { Images = [.. request.Images.Select(i => new ImageDecision { Name = i.Name, Action = ImageAction.Unknown, Reason = "no --source-root" })] };
         }
 
         // Bad input fails here, before any side effect.
@@ -144,6 +152,56 @@ public sealed partial class ImageBuilder
             _console.Warning("Not checked in dry-run: {Problem:l}; whether each image would be reused is unknown.", notChecked);
 
         using var gate = new SemaphoreSlim(Math.Min(request.Parallelism, sources.Count));
+        var decisions = await Task.WhenAll(sources.Select(async source =>
+        {
+            await gate.WaitAsync(cancellationToken);
+            try
+            {
+                return await DecideAsync(source, request, builder, cancellationToken);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+        return new ImageBuildPlan { Images = decisions, Sources = sources, Builder = builder, Commit = commit, RevisionTag = revisionTag };
+    }
+
+    /// <summary>Fingerprint, then (unless it cannot prove the image unchanged) one registry lookup of its src- tag.</summary>
+    private async Task<ImageDecision> DecideAsync(ImageSource source, ImageBuildRequest request, DockerBuilder builder, CancellationToken cancellationToken)
+    {
+        ImageFingerprint? fingerprint = null;
+        try
+        {
+            var inputs = FingerprintCalculator.ReadDockerfile(source);
+            var bases = await Task.WhenAll(inputs.ExternalBaseImages.Select(async b => new BaseImageDigest(b, await ResolveBaseAsync(_docker, b, builder.Buildx, cancellationToken))));
+            fingerprint = FingerprintCalculator.Compute(source, inputs, bases);
+            var decision = new ImageDecision { Name = source.Name, Action = ImageAction.Build, Fingerprint = fingerprint };
+            if (request.ForceBuild)
+                return decision with { Reason = "--force-build" };
+            if (!fingerprint.IsComplete)
+                return decision with { Reason = "base image digest unknown" };
+            if (request.RegistryNotChecked is not null)
+                return decision with { Action = ImageAction.Unknown, Reason = "registry not checked" };
+            var existing = await WithTransientRetryAsync(request, _console, () => _registry.GetManifestAsync(source.Definition.Repository, fingerprint.Tag, cancellationToken), cancellationToken);
+            return existing is null ? decision with { Reason = "not in the registry" } : decision with { Action = ImageAction.Reuse, Existing = existing };
+        }
+        catch (Exception e) when (e is BuildFailure or IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            return new ImageDecision { Name = source.Name, Action = ImageAction.Build, Fingerprint = fingerprint, Reason = $"will fail: {(e is BuildFailure f ? f.Problem : e.Message)}", Failure = e };
+        }
+    }
+
+    /// <summary>Acts on a plan of the same request: reuses what it found, builds and pushes the rest.</summary>
+    public async Task<BuildReport> BuildAsync(ImageBuildRequest request, ImageBuildPlan plan, CancellationToken cancellationToken)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        if (plan.Sources is not { } sources)
+            return PlanWithoutSources(request, stopwatch);
+        var builder = plan.Builder!;
+        var (commit, revisionTag) = (plan.Commit, plan.RevisionTag);
+
+        using var gate = new SemaphoreSlim(Math.Min(request.Parallelism, sources.Count));
         ImageReport[] images;
         request.Progress?.Begin([.. sources.Select(s => s.Name)]);
         try
@@ -153,7 +211,7 @@ public sealed partial class ImageBuilder
                 await gate.WaitAsync(cancellationToken);
                 try
                 {
-                    return await BuildOneAsync(source, request, builder, commit, revisionTag, cancellationToken);
+                    return await BuildOneAsync(source, plan[source.Name], request, builder, commit, revisionTag, cancellationToken);
                 }
                 finally
                 {
@@ -237,7 +295,7 @@ public sealed partial class ImageBuilder
         };
     }
 
-    private async Task<ImageReport> BuildOneAsync(ImageSource source, ImageBuildRequest request, DockerBuilder builder, string commit, string revisionTag,
+    private async Task<ImageReport> BuildOneAsync(ImageSource source, ImageDecision decision, ImageBuildRequest request, DockerBuilder builder, string commit, string revisionTag,
         CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
@@ -261,7 +319,7 @@ public sealed partial class ImageBuilder
         var console = progress is { OwnsConsole: true } ? Serilog.Core.Logger.None : _console;
         using var log = new ImageLog(Path.GetFullPath(Path.Combine(request.LogDirectory, source.Name + ".log")), console, source.Name,
             progress is null ? null : OutputLine);
-        Report(ImagePhase.Probing, "fingerprint and registry lookup");
+        Report(ImagePhase.Probing, decision.Fingerprint?.Tag);
         var docker = _docker.WithRunner(_runnerFactory(log.Logger));
         var reportBase = new ImageReport
         {
@@ -275,13 +333,12 @@ public sealed partial class ImageBuilder
         using var timeout = new CancellationTokenSource(request.Timeout);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         var token = linked.Token;
-        string? fingerprintValue = null;
+        var fingerprintValue = decision.Fingerprint?.Value;
         try
         {
-            var inputs = FingerprintCalculator.ReadDockerfile(source);
-            var bases = await Task.WhenAll(inputs.ExternalBaseImages.Select(async b => new BaseImageDigest(b, await ResolveBaseAsync(docker, b, builder.Buildx, token))));
-            var fingerprint = FingerprintCalculator.Compute(source, inputs, bases);
-            fingerprintValue = fingerprint.Value;
+            if (decision.Failure is { } failure)
+                ExceptionDispatchInfo.Throw(failure);
+            var fingerprint = decision.Fingerprint!;
             log.Logger.Debug("Fingerprint {Fingerprint:l} over {Count} context files{Whole:l}:", fingerprint.Value, fingerprint.FileCount,
                 fingerprint.WholeContextReason is null ? "" : $" (whole context: {fingerprint.WholeContextReason})");
             foreach (var input in fingerprint.Inputs)
@@ -293,24 +350,19 @@ public sealed partial class ImageBuilder
             tags = [.. tags.Distinct(StringComparer.Ordinal)];
             var reference = $"{request.Registry}/{definition.Repository}";
 
-            if (!request.ForceBuild && fingerprint.IsComplete && request.RegistryNotChecked is not null)
+            if (decision.Action == ImageAction.Unknown)
             {
                 log.Logger.Information("[dry-run] registry: GET {Url:l} not sent (registry not checked): reused? unknown. If present, its manifest is PUT as {Tags:l}; else built:",
                     new Uri(_registry.BaseAddress, $"v2/{definition.Repository}/manifests/{fingerprint.Tag}"), string.Join(", ", tags.Where(t => t != fingerprint.Tag)));
             }
-            else if (!request.ForceBuild && fingerprint.IsComplete)
+            else if (decision.Existing is { } existing)
             {
-                var existing = await WithTransientRetryAsync(request, log.Logger,
-                    () => _registry.GetManifestAsync(definition.Repository, fingerprint.Tag, token), token);
-                if (existing is not null)
-                {
-                    log.Logger.Information("unchanged: {Reference:l}:{Tag:l} exists ({Digest:l}); tagging {Tags:l} without building", reference, fingerprint.Tag,
-                        existing.Digest, string.Join(", ", tags.Where(t => t != fingerprint.Tag)));
-                    foreach (var tag in tags.Where(t => t != fingerprint.Tag))
-                        await WithTransientRetryAsync(request, log.Logger, async () => { await _registry.PutManifestAsync(definition.Repository, tag, existing, token); return true; }, token);
-                    Report(ImagePhase.Reused, existing.Digest);
-                    return reportBase with { Outcome = ImageOutcome.Reused, Tags = [.. tags], Digest = existing.Digest, Fingerprint = fingerprint.Value, Duration = stopwatch.Elapsed };
-                }
+                log.Logger.Information("unchanged: {Reference:l}:{Tag:l} exists ({Digest:l}); tagging {Tags:l} without building", reference, fingerprint.Tag,
+                    existing.Digest, string.Join(", ", tags.Where(t => t != fingerprint.Tag)));
+                foreach (var tag in tags.Where(t => t != fingerprint.Tag))
+                    await WithTransientRetryAsync(request, log.Logger, async () => { await _registry.PutManifestAsync(definition.Repository, tag, existing, token); return true; }, token);
+                Report(ImagePhase.Reused, existing.Digest);
+                return reportBase with { Outcome = ImageOutcome.Reused, Tags = [.. tags], Digest = existing.Digest, Fingerprint = fingerprint.Value, Duration = stopwatch.Elapsed };
             }
             else if (!fingerprint.IsComplete)
                 log.Logger.Warning("base image digest unknown for {Bases:l}: building (cannot prove the image unchanged)",

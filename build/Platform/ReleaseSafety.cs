@@ -1,3 +1,7 @@
+using Tesslate.Build.Images;
+using Tesslate.Build.Kubernetes;
+using Tesslate.Build.Terraform;
+
 namespace Tesslate.Build.Platform;
 
 /// <summary>What a run will change, judged from the targets it schedules (and the flags that widen them).</summary>
@@ -34,4 +38,80 @@ public static class ReleaseApproval
             reasons.Add($"Terraform would destroy or replace {destroyedOrReplaced} resource(s)");
         return reasons;
     }
+}
+
+/// <summary>
+/// The one release plan a run shows before its approval (pure): per image build or reuse, the Terraform plan's counts
+/// and what it destroys or replaces (addresses only), and the Kubernetes server-side diff's counts. A part is null when
+/// the run does not have that stage; a stage whose plan could not be made says why instead.
+/// </summary>
+public sealed record ReleasePlanSummary(string Environment)
+{
+    public IReadOnlyList<ImageDecision>? Images { get; init; }
+
+    public PlanSummary? Terraform { get; init; }
+
+    public ApplyReport? Kubernetes { get; init; }
+
+    /// <summary>Why the cluster was not compared (first provisioning, images not yet known, no cluster in dry-run).</summary>
+    public string? KubernetesNotCompared { get; init; }
+
+    /// <summary>Short enough to read, long enough to find in the log's full fingerprint.</summary>
+    public static string ShortFingerprint(ImageFingerprint? fingerprint) => fingerprint is null ? "?" : fingerprint.Value[..Math.Min(12, fingerprint.Value.Length)];
+
+    public static string Describe(ImageDecision image) => image.Action switch
+    {
+        ImageAction.Reuse => $"reuse {image.ReuseTag}",
+        ImageAction.Build => $"build{(image.Reason is null ? "" : $" ({image.Reason})")}",
+        _ => $"unknown{(image.Reason is null ? "" : $" ({image.Reason})")}",
+    };
+
+    /// <summary>Plain aligned lines, as the run's other summaries print.</summary>
+    public IReadOnlyList<string> Lines()
+    {
+        var rows = new List<(string Label, string Text)>();
+        foreach (var image in Images ?? [])
+            rows.Add(($"image {image.Name}", $"{ShortFingerprint(image.Fingerprint),-12}  {Describe(image)}"));
+        if (Terraform is not null)
+        {
+            rows.Add(("terraform", Terraform.CountsLine));
+            rows.AddRange(Terraform.DestroyedOrReplaced.Select(c => (c.Action == ResourceAction.Delete ? "  destroy" : "  replace", c.Address)));
+        }
+        if (Kubernetes is not null)
+        {
+            rows.Add(("kubernetes", Kubernetes.Summary));
+            rows.AddRange(Kubernetes.Objects.Where(o => o.Outcome is ApplyOutcome.Created or ApplyOutcome.Configured)
+                .Select(o => ($"  {o.Outcome.ToString().ToLowerInvariant()}", o.Object.ToString())));
+        }
+        else if (KubernetesNotCompared is not null)
+        {
+            rows.Add(("kubernetes", $"not compared: {KubernetesNotCompared}"));
+        }
+        var width = rows.Count == 0 ? 0 : rows.Max(r => r.Label.Length);
+        return [$"Release plan for {Environment}:", .. rows.Select(r => $"  {r.Label.PadRight(width)}  {r.Text}")];
+    }
+
+    /// <summary>The run report's "releasePlan" section: names, counts and addresses, never values.</summary>
+    public object ToReport() => new
+    {
+        environment = Environment,
+        images = Images?.Select(i => new { name = i.Name, fingerprint = i.Fingerprint?.Value, action = i.Action.ToString().ToLowerInvariant(), reuseTag = i.ReuseTag, reason = i.Reason }),
+        terraform = Terraform is null ? null : new
+        {
+            add = Terraform.ToAdd,
+            change = Terraform.ToChange,
+            destroy = Terraform.ToDestroy,
+            replace = Terraform.ToReplace,
+            destroyedOrReplaced = Terraform.DestroyedOrReplaced.Select(c => new { address = c.Address, action = c.Action.ToString() }),
+        },
+        kubernetes = Kubernetes is null ? null : new
+        {
+            created = Kubernetes.Count(ApplyOutcome.Created),
+            configured = Kubernetes.Count(ApplyOutcome.Configured),
+            unchanged = Kubernetes.Count(ApplyOutcome.Unchanged),
+            skipped = Kubernetes.Count(ApplyOutcome.Skipped),
+            changed = Kubernetes.Objects.Where(o => o.Outcome is ApplyOutcome.Created or ApplyOutcome.Configured).Select(o => $"{o.Object}: {o.Outcome.ToString().ToLowerInvariant()}"),
+        },
+        kubernetesNotCompared = KubernetesNotCompared,
+    };
 }

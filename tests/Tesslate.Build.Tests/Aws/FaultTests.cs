@@ -69,7 +69,7 @@ public sealed class FaultTests(MotoFixture moto) : MotoTests(moto)
     }
 }
 
-/// <summary>A loopback proxy in front of moto that answers the first N requests with 503/throttling, then forwards.</summary>
+/// <summary>A loopback proxy (in front of moto, or a registry) that answers the first N requests with 503/throttling, then forwards; it records each request's method and path.</summary>
 internal sealed class FaultInjectingProxy : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -85,6 +85,11 @@ internal sealed class FaultInjectingProxy : IAsyncDisposable
 
     public int Requests => _requests;
 
+    /// <summary>"METHOD /path" of every request, in arrival order.</summary>
+    public IReadOnlyCollection<string> Seen => _seen;
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _seen = new();
+
     public static async Task<FaultInjectingProxy> StartAsync(Uri target, int failures)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -96,6 +101,7 @@ internal sealed class FaultInjectingProxy : IAsyncDisposable
         app.Run(async context =>
         {
             var count = Interlocked.Increment(ref self!._requests);
+            self._seen.Enqueue($"{context.Request.Method} {context.Request.Path}");
             if (count <= failures)
             {
                 context.Response.StatusCode = 503;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Tesslate.Build.Images;
 using Tesslate.Build.Kubernetes;
 using Tesslate.Build.Registry;
 using Tesslate.Build.Tests.Fakes;
@@ -41,7 +42,10 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
         using var client = new RegistryClient(registry.Address);
         var markitdownTagged = await client.GetDigestAsync("tesslate-markitdown", "local", Token);
 
-        // First release: everything is new.
+        // First release: everything is new, even in a registry other tests pushed the fixture's images to.
+        foreach (var dockerfile in ImageCatalog.Load(Path.Combine(_root, "images")).Select(Images).Select(i => i.Dockerfile).Distinct())
+            _app.Write(dockerfile, await File.ReadAllTextAsync(Path.Combine(_app.Root, dockerfile), Token) + $"\n# {Guid.NewGuid():N}\n");
+        _app.Commit("new fingerprints");
         var (exitCode, output) = await DeployAsync(kubeconfig);
         Assert.True(exitCode == 0, output);
         Assert.Null(fake.ControllerError);
@@ -50,6 +54,13 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
         var images = buildReport["images"]!.AsArray().Select(i => i!).ToList();
         Assert.Equal(Images.Order(), images.Select(i => (string)i["name"]!).Order());
         var digests = images.ToDictionary(i => (string)i["repository"]!, i => (string)i["digest"]!);
+
+        // One release plan, before anything was pushed: every image to be built (its fingerprint is new), the cluster not
+        // compared while images are still to be built.
+        foreach (var image in Images)
+            Assert.Matches("[0-9a-f]{12}  build \\(not in the registry\\)$", PlanLine(output, $"image {image} "));
+        Assert.Contains("not compared: images not yet known", PlanLine(output, "kubernetes "));
+        Assert.All(images, i => Assert.Equal("built", (string?)i["outcome"]));
         Assert.All(digests.Values, d => Assert.StartsWith("sha256:", d, StringComparison.Ordinal));
 
         // Pushed: immutable git- and src- tags, and (after the rollouts) the environment tag on the same digest.
@@ -128,10 +139,26 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
         Assert.DoesNotContain(fake.Mutations, m => m.Path.Contains("/deployments/", StringComparison.Ordinal) && m.ContentType != "application/apply-patch+yaml");
         var kubernetes = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(_root, ".nuke", "temp", "run-report.json"), Token))!["sections"]?["kubernetes"];
         Assert.True(kubernetes is not null, output);
+
+        // The second plan: every image reused under the tag it found, and the server-side diff agrees that nothing changes.
+        foreach (var image in second["images"]!.AsArray())
+            Assert.EndsWith($"  reuse {"src-" + (string)image!["fingerprint"]!}", PlanLine(output, $"image {(string)image["name"]!} "), StringComparison.Ordinal);
+        var objects = kubernetes["objects"]!.AsArray().Count;
+        Assert.Matches($"kubernetes +0 created, 0 configured, {objects} unchanged, 0 skipped$", PlanLine(output, "kubernetes "));
+        var releasePlan = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(_root, ".nuke", "temp", "run-report.json"), Token))!["sections"]!["releasePlan"]!;
+        Assert.All(releasePlan["images"]!.AsArray(), i => Assert.Equal("reuse", (string?)i!["action"]));
+        Assert.Equal(objects, (int)releasePlan["kubernetes"]!["unchanged"]!);
         Assert.Empty(kubernetes["rolled"]!.AsArray());
         Assert.All(kubernetes["objects"]!.AsArray(), o => Assert.False((bool)o!["podTemplateChanged"]!, o.ToJsonString()));
         Assert.Contains("no workload changed", output);
         Assert.Equal(2, Releases(fake).Count);
+    }
+
+    /// <summary>The line of the printed release plan that starts with <paramref name="label"/> (one plan per run).</summary>
+    private static string PlanLine(string output, string label)
+    {
+        var plan = output[output.IndexOf("Release plan for local:", StringComparison.Ordinal)..];
+        return plan.Split('\n').First(l => l.Contains("  " + label, StringComparison.Ordinal)).TrimEnd();
     }
 
     private static JsonObject RuntimeImages(FakeKubeApi fake) =>

@@ -120,6 +120,10 @@ public sealed class ReleaseSafetyTests(DockerEngineFixture engine, RegistryFixtu
         Assert.Contains("Release that would be recorded: #1 Deploy Succeeded", output);
         Assert.Contains("tesslate-backend backend: (new) → ", output);
         Assert.Contains("Tags that would move", output);
+        // The same release plan as a real run: this test's own sources are not in the registry yet.
+        Assert.Contains("Release plan for local:", output);
+        Assert.Matches(@"image backend +[0-9a-f]{12}  build \(not in the registry\)", output);
+        Assert.Contains("not compared: images not yet known (backend will be built first)", output);
         Assert.DoesNotContain(_fake.Mutations, m => !m.Path.Contains("/leases", StringComparison.Ordinal));
         Assert.Null(_fake.Store.Get(KubeResources.Get("", "configmaps"), Namespace, "tesslate-deploy-history"));
         Assert.False(await PushedAsync(), "a dry run pushed an image");

@@ -91,6 +91,14 @@ public sealed class TerraformTargetsTests(MotoFixture moto) : MotoTests(moto)
         var (exitCode, output) = await PipelineRun.RunAsync(Args("TerraformApply", "--tfvars", tfvars), Environment(), _root);
         Assert.Equal(1, exitCode);
         Assert.Contains("AwaitingApproval", output);
+        // One release plan first, naming what goes away (addresses, no values).
+        var releasePlanText = output[output.IndexOf("Release plan for beta:", StringComparison.Ordinal)..];
+        Assert.Matches(@"terraform +3 to add, 1 to change, 3 to destroy \(2 replaced\)", releasePlanText);
+        Assert.Matches(@"replace +module\.eks\.aws_eks_node_group\.primary", releasePlanText);
+        Assert.Matches(@"destroy +aws_s3_bucket\.old_logs", releasePlanText);
+        Assert.Contains("AwaitingApproval", releasePlanText);
+        var releasePlan = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(_root, ".nuke", "temp", "run-report.json")))!["sections"]!["releasePlan"]!;
+        Assert.Equal(3, (int)releasePlan["terraform"]!["destroy"]!);
         Assert.DoesNotContain(File.ReadAllLines(Path.Combine(_terraform.Directory, "calls.log")), call => call.Contains("\u001fapply", StringComparison.Ordinal));
 
         (exitCode, output) = await PipelineRun.RunAsync(Args("TerraformApply", "--tfvars", tfvars, "--approve"), Environment(), _root);

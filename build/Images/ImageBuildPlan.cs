@@ -1,0 +1,59 @@
+using Tesslate.Build.Docker;
+using Tesslate.Build.Registry;
+
+namespace Tesslate.Build.Images;
+
+public enum ImageAction
+{
+    /// <summary>Built and pushed: its fingerprint is not in the registry (or cannot prove the image unchanged, or --force-build).</summary>
+    Build,
+
+    /// <summary>The registry has <c>src-&lt;fingerprint&gt;</c>: only its manifest is tagged again.</summary>
+    Reuse,
+
+    /// <summary>Dry-run without a registry or a source root: whether it would be reused cannot be known.</summary>
+    Unknown,
+}
+
+/// <summary>What a build will do with one image, decided read-only before anything is pushed.</summary>
+public sealed record ImageDecision
+{
+    public required string Name { get; init; }
+
+    public required ImageAction Action { get; init; }
+
+    /// <summary>Null without a source root, or when computing it failed.</summary>
+    public ImageFingerprint? Fingerprint { get; init; }
+
+    /// <summary>The manifest under the fingerprint's tag that a reuse tags again.</summary>
+    public RegistryManifest? Existing { get; init; }
+
+    /// <summary>Why it builds or is unknown, in a few words ("--force-build", "not in the registry" …).</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>Deciding failed (unreadable Dockerfile, registry error): the build reports the image as failed with this.</summary>
+    public Exception? Failure { get; init; }
+
+    /// <summary>The tag whose manifest a reuse tags again.</summary>
+    public string? ReuseTag => Action == ImageAction.Reuse ? Fingerprint?.Tag : null;
+}
+
+/// <summary>
+/// The read-only half of a build: the engine and builder probed, the revision, and per image its fingerprint and
+/// whether it will be built or reused. A release plan shows it before the approval; the build then acts on it.
+/// </summary>
+public sealed record ImageBuildPlan
+{
+    public required IReadOnlyList<ImageDecision> Images { get; init; }
+
+    /// <summary>Null under dry-run without a source root: nothing could be fingerprinted.</summary>
+    internal IReadOnlyList<ImageSource>? Sources { get; init; }
+
+    internal DockerBuilder? Builder { get; init; }
+
+    internal string Commit { get; init; } = "";
+
+    internal string RevisionTag { get; init; } = "";
+
+    public ImageDecision this[string name] => Images.First(i => i.Name == name);
+}

@@ -1,0 +1,84 @@
+using System.Text.Json;
+using Tesslate.Build.Images;
+using Tesslate.Build.Kubernetes;
+using Tesslate.Build.Platform;
+using Tesslate.Build.Registry;
+using Tesslate.Build.Terraform;
+using Xunit;
+
+namespace Tesslate.Build.Tests.Release;
+
+public sealed class ReleasePlanSummaryTests
+{
+    private static ImageFingerprint Fingerprint(string value) => new(value, 3, null, [], []);
+
+    private static readonly ImageDecision Reused = new()
+    {
+        Name = "backend",
+        Action = ImageAction.Reuse,
+        Fingerprint = Fingerprint("0123456789abcdef0123"),
+        Existing = new RegistryManifest(RegistryClient.OciManifest, [], "sha256:aa"),
+    };
+
+    private static readonly ImageDecision Built = new() { Name = "frontend", Action = ImageAction.Build, Fingerprint = Fingerprint("fedcba9876543210fedc"), Reason = "not in the registry" };
+
+    private static readonly PlanSummary Terraform = new([
+        new ResourceChange("aws_s3_bucket.logs", ResourceAction.Update),
+        new ResourceChange("module.eks.aws_eks_node_group.main", ResourceAction.Replace),
+        new ResourceChange("aws_iam_role.old", ResourceAction.Delete),
+    ]);
+
+    private static readonly ApplyReport Kubernetes = new([
+        new AppliedObject(new ObjectRef("Deployment", "tesslate", "backend"), ApplyOutcome.Configured, true, ["spec.template: changed"]),
+        new AppliedObject(new ObjectRef("Service", "tesslate", "backend"), ApplyOutcome.Unchanged, false, []),
+        new AppliedObject(new ObjectRef("ConfigMap", "tesslate", "new"), ApplyOutcome.Created, false, []),
+    ], DryRun: true);
+
+    [Fact]
+    public void The_plan_lists_each_image_with_its_short_fingerprint_and_action_then_Terraform_and_Kubernetes_aligned()
+    {
+        var lines = new ReleasePlanSummary("beta") { Images = [Reused, Built], Terraform = Terraform, Kubernetes = Kubernetes }.Lines();
+
+        Assert.Equal([
+            "Release plan for beta:",
+            "  image backend   0123456789ab  reuse src-0123456789abcdef0123",
+            "  image frontend  fedcba987654  build (not in the registry)",
+            "  terraform       1 to add, 1 to change, 2 to destroy (1 replaced)",
+            "    replace       module.eks.aws_eks_node_group.main",
+            "    destroy       aws_iam_role.old",
+            "  kubernetes      1 created, 1 configured, 1 unchanged, 0 skipped",
+            "    configured    Deployment/tesslate/backend",
+            "    created       ConfigMap/tesslate/new",
+        ], lines);
+    }
+
+    [Fact]
+    public void A_cluster_that_cannot_be_compared_says_why_and_parts_the_run_does_not_have_are_left_out()
+    {
+        var lines = new ReleasePlanSummary("local") { Images = [Built], KubernetesNotCompared = "images not yet known (frontend will be built first)" }.Lines();
+
+        Assert.Equal([
+            "Release plan for local:",
+            "  image frontend  fedcba987654  build (not in the registry)",
+            "  kubernetes      not compared: images not yet known (frontend will be built first)",
+        ], lines);
+    }
+
+    [Fact]
+    public void The_report_section_holds_counts_addresses_and_tags_but_no_manifest_or_values()
+    {
+        var json = JsonSerializer.Serialize(new ReleasePlanSummary("beta") { Images = [Reused, Built], Terraform = Terraform, Kubernetes = Kubernetes }.ToReport());
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+
+        Assert.Equal("reuse", root.GetProperty("images")[0].GetProperty("action").GetString());
+        Assert.Equal("src-0123456789abcdef0123", root.GetProperty("images")[0].GetProperty("reuseTag").GetString());
+        Assert.Equal("build", root.GetProperty("images")[1].GetProperty("action").GetString());
+        Assert.Equal(2, root.GetProperty("terraform").GetProperty("destroy").GetInt32());
+        Assert.Equal(["module.eks.aws_eks_node_group.main", "aws_iam_role.old"],
+            root.GetProperty("terraform").GetProperty("destroyedOrReplaced").EnumerateArray().Select(c => c.GetProperty("address").GetString()));
+        Assert.Equal(1, root.GetProperty("kubernetes").GetProperty("configured").GetInt32());
+        Assert.DoesNotContain("sha256:aa", json);
+        Assert.DoesNotContain("spec.template", json);
+    }
+}
