@@ -1,6 +1,7 @@
 using Tesslate.Build.Tests.Aws;
 using Tesslate.Build.Tests.Fakes;
 using Tesslate.Build.Tests.Fixtures;
+using Tesslate.Build.Tests.Terraform;
 using Xunit;
 
 namespace Tesslate.Build.Tests.Pipeline;
@@ -105,6 +106,32 @@ public sealed class AwsTargetsTests(MotoFixture moto) : MotoTests(moto)
 
         Assert.Contains("[dry-run] EKS cluster: EKS cluster 'tesslate-beta-eks' was not found", output);
         Assert.Contains("▶ Scale", output);
+    }
+
+    [Fact]
+    public async Task First_provisioning_a_missing_cluster_with_TerraformApply_in_the_run_passes_the_preflight()
+    {
+        using var terraform = new FakeTerraform();
+        var root = Directory.CreateTempSubdirectory("first-provisioning-").FullName;
+        Directory.CreateDirectory(Path.Combine(root, ".nuke"));
+        Directory.CreateDirectory(Path.Combine(root, "terraform", "aws"));
+        File.WriteAllText(Path.Combine(root, "terraform", "aws", "backend-beta.hcl"), "bucket = \"state\"\nkey = \"beta/terraform.tfstate\"\nregion = \"us-east-1\"\nuse_lockfile = true\n");
+        var tfvars = Path.Combine(root, "beta.tfvars");
+        File.WriteAllText(tfvars, "environment = \"beta\"\n");
+        var environment = Aws();
+        environment["TERRAFORM_EXE"] = terraform.ExecutablePath;
+        try
+        {
+            var (_, output) = await PipelineRun.RunAsync(Beta("TerraformApply", "Scale", "--workloads", "backend", "--replicas", "2", "--tfvars", tfvars, "--registry", "127.0.0.1:1"), environment, root);
+
+            Assert.Contains("tesslate-beta-eks does not exist yet: its role and API server are checked once Terraform has created it", output);
+            Assert.Contains("✔ Preflight", output);
+            Assert.NotEmpty(terraform.CallsOf("plan"));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 
     [Fact]
