@@ -28,7 +28,10 @@ internal sealed partial class Build
         if (failed.Count > 0)
             throw new PrerequisiteMissingException(string.Join("; ", failed.Select(c => $"{c.Name}: {c.Found}")), string.Join(" ", failed.Select(c => c.Fix)));
         if (Settings.AccountId is null || Environment == DeployEnvironment.Local)
+        {
+            await PreflightClusterAsync(cancellationToken);
             return;
+        }
         var session = await AwsAsync(cancellationToken);
         var repositories = IsPlanned(nameof(BuildImages)) && Registry is null ? SelectedRepositories() : [];
         var readsTfvarsSecret = Tfvars is null && Settings.RunsTerraform && new[] { nameof(TerraformPlan), nameof(TerraformApply), nameof(TerraformDestroy) }.Any(IsPlanned);
@@ -36,6 +39,7 @@ internal sealed partial class Build
         var report = await Diagnosed(() => IdentityPreflight.RunAsync(session, ExpectedAccount, repositories, secrets, Log, cancellationToken));
         foreach (var item in report.Checked)
             Note(item);
+        await PreflightClusterAsync(cancellationToken);
     }
 
     private async Task WhoamiAsync(CancellationToken cancellationToken)
@@ -54,6 +58,25 @@ internal sealed partial class Build
             Log.Information("Cluster (KustomizeApply, rollouts, SeedApps): {Arn} ({Source}) on {Cluster}", role.Arn, role.Source, Settings.ClusterName);
         }
         Note($"{identity.Arn} in {identity.Account}");
+    }
+
+    private (ClusterRole Role, AwsSession Session, bool AlreadyTheRole)? _clusterSession;
+
+    /// <summary>
+    /// The session the cluster is reached with: the team role assumed through STS, or the caller's own credentials when
+    /// they already are a session of that role (assuming a role from itself needs a trust policy that allows it).
+    /// </summary>
+    private async Task<(ClusterRole Role, AwsSession Session, bool AlreadyTheRole)> ClusterSessionAsync(CancellationToken cancellationToken)
+    {
+        if (_clusterSession is { } known)
+            return known;
+        var session = await AwsAsync(cancellationToken);
+        var role = ClusterRole();
+        var identity = await Diagnosed(() => session.Sts.GetCallerIdentityAsync(cancellationToken));
+        if (identity.IsSessionOf(role.Arn))
+            return (_clusterSession = (role, session, true)).Value;
+        var assumed = await Diagnosed(() => session.Sts.AssumeRoleAsync(role.Arn, RoleSessionName.Create(RoleSessionName.CurrentActor(session.Environment), DateTimeOffset.UtcNow), cancellationToken));
+        return (_clusterSession = (role, session.WithRole(assumed), false)).Value;
     }
 
     private ClusterRole ClusterRole() =>

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Tesslate.Build.Docker;
 using Tesslate.Build.Engine;
 using Tesslate.Build.Engine.Processes;
+using Tesslate.Build.Kubernetes;
 using Tesslate.Build.Platform;
 
 namespace Tesslate.Build;
@@ -36,6 +37,8 @@ internal sealed partial class Build
         var checks = (await CheckToolsAsync(tools, cancellationToken)).ToList();
         if (Settings.AccountId is not null && Environment != DeployEnvironment.Local)
             checks.AddRange(await CheckAwsAsync(cancellationToken));
+        else if (Environment == DeployEnvironment.Local)
+            checks.AddRange(await CheckClusterAsync(cancellationToken));
 
         foreach (var check in checks)
             Log.Information("{Mark} {Name,-22} {Found}{Fix}", check.Ok ? "✔" : "✘", check.Name, check.Found, check.Ok ? "" : $"  → {check.Fix}");
@@ -115,34 +118,106 @@ internal sealed partial class Build
             var identity = await Diagnosed(() => session.Sts.GetCallerIdentityAsync(cancellationToken));
             var accountOk = identity.Account == Settings.AccountId;
             checks.Add(new("AWS account", accountOk, $"{identity.Account} ({identity.Arn})", $"Use credentials for account {Settings.AccountId} (--aws-profile)."));
-            if (Settings.HasWorkloads && Settings.ClusterName is not null)
-            {
-                var role = ClusterRole();
-                try
-                {
-                    await session.Sts.AssumeRoleAsync(role.Arn, global::Tesslate.Build.Aws.RoleSessionName.Create(global::Tesslate.Build.Aws.RoleSessionName.CurrentActor(session.Environment), DateTimeOffset.UtcNow), cancellationToken);
-                    checks.Add(new("cluster role", true, role.Arn, ""));
-                }
-                catch (BuildFailure failure)
-                {
-                    checks.Add(new("cluster role", false, failure.Problem.Split('\n')[0], $"Ask to be added to IAM group {TeamRoles.GroupFor(Settings.Id, role.Role)}, or pass --role with a role you may assume."));
-                }
-                try
-                {
-                    var cluster = await session.Eks.DescribeClusterAsync(Settings.ClusterName, cancellationToken);
-                    checks.Add(new("EKS cluster", true, $"{cluster.Name} {cluster.Status} (Kubernetes {cluster.Version})", ""));
-                }
-                catch (BuildFailure failure)
-                {
-                    checks.Add(new("EKS cluster", false, failure.Problem.Split('\n')[0], $"Check --aws-region ({Settings.Region}) and that {Settings.ClusterName} exists (TerraformApply creates it)."));
-                }
-            }
+            if (accountOk && HasCluster)
+                checks.AddRange(await CheckClusterAsync(cancellationToken));
         }
         catch (BuildFailure failure)
         {
             checks.Add(new("AWS credentials", false, failure.Problem.Split('\n')[0], failure.Fix ?? "Configure AWS credentials (aws configure sso, or a profile)."));
         }
         return checks;
+    }
+
+    private bool HasCluster => Settings.HasWorkloads && (Environment == DeployEnvironment.Local || Settings.ClusterName is not null);
+
+    /// <summary>
+    /// What a cluster target needs, probed the same way by Doctor and Preflight: the team role can be assumed (or the
+    /// caller already is it), the EKS cluster exists, and its API server answers GET /version with the run's credentials.
+    /// local: the kube context's API server.
+    /// </summary>
+    private async Task<IReadOnlyList<PrerequisiteCheck>> CheckClusterAsync(CancellationToken cancellationToken)
+    {
+        if (Environment == DeployEnvironment.Local)
+            return [await CheckApiServerAsync(
+                $"Refresh the credentials of the kube context (kubectl{(KubeContext is null ? "" : $" --context {KubeContext}")} get namespaces shows the same refusal).",
+                "Start the local cluster (kind, minikube, Docker Desktop) or pass --kube-context with one that runs.", cancellationToken)];
+        var checks = new List<PrerequisiteCheck>();
+        var role = ClusterRole();
+        try
+        {
+            var (_, _, already) = await ClusterSessionAsync(cancellationToken);
+            checks.Add(new("cluster role", true, already ? $"{role.Arn} (your credentials already are this role: not assumed again)" : $"{role.Arn} (assumable)", ""));
+        }
+        catch (BuildFailure failure) when (failure is not UsageException)
+        {
+            checks.Add(new("cluster role", false, OneLine(failure),
+                failure.Fix ?? $"Ask to be added to IAM group {TeamRoles.GroupFor(Settings.Id, role.Role)}, or pass --role with a role you may assume."));
+        }
+        try
+        {
+            var cluster = await (await AwsAsync(cancellationToken)).Eks.DescribeClusterAsync(Settings.ClusterName!, cancellationToken);
+            checks.Add(new("EKS cluster", true, $"{cluster.Name} {cluster.Status} (Kubernetes {cluster.Version})", ""));
+        }
+        catch (BuildFailure failure) when (failure is not UsageException)
+        {
+            checks.Add(new("EKS cluster", false, OneLine(failure), $"Check --aws-region ({Settings.Region}) and that {Settings.ClusterName} exists (TerraformApply creates it)."));
+        }
+        if (checks.All(c => c.Ok))
+            checks.Add(await CheckApiServerAsync(
+                $"Give {role.Arn} an EKS access entry on {Settings.ClusterName} (the Terraform stack grants the team roles), or choose a --role that has one.",
+                $"Check the network path to the cluster's endpoint (VPN, the endpoint's public access CIDRs) and that {Settings.ClusterName} is ACTIVE.", cancellationToken));
+        return checks;
+    }
+
+    private async Task<PrerequisiteCheck> CheckApiServerAsync(string rejectedFix, string unreachableFix, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var cluster = await ClusterAsync(cancellationToken);
+            var version = await ApiServerProbe.VersionAsync(cluster, rejectedFix, unreachableFix, ApiServerTimeout, cancellationToken);
+            return new("cluster API server", true, $"{cluster.DisplayName}: Kubernetes {version}", "");
+        }
+        catch (BuildFailure failure) when (failure is not UsageException)
+        {
+            return new("cluster API server", false, OneLine(failure), failure.Fix ?? unreachableFix);
+        }
+    }
+
+    /// <summary>The whole problem, diagnosis included, on one table row.</summary>
+    private static string OneLine(BuildFailure failure) => string.Join(" ", failure.Problem.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+
+    private static readonly TimeSpan ApiServerTimeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>Targets that talk to the cluster: the preflight probes it before the first of them runs.</summary>
+    private static readonly string[] ClusterReaders = [.. RunChanges.ClusterTargets, "WaitRollout", "Reload", "Status", "Verify", "Migrate", "Logs", "PruneProjectNamespaces"];
+
+    /// <summary>
+    /// Preflight's part of <see cref="CheckClusterAsync"/>: only when a cluster target is scheduled. A cluster that does not
+    /// exist while Terraform may create or rename it in this run (TerraformApply, TerraformOutput) is first provisioning,
+    /// not a failure. --dry-run reports failures as warnings.
+    /// </summary>
+    private async Task PreflightClusterAsync(CancellationToken cancellationToken)
+    {
+        if (!HasCluster || !ClusterReaders.Any(IsPlanned))
+            return;
+        if (Environment != DeployEnvironment.Local && (IsPlanned(nameof(TerraformApply)) || IsPlanned(nameof(TerraformOutput))) && !await ClusterExistsAsync(cancellationToken))
+        {
+            Note($"{Settings.ClusterName} does not exist yet: its role and API server are checked once Terraform has created it");
+            return;
+        }
+        var checks = await CheckClusterAsync(cancellationToken);
+        foreach (var check in checks.Where(c => c.Ok))
+            Note($"{check.Name}: {check.Found}");
+        var failed = checks.Where(c => !c.Ok).ToList();
+        if (failed.Count == 0)
+            return;
+        if (IsDryRun)
+        {
+            foreach (var check in failed)
+                Log.Warning("[dry-run] {Name}: {Found} → {Fix}", check.Name, check.Found, check.Fix);
+            return;
+        }
+        throw new PrerequisiteMissingException(string.Join("; ", failed.Select(c => $"{c.Name}: {c.Found}")), string.Join(" ", failed.Select(c => c.Fix)));
     }
 
     private static string KubectlVersion(string json)

@@ -38,10 +38,7 @@ internal sealed partial class Build
         }
         else
         {
-            var session = await AwsAsync(cancellationToken);
-            var role = ClusterRole();
-            var assumed = await Diagnosed(() => session.Sts.AssumeRoleAsync(role.Arn, RoleSessionName.Create(RoleSessionName.CurrentActor(session.Environment), DateTimeOffset.UtcNow), cancellationToken));
-            var roleSession = session.WithRole(assumed);
+            var (role, roleSession, _) = await ClusterSessionAsync(cancellationToken);
             var cluster = await Diagnosed(() => roleSession.Eks.DescribeClusterAsync(Settings.ClusterName!, cancellationToken));
             configuration = EksKubernetesAccess.ClientConfiguration(cluster, roleSession.EksTokens(Settings.ClusterName!));
             name = $"{Settings.ClusterName} as {role.Role}";

@@ -143,7 +143,7 @@ internal sealed partial class Build : BuildBase
         .Executes(WhoamiAsync);
 
     Target Preflight => _ => _
-        .Description("Before any side effect: the tools the planned targets start; for AWS, the identity's account and the ECR repositories and tfvars secret the run needs.")
+        .Description("Before any side effect: the tools the planned targets start; for AWS, the identity's account and the ECR repositories and tfvars secret the run needs; for cluster targets, Doctor's role and API server probes.")
         .Executes(RunPreflightAsync);
 
     Target SubmodulesInit => _ => _

@@ -12,6 +12,19 @@ public sealed record CallerIdentity(string Account, string Arn, string UserId)
 {
     /// <summary>The readable name: the user name, or the role session name for an assumed role.</summary>
     public string Name => Arn.Split('/').Last();
+
+    /// <summary>
+    /// Whether these credentials already are a session of <paramref name="roleArn"/> (a CI job that assumed it through
+    /// OIDC): <c>arn:aws:sts::A:assumed-role/NAME/session</c> for <c>arn:aws:iam::A:role/[path/]NAME</c>.
+    /// </summary>
+    public bool IsSessionOf(string roleArn)
+    {
+        var caller = Arn.Split(':', 6);
+        var role = roleArn.Split(':', 6);
+        if (caller.Length < 6 || role.Length < 6 || caller[4] != role[4] || caller[5].Split('/') is not ["assumed-role", var name, _])
+            return false;
+        return role[5].StartsWith("role/", StringComparison.Ordinal) && role[5].Split('/').Last() == name;
+    }
 }
 
 /// <summary>A role assumed through STS, with self-refreshing credentials for the rest of the run.</summary>

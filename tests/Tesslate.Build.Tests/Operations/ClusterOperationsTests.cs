@@ -333,10 +333,35 @@ public sealed class ClusterOperationsTests(RegistryFixture registry) : IAsyncLif
         _fake.Simulation.SetLogs("tesslate", "tesslate-worker", ["job 1 done", "job 2 done"]);
         var pods = await ReadyPodsAsync("tesslate", "tesslate-worker", 2);
         var lines = new List<string>();
-        var count = await new PodLogs(_cluster, _log.Logger).FollowAsync(PlatformWorkloads.Worker, l => { lock (lines) lines.Add(l); }, follow: true, tailLines: null, Ct);
+        var count = await new PodLogs(_cluster, _log.Logger).FollowAsync(PlatformWorkloads.Worker, l => { lock (lines) lines.Add(l); }, follow: false, tailLines: null, Ct);
         Assert.Equal(4, count);
         foreach (var pod in pods.Select(p => (string)p["metadata"]!["name"]!))
             Assert.Contains($"[{pod}/worker] job 2 done", lines);
+    }
+
+    [Fact]
+    public async Task Following_logs_picks_up_a_pod_that_starts_later_and_lets_a_deleted_pod_go()
+    {
+        _fake.Seed(Workload("tesslate-worker", replicas: 1, container: "worker"));
+        _fake.Simulation.SetLogs("tesslate", "tesslate-worker", ["job done"]);
+        var first = (string)(await ReadyPodsAsync("tesslate", "tesslate-worker", 1))[0]["metadata"]!["name"]!;
+        var lines = new List<string>();
+        bool Saw(string pod) { lock (lines) return lines.Contains($"[{pod}/worker] job done"); }
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var following = new PodLogs(_cluster, _log.Logger).FollowAsync(PlatformWorkloads.Worker, l => { lock (lines) lines.Add(l); }, follow: true, tailLines: null, stop.Token);
+        await Poll.UntilAsync(() => Task.FromResult(Saw(first)), seen => seen, "the first pod's log line");
+
+        // A second replica starts after Logs did: its container is followed once it runs.
+        var deployment = await _cluster.RequireAsync("apps/v1", "Deployment", Ct);
+        await _cluster.StrategicPatchAsync(deployment, "tesslate", "tesslate-worker", new JsonObject { ["spec"] = new JsonObject { ["replicas"] = 2 } }, "test", Ct);
+        var second = (string)(await ReadyPodsAsync("tesslate", "tesslate-worker", 2)).Select(p => p["metadata"]!["name"]!).First(n => (string)n! != first)!;
+        await Poll.UntilAsync(() => Task.FromResult(Saw(second)), seen => seen, "the later pod's log line");
+
+        await _cluster.Client.CoreV1.DeleteNamespacedPodAsync(first, "tesslate", cancellationToken: Ct);
+        await Poll.UntilAsync(() => Task.FromResult(_log.Text), text => text.Contains($"[{first}] gone: no longer followed"), "the deleted pod let go");
+        Assert.False(following.IsCompleted, "following ends only on Ctrl-C");
+        stop.Cancel();
+        Assert.True(await following >= 2);
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using Tesslate.Build.Tests.Aws;
+using Tesslate.Build.Tests.Fakes;
 using Tesslate.Build.Tests.Fixtures;
+using Tesslate.Build.Tests.Terraform;
 using Xunit;
 
 namespace Tesslate.Build.Tests.Pipeline;
@@ -52,6 +54,94 @@ public sealed class AwsTargetsTests(MotoFixture moto) : MotoTests(moto)
         Assert.Contains("lives in account 859561299901", output);
         Assert.DoesNotContain("Assuming role", output);
         Assert.DoesNotContain("tesslate-beta-eks-team-admin", output);
+    }
+
+    private static string[] Beta(params string[] targets) => [.. targets, "--environment", "beta", "--aws-account-id", MotoFixture.DefaultAccount];
+
+    [Fact]
+    public async Task Doctor_checks_that_the_cluster_role_can_be_assumed_and_names_the_missing_cluster_with_its_fix()
+    {
+        var (exitCode, output) = await PipelineRun.RunAsync(Beta("Doctor"), Aws());
+
+        Assert.Equal(1, exitCode);
+        Assert.Matches($@"✔ cluster role +arn:aws:iam::{MotoFixture.DefaultAccount}:role/tesslate-beta-eks-team-admin \(assumable\)", output);
+        Assert.Matches(@"✘ EKS cluster +.*'tesslate-beta-eks' was not found", output);
+        Assert.Contains("that tesslate-beta-eks exists (TerraformApply creates it)", output);
+        // Without a cluster there is no API server to ask.
+        Assert.DoesNotContain("cluster API server", output);
+    }
+
+    [Fact]
+    public async Task Doctor_says_so_when_the_credentials_already_are_the_cluster_role_and_does_not_assume_it_again()
+    {
+        var role = $"arn:aws:iam::{MotoFixture.DefaultAccount}:role/tesslate-beta-eks-team-deployer";
+        var assumed = System.Text.Json.JsonDocument.Parse(await Moto.AwsCliAsync("sts", "assume-role", "--role-arn", role, "--role-session-name", "ci-run"))
+            .RootElement.GetProperty("Credentials");
+        var environment = Aws();
+        environment["AWS_ACCESS_KEY_ID"] = assumed.GetProperty("AccessKeyId").GetString()!;
+        environment["AWS_SECRET_ACCESS_KEY"] = assumed.GetProperty("SecretAccessKey").GetString()!;
+        environment["AWS_SESSION_TOKEN"] = assumed.GetProperty("SessionToken").GetString()!;
+
+        var (_, output) = await PipelineRun.RunAsync(Beta("Doctor", "--role", "deployer"), environment);
+
+        Assert.Matches($@"✔ cluster role +{role} \(your credentials already are this role: not assumed again\)", output);
+    }
+
+    [Fact]
+    public async Task Preflight_of_a_cluster_target_stops_before_the_target_when_the_cluster_is_missing_naming_the_fix()
+    {
+        var (exitCode, output) = await PipelineRun.RunAsync(Beta("Scale", "--workloads", "backend", "--replicas", "2"), Aws());
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("cluster role: arn:aws:iam::", output);
+        Assert.Contains("EKS cluster: EKS cluster 'tesslate-beta-eks' was not found", output);
+        Assert.Contains("(TerraformApply creates it)", output);
+        Assert.DoesNotContain("▶ Scale", output);
+    }
+
+    [Fact]
+    public async Task Preflight_under_dry_run_reports_a_missing_cluster_as_a_warning_and_goes_on()
+    {
+        var (_, output) = await PipelineRun.RunAsync(Beta("Scale", "--workloads", "backend", "--replicas", "2", "--dry-run"), Aws());
+
+        Assert.Contains("[dry-run] EKS cluster: EKS cluster 'tesslate-beta-eks' was not found", output);
+        Assert.Contains("▶ Scale", output);
+    }
+
+    [Fact]
+    public async Task First_provisioning_a_missing_cluster_with_TerraformApply_in_the_run_passes_the_preflight()
+    {
+        using var terraform = new FakeTerraform();
+        var root = Directory.CreateTempSubdirectory("first-provisioning-").FullName;
+        Directory.CreateDirectory(Path.Combine(root, ".nuke"));
+        Directory.CreateDirectory(Path.Combine(root, "terraform", "aws"));
+        File.WriteAllText(Path.Combine(root, "terraform", "aws", "backend-beta.hcl"), "bucket = \"state\"\nkey = \"beta/terraform.tfstate\"\nregion = \"us-east-1\"\nuse_lockfile = true\n");
+        var tfvars = Path.Combine(root, "beta.tfvars");
+        File.WriteAllText(tfvars, "environment = \"beta\"\n");
+        var environment = Aws();
+        environment["TERRAFORM_EXE"] = terraform.ExecutablePath;
+        try
+        {
+            var (_, output) = await PipelineRun.RunAsync(Beta("TerraformApply", "Scale", "--workloads", "backend", "--replicas", "2", "--tfvars", tfvars, "--registry", "127.0.0.1:1"), environment, root);
+
+            Assert.Contains("tesslate-beta-eks does not exist yet: its role and API server are checked once Terraform has created it", output);
+            Assert.Contains("✔ Preflight", output);
+            Assert.NotEmpty(terraform.CallsOf("plan"));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Preflight_skips_the_cluster_probes_of_a_target_that_does_not_use_the_cluster()
+    {
+        var (exitCode, output) = await PipelineRun.RunAsync(Beta("Preflight"), Aws());
+
+        Assert.True(exitCode == 0, output);
+        Assert.DoesNotContain("EKS cluster", output);
+        Assert.DoesNotContain("cluster role", output);
     }
 
     [Fact]
@@ -161,5 +251,48 @@ public sealed class AwsRegionPipelineTests(MotoFixture moto) : IClassFixture<Mot
     {
         File.WriteAllText(AwsTestHome.ConfigFile, "");
         File.WriteAllText(AwsTestHome.CredentialsFile, "");
+    }
+}
+
+/// <summary>The cluster probes of Doctor and Preflight for local: the kube context's API server (the fake).</summary>
+public sealed class LocalClusterProbeTests : IAsyncLifetime
+{
+    private const string Context = "tesslate-fake";
+    private readonly string _kube = Directory.CreateTempSubdirectory("probe-kube-").FullName;
+    private FakeKubeApi? _fake;
+
+    private async Task<Dictionary<string, string>> ClusterAsync(Func<string, bool> acceptToken)
+    {
+        _fake = await FakeKubeApi.StartAsync(new FakeKubeApiOptions { AcceptToken = acceptToken }, TestContext.Current.CancellationToken);
+        return new() { ["KUBECONFIG"] = FakeKubeconfig.Write(_kube, _fake.Url, Context) };
+    }
+
+    [Fact]
+    public async Task Doctor_for_local_reports_the_kube_contexts_api_server_version()
+    {
+        var (_, output) = await PipelineRun.RunAsync(["Doctor", "--environment", "local", "--kube-context", Context], await ClusterAsync(_ => true));
+
+        Assert.Matches($@"✔ cluster API server +{Context}: Kubernetes v1\.32\.0-fake", output);
+    }
+
+    [Fact]
+    public async Task Preflight_stops_a_local_cluster_target_whose_api_server_refuses_the_contexts_credentials()
+    {
+        var (exitCode, output) = await PipelineRun.RunAsync(["Status", "--environment", "local", "--kube-context", Context], await ClusterAsync(_ => false));
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("cluster API server: The API server of tesslate-fake", output);
+        Assert.Contains("GET /version answered 401", output);
+        Assert.Contains($"Refresh the credentials of the kube context (kubectl --context {Context} get namespaces", output);
+        Assert.DoesNotContain("▶ Status", output);
+    }
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_fake is not null)
+            await _fake.DisposeAsync();
+        Directory.Delete(_kube, recursive: true);
     }
 }
