@@ -126,9 +126,7 @@ public sealed class ManifestApplier(KubeCluster cluster, ILogger logger)
                     : "Check the object against the server's validation (the message above), fix the overlay and run again.");
             }
             var diff = Differences(before, after);
-            var outcome = before is null ? ApplyOutcome.Created
-                : options.DryRun ? (diff.Count == 0 ? ApplyOutcome.Unchanged : ApplyOutcome.Configured)
-                : ResourceVersion(before) == ResourceVersion(after) ? ApplyOutcome.Unchanged : ApplyOutcome.Configured;
+            var outcome = Outcome(before, after, diff, options.DryRun);
             var templateChanged = PodTemplates.RolloutKinds.Contains(obj.Kind) && outcome != ApplyOutcome.Unchanged
                 && (before is null || PodTemplate(before)?.ToJsonString() != PodTemplate(after)?.ToJsonString());
             var result = new AppliedObject(obj.Ref, outcome, templateChanged, diff, templateChanged ? "pod template changed: rolls out" : null);
@@ -140,6 +138,16 @@ public sealed class ManifestApplier(KubeCluster cluster, ILogger logger)
         }
         return new ApplyReport(results, options.DryRun);
     }
+
+    /// <summary>
+    /// Created when there was nothing before. Otherwise unchanged when nothing but server-maintained fields differ; a
+    /// real apply is also unchanged when it left the resource version alone (a dry run never moves the version, and a
+    /// controller's status update between the read and the apply moves it without any change of ours).
+    /// </summary>
+    public static ApplyOutcome Outcome(JsonObject? before, JsonObject after, IReadOnlyList<string> differences, bool dryRun) =>
+        before is null ? ApplyOutcome.Created
+        : differences.Count == 0 || (!dryRun && ResourceVersion(before) == ResourceVersion(after)) ? ApplyOutcome.Unchanged
+        : ApplyOutcome.Configured;
 
     private static string? ResourceVersion(JsonObject obj) => (string?)obj["metadata"]?["resourceVersion"];
 
