@@ -286,7 +286,7 @@ internal sealed partial class Build : BuildBase
         .Executes(DeployComputeAsync);
 
     Target SafeShutdown => _ => _
-        .Description("Stop user project pods, record the backend's and worker's replica counts, scale them to zero.")
+        .Description("Scale the user projects (proj-* workloads), the worker and the backend to zero, recording every count for Resume.")
         .DependsOn(Preflight)
         .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(SafeShutdownAsync);
