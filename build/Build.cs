@@ -177,7 +177,7 @@ internal sealed partial class Build : BuildBase
         .Description("Plan the environment's stack and apply exactly that plan, when it has changes.")
         .DependsOn(ReleasePlan)
         .OnlyWhen(() => Settings.RunsTerraform, "no Terraform for this environment")
-        .Before(Rollback, Reload, DeployCompute, SafeShutdown, Resume, Status, Verify, Migrate, Scale, Logs, PruneProjectNamespaces, Kubeconfig)
+        .Before(ClusterOperations)
         .PartialWorkOnInterrupt("Terraform was interrupted once and asked to stop gracefully; the state may be partially applied: run TerraformPlan to see what is left")
         .Executes(Prepared(ApplyTerraformAsync));
 
@@ -237,7 +237,7 @@ internal sealed partial class Build : BuildBase
     Target TerraformOutput => _ => _
         .Description("Print the stack's outputs (terraform output -json, parsed); later targets of the run use its cluster_name.")
         .DependsOn(Preflight)
-        .Before(Rollback, Reload, DeployCompute, SafeShutdown, Resume, Status, Verify, Migrate, Scale, Logs, PruneProjectNamespaces, Kubeconfig)
+        .Before(ClusterOperations)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
         .Executes(ShowTerraformOutputAsync);
 
@@ -354,6 +354,9 @@ internal sealed partial class Build : BuildBase
     Target GenerateWorkflows => _ => _
         .Description("Write .github/workflows from the declarations in build/Platform/Workflows.cs, validated by GitHub's parser (--check: fail with a diff if stale).")
         .Executes(GenerateWorkflowsAsync);
+
+    // Operations on the cluster run after the Terraform targets of the same run, which may rename the cluster.
+    private Target[] ClusterOperations => [Rollback, Reload, DeployCompute, SafeShutdown, Resume, Status, Verify, Migrate, Scale, Logs, PruneProjectNamespaces, Kubeconfig];
 
     private EnvironmentSettings Settings => _settings ??= ResolveSettings();
     private EnvironmentSettings? _settings;
