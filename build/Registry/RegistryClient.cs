@@ -228,7 +228,8 @@ public sealed class RegistryClient : IDisposable
         try
         {
             var response = await _retry.ExecuteAsync(async token => await _http.SendAsync(Create(), token), cancellationToken);
-            if (response.StatusCode != HttpStatusCode.Unauthorized || !await AuthenticateAsync(response, scope, cancellationToken))
+            if (response.StatusCode != HttpStatusCode.Unauthorized
+                || !await AuthenticateAsync(response, scope, response.RequestMessage?.Headers.Authorization, cancellationToken))
                 return response;
             response.Dispose();
             return await _retry.ExecuteAsync(async token => await _http.SendAsync(Create(), token), cancellationToken);
@@ -240,12 +241,22 @@ public sealed class RegistryClient : IDisposable
         }
     }
 
-    /// <summary>Answers a 401 challenge: Basic with the provider's credentials, or a Bearer token fetched with them.</summary>
-    private async Task<bool> AuthenticateAsync(HttpResponseMessage response, string scope, CancellationToken cancellationToken)
+    /// <summary>
+    /// Answers a 401 challenge: Basic with the provider's credentials, or a Bearer token fetched with them. Requests run in
+    /// parallel, so a 401 is judged by what <paramref name="sent"/> carried: a request sent before another one stored the
+    /// credentials retries with them; only credentials this request itself carried were refused.
+    /// </summary>
+    private async Task<bool> AuthenticateAsync(HttpResponseMessage response, string scope, AuthenticationHeaderValue? sent, CancellationToken cancellationToken)
     {
         var challenge = response.Headers.WwwAuthenticate.FirstOrDefault();
         if (challenge is null)
             return false;
+        lock (_gate)
+        {
+            // Another request answered the challenge while this one was on the wire: retry with its answer, once.
+            if ((_authorizations.TryGetValue(scope, out var stored) || _authorizations.TryGetValue("basic", out stored)) && !SameAuthorization(stored, sent))
+                return true;
+        }
         var credentials = await _credentials.GetAsync(Registry, cancellationToken);
         if (credentials is not null)
             Secrets.Register(credentials.Password);
@@ -255,12 +266,10 @@ public sealed class RegistryClient : IDisposable
         {
             if (basic is null)
                 return false;
+            if (SameAuthorization(basic, sent))
+                return false; // this request carried these very credentials: they were refused
             lock (_gate)
-            {
-                if (_authorizations.TryGetValue("basic", out var existing) && existing.Parameter == basic.Parameter)
-                    return false; // these credentials were already refused
                 _authorizations["basic"] = basic;
-            }
             return true;
         }
         if (!challenge.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase) || challenge.Parameter is null)
@@ -285,6 +294,9 @@ public sealed class RegistryClient : IDisposable
             _authorizations[scope] = new AuthenticationHeaderValue("Bearer", token);
         return true;
     }
+
+    private static bool SameAuthorization(AuthenticationHeaderValue? a, AuthenticationHeaderValue? b) =>
+        a is not null && b is not null && a.Scheme.Equals(b.Scheme, StringComparison.OrdinalIgnoreCase) && a.Parameter == b.Parameter;
 
     private async Task EnsureSuccessAsync(HttpResponseMessage response, string method, string repository, string reference, CancellationToken cancellationToken)
     {

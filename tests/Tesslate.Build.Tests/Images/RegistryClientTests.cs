@@ -3,6 +3,7 @@ using System.Text;
 using Polly.Retry;
 using Tesslate.Build.Engine;
 using Tesslate.Build.Registry;
+using Tesslate.Build.Tests.Fixtures;
 using Xunit;
 
 namespace Tesslate.Build.Tests.Images;
@@ -68,5 +69,34 @@ public sealed class RegistryClientTests
             };
             return Task.FromResult(response);
         }
+    }
+}
+
+/// <summary>The registry client against a real password-protected registry (a Basic challenge, as ECR answers).</summary>
+public sealed class AuthenticatedRegistryClientTests(AuthenticatedRegistryFixture registry) : IClassFixture<AuthenticatedRegistryFixture>
+{
+    [Fact]
+    public async Task Parallel_requests_that_meet_the_challenge_together_all_authenticate()
+    {
+        const int parallel = 6;
+        await using var proxy = await FaultInjectingProxy.StartAsync(new Uri($"http://{registry.Registry}/"), failures: 0, gather: parallel);
+        using var client = new RegistryClient(proxy.Url.Authority,
+            new StaticRegistryCredentials(new RegistryCredentials(AuthenticatedRegistryFixture.Username, AuthenticatedRegistryFixture.Password)));
+
+        var digests = await Task.WhenAll(Enumerable.Range(0, parallel)
+            .Select(i => client.GetDigestAsync($"tesslate-image-{i}", "src-missing", TestContext.Current.CancellationToken)));
+
+        Assert.True(proxy.Gathered, $"the first {parallel} requests did not arrive together: {string.Join(", ", proxy.Seen)}");
+        Assert.All(digests, Assert.Null); // authenticated, and the registry says: no such tag
+    }
+
+    [Fact]
+    public async Task Credentials_the_registry_refuses_fail_once_with_401_naming_the_registry()
+    {
+        using var client = new RegistryClient(registry.Registry, new StaticRegistryCredentials(new RegistryCredentials("AWS", "wrong-password")));
+        var errors = await Task.WhenAll(Enumerable.Range(0, 3).Select(i =>
+            Assert.ThrowsAsync<BuildFailure>(() => client.GetDigestAsync($"tesslate-image-{i}", "src-x", TestContext.Current.CancellationToken))));
+        Assert.All(errors, e => Assert.Contains($"Registry {registry.Registry}: HEAD tesslate-image-", e.Problem));
+        Assert.All(errors, e => Assert.Contains("401", e.Problem));
     }
 }
