@@ -144,6 +144,7 @@ internal sealed partial class Build : BuildBase
 
     Target Preflight => _ => _
         .Description("Before any side effect: the tools the planned targets start; for AWS, the identity's account and the ECR repositories and tfvars secret the run needs; for cluster targets, Doctor's role and API server probes.")
+        .Safeguard("it checks the account, tools and cluster access that protect the environment")
         .Executes(RunPreflightAsync);
 
     Target SubmodulesInit => _ => _

@@ -225,6 +225,8 @@ public abstract class BuildBase
             throw new UsageException(string.Join(System.Environment.NewLine, unmet), ExecutionPlanner.UnmetFix(plan) ?? "Pass the missing values (see ./build.sh --help), or --skip the target that needs them.");
 
         OnRunStarting();
+        foreach (var kept in plan.Targets.Where(t => t.Status == TargetStatus.Scheduled && t.Note is not null))
+            Log.Warning("{Target} {Note}", kept.Name, kept.Note);
         var observer = new TargetLogObserver(Log, _logging);
         var scheduler = new Scheduler(plan, options, Log, observer);
         try

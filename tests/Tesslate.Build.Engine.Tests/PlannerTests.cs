@@ -21,6 +21,16 @@ public sealed class PlannerTests
         public Target Notify => _ => _.TriggeredBy(Build);
     }
 
+    // The guard of the release's shape: every target that changes something depends on it.
+    private sealed class GuardedGraph
+    {
+        public bool GuardEnabled { get; set; } = true;
+        public Target Guard => _ => _.Safeguard("it checks the account").OnlyWhen(() => GuardEnabled, "nothing to guard here");
+        public Target Login => _ => _.DependsOn(Guard);
+        public Target Build => _ => _.DependsOn(Login);
+        public Target Deploy => _ => _.DependsOn(Guard, Build);
+    }
+
     private static (TargetGraph Graph, Graph Build) Create(Action<Graph>? configure = null)
     {
         var build = new Graph();
@@ -103,6 +113,29 @@ public sealed class PlannerTests
         Assert.Equal(["Apply"], Names(plan, TargetStatus.Scheduled));
         var named = Plan(graph, ["Apply"], skip: ["Apply"]);
         Assert.Equal(TargetStatus.Scheduled, named["Apply"]!.Status);
+    }
+
+    [Theory]
+    [InlineData("Guard")]          // by name
+    [InlineData("Login", "Build")] // through the skipped targets that depend on it
+    [InlineData]                   // --skip alone: every target not invoked
+    public void Skip_never_skips_a_safeguard_that_is_in_the_plan_and_says_so_when_it_was_named(params string[] skip)
+    {
+        var graph = TargetGraph.Create(new GuardedGraph());
+        var plan = Plan(graph, ["Deploy"], skip: skip);
+        Assert.Equal(TargetStatus.Scheduled, plan["Guard"]!.Status);
+        Assert.Equal(skip.Length == 0 || skip.Contains("Build") ? TargetStatus.Skipped : TargetStatus.Scheduled, plan["Build"]!.Status);
+        var named = skip.Length == 0 || skip.Contains("Guard");
+        Assert.Equal(named ? "runs despite --skip: it checks the account" : null, plan["Guard"]!.Note);
+    }
+
+    [Fact]
+    public void A_safeguards_own_static_condition_still_skips_it()
+    {
+        var graph = TargetGraph.Create(new GuardedGraph { GuardEnabled = false });
+        var plan = Plan(graph, ["Deploy"]);
+        Assert.Equal(TargetStatus.Skipped, plan["Guard"]!.Status);
+        Assert.Equal("nothing to guard here", plan["Guard"]!.Note);
     }
 
     [Fact]

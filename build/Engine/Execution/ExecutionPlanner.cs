@@ -95,6 +95,9 @@ public static class ExecutionPlanner
             var named = skip.Select(name => Resolve(graph, name)).ToHashSet();
             foreach (var planned in plan.Targets.Where(t => !t.Invoked && (skip.Count == 0 || named.Contains(t.Target))))
                 Skip(plan, planned, skip.Count == 0 ? "--skip (every target not invoked)" : "--skip");
+            foreach (var kept in plan.Targets.Where(t => t.Status == TargetStatus.Scheduled && t.Target.Definition.SafeguardReason is not null
+                && (skip.Count == 0 || named.Contains(t.Target))))
+                kept.Note = $"runs despite --skip: {kept.Target.Definition.SafeguardReason}";
         }
 
         foreach (var planned in plan.Targets)
@@ -103,13 +106,13 @@ public static class ExecutionPlanner
                 continue;
             var failed = planned.Target.Definition.StaticConditions.FirstOrDefault(c => !c.Evaluate());
             if (failed is not null)
-                Skip(plan, planned, failed.Reason);
+                Skip(plan, planned, failed.Reason, condition: true);
         }
     }
 
-    private static void Skip(ExecutionPlan plan, PlannedTarget planned, string reason)
+    private static void Skip(ExecutionPlan plan, PlannedTarget planned, string reason, bool condition = false)
     {
-        if (planned.Status == TargetStatus.Skipped)
+        if (planned.Status == TargetStatus.Skipped || (!condition && planned.Target.Definition.SafeguardReason is not null))
             return;
         planned.Status = TargetStatus.Skipped;
         planned.Note = reason;

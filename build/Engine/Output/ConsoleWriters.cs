@@ -79,6 +79,8 @@ public static class ConsoleWriters
             foreach (var target in skipped)
                 console.MarkupLine($"  {Markup.Escape(target.Name)} [grey]— {Markup.Escape(target.Note ?? "")}[/]");
         }
+        foreach (var kept in plan.Targets.Where(t => t.Status == TargetStatus.Scheduled && t.Note is not null))
+            console.MarkupLine($"[yellow]{Markup.Escape(kept.Name)}[/] [grey]— {Markup.Escape(kept.Note!)}[/]");
         foreach (var problem in unmetRequirements)
             console.MarkupLine($"[red]Unmet:[/] {Markup.Escape(problem)}");
         console.MarkupLine("[grey]* invoked. Targets on one line wait only for lines above them.[/]");

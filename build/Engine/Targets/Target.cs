@@ -60,4 +60,10 @@ public interface ITargetDefinition
 
     /// <summary>How the summary describes partial work if this target is interrupted (e.g. "the state may be partially applied").</summary>
     ITargetDefinition PartialWorkOnInterrupt(string description);
+
+    /// <summary>
+    /// Safety work: <c>--skip</c> (by name, alone, or through a skipped dependent) never skips it while it is in the plan;
+    /// <paramref name="why"/> says what it protects. Its own static conditions still apply.
+    /// </summary>
+    ITargetDefinition Safeguard(string why);
 }

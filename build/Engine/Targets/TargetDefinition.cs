@@ -23,6 +23,7 @@ internal sealed class TargetDefinition : ITargetDefinition
     public bool IsAssured { get; private set; }
     public bool CancelsOnFailure { get; private set; }
     public string? PartialWork { get; private set; }
+    public string? SafeguardReason { get; private set; }
 
     public ITargetDefinition Description(string description) => Set(() => DescriptionText = description);
     public ITargetDefinition DependsOn(params Target[] targets) => Set(() => Dependencies.AddRange(targets));
@@ -41,6 +42,7 @@ internal sealed class TargetDefinition : ITargetDefinition
     public ITargetDefinition AssuredAfterFailure() => Set(() => IsAssured = true);
     public ITargetDefinition CancelOnFailure() => Set(() => CancelsOnFailure = true);
     public ITargetDefinition PartialWorkOnInterrupt(string description) => Set(() => PartialWork = description);
+    public ITargetDefinition Safeguard(string why) => Set(() => SafeguardReason = why);
 
     private TargetDefinition Set(Action change)
     {

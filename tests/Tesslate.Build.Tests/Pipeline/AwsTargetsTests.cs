@@ -8,7 +8,7 @@ namespace Tesslate.Build.Tests.Pipeline;
 
 /// <summary>The AWS targets of the real pipeline against moto: identity, account guard, secrets in no output.</summary>
 [Collection("moto")]
-public sealed class AwsTargetsTests(MotoFixture moto) : MotoTests(moto)
+public sealed class AwsTargetsTests(MotoFixture moto, DockerEngineFixture engine) : MotoTests(moto)
 {
     private const string SecretKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
@@ -43,6 +43,43 @@ public sealed class AwsTargetsTests(MotoFixture moto) : MotoTests(moto)
         Assert.Contains("account 859561299901", output);
         Assert.Contains("EcrLogin", output);
         Assert.DoesNotContain("docker login", output);
+    }
+
+    [Theory]
+    [InlineData("BuildImages", "--images", "backend", "--skip", "Preflight")]
+    [InlineData("Deploy", "--images", "backend", "--skip", "Preflight", "EcrLogin")]
+    [InlineData("TerraformApply", "--approve", "--skip")]
+    [InlineData("Deploy", "--approve", "--skip")]
+    public async Task Skip_never_removes_the_account_guard_so_a_wrong_account_changes_nothing(params string[] args)
+    {
+        using var terraform = new FakeTerraform();
+        using var app = FixtureApp.Create();
+        var root = RepositoryCopy.Create();
+        Directory.CreateDirectory(Path.Combine(root, "terraform", "aws"));
+        File.WriteAllText(Path.Combine(root, "terraform", "aws", "backend-beta.hcl"), "bucket = \"state\"\nkey = \"beta/terraform.tfstate\"\nregion = \"us-east-1\"\nuse_lockfile = true\n");
+        var tfvars = Path.Combine(root, "beta.tfvars");
+        File.WriteAllText(tfvars, "environment = \"beta\"\n");
+        var environment = Aws();
+        environment["TERRAFORM_EXE"] = terraform.ExecutablePath;
+        environment["DOCKER_EXE"] = engine.DockerExecutable;
+        environment["DOCKER_HOST"] = engine.Host;
+        try
+        {
+            // Tesslate's account is the environment's; moto's credentials live in 123456789012.
+            var (exitCode, output) = await PipelineRun.RunAsync([.. args, "--environment", "beta", "--source-root", app.Root, "--tfvars", tfvars], environment, root);
+
+            Assert.True(exitCode == 1, output);
+            Assert.Contains("Preflight runs despite --skip", output);
+            Assert.True(output.Contains($"belong to account {MotoFixture.DefaultAccount}", StringComparison.Ordinal), output);
+            Assert.DoesNotContain("docker login", output);
+            Assert.DoesNotContain("▶ BuildImages", output);
+            Assert.DoesNotContain("▶ TerraformApply", output);
+            Assert.DoesNotContain(terraform.Calls, c => c.Arguments[0] is "init" or "plan" or "apply");
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 
     [Fact]
