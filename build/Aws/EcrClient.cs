@@ -42,7 +42,7 @@ public sealed record EcrAuthorization(string Registry, string Username, string P
         if (colon <= 0 || colon == decoded.Length - 1)
             throw new BuildFailure("ECR returned an authorization token that is not 'user:password'.", "Rerun; if it persists, check AWS_ENDPOINT_URL_ECR.");
         var password = decoded[(colon + 1)..];
-        Secrets.Register(password);
+        Secrets.RegisterBasicCredentials(decoded[..colon], password);
         Secrets.Register(authorizationToken);
         return new EcrAuthorization(RegistryHost(proxyEndpoint), decoded[..colon], password, expiresAt);
     }

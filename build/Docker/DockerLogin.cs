@@ -14,7 +14,7 @@ public static class DockerLogin
     {
         if (string.IsNullOrWhiteSpace(registry) || registry.Contains(' ', StringComparison.Ordinal))
             throw new UsageException($"'{registry}' is not a registry host.", "Pass a registry such as 123456789012.dkr.ecr.us-east-1.amazonaws.com or localhost:5000.");
-        Secrets.Register(password);
+        Secrets.RegisterBasicCredentials(username, password);
         var arguments = new List<string>();
         if (dockerConfig is not null)
             arguments.AddRange(["--config", dockerConfig]);

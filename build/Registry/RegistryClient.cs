@@ -22,7 +22,8 @@ public sealed class StaticRegistryCredentials(RegistryCredentials? credentials) 
 {
     public Task<RegistryCredentials?> GetAsync(string registry, CancellationToken cancellationToken)
     {
-        Secrets.Register(credentials?.Password);
+        if (credentials is not null)
+            Secrets.RegisterBasicCredentials(credentials.Username, credentials.Password);
         return Task.FromResult(credentials);
     }
 }
@@ -259,7 +260,7 @@ public sealed class RegistryClient : IDisposable
         }
         var credentials = await _credentials.GetAsync(Registry, cancellationToken);
         if (credentials is not null)
-            Secrets.Register(credentials.Password);
+            Secrets.RegisterBasicCredentials(credentials.Username, credentials.Password);
         var basic = credentials is null ? null
             : new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credentials.Username}:{credentials.Password}")));
         if (challenge.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase))

@@ -81,6 +81,35 @@ public sealed class TerraformTargetsTests(MotoFixture moto) : MotoTests(moto)
     }
 
     [Fact]
+    public async Task A_tfvars_secret_with_quotes_backslashes_and_plus_slash_equals_is_masked_where_terraform_quotes_its_line()
+    {
+        CreateStack();
+        const string escaped = "hunter\\\"22\\\\secret+/="; // as written in the tfvars: hunter\"22\\secret+/=
+        const string value = "hunter\"22\\secret+/=";
+        await Moto.AwsCliAsync("secretsmanager", "create-secret", "--name", "tesslate/terraform/beta", "--secret-string", $"environment = \"beta\"\ndb_password = \"{escaped}\"\n");
+        // Terraform's diagnostics quote the var-file's source line, escapes and all.
+        _terraform.FailOn("plan", $"Error: Invalid value for variable\n\n  on terraform.beta.tfvars line 2:\n   2: db_password = \"{escaped}\"\n\nThe password must not contain quotes.");
+        try
+        {
+            var (exitCode, output) = await PipelineRun.RunAsync(Args("TerraformPlan"), Environment(), _root);
+
+            Assert.True(exitCode == 1, output);
+            Assert.Contains("db_password = \"[REDACTED]\"", output);
+            var log = await File.ReadAllTextAsync(Path.Combine(_root, ".nuke", "temp", "build.log"), TestContext.Current.CancellationToken);
+            var report = await File.ReadAllTextAsync(Path.Combine(_root, ".nuke", "temp", "run-report.json"), TestContext.Current.CancellationToken);
+            foreach (var (where, text) in new[] { ("console", output), ("build.log", log), ("run report", report) })
+            {
+                foreach (var form in new[] { value, escaped, "22\\\\secret", "22\\secret", Uri.EscapeDataString(value) })
+                    Assert.False(text.Contains(form, StringComparison.Ordinal), $"{where} shows {form}");
+            }
+        }
+        finally
+        {
+            await Moto.AwsCliAsync("secretsmanager", "delete-secret", "--secret-id", "tesslate/terraform/beta", "--force-delete-without-recovery");
+        }
+    }
+
+    [Fact]
     public async Task A_plan_that_destroys_or_replaces_needs_approval_and_without_a_terminal_the_run_awaits_it()
     {
         CreateStack();
