@@ -145,7 +145,7 @@ module "btrfs_csi_irsa" {
   oidc_providers = {
     main = {
       provider_arn               = module.eks.oidc_provider_arn
-      namespace_service_accounts = ["kube-system:tesslate-btrfs-csi"]
+      namespace_service_accounts = ["kube-system:tesslate-btrfs-csi-node", "kube-system:tesslate-volume-hub"]
     }
   }
 

@@ -124,13 +124,43 @@ resource "kubernetes_secret_v1" "llama" {
   }
 }
 
+# The live names (k8s/ownership.yaml): the CSI node plugin and the Volume Hub run under these.
 resource "kubernetes_service_account_v1" "btrfs_csi" {
   metadata {
-    name      = "tesslate-btrfs-csi"
+    name      = "tesslate-btrfs-csi-node"
     namespace = "kube-system"
     annotations = {
       "eks.amazonaws.com/role-arn" = module.btrfs_csi_irsa.arn
     }
+  }
+}
+
+resource "kubernetes_service_account_v1" "volume_hub" {
+  metadata {
+    name      = "tesslate-volume-hub"
+    namespace = "kube-system"
+    annotations = {
+      "eks.amazonaws.com/role-arn" = module.btrfs_csi_irsa.arn
+    }
+  }
+}
+
+# Platform switches with values only Terraform knows; the overlays do not generate it (k8s/ownership.yaml).
+resource "kubernetes_config_map_v1" "tesslate_config" {
+  metadata {
+    name      = "tesslate-config"
+    namespace = kubernetes_namespace_v1.tesslate.metadata[0].name
+  }
+
+  data = {
+    DEPLOYMENT_MODE             = "kubernetes"
+    K8S_NAMESPACE_PER_PROJECT   = "true"
+    K8S_ENABLE_NETWORK_POLICIES = "true"
+    K8S_INGRESS_DOMAIN          = var.domain_name
+    K8S_STORAGE_CLASS           = "tesslate-block-storage"
+    K8S_INGRESS_CLASS           = "nginx"
+    aws_region                  = var.aws_region
+    s3_bucket_name              = aws_s3_bucket.projects.bucket
   }
 }
 

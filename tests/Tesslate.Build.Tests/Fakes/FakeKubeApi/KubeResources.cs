@@ -40,6 +40,7 @@ public static class KubeResources
         new("", "v1", "events", "Event", true, ["ev"]),
         new("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true, ["pvc"], HasStatus: true),
         new("", "v1", "resourcequotas", "ResourceQuota", true, ["quota"], HasStatus: true),
+        new("", "v1", "limitranges", "LimitRange", true, ["limits"]),
         new("apps", "v1", "deployments", "Deployment", true, ["deploy"], HasStatus: true),
         new("apps", "v1", "replicasets", "ReplicaSet", true, ["rs"], HasStatus: true),
         new("apps", "v1", "daemonsets", "DaemonSet", true, ["ds"], HasStatus: true),
