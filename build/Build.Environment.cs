@@ -1,6 +1,7 @@
 using Tesslate.Build.Aws;
 using Tesslate.Build.Engine;
 using Tesslate.Build.Platform;
+using Tesslate.Build.Registry;
 
 namespace Tesslate.Build;
 
@@ -15,6 +16,36 @@ internal sealed partial class Build
         OperationRules.ParseStateArgs(StateArgs);
         if (Cached)
             Log.Information("--cached changes nothing: the layer cache is on by default (--no-cache turns it off).");
+    }
+
+    /// <summary>
+    /// Every value's form, before any target runs (exit 2, nothing written): the registry always; the source root and the
+    /// build report only when a scheduled target reads them (a Terraform-only run needs no source tree).
+    /// </summary>
+    protected override void OnPlanned()
+    {
+        if (Registry is not null && RegistryAddress.Problem(Registry) is { } registryProblem)
+            throw new UsageException($"--registry '{Registry}' is not a registry address: {registryProblem}.",
+                "Pass host[:port] as in image names, e.g. --registry localhost:5000 or --registry 123456789012.dkr.ecr.us-east-1.amazonaws.com.");
+        if (SourceRoot is not null && (IsPlanned(nameof(BuildImages)) || IsPlanned(nameof(SubmodulesInit))) && !IsInsideGitCheckout(Path.GetFullPath(SourceRoot)))
+            throw new UsageException($"--source-root '{SourceRoot}' is not a git checkout: image tags and fingerprints come from its commit.",
+                "Point it at a clone of the application repository (git clone https://github.com/TesslateAI/Studio), not an export or a copy without .git.");
+        if (BuildReport is not null && !IsPlanned(nameof(BuildImages)) && !File.Exists(BuildReportPath)
+            && new[] { nameof(ReleasePlan), nameof(KustomizeApply), nameof(SeedApps), nameof(Deploy) }.Any(IsPlanned))
+            throw new UsageException($"--build-report {BuildReport} does not exist.",
+                "Point it at the build-report.json a BuildImages run wrote (the CI build job uploads it as an artifact), or drop --build-report to build in this run.");
+    }
+
+    // .git is a folder in a clone and a file in a worktree or submodule; a subfolder of a checkout is inside it too.
+    private static bool IsInsideGitCheckout(string path)
+    {
+        for (var directory = new DirectoryInfo(path); directory is not null; directory = directory.Parent)
+        {
+            var git = Path.Combine(directory.FullName, ".git");
+            if (Directory.Exists(git) || File.Exists(git))
+                return true;
+        }
+        return false;
     }
 
     private AwsEnvironment AwsVariables => AwsEnvironment.From(EnvironmentVariables.ToDictionary(p => p.Key, p => (string?)p.Value));

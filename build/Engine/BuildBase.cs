@@ -20,7 +20,7 @@ public abstract class BuildBase
     [Parameter("Show the execution plan for the requested targets (order, what runs side by side, what is skipped and why), then exit.")]
     protected readonly bool Plan;
 
-    [Parameter("Skip these targets (their dependencies too, unless something else needs them); alone: skip every target not named.")]
+    [Parameter("Skip these targets (their dependencies too, unless something else needs them); alone: skip every target not named.", EmptyListMeansSomething = true)]
     protected readonly string[]? Skip;
 
     [Parameter("Run read-only probes only; print every command and API call that would change something.")]
@@ -119,6 +119,11 @@ public abstract class BuildBase
     {
     }
 
+    /// <summary>Checks of parameter values that depend on which targets will run (<see cref="ExecutionPlan"/> is set); usage errors stop the run before anything starts.</summary>
+    protected virtual void OnPlanned()
+    {
+    }
+
     /// <summary>Services for targets (clients, adapters), created after parameters are bound and logging is up.</summary>
     protected virtual void OnRunStarting()
     {
@@ -214,6 +219,7 @@ public abstract class BuildBase
         OnParametersBound();
         var plan = ExecutionPlanner.Plan(Graph, commandLine.Targets, DefaultTargets, Skip);
         ExecutionPlan = plan;
+        OnPlanned();
         var unmet = ExecutionPlanner.UnmetRequirements(plan, DescribeMember);
         var options = new SchedulerOptions { MaxParallel = MaxParallel, NoParallel = NoParallel, DryRun = DryRun };
         if (Plan)

@@ -149,7 +149,7 @@ public sealed class DeployLock(IKubernetes client, DeployLockOptions options, IL
                 if (lease is null)
                 {
                     if (breakLock)
-                        throw BreakWithoutLock();
+                        WarnNothingToBreak();
                     var created = await CreateAsync(holder, now, cancellationToken);
                     if (created is null)
                     {
@@ -167,7 +167,8 @@ public sealed class DeployLock(IKubernetes client, DeployLockOptions options, IL
                 switch (status)
                 {
                     case LockStatus.Free when breakLock:
-                        throw BreakWithoutLock();
+                        WarnNothingToBreak();
+                        break;
                     case LockStatus.Held when !breakLock:
                         throw new BuildFailure(
                             $"Another deploy is running: {description}. Nothing was changed.",
@@ -199,9 +200,9 @@ public sealed class DeployLock(IKubernetes client, DeployLockOptions options, IL
         }
     }
 
-    private UsageException BreakWithoutLock() => new(
-        $"--break-lock was given, but {options.Display} is free: there is no lock to break.",
-        "Run again without --break-lock.");
+    // A free lock is what the user wanted anyway: taking it normally is safe, so this is not worth failing a run for.
+    private void WarnNothingToBreak() =>
+        logger.Warning("--break-lock was given, but {Lock} is free: there is no lock to break; taking it normally", options.Display);
 
     private HeldDeployLock Start(LockHolder holder, V1Lease lease) =>
         new(this, holder, lease, logger, _time);

@@ -156,6 +156,50 @@ public sealed class ParameterTests : IDisposable
         Assert.Equal(ExitCodes.Usage, error.ExitCode);
     }
 
+    [Theory]
+    [InlineData(new[] { "--stage", "local", "--stage", "beta" }, "--stage is given twice with different values: 'local' and 'beta'.")]
+    [InlineData(new[] { "--images", "a", "--images", "b" }, "--images is given twice with different values: 'a' and 'b'.")]
+    [InlineData(new[] { "--force", "--force=false" }, "--force is given twice with different values: '' and 'false'.")]
+    [InlineData(new[] { "--github-token", "ghp_one", "--github-token", "ghp_two" }, "--github-token is given twice with different values: '[REDACTED]' and '[REDACTED]'.")]
+    [InlineData(new[] { "--images", "a,b", "--images" }, "--images was given an empty list.")]
+    [InlineData(new[] { "--images", "" }, "--images was given an empty list.")]
+    [InlineData(new[] { "--images", ",," }, "--images was given an empty list.")]
+    [InlineData(new[] { "--timeout", "9999999999h" }, "--timeout must be at most 24h; got '9999999999h'.")]
+    [InlineData(new[] { "--timeout", "86401" }, "--timeout must be at most 24h")]
+    [InlineData(new[] { "--waits", "1m", "1e300" }, "--waits must be at most 24h")]
+    public void Conflicting_empty_and_absurd_values_are_usage_errors_that_name_them(string[] args, string expected)
+    {
+        var error = Assert.Throws<UsageException>(() => Bind(args));
+        Assert.Contains(expected, error.Problem);
+        Assert.DoesNotContain("ghp_", error.Problem + error.Fix);
+        Assert.Equal(ExitCodes.Usage, error.ExitCode);
+    }
+
+    [Fact]
+    public void The_same_value_twice_is_fine_however_a_list_is_written()
+    {
+        Assert.Equal(Stage.Beta, Bind(["--stage", "beta", "--stage", "Beta"]).Stage);
+        Assert.Equal(["a", "b"], Bind(["--images", "a,b", "--images", "a", "b"]).Images);
+        Assert.True(Bind(["--force", "--force"]).Force);
+        Assert.Equal(TimeSpan.FromHours(24), Bind(["--timeout", "24h"]).Timeout);
+    }
+
+    [Fact]
+    public void A_key_given_twice_in_a_parameters_file_with_different_values_names_both()
+    {
+        File.WriteAllText(Path.Combine(_nuke, "parameters.json"), """{ "Stage": "local", "stage": "beta" }""");
+        var error = Assert.Throws<UsageException>(() => Bind([]));
+        Assert.Equal($"{Path.Combine(_nuke, "parameters.json")} sets Stage twice with different values: \"local\" and \"beta\".", error.Problem);
+
+        File.WriteAllText(Path.Combine(_nuke, "parameters.json"), """{ "GitHubToken": "ghp_one", "GitHubToken": "ghp_two" }""");
+        error = Assert.Throws<UsageException>(() => Bind([]));
+        Assert.Contains("sets GitHubToken twice with different values: [REDACTED] and [REDACTED].", error.Problem);
+        Assert.DoesNotContain("ghp_", error.Problem);
+
+        File.WriteAllText(Path.Combine(_nuke, "parameters.json"), """{ "Stage": "beta", "Stage": "beta" }""");
+        Assert.Equal(Stage.Beta, Bind([]).Stage);
+    }
+
     [Fact]
     public void An_invalid_environment_value_names_the_variable_and_the_allowed_values()
     {

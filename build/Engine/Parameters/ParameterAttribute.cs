@@ -19,6 +19,9 @@ public sealed class ParameterAttribute(string description) : Attribute
     /// <summary>Numbers must be at least this (checked when set).</summary>
     public int Minimum { get; init; } = int.MinValue;
 
+    /// <summary>A list parameter whose empty value has a meaning of its own (--skip alone); other lists refuse an empty value.</summary>
+    public bool EmptyListMeansSomething { get; init; }
+
     /// <summary>Hidden from --help (still accepted).</summary>
     public bool Unlisted { get; init; }
 }

@@ -69,7 +69,9 @@ public sealed class ParameterBinder
                 var guess = Suggestions.Closest(name, Parameters.Select(p => p.Name));
                 throw new UsageException($"Unknown option '--{name}'." + (guess is null ? "" : $" Did you mean '--{guess}'?"), "See ./build.sh --help for every parameter.");
             }
-            fromCli[parameter] = values; // the last occurrence wins
+            if (fromCli.TryGetValue(parameter, out var earlier))
+                RefuseConflict(parameter, earlier, values);
+            fromCli[parameter] = values;
         }
         var files = ReadFiles(nukeDirectory, profiles);
 
@@ -112,6 +114,27 @@ public sealed class ParameterBinder
         foreach (var parameter in Parameters.Where(p => p.IsSecret))
             RegisterSecret(parameter.GetValue(_build));
     }
+
+    /// <summary>A flag given twice is fine with the same value; with two values, which one was meant is a guess we do not make.</summary>
+    private static void RefuseConflict(ParameterDescriptor parameter, List<string> first, List<string> second)
+    {
+        var a = Canonical(parameter, first);
+        var b = Canonical(parameter, second);
+        if (a == b)
+            return;
+        throw new UsageException(
+            $"{parameter.Flag} is given twice with different values: '{Shown(parameter, first)}' and '{Shown(parameter, second)}'.",
+            parameter.IsList
+                ? $"Give it once, with every value: {parameter.Flag} a,b or {parameter.Flag} a b."
+                : $"Give it once, with the value you mean.");
+    }
+
+    // The value as the parameter understands it, so that '--images a,b' and '--images a b' are the same.
+    private static string Canonical(ParameterDescriptor parameter, List<string> values) => Convert(parameter, values, parameter.Flag) switch
+    {
+        Array array => string.Join('\u001f', array.Cast<object>()),
+        var value => value?.ToString() ?? "",
+    };
 
     // An empty variable (TESSLATE_DRY_RUN=) counts as unset, as in most CI systems' "clear this value".
     private static string? EnvironmentValue(IReadOnlyDictionary<string, string> environment, ParameterDescriptor parameter) =>
@@ -190,6 +213,13 @@ public sealed class ParameterBinder
             var member = names.FirstOrDefault(n => string.Equals(n, property.Name, StringComparison.OrdinalIgnoreCase))
                 ?? throw new UsageException($"{path} has an unknown key '{property.Name}'.{Suggestions.DidYouMean(property.Name, names)}",
                     "Keys are parameter names in PascalCase (see ./build.sh --help, or .nuke/build.schema.json); rename or remove it.");
+            if (values.TryGetValue(member, out var earlier) && !JsonElement.DeepEquals(earlier, property.Value))
+            {
+                var secret = Parameters.First(p => p.MemberName == member).IsSecret;
+                string Show(JsonElement e) => secret ? SecretRegistry.Mask : e.GetRawText();
+                throw new UsageException($"{path} sets {member} twice with different values: {Show(earlier)} and {Show(property.Value)}.",
+                    "Keep one of them: a JSON object's keys must be unique.");
+            }
             values[member] = property.Value;
         }
         return values;
@@ -228,6 +258,10 @@ public sealed class ParameterBinder
         if (parameter.IsList)
         {
             var items = values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+            // An empty list would silently mean the default (e.g. every default image); only a list whose emptiness means something (--skip alone) may be empty.
+            if (items.Count == 0 && !parameter.Attribute.EmptyListMeansSomething)
+                throw new UsageException($"{where} was given an empty list.",
+                    $"Name at least one value ({parameter.Flag} a,b or {parameter.Flag} a b), or leave {parameter.Flag} out for the default.");
             var array = Array.CreateInstance(parameter.ElementType, items.Count);
             for (var i = 0; i < items.Count; i++)
                 array.SetValue(ConvertOne(parameter, items[i], where), i);
@@ -265,6 +299,9 @@ public sealed class ParameterBinder
                 throw new UsageException($"{where} expects a duration like 90s, 10m, 1h or plain seconds; got '{Shown(parameter, [text])}'.");
             if (parameter.Attribute.Positive && duration <= TimeSpan.Zero)
                 throw new UsageException($"{where} must be longer than zero; got '{Shown(parameter, [text])}'.");
+            if (duration > Durations.Maximum)
+                throw new UsageException($"{where} must be at most {Durations.Format(Durations.Maximum)}; got '{Shown(parameter, [text])}'.",
+                    $"Write a duration up to {Durations.Format(Durations.Maximum)}, e.g. {parameter.Flag} 30m.");
             return duration;
         }
         if (type.IsEnum)

@@ -9,7 +9,8 @@ namespace Tesslate.Build.Tests.Fixtures;
 /// A loopback proxy (in front of moto, or a registry) that injects the faults a real server gives only by chance: it
 /// answers the first <c>failures</c> requests with 503/throttling, and holds the first <c>gather</c> requests whose path
 /// contains <c>gatherPath</c> until that many have arrived, so they reach the server together (how parallel clients race). It records each request's method
-/// and path. <c>preserveHost</c> forwards the Host header, so that a registry writes its upload URLs for the proxy.
+/// and path. <c>preserveHost</c> forwards the Host header, so that a registry writes its upload URLs for the proxy;
+/// <c>rewrite</c> may replace a response body (by request path), e.g. to point moto's EKS clusters at a fake API server.
 /// </summary>
 internal sealed class FaultInjectingProxy : IAsyncDisposable
 {
@@ -38,7 +39,8 @@ internal sealed class FaultInjectingProxy : IAsyncDisposable
 
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _seen = new();
 
-    public static async Task<FaultInjectingProxy> StartAsync(Uri target, int failures, int gather = 0, string gatherPath = "/", bool preserveHost = false)
+    public static async Task<FaultInjectingProxy> StartAsync(Uri target, int failures, int gather = 0, string gatherPath = "/", bool preserveHost = false,
+        Func<string, byte[], byte[]?>? rewrite = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -86,12 +88,19 @@ internal sealed class FaultInjectingProxy : IAsyncDisposable
             }
             using var response = await http.SendAsync(forward, HttpCompletionOption.ResponseHeadersRead);
             context.Response.StatusCode = (int)response.StatusCode;
+            var replaced = rewrite is null || HttpMethods.IsHead(context.Request.Method) ? null
+                : rewrite(context.Request.Path.Value!, await response.Content.ReadAsByteArrayAsync());
             foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
             {
-                if (!name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase) && !name.Equals("Connection", StringComparison.OrdinalIgnoreCase))
+                if (!name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase) && !name.Equals("Connection", StringComparison.OrdinalIgnoreCase)
+                    && !(replaced is not null && name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)))
                     context.Response.Headers[name] = values.ToArray();
             }
-            if (!HttpMethods.IsHead(context.Request.Method))
+            if (replaced is not null)
+                await context.Response.Body.WriteAsync(replaced);
+            else if (rewrite is not null && !HttpMethods.IsHead(context.Request.Method))
+                await context.Response.Body.WriteAsync(await response.Content.ReadAsByteArrayAsync());
+            else if (!HttpMethods.IsHead(context.Request.Method))
                 await response.Content.CopyToAsync(context.Response.Body);
         });
         await app.StartAsync();

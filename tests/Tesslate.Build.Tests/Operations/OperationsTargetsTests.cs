@@ -70,17 +70,37 @@ public sealed class OperationsTargetsTests
         Assert.True(exitCode == 2, output);
         Assert.Contains(problem, output);
     }
+}
 
+/// <summary>
+/// Production operations through EKS: moto's identity and cluster, its DescribeCluster pointed at the fake API server, so
+/// Preflight runs for real before the approval.
+/// </summary>
+[Collection("moto")]
+public sealed class ProductionOperationsTests(MotoFixture moto) : MotoTests(moto)
+{
     [Fact]
-    public async Task SafeShutdown_in_production_waits_for_approval_before_touching_the_cluster()
+    public async Task SafeShutdown_in_production_waits_for_approval_after_the_preflight_and_before_touching_the_cluster()
     {
-        // Preflight (read-only identity checks) comes first in a real run; here no credentials exist, so it is skipped.
-        var (exitCode, output) = await PipelineRun.RunAsync(["SafeShutdown", "--environment", "production", "--skip", "Preflight"],
-            new Dictionary<string, string> { ["AWS_ACCESS_KEY_ID"] = "", ["AWS_SECRET_ACCESS_KEY"] = "", ["AWS_CONFIG_FILE"] = "/nonexistent", ["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent" });
+        await using var fake = await FakeKubeApi.StartAsync(ct: TestContext.Current.CancellationToken);
+        await MotoEks.CreateClusterAsync(Moto, "tesslate-production-eks");
+        await using var eks = await MotoEks.PointClustersAtAsync(Moto.Url, fake.Url);
+
+        var (exitCode, output) = await PipelineRun.RunAsync(["SafeShutdown", "--environment", "production", "--aws-account-id", MotoFixture.DefaultAccount],
+            new Dictionary<string, string>
+            {
+                ["AWS_ENDPOINT_URL"] = Moto.Url.ToString().TrimEnd('/'),
+                ["AWS_ENDPOINT_URL_EKS"] = eks.Url.ToString().TrimEnd('/'),
+                ["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE",
+                ["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                ["AWS_REGION"] = MotoFixture.Region,
+            });
+
         Assert.True(exitCode == 1, output);
+        Assert.Contains("✔ Preflight", output);
         Assert.Contains("Approval needed: Shut production down", output);
         Assert.Contains("awaiting approval", output);
-        Assert.DoesNotContain("AWS credentials", output);
+        Assert.Empty(fake.Mutations);
     }
 }
 

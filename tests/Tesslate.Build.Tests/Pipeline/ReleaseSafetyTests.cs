@@ -38,26 +38,6 @@ public sealed class ReleaseSafetyTests(DockerEngineFixture engine, RegistryFixtu
     }
 
     [Fact]
-    public async Task The_production_build_job_of_deploy_yml_runs_without_a_terminal_and_needs_no_approval()
-    {
-        // The build job's own command line, as the generated workflow runs it (approval belongs to the deploy job).
-        var line = File.ReadLines(Path.Combine(PipelineRun.RepositoryRoot, ".github", "workflows", "deploy.yml"))
-            .Select(l => l.Trim()).Single(l => l.StartsWith("args=(BuildImages ", StringComparison.Ordinal));
-        var args = line["args=(".Length..^1].Split(' ')
-            .Select(a => a == "\"$DEPLOY_ENVIRONMENT\"" ? "production" : a == "app-source" ? _app.Root : a).ToList();
-        Assert.Equal(["BuildImages", "--environment", "production", "--source-root", _app.Root], args);
-
-        // No AWS here: the local registry stands in for ECR, and the AWS-only preparation is skipped.
-        var (exitCode, output) = await RunAsync([.. args, "--images", "backend", "--registry", registry.Address, "--skip", "Preflight", "EcrLogin"],
-            new Dictionary<string, string> { ["CI"] = "true" });
-
-        Assert.True(exitCode == 0, output);
-        Assert.Equal("succeeded", Status("ReleasePlan"));
-        Assert.DoesNotContain("approv", output, StringComparison.OrdinalIgnoreCase);
-        Assert.True(await PushedAsync(), "the backend image was not pushed");
-    }
-
-    [Fact]
     public async Task Deploy_with_ReleasePlan_skipped_still_takes_the_deploy_lock_and_stops_before_any_push_or_apply()
     {
         await using var held = await HoldLockAsync();
@@ -201,6 +181,59 @@ public sealed class ReleaseSafetyTests(DockerEngineFixture engine, RegistryFixtu
 }
 
 /// <summary>
+/// The build job of the generated deploy.yml for production, as CI runs it: no terminal, moto's identity (Preflight runs
+/// for real), the local registry in place of ECR. Building needs no approval; that belongs to the deploy job.
+/// </summary>
+[Collection("moto")]
+public sealed class ProductionBuildJobTests(MotoFixture moto, DockerEngineFixture engine, RegistryFixture registry) : MotoTests(moto)
+{
+    private readonly FixtureApp _app = FixtureApp.Create();
+    private readonly string _root = RepositoryCopy.Create();
+
+    [Fact]
+    public async Task The_production_build_job_of_deploy_yml_runs_without_a_terminal_and_needs_no_approval()
+    {
+        // Its own sources, so its own git- tag: other tests push the fixture app to the same registry.
+        _app.Write("orchestrator/build-job.txt", Guid.NewGuid().ToString("N"));
+        _app.Commit("build job");
+        var line = File.ReadLines(Path.Combine(PipelineRun.RepositoryRoot, ".github", "workflows", "deploy.yml"))
+            .Select(l => l.Trim()).Single(l => l.StartsWith("args=(BuildImages ", StringComparison.Ordinal));
+        var args = line["args=(".Length..^1].Split(' ')
+            .Select(a => a == "\"$DEPLOY_ENVIRONMENT\"" ? "production" : a == "app-source" ? _app.Root : a).ToList();
+        Assert.Equal(["BuildImages", "--environment", "production", "--source-root", _app.Root], args);
+
+        var (exitCode, output) = await PipelineRun.RunAsync(
+            [.. args, "--images", "backend", "--registry", registry.Address, "--aws-account-id", MotoFixture.DefaultAccount, "--skip", "EcrLogin"],
+            new Dictionary<string, string>
+            {
+                ["CI"] = "true",
+                ["DOCKER_EXE"] = engine.DockerExecutable,
+                ["DOCKER_HOST"] = engine.Host,
+                ["TESSLATE_GIT_ALLOW_FILE_PROTOCOL"] = "1",
+                ["AWS_ENDPOINT_URL"] = Moto.Url.ToString().TrimEnd('/'),
+                ["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE",
+                ["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                ["AWS_REGION"] = MotoFixture.Region,
+            },
+            _root);
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("✔ Preflight", output);
+        Assert.Contains("✔ ReleasePlan", output);
+        Assert.DoesNotContain("approv", output, StringComparison.OrdinalIgnoreCase);
+        using var client = new RegistryClient(registry.Address);
+        Assert.Contains("git-" + _app.Head[..12], await client.ListTagsAsync("tesslate-backend", TestContext.Current.CancellationToken));
+    }
+
+    public override ValueTask DisposeAsync()
+    {
+        _app.Dispose();
+        Directory.Delete(_root, recursive: true);
+        return base.DisposeAsync();
+    }
+}
+
+/// <summary>
 /// First provisioning of beta: moto has no EKS cluster yet and FakeTerraform stands in for terraform. The release must
 /// not need the cluster before TerraformApply creates it.
 /// </summary>
@@ -223,7 +256,7 @@ public sealed class FirstProvisioningTests(MotoFixture moto) : MotoTests(moto)
 
         var (exitCode, output) = await PipelineRun.RunAsync(
             ["Deploy", "--environment", "beta", "--aws-account-id", MotoFixture.DefaultAccount, "--registry", "127.0.0.1:1", "--tfvars", tfvars,
-             "--skip", "Preflight", "EcrLogin", "SubmodulesInit", "BuildImages"],
+             "--skip", "EcrLogin", "SubmodulesInit", "BuildImages"],
             new Dictionary<string, string>
             {
                 ["TERRAFORM_EXE"] = _terraform.ExecutablePath,

@@ -149,12 +149,21 @@ public sealed class DeployLockTests(FakeKubeApiFixture fixture) : IClassFixture<
     }
 
     [Fact]
-    public async Task Break_lock_without_a_lock_is_bad_input()
+    public async Task Break_lock_on_a_free_lock_warns_and_takes_it_normally()
     {
         var ns = await fixture.NewNamespaceAsync("lock");
-        var e = await Assert.ThrowsAsync<UsageException>(() => Lock(ns).AcquireAsync(Alice, breakLock: true, Ct));
-        Assert.Contains("no lock to break", e.Problem);
-        Assert.Empty((await fixture.Client.CoordinationV1.ListNamespacedLeaseAsync(ns, cancellationToken: Ct)).Items);
+        var log = new LogCapture();
+        await using (var held = await Lock(ns, log).AcquireAsync(Alice, breakLock: true, Ct))
+        {
+            Assert.Contains(log.Lines, l => l.Contains("no lock to break; taking it normally", StringComparison.Ordinal));
+            Assert.Equal(Alice.Identity, (await LeaseAsync(ns)).Spec.HolderIdentity);
+        }
+
+        // Released: free again, and --break-lock on the free lease warns again and takes it.
+        var again = new LogCapture();
+        await using var second = await Lock(ns, again).AcquireAsync(Ci, breakLock: true, Ct);
+        Assert.Contains(again.Lines, l => l.Contains("no lock to break", StringComparison.Ordinal));
+        Assert.Equal(Ci.Identity, (await LeaseAsync(ns)).Spec.HolderIdentity);
     }
 
     [Fact]
