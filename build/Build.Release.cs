@@ -143,7 +143,7 @@ internal sealed partial class Build
         var after = await new WorkloadSnapshot(cluster).CaptureAsync(_before.Select(b => b.Workload), cancellationToken);
         var rollouts = _rolloutReport ?? new RolloutWaitReport([]);
         var promoted = await Promotion.PromoteAsync(PromotionFor(after), rollouts, dryRun: false, cancellationToken);
-        Note($"tags moved: {promoted}");
+        Note(promoted.Summary);
         _changes = WorkloadSnapshot.Compare(_before, after);
         var record = await History(cluster).AppendAsync(ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(cancellationToken)).GitSha, ReleaseOutcome.Succeeded, _changes), cancellationToken);
         Note($"release {record.Id} recorded: {record.Summary}");

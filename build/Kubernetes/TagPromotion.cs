@@ -42,6 +42,17 @@ public sealed record PromotionRequest(IReadOnlyDictionary<string, string> Images
 public sealed record PromotionResult(IReadOnlyList<TagMove> Moves, bool DryRun, string? SkippedBecause = null)
 {
     public IReadOnlyList<TagMove> Moved => DryRun || SkippedBecause is not null ? [] : [.. Moves.Where(m => m.IsChange)];
+
+    /// <summary>One line for the summary and the run report: which tags moved to which digests.</summary>
+    public string Summary =>
+        SkippedBecause is not null ? $"no tag moved: {SkippedBecause}"
+        : Moves.Count == 0 ? "no tag to move"
+        : DryRun ? $"would move: {string.Join("; ", Moves.Select(m => m.ToString()))}"
+        : Moved.Count == 0 ? $"tags unchanged: {string.Join("; ", Moves.Select(m => m.ToString()))}"
+        : $"tags moved: {string.Join("; ", Moved.Select(m => m.ToString()))}" + (Moves.Count > Moved.Count ? $" ({Moves.Count - Moved.Count} already there)" : "");
+
+    // Records print their members, which says nothing useful about a list.
+    public override string ToString() => Summary;
 }
 
 /// <summary>

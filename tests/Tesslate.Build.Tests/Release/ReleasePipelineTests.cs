@@ -82,6 +82,9 @@ public sealed class ReleasePipelineTests(RegistryFixture registry) : IAsyncLifet
         var v2 = new Dictionary<string, string> { ["backend"] = await PushAsync("backend", "v2"), ["frontend"] = await PushAsync("frontend", "v2") };
         (exitCode, output) = await DeployAsync(v2);
         Assert.True(exitCode == 0, output);
+        // The summary says which tags moved to which digests (not a record dump).
+        Assert.Contains($"tags moved: {registry.Address}/tesslate-ast:local → {v1["ast"][..19]} (was ", output);
+        Assert.DoesNotContain("PromotionResult", output);
         return new Releases(v1, v2, markitdown, ast, devserver);
     }
 

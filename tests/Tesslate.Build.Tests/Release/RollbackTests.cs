@@ -40,6 +40,9 @@ public sealed class RollbackTests(FakeKubeApiFixture fixture) : IClassFixture<Fa
         Assert.Null(tagger.Get(ReleaseTestBed.Repo, "latest"));
         Assert.Equal(3, result.Moved.Count);
         Assert.Contains(result.Moves, m => m.ToString().Contains("(was sha256:aaaaaaaaaaaa", StringComparison.Ordinal));
+        // What the summary and the run report say: each tag, where it points now and where it pointed.
+        Assert.StartsWith("tags moved: registry.test/app:beta → sha256:bbbbbbbbbbbb (was sha256:aaaaaaaaaaaa); registry.test/devserver:beta → sha256:dddddddddddd (new tag)", result.Summary);
+        Assert.Equal(result.Summary, result.ToString());
     }
 
     [Fact]
@@ -59,6 +62,7 @@ public sealed class RollbackTests(FakeKubeApiFixture fixture) : IClassFixture<Fa
         Assert.Empty(tagger.Moves);
         Assert.Equal(ReleaseTestBed.Digest('a'), tagger.Get(ReleaseTestBed.Repo, "beta"));
         Assert.Contains("did not complete", result.SkippedBecause);
+        Assert.StartsWith("no tag moved: 1 rollout(s) did not complete", result.Summary);
     }
 
     [Fact]
@@ -75,6 +79,7 @@ public sealed class RollbackTests(FakeKubeApiFixture fixture) : IClassFixture<Fa
         Assert.Empty(result.Moved);
         Assert.Equal(["registry.test/app:production", "registry.test/devserver:production", "registry.test/devserver:latest"], result.Moves.Select(m => $"{m.Repository}:{m.Tag}"));
         Assert.Equal([true, false, true], result.Moves.Select(m => m.IsChange));
+        Assert.Equal("would move: registry.test/app:production → sha256:bbbbbbbbbbbb (was sha256:aaaaaaaaaaaa); registry.test/devserver:production → sha256:dddddddddddd (unchanged); registry.test/devserver:latest → sha256:dddddddddddd (new tag)", result.Summary);
     }
 
     [Fact]
