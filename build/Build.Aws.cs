@@ -27,6 +27,7 @@ internal sealed partial class Build
         var failed = (await CheckToolsAsync(ToolsForPlan(), cancellationToken)).Where(c => !c.Ok).ToList();
         if (failed.Count > 0)
             throw new PrerequisiteMissingException(string.Join("; ", failed.Select(c => $"{c.Name}: {c.Found}")), string.Join(" ", failed.Select(c => c.Fix)));
+        await CheckApplicationSourceAsync(cancellationToken);
         if (Settings.AccountId is null || Environment == DeployEnvironment.Local)
         {
             await PreflightClusterAsync(cancellationToken);

@@ -131,6 +131,7 @@ internal sealed partial class Build
     /// </summary>
     private async Task PrepareReleaseOnceAsync(CancellationToken cancellationToken)
     {
+        await CheckApplicationSourceAsync(cancellationToken);
         var changes = Changes;
         var clusterExists = true;
         if (changes.Cluster)
