@@ -24,10 +24,11 @@ internal sealed partial class Build
 
     private async Task RunPreflightAsync(CancellationToken cancellationToken)
     {
+        // The request first: a ref that names nothing is bad input, whatever else is missing.
+        await CheckApplicationSourceAsync(cancellationToken);
         var failed = (await CheckToolsAsync(ToolsForPlan(), cancellationToken)).Where(c => !c.Ok).ToList();
         if (failed.Count > 0)
             throw new PrerequisiteMissingException(string.Join("; ", failed.Select(c => $"{c.Name}: {c.Found}")), string.Join(" ", failed.Select(c => c.Fix)));
-        await CheckApplicationSourceAsync(cancellationToken);
         if (Settings.AccountId is null || Environment == DeployEnvironment.Local)
         {
             await PreflightClusterAsync(cancellationToken);
