@@ -24,6 +24,8 @@ internal sealed partial class Build
 
     private async Task RunPreflightAsync(CancellationToken cancellationToken)
     {
+        // The request first: a ref that names nothing is bad input, whatever else is missing.
+        await CheckApplicationSourceAsync(cancellationToken);
         var failed = (await CheckToolsAsync(ToolsForPlan(), cancellationToken)).Where(c => !c.Ok).ToList();
         if (failed.Count > 0)
             throw new PrerequisiteMissingException(string.Join("; ", failed.Select(c => $"{c.Name}: {c.Found}")), string.Join(" ", failed.Select(c => c.Fix)));

@@ -2,6 +2,8 @@ using System.Text.Json;
 using Tesslate.Build.Docker;
 using Tesslate.Build.Engine;
 using Tesslate.Build.Engine.Processes;
+using Tesslate.Build.Git;
+using Tesslate.Build.Images;
 using Tesslate.Build.Kubernetes;
 using Tesslate.Build.Platform;
 
@@ -16,7 +18,8 @@ internal sealed partial class Build
     /// <summary>The tools the planned targets will start, so a missing one fails before any side effect.</summary>
     private IEnumerable<string> ToolsForPlan()
     {
-        if (IsPlanned(nameof(SubmodulesInit)))
+        // The application commit is read from the source root (and --application-ref resolved there) before anything runs.
+        if (IsPlanned(nameof(SubmodulesInit)) || (SourceRootInEffect() is not null && (ApplicationRef is not null || IsPlanned(nameof(BuildImages)))))
             yield return "git";
         if (IsPlanned(nameof(BuildImages)) && BuildReport is null)
             yield return "docker";
@@ -35,6 +38,9 @@ internal sealed partial class Build
         if (Settings.RunsTerraform)
             tools.Add("terraform");
         var checks = (await CheckToolsAsync(tools, cancellationToken)).ToList();
+        // Images build from the application's source; shared builds none.
+        if (Settings.HasWorkloads)
+            checks.Add(await CheckSourceRootAsync(cancellationToken));
         if (Settings.AccountId is not null && Environment != DeployEnvironment.Local)
             checks.AddRange(await CheckAwsAsync(cancellationToken));
         else if (Environment == DeployEnvironment.Local)
@@ -47,6 +53,26 @@ internal sealed partial class Build
         Note($"{checks.Count - failed.Count}/{checks.Count} prerequisites of {Settings.Id} are in place");
         if (failed.Count > 0 && !IsDryRun)
             throw new BuildFailure($"{failed.Count} prerequisite(s) of {Settings.Id} missing: {string.Join(", ", failed.Select(c => c.Name))}.", string.Join(" ", failed.Select(c => c.Fix)));
+    }
+
+    /// <summary>Which of the three ways set the source root, where it points and the commit it has checked out.</summary>
+    private async Task<PrerequisiteCheck> CheckSourceRootAsync(CancellationToken cancellationToken)
+    {
+        const string name = "source root";
+        if (SourceRootInEffect() is not var (path, origin))
+            return new(name, false, $"not set: {Settings.Id} builds its images from a checkout of the application repository", SourceRoots.Fix);
+        var git = new GitRepository(Runner, path);
+        try
+        {
+            if (!Directory.Exists(path) || !await git.IsRepositoryAsync(cancellationToken))
+                return new(name, false, $"{path} (from {origin}) is not a git checkout", "Clone the application repository with git (images are tagged with its commit, submodules need it). " + SourceRoots.Fix);
+            var head = await git.HeadCommitAsync(cancellationToken);
+            return new(name, true, $"{path} (from {origin}) at {head}", "");
+        }
+        catch (BuildFailure failure)
+        {
+            return new(name, false, $"{path} (from {origin}): {OneLine(failure)}", failure.Fix ?? "Install git (https://git-scm.com/downloads).");
+        }
     }
 
     private async Task<IReadOnlyList<PrerequisiteCheck>> CheckToolsAsync(IEnumerable<string> tools, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using Tesslate.Build.Aws;
 using Tesslate.Build.Engine;
+using Tesslate.Build.Images;
 using Tesslate.Build.Platform;
 using Tesslate.Build.Registry;
 
@@ -13,6 +14,7 @@ internal sealed partial class Build
             throw new UsageException("--role does not apply to the shared environment: it has no team roles and no cluster workloads.", "Drop --role; Terraform for shared runs with your own AWS identity.");
         if (SourceRoot is not null && !Directory.Exists(SourceRoot))
             throw new UsageException($"--source-root '{SourceRoot}' does not exist.", "Point it at a checkout of the application repository (TesslateAI/Studio layout).");
+        ValidateApplicationRef();
         OperationRules.ParseStateArgs(StateArgs);
         if (Cached)
             Log.Information("--cached changes nothing: the layer cache is on by default (--no-cache turns it off).");
@@ -81,15 +83,19 @@ internal sealed partial class Build
         };
     }
 
-    /// <summary>The application tree images build from: --source-root, else (local only) the fixture app.</summary>
+    /// <summary>The application tree images build from: the source root (three ways to set it), else (local only) the fixture app.</summary>
     private string ResolveSourceRoot()
     {
-        if (SourceRoot is not null)
-            return Path.GetFullPath(SourceRoot);
-        if (Environment == DeployEnvironment.Local)
-            return Path.Combine(RootDirectory, "tests", "fixtures", "app");
-        var problem = $"{Settings.Id} builds from a checkout of the application repository, and --source-root was not given.";
-        const string fix = "Pass --source-root <path to a TesslateAI/Studio checkout> (or set TESSLATE_SOURCE_ROOT, or \"SourceRoot\" in .nuke/parameters.json).";
-        throw IsDryRun ? new PrerequisiteMissingException(problem + " Tags are computed at run time.", fix) : new UsageException(problem, fix);
+        if (SourceRootInEffect() is { } root)
+            return root.Path;
+        var problem = $"{Settings.Id} builds its images from a checkout of the application repository, and no source root is set.";
+        throw IsDryRun ? new PrerequisiteMissingException(problem + " Tags are computed at run time.", SourceRoots.Fix) : new UsageException(problem, SourceRoots.Fix);
+    }
+
+    /// <summary>--application-ref must name something: the CI deploy job passes the build job's output, which is empty when that job resolved nothing.</summary>
+    private void ValidateApplicationRef()
+    {
+        if (ApplicationRef is { } requested && (string.IsNullOrWhiteSpace(requested) || requested.StartsWith('-')))
+            throw new UsageException($"--application-ref '{requested}' is not a branch, tag or commit SHA.", "Pass a branch, tag or full commit SHA of the application repository, or leave it out to use what the source root has checked out.");
     }
 }

@@ -51,7 +51,8 @@ internal sealed partial class Build
         if (!IsPlanned(nameof(Deploy)) || IsDryRun || _deployment is not null)
             return;
         var commit = await new GitRepository(Runner, RootDirectory).HeadCommitAsync(cancellationToken);
-        _deployment = await DeploymentRecords.CreateAsync(GitHubToken, Settings.Id, commit, Settings.RequiresApproval, RootDirectory, Runner, Log, cancellationToken,
+        var application = await ApplicationCommitAsync(cancellationToken);
+        _deployment = await DeploymentRecords.CreateAsync(GitHubToken, Settings.Id, commit, application?.Sha, Settings.RequiresApproval, RootDirectory, Runner, Log, cancellationToken,
             name => EnvironmentVariables.GetValueOrDefault(name));
         await _deployment.StartAsync(cancellationToken);
         Cleanup.Register("finish the GitHub deployment record", async () =>
@@ -73,9 +74,25 @@ internal sealed partial class Build
             return;
         var after = await new WorkloadSnapshot(_cluster).CaptureAsync(_before.Select(b => b.Workload), CancellationToken.None);
         var outcome = RollbackOnFailure ? ReleaseOutcome.RolledBack : ReleaseOutcome.Failed;
-        var record = await History(_cluster).AppendAsync(ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(CancellationToken.None)).GitSha, outcome,
-            WorkloadSnapshot.Compare(_before, after)), CancellationToken.None);
+        var draft = ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(CancellationToken.None)).GitSha, outcome, WorkloadSnapshot.Compare(_before, after)) with
+        {
+            ApplicationCommit = await DecidedApplicationShaAsync(),
+        };
+        var record = await History(_cluster).AppendAsync(draft, CancellationToken.None);
         Log.Warning("Recorded release {Id} as {Outcome}: {Summary}", record.Id, outcome, record.Summary);
+    }
+
+    /// <summary>For the record of a failed release: the application commit, unless deciding it was what failed.</summary>
+    private async Task<string?> DecidedApplicationShaAsync()
+    {
+        try
+        {
+            return (await ApplicationCommitAsync(CancellationToken.None))?.Sha;
+        }
+        catch (BuildFailure)
+        {
+            return null;
+        }
     }
 
     private TagPromotion Promotion => new(new RegistryImageTagger(RegistryClient), Log);
@@ -145,7 +162,11 @@ internal sealed partial class Build
         var promoted = await Promotion.PromoteAsync(PromotionFor(after), rollouts, dryRun: false, cancellationToken);
         Note(promoted.Summary);
         _changes = WorkloadSnapshot.Compare(_before, after);
-        var record = await History(cluster).AppendAsync(ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(cancellationToken)).GitSha, ReleaseOutcome.Succeeded, _changes), cancellationToken);
+        var draft = ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(cancellationToken)).GitSha, ReleaseOutcome.Succeeded, _changes) with
+        {
+            ApplicationCommit = (await ApplicationCommitAsync(cancellationToken))?.Sha,
+        };
+        var record = await History(cluster).AppendAsync(draft, cancellationToken);
         Note($"release {record.Id} recorded: {record.Summary}");
         _released = true;
         if (_deployment is not null)
@@ -162,7 +183,10 @@ internal sealed partial class Build
         }
         var pinned = DigestPinning.Pin(await RenderAsync(cancellationToken), _pins, [RuntimeImages], RuntimeImageVariables).Objects;
         var after = pinned.Where(o => _before.Any(b => b.Workload.Matches(o.Ref))).Select(WorkloadState.From).ToList();
-        var draft = ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(cancellationToken)).GitSha, ReleaseOutcome.Succeeded, WorkloadSnapshot.Compare(_before, after));
+        var draft = ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(cancellationToken)).GitSha, ReleaseOutcome.Succeeded, WorkloadSnapshot.Compare(_before, after)) with
+        {
+            ApplicationCommit = (await ApplicationCommitAsync(cancellationToken))?.Sha,
+        };
         var registry = await RegistryReachableAsync(cancellationToken);
         var preview = await ReleasePreview.BuildAsync(Lock(_cluster), Holder, History(_cluster), draft, registry ? Promotion : null, registry ? PromotionFor(after) : null, cancellationToken);
         preview.Log(Log);

@@ -12,6 +12,6 @@ internal sealed partial class Build
     internal static DeployInputs DeployInputs(IReadOnlyList<ParameterDescriptor> parameters)
     {
         ParameterDescriptor Named(string member) => parameters.Single(p => p.Member.Name == member);
-        return new(Named(nameof(Environment)), [Named(nameof(Images)), Named(nameof(ForceBuild))]);
+        return new(Named(nameof(Environment)), Named(nameof(ApplicationRef)), [Named(nameof(Images)), Named(nameof(ForceBuild))]);
     }
 }

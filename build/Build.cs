@@ -24,6 +24,9 @@ internal sealed partial class Build : BuildBase
     [Parameter("A checkout of the application repository (TesslateAI/Studio layout). local falls back to tests/fixtures/app.")]
     readonly string? SourceRoot;
 
+    [Parameter("The application commit to build and deploy: a branch, tag or full SHA. Locally the source root must be at that commit (default: whatever it has checked out).")]
+    readonly string? ApplicationRef;
+
     [Parameter("Push to this registry (host[:port]) instead of the environment's (local: localhost:5000).")]
     readonly string? Registry;
 

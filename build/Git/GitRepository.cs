@@ -26,6 +26,18 @@ public sealed class GitRepository(IProcessRunner runner, string directory)
         return result.StandardOutput.Trim();
     }
 
+    /// <summary>
+    /// The full SHA of the commit <paramref name="reference"/> (a branch, tag, SHA or any revision git accepts) names,
+    /// tags peeled; null when it names no commit in this repository.
+    /// </summary>
+    public async Task<string?> ResolveCommitAsync(string reference, CancellationToken cancellationToken)
+    {
+        var result = await runner.RunAsync(
+            Git("rev-parse", "--verify", "--quiet", "--end-of-options", reference + "^{commit}").ReadOnly().Capturing().WithAllowedExitCodes(0, 1, 128) with { Quiet = true },
+            cancellationToken);
+        return result.ExitCode == 0 ? result.StandardOutput.Trim() : null;
+    }
+
     /// <summary>The submodules declared in .gitmodules (not the nested ones: update --recursive handles those).</summary>
     public async Task<IReadOnlyList<Submodule>> SubmodulesAsync(CancellationToken cancellationToken)
     {

@@ -4,10 +4,17 @@ using Tesslate.Build.Engine;
 
 namespace Tesslate.Build.GitHub;
 
-/// <summary>What to record: which commit goes to which environment of which repository.</summary>
+/// <summary>
+/// What to record: which commit of this repository goes to which environment, and which application commit it deploys.
+/// A deployment's ref must exist in the repository it is recorded in, so <see cref="CommitSha"/> is this repository's;
+/// the application commit goes into the payload and the descriptions.
+/// </summary>
 public sealed record DeploymentRequest(GitHubRepository Repository, string Environment, string CommitSha)
 {
     public string? Description { get; init; }
+
+    /// <summary>The application repository's commit the release deploys, when known.</summary>
+    public string? ApplicationCommit { get; init; }
 
     /// <summary>GitHub treats production deployments specially (never marked inactive by later ones).</summary>
     public bool ProductionEnvironment { get; init; }
@@ -19,10 +26,11 @@ public sealed record DeploymentRequest(GitHubRepository Repository, string Envir
 }
 
 /// <summary>
-/// Records a deploy as a GitHub Deployment so GitHub shows what is deployed where: <c>in_progress</c> at start, then
-/// <c>success</c> with the environment URL or <c>failure</c> with the failing target and the summary's first lines.
-/// Inside Actions the job's <c>environment:</c> has already created the deployment, so the recorder finds it (latest
-/// for the commit and environment) and adds statuses instead of creating a second one.
+/// Records a deploy as a GitHub Deployment so GitHub shows what is deployed where: created with the application commit
+/// in its payload and description, <c>in_progress</c> at start, then <c>success</c> with the environment URL or
+/// <c>failure</c> with the failing target and the summary's first lines. The same from a laptop and from Actions: the
+/// generated deploy job names its environment with <c>deployment: false</c> (reviewers still gate it), so GitHub creates
+/// no deployment of its own, whose payload nobody could set.
 /// A deployment record is a side note of the deploy: every GitHub error is reported once, as a warning, and then the
 /// recorder stays quiet; it never throws (except on cancellation).
 /// </summary>
@@ -31,17 +39,18 @@ public sealed class DeploymentRecorder
     /// <summary>GitHub truncates nothing for us: a longer description is rejected.</summary>
     public const int MaxDescriptionLength = 140;
 
+    /// <summary>The payload key that names the application commit.</summary>
+    public const string ApplicationCommitKey = "application_commit";
+
     private readonly IGitHubClient? _client;
     private readonly DeploymentRequest _request;
-    private readonly bool _reuseActionsDeployment;
     private readonly ILogger _logger;
     private bool _disabled;
 
-    public DeploymentRecorder(IGitHubClient? client, DeploymentRequest request, bool reuseActionsDeployment, ILogger logger)
+    public DeploymentRecorder(IGitHubClient? client, DeploymentRequest request, ILogger logger)
     {
         _client = client;
         _request = request;
-        _reuseActionsDeployment = reuseActionsDeployment;
         _logger = logger;
     }
 
@@ -55,18 +64,18 @@ public sealed class DeploymentRecorder
     /// A recorder for <paramref name="token"/> against <paramref name="apiUrl"/> (https://api.github.com, or a GitHub
     /// Enterprise / test server, to which Octokit appends <c>/api/v3/</c>). Without a token, says once that it skips.
     /// </summary>
-    public static DeploymentRecorder Create(GitHubToken? token, Uri apiUrl, DeploymentRequest request, bool insideActions, ILogger logger)
+    public static DeploymentRecorder Create(GitHubToken? token, Uri apiUrl, DeploymentRequest request, ILogger logger)
     {
         if (token is null)
         {
             logger.Information("GitHub deployment record skipped: no token (pass --github-token, set GITHUB_TOKEN, or log in with 'gh auth login').");
-            return new DeploymentRecorder(null, request, insideActions, logger);
+            return new DeploymentRecorder(null, request, logger);
         }
         Secrets.Register(token.Value);
         var connection = new Connection(new ProductHeaderValue("Tesslate.Build"), ApiBase(apiUrl)) { Credentials = new Credentials(token.Value) };
         var client = new GitHubClient(connection);
         client.SetRequestTimeout(TimeSpan.FromSeconds(30));
-        return new DeploymentRecorder(client, request, insideActions, logger);
+        return new DeploymentRecorder(client, request, logger);
     }
 
     // github.com's API lives at https://api.github.com/; GitHub Enterprise (and test servers) under <server>/api/v3/,
@@ -81,38 +90,30 @@ public sealed class DeploymentRecorder
         return new Uri(text + "/");
     }
 
-    /// <summary>Creates the deployment (or finds the job's, inside Actions) and marks it in progress.</summary>
+    /// <summary>Creates the deployment and marks it in progress.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (!IsActive)
             return;
         await Guarded("create the deployment", async client =>
         {
-            var (owner, name) = (_request.Repository.Owner, _request.Repository.Name);
-            if (_reuseActionsDeployment && await FindJobDeploymentAsync(client) is { } existing)
+            var deployment = await client.Repository.Deployment.Create(_request.Repository.Owner, _request.Repository.Name, new NewDeployment(_request.CommitSha)
             {
-                DeploymentId = existing.Id;
-                _logger.Information("GitHub deployment {Id} of this job found for {Environment} at {Sha}.", existing.Id, _request.Environment, Short(_request.CommitSha));
-            }
-            else
-            {
-                var deployment = await client.Repository.Deployment.Create(owner, name, new NewDeployment(_request.CommitSha)
-                {
-                    Environment = _request.Environment,
-                    Description = Truncate(_request.Description ?? $"Deploy {Short(_request.CommitSha)} to {_request.Environment}"),
-                    // The pipeline has already decided; GitHub must neither merge the default branch in nor wait for checks.
-                    AutoMerge = false,
-                    RequiredContexts = [],
-                    ProductionEnvironment = _request.ProductionEnvironment,
-                    TransientEnvironment = _request.TransientEnvironment,
-                    Task = "deploy",
-                });
-                DeploymentId = deployment.Id;
-                _logger.Information("GitHub deployment {Id} created for {Environment} at {Sha}.", deployment.Id, _request.Environment, Short(_request.CommitSha));
-            }
+                Environment = _request.Environment,
+                Description = Truncate(_request.Description ?? $"Deploy {What} to {_request.Environment}"),
+                Payload = _request.ApplicationCommit is { } application ? new Dictionary<string, string> { [ApplicationCommitKey] = application } : null,
+                // The pipeline has already decided; GitHub must neither merge the default branch in nor wait for checks.
+                AutoMerge = false,
+                RequiredContexts = [],
+                ProductionEnvironment = _request.ProductionEnvironment,
+                TransientEnvironment = _request.TransientEnvironment,
+                Task = "deploy",
+            });
+            DeploymentId = deployment.Id;
+            _logger.Information("GitHub deployment {Id} created for {Environment}: {What}.", deployment.Id, _request.Environment, What);
             await CreateStatus(client, new NewDeploymentStatus(DeploymentState.InProgress)
             {
-                Description = Truncate($"Deploying {Short(_request.CommitSha)} to {_request.Environment}"),
+                Description = Truncate($"Deploying {What} to {_request.Environment}"),
                 LogUrl = _request.LogUrl,
             });
         }, cancellationToken);
@@ -122,10 +123,10 @@ public sealed class DeploymentRecorder
     {
         if (!IsActive || DeploymentId is null)
             return;
-        var description = FirstLines(summaryLines) is { Length: > 0 } summary ? summary : $"Deployed {Short(_request.CommitSha)} to {_request.Environment}";
+        var summary = FirstLines(summaryLines);
         await Guarded("mark the deployment successful", client => CreateStatus(client, new NewDeploymentStatus(DeploymentState.Success)
         {
-            Description = Truncate(description),
+            Description = Truncate($"Deployed {What} to {_request.Environment}" + (summary.Length > 0 ? $": {summary}" : "")),
             EnvironmentUrl = environmentUrl,
             LogUrl = _request.LogUrl,
         }), cancellationToken);
@@ -138,20 +139,17 @@ public sealed class DeploymentRecorder
         var summary = FirstLines(summaryLines);
         await Guarded("mark the deployment failed", client => CreateStatus(client, new NewDeploymentStatus(DeploymentState.Failure)
         {
-            Description = Truncate(summary.Length > 0 ? $"{failingTarget} failed: {summary}" : $"{failingTarget} failed"),
+            Description = Truncate($"{failingTarget} failed"
+                + (_request.ApplicationCommit is { } application ? $" deploying application {Short(application)}" : "")
+                + (summary.Length > 0 ? $": {summary}" : "")),
             LogUrl = _request.LogUrl,
         }), cancellationToken);
     }
 
-    // The API returns the newest first; GitHub created the job's deployment for this commit and environment.
-    private async Task<Deployment?> FindJobDeploymentAsync(IGitHubClient client)
-    {
-        var api = new ApiConnection(client.Connection);
-        var deployments = await api.Get<List<Deployment>>(
-            new Uri($"repos/{Uri.EscapeDataString(_request.Repository.Owner)}/{Uri.EscapeDataString(_request.Repository.Name)}/deployments", UriKind.Relative),
-            new Dictionary<string, string> { ["sha"] = _request.CommitSha, ["environment"] = _request.Environment, ["per_page"] = "1" });
-        return deployments.FirstOrDefault();
-    }
+    /// <summary>The application commit when known (with this repository's), else this repository's commit.</summary>
+    private string What => _request.ApplicationCommit is { } application
+        ? $"application {Short(application)} (pipeline {Short(_request.CommitSha)})"
+        : Short(_request.CommitSha);
 
     private Task CreateStatus(IGitHubClient client, NewDeploymentStatus status) =>
         client.Repository.Deployment.Status.Create(_request.Repository.Owner, _request.Repository.Name, DeploymentId!.Value, status);

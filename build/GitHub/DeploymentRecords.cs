@@ -7,13 +7,13 @@ namespace Tesslate.Build.GitHub;
 public static class DeploymentRecords
 {
     /// <summary>
-    /// A recorder for deploying <paramref name="commitSha"/> to <paramref name="environment"/>. Inside Actions the
-    /// repository, API address and run URL come from the runner's variables and the job's deployment is reused; on a
-    /// laptop the repository comes from <c>git remote get-url origin</c>. Never throws for a missing token or an
-    /// unrecognised remote: the recorder then skips, saying so once.
+    /// A recorder for deploying <paramref name="commitSha"/> of this repository, with <paramref name="applicationCommit"/>
+    /// of the application, to <paramref name="environment"/>. Inside Actions the repository, commit, API address and run
+    /// URL come from the runner's variables; on a laptop the repository comes from <c>git remote get-url origin</c>.
+    /// Never throws for a missing token or an unrecognised remote: the recorder then skips, saying so once.
     /// </summary>
     /// <param name="variables">The run's environment variables (default: the process's).</param>
-    public static async Task<DeploymentRecorder> CreateAsync(string? explicitToken, string environment, string commitSha, bool productionEnvironment,
+    public static async Task<DeploymentRecorder> CreateAsync(string? explicitToken, string environment, string commitSha, string? applicationCommit, bool productionEnvironment,
         string repositoryDirectory, IProcessRunner runner, ILogger logger, CancellationToken cancellationToken, Func<string, string?>? variables = null)
     {
         variables ??= System.Environment.GetEnvironmentVariable;
@@ -27,12 +27,13 @@ public static class DeploymentRecords
         }
         var request = new DeploymentRequest(repository ?? new GitHubRepository("unknown", "unknown"), environment, run?.Sha ?? commitSha)
         {
+            ApplicationCommit = applicationCommit,
             ProductionEnvironment = productionEnvironment,
             LogUrl = run?.RunUrl,
         };
         return repository is null
-            ? new DeploymentRecorder(null, request, run is not null, logger)
-            : DeploymentRecorder.Create(token, run?.ApiUrl ?? new Uri("https://api.github.com"), request, insideActions: run is not null, logger);
+            ? new DeploymentRecorder(null, request, logger)
+            : DeploymentRecorder.Create(token, run?.ApiUrl ?? new Uri("https://api.github.com"), request, logger);
     }
 
     private static async Task<GitHubRepository?> OriginAsync(string directory, IProcessRunner runner, CancellationToken cancellationToken)

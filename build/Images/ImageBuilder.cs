@@ -109,8 +109,7 @@ public sealed partial class ImageBuilder
         if (request.SourceRoot is null)
         {
             if (!request.DryRun)
-                throw new UsageException("No source root: images are built from a checkout of the application repository.",
-                    "Pass --source-root PATH (a clone of the application repository with orchestrator/, app/, services/ ...).");
+                throw new UsageException("No source root: images are built from a checkout of the application repository.", SourceRoots.Fix);
             return new ImageBuildPlan { Images = [.. request.Images.Select(i => new ImageDecision { Name = i.Name, Action = ImageAction.Unknown, Reason = "no --source-root" })] };
         }
 

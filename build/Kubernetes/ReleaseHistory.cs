@@ -56,6 +56,9 @@ public sealed record ReleaseRecord(
     string? Message = null,
     string? RestoredRelease = null)
 {
+    /// <summary>The application repository's commit the release built and deployed (<see cref="GitSha"/> is this repository's).</summary>
+    public string? ApplicationCommit { get; init; }
+
     /// <summary>A record to append (the history assigns its id).</summary>
     public static ReleaseRecord Create(ReleaseKind kind, LockHolder actor, string? gitSha, ReleaseOutcome outcome, IReadOnlyList<WorkloadRelease> workloads,
         IReadOnlyDictionary<string, string>? images = null, string? message = null, DateTimeOffset? at = null) =>
@@ -65,6 +68,7 @@ public sealed record ReleaseRecord(
     public string Summary =>
         $"#{Id} {Kind} {Outcome} {At.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC by {Who}"
         + (GitSha is null ? "" : $" at {GitSha[..Math.Min(12, GitSha.Length)]}")
+        + (ApplicationCommit is null ? "" : $", application {ApplicationCommit[..Math.Min(12, ApplicationCommit.Length)]}")
         + $" ({Workloads.Count(w => w.ImagesChanged)} workload(s) changed)";
 }
 

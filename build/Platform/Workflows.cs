@@ -21,6 +21,12 @@ public sealed record WorkflowSettings
     /// <summary>The application repository the images are built from (checked out next to this one).</summary>
     public string ApplicationRepository { get; init; } = "TesslateAI/Studio";
 
+    /// <summary>
+    /// The application ref a push deploys, and the <c>application-ref</c> input's default: the application's main branch
+    /// (locally ApplicationRef has no default, since a laptop's source root already has a commit checked out).
+    /// </summary>
+    public string ApplicationDefaultRef { get; init; } = "main";
+
     /// <summary>Reads the Terraform constraint from the AWS stack under <paramref name="repositoryRoot"/>, when there is one.</summary>
     public static WorkflowSettings For(string repositoryRoot)
     {
@@ -37,8 +43,12 @@ public sealed record WorkflowSettings
 /// that a renamed parameter, a changed description or a new environment reaches the YAML, and the drift check.
 /// </summary>
 /// <param name="Environment">Where to deploy: a choice of <see cref="PipelineWorkflows.Environments"/>.</param>
+/// <param name="ApplicationRef">
+/// Which application commit: resolved to a full SHA once, by the build job's first step; both jobs pass that SHA on
+/// with this parameter's flag, so the pipeline checks it against the tree and the build report it gets.
+/// </param>
 /// <param name="BuildOptions">Passed on to BuildImages as flags when given.</param>
-public sealed record DeployInputs(ParameterDescriptor Environment, IReadOnlyList<ParameterDescriptor> BuildOptions);
+public sealed record DeployInputs(ParameterDescriptor Environment, ParameterDescriptor ApplicationRef, IReadOnlyList<ParameterDescriptor> BuildOptions);
 
 /// <summary>
 /// The GitHub Actions workflows of this repository, declared next to the targets they run and written by
@@ -68,6 +78,18 @@ public static class PipelineWorkflows
     public const string ReportFiles = ".nuke/temp/*.json";
 
     private const string ApplicationSourceDirectory = "app-source";
+
+    /// <summary>The job that resolves the application ref, builds the images and hands the commit on.</summary>
+    public const string BuildJob = "build-images";
+
+    /// <summary>The build job's first step, which resolves the requested application ref to a full commit SHA.</summary>
+    public const string ResolveStepId = "application";
+
+    /// <summary>The build job's output holding that SHA (also the step's output name).</summary>
+    public const string ApplicationCommitOutput = "application-commit";
+
+    /// <summary>The expression the deploy job reads the resolved application commit from.</summary>
+    public static string ResolvedApplicationCommit { get; } = $"${{{{ needs.{BuildJob}.outputs.{ApplicationCommitOutput} }}}}";
 
     public static GeneratedFileHeader Header { get; } = new($"{RegenerateCommand}  (check: {RegenerateCommand} --check)", "build/Platform/Workflows.cs");
 
@@ -167,33 +189,43 @@ public static class PipelineWorkflows
     {
         var selected = $"inputs.{inputs.Environment.Name} || '{PushEnvironment}'";
         var environment = $"${{{{ {selected} }}}}";
+        var requested = $"${{{{ inputs.{inputs.ApplicationRef.Name} || '{settings.ApplicationDefaultRef}' }}}}";
         return new("deploy.yml", "Deploy")
         {
-            RunName = $"Deploy to {environment}",
+            // Evaluated when the run is created, before any job: it names the ref as requested (the application CI requests a full SHA).
+            RunName = $"Deploy {requested} to {environment}",
             On = new WorkflowTriggers
             {
                 Push = new PushTrigger { Branches = [MainBranch], PathsIgnore = ["docs/**", "**.md"] },
                 WorkflowDispatch = new WorkflowDispatchTrigger([
                     WorkflowInput.ForParameter(inputs.Environment) with { Options = [.. Environments], Default = PushEnvironment, Required = true },
+                    WorkflowInput.ForParameter(inputs.ApplicationRef) with { Default = settings.ApplicationDefaultRef, Required = true },
                     .. inputs.BuildOptions.Select(WorkflowInput.ForParameter)]),
             },
             // Nothing by default: each job lists what it needs.
             Permissions = Permissions.Empty,
             // One deploy per environment at a time; a running deploy is never cancelled halfway.
             Concurrency = new Concurrency($"deploy-{environment}", CancelInProgress: false),
-            Env = new Dictionary<string, string>(DotnetEnvironment) { ["DEPLOY_ENVIRONMENT"] = environment },
+            Env = new Dictionary<string, string>(DotnetEnvironment)
+            {
+                ["DEPLOY_ENVIRONMENT"] = environment,
+                ["APPLICATION_REPOSITORY"] = $"${{{{ vars.APPLICATION_REPOSITORY || '{settings.ApplicationRepository}' }}}}",
+            },
             Jobs =
             [
-                new Job("build-images")
+                new Job(BuildJob)
                 {
                     Name = $"Build images ({environment})",
                     TimeoutMinutes = 45,
                     Permissions = Permissions.Empty.Read(PermissionScope.Contents).Write(PermissionScope.IdToken),
+                    // The one application commit of this run: the deploy job reads it from here, never from a ref again.
+                    Outputs = new Dictionary<string, string> { [ApplicationCommitOutput] = $"${{{{ steps.{ResolveStepId}.outputs.{ApplicationCommitOutput} }}}}" },
                     Steps =
                     [
+                        ResolveApplicationRef(requested),
                         ProductionOnlyFromMain,
                         Step.Action("Check out", PinnedActions.Checkout),
-                        CheckoutApplication(settings),
+                        CheckoutApplication($"${{{{ steps.{ResolveStepId}.outputs.{ApplicationCommitOutput} }}}}"),
                         SetupDotnet,
                         // No environment here (its reviewers gate the deploy job only), so the role is a repository variable per environment.
                         AwsCredentials(settings, $"${{{{ vars[format('AWS_BUILD_ROLE_ARN_{{0}}', {selected})] }}}}"),
@@ -210,16 +242,17 @@ public static class PipelineWorkflows
                 new Job("deploy")
                 {
                     Name = $"Deploy to {environment}",
-                    Needs = ["build-images"],
-                    // Production's required reviewers approve here, before the job starts; hence --approve below.
-                    Environment = new JobEnvironment(environment, "${{ vars.ENVIRONMENT_URL }}"),
+                    Needs = [BuildJob],
+                    // Production's required reviewers approve here, before the job starts; hence --approve below. No deployment
+                    // object from GitHub: the pipeline creates the one that names the application commit (DeploymentRecorder).
+                    Environment = new JobEnvironment(environment, "${{ vars.ENVIRONMENT_URL }}", Deployment: false),
                     TimeoutMinutes = 45,
                     Permissions = Permissions.Empty.Read(PermissionScope.Contents).Write(PermissionScope.Deployments, PermissionScope.IdToken),
+                    // No application checkout: with the build report nothing here reads the application's tree.
                     Steps =
                     [
                         ProductionOnlyFromMain,
                         Step.Action("Check out", PinnedActions.Checkout),
-                        CheckoutApplication(settings),
                         SetupDotnet,
                         Step.Action("Set up Terraform", PinnedActions.SetupTerraform, new Dictionary<string, string>
                         {
@@ -233,9 +266,13 @@ public static class PipelineWorkflows
                         {
                             Name = "Deploy",
                             Id = "deploy",
-                            Run = $"./build.sh Deploy {inputs.Environment.Flag} \"$DEPLOY_ENVIRONMENT\" --source-root {ApplicationSourceDirectory} --build-report build-report/{Path.GetFileName(BuildReportFile)} --skip BuildImages --approve",
-                            // The job's token records the deploy on the deployment GitHub created for this environment.
-                            Env = new Dictionary<string, string> { ["GITHUB_TOKEN"] = "${{ github.token }}" },
+                            Run = $"./build.sh Deploy {inputs.Environment.Flag} \"$DEPLOY_ENVIRONMENT\" {inputs.ApplicationRef.Flag} \"$APPLICATION_COMMIT\" --build-report build-report/{Path.GetFileName(BuildReportFile)} --skip BuildImages --approve",
+                            Env = new Dictionary<string, string>
+                            {
+                                ["APPLICATION_COMMIT"] = ResolvedApplicationCommit,
+                                // The job's token records the deployment (deployments: write).
+                                ["GITHUB_TOKEN"] = "${{ github.token }}",
+                            },
                         },
                         Step.Action("Upload the run report", PinnedActions.UploadArtifact, new Dictionary<string, string>
                         {
@@ -249,21 +286,67 @@ public static class PipelineWorkflows
         };
     }
 
+    /// <summary>
+    /// The build job's first step: the requested ref (a branch, tag or full SHA; the input, never spliced into the script)
+    /// is resolved to a full commit SHA in the application repository by a shallow, tree-less fetch of just that commit,
+    /// with the same token the checkout uses, and the step fails naming the ref when it names nothing. Nothing else runs
+    /// before it, and nothing after it reads the ref again.
+    /// </summary>
+    public static Step ResolveApplicationRef(string requested) => new()
+    {
+        Name = "Resolve the application ref",
+        Id = ResolveStepId,
+        Run = $$"""
+            set -euo pipefail
+            # Workflow-command data is escaped, so no ref (or git message) can start a command of its own.
+            escape() { local text=${1//'%'/%25}; text=${text//$'\r'/%0D}; printf '%s' "${text//$'\n'/%0A}"; }
+            shown=$(escape "$APPLICATION_REF")
+            fail() { echo "::error title=application-ref::$1"; exit 1; }
+            if [[ ! "$APPLICATION_REF" =~ ^[0-9a-fA-F]{40}$ ]] && { [[ -z "$APPLICATION_REF" || "$APPLICATION_REF" == -* ]] || ! git check-ref-format --allow-onelevel "$APPLICATION_REF"; }; then
+              fail "application-ref '$shown' is not a branch, tag or full commit SHA of $APPLICATION_REPOSITORY."
+            fi
+            work="${RUNNER_TEMP:-/tmp}/application-ref"
+            rm -rf "$work" && git init --quiet --bare "$work"
+            git -C "$work" remote add origin "${GITHUB_SERVER_URL:-https://github.com}/$APPLICATION_REPOSITORY"
+            git -C "$work" config remote.origin.promisor true
+            git -C "$work" config remote.origin.partialclonefilter tree:0
+            if [ -n "${APPLICATION_TOKEN:-}" ]; then
+              basic=$(printf 'x-access-token:%s' "$APPLICATION_TOKEN" | base64 | tr -d '\n')
+              echo "::add-mask::$basic"
+              export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=http.extraheader GIT_CONFIG_VALUE_0="AUTHORIZATION: basic $basic"
+            fi
+            if ! git -C "$work" fetch --quiet --no-tags --depth=1 --filter=tree:0 origin "$APPLICATION_REF" 2> "$work.log"; then
+              fail "application-ref '$shown' does not resolve in $APPLICATION_REPOSITORY: $(escape "$(tail -n 1 "$work.log")")"
+            fi
+            commit=$(git -C "$work" rev-parse --verify --end-of-options 'FETCH_HEAD^{commit}')
+            echo "{{ApplicationCommitOutput}}=$commit" >> "$GITHUB_OUTPUT"
+            echo "Application commit: $APPLICATION_REPOSITORY \`$APPLICATION_REF\` is \`$commit\`" >> "$GITHUB_STEP_SUMMARY"
+            echo "application-ref '$APPLICATION_REF' is $APPLICATION_REPOSITORY@$commit"
+            """,
+        Env = new Dictionary<string, string>
+        {
+            ["APPLICATION_REF"] = requested,
+            ["APPLICATION_TOKEN"] = ApplicationToken,
+        },
+    };
+
     // Inputs reach the script as variables, never spliced into its text (no script injection); empty means not given.
+    // The application ref arrives resolved: the pipeline checks that the checkout is that commit and records it.
     private static Step BuildAndPushImages(DeployInputs inputs)
     {
         var options = inputs.BuildOptions.Select(p => (Parameter: p, Variable: p.Name.Replace('-', '_').ToUpperInvariant())).ToList();
         string[] script =
         [
             "set -euo pipefail",
-            $"args=(BuildImages {inputs.Environment.Flag} \"$DEPLOY_ENVIRONMENT\" --source-root {ApplicationSourceDirectory})",
+            $"args=(BuildImages {inputs.Environment.Flag} \"$DEPLOY_ENVIRONMENT\" --source-root {ApplicationSourceDirectory} {inputs.ApplicationRef.Flag} \"$APPLICATION_COMMIT\")",
             .. options.Select(o => o.Parameter.IsFlag
                 ? $"if [ \"${o.Variable}\" = \"true\" ]; then args+=({o.Parameter.Flag}); fi"
                 : $"if [ -n \"${o.Variable}\" ]; then args+=({o.Parameter.Flag} \"${o.Variable}\"); fi"),
             "./build.sh \"${args[@]}\"",
         ];
-        return Step.Script("Build and push images", string.Join('\n', script),
-            options.ToDictionary(o => o.Variable, o => $"${{{{ inputs.{o.Parameter.Name} }}}}"));
+        return Step.Script("Build and push images", string.Join('\n', script), new Dictionary<string, string>(
+            [.. options.Select(o => KeyValuePair.Create(o.Variable, $"${{{{ inputs.{o.Parameter.Name} }}}}")),
+             KeyValuePair.Create("APPLICATION_COMMIT", $"${{{{ steps.{ResolveStepId}.outputs.{ApplicationCommitOutput} }}}}")]));
     }
 
     private static IReadOnlyDictionary<string, string> DotnetEnvironment { get; } = new Dictionary<string, string>
@@ -282,14 +365,18 @@ public static class PipelineWorkflows
         fi
         """);
 
-    private static Step CheckoutApplication(WorkflowSettings settings) =>
+    // A private application repository needs a token that can read it; the public one is read with the job's own.
+    private const string ApplicationToken = "${{ secrets.APPLICATION_REPOSITORY_TOKEN || github.token }}";
+
+    /// <summary>The application at exactly <paramref name="commit"/> (an expression for a full SHA, never a branch).</summary>
+    private static Step CheckoutApplication(string commit) =>
         Step.Action("Check out the application", PinnedActions.Checkout, new Dictionary<string, string>
         {
-            ["repository"] = $"${{{{ vars.APPLICATION_REPOSITORY || '{settings.ApplicationRepository}' }}}}",
-            ["ref"] = "${{ vars.APPLICATION_REF || 'main' }}",
+            ["repository"] = "${{ env.APPLICATION_REPOSITORY }}",
+            ["ref"] = commit,
             ["path"] = ApplicationSourceDirectory,
             ["submodules"] = "recursive",
-            ["token"] = "${{ secrets.APPLICATION_REPOSITORY_TOKEN || github.token }}",
+            ["token"] = ApplicationToken,
         });
 
     // OIDC: a short-lived role session, no static keys; the account check stops a role ARN pointing elsewhere.

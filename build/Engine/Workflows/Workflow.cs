@@ -194,7 +194,11 @@ public sealed record Permissions
 public sealed record Concurrency(string Group, bool CancelInProgress);
 
 /// <summary>A job's <c>environment:</c>: its protection rules (required reviewers, branch rules) gate the job.</summary>
-public sealed record JobEnvironment(string Name, string? Url = null);
+/// <param name="Deployment">
+/// <c>false</c>: GitHub creates no deployment object for the job (reviewers and wait timers still gate it), for a job
+/// that records its deployment itself; null: GitHub's default, a deployment per job.
+/// </param>
+public sealed record JobEnvironment(string Name, string? Url = null, bool? Deployment = null);
 
 public sealed record JobStrategy
 {

@@ -217,6 +217,11 @@ public static class WorkflowYamlWriter
             y.BeginMap();
             y.Pair("name", environment.Name);
             y.OptionalPair("url", environment.Url);
+            if (environment.Deployment is { } deployment)
+            {
+                y.Key("deployment");
+                y.Plain(deployment ? "true" : "false");
+            }
             y.EndMap();
         }
         WritePermissions(y, job.Permissions);

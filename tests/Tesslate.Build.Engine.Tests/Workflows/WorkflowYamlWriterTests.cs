@@ -81,5 +81,16 @@ public sealed class WorkflowYamlWriterTests
         Assert.Contains("run: |\n          set -euo pipefail\n", yaml);
     }
 
+    [Fact]
+    public void An_environment_without_a_deployment_says_deployment_false_as_a_yaml_boolean_and_the_default_says_nothing()
+    {
+        var job = SampleWorkflows.Minimal().Jobs[0];
+        string Written(JobEnvironment environment) =>
+            WorkflowYamlWriter.Write(SampleWorkflows.Minimal() with { Jobs = [job with { Environment = environment }] }, SampleWorkflows.Header);
+
+        Assert.Contains("    environment:\n      name: beta\n      url: https://beta.example.test\n      deployment: false\n", Written(new JobEnvironment("beta", "https://beta.example.test", Deployment: false)));
+        Assert.DoesNotContain("deployment:", Written(new JobEnvironment("beta")));
+    }
+
     private static string FindSourceDirectory([System.Runtime.CompilerServices.CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
 }

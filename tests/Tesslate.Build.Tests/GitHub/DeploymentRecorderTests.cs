@@ -16,11 +16,14 @@ public sealed class DeploymentRecorderTests(FakeGitHubApiFixture fixture) : ICla
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private DeploymentRecorder Recorder(string repository, bool insideActions = false, string token = Token) =>
+    private const string ApplicationSha = "fedcba9876543210fedcba9876543210fedcba98";
+
+    private DeploymentRecorder Recorder(string repository, string token = Token, string? application = null) =>
         DeploymentRecorder.Create(new GitHubToken(token, "test"), Api.BaseAddress, new DeploymentRequest(new GitHubRepository("acme", repository), "beta", Sha)
         {
             LogUrl = "https://github.com/acme/x/actions/runs/1",
-        }, insideActions, _log.Logger);
+            ApplicationCommit = application,
+        }, _log.Logger);
 
     [Fact]
     public async Task A_laptop_deploy_creates_a_deployment_then_marks_it_in_progress_and_successful()
@@ -47,7 +50,7 @@ public sealed class DeploymentRecorderTests(FakeGitHubApiFixture fixture) : ICla
         Assert.Equal(("POST", deploymentPath), (requests[2].Method, requests[2].Path));
         Assert.Equal("success", success.GetProperty("state").GetString());
         Assert.Equal("https://beta.example.test", success.GetProperty("environment_url").GetString());
-        Assert.Equal("4 images built · 3 rollouts done", success.GetProperty("description").GetString());
+        Assert.Equal("Deployed 0123456 to beta: 4 images built · 3 rollouts done", success.GetProperty("description").GetString());
         Assert.Empty(_log.Messages(LogEventLevel.Warning));
     }
 
@@ -66,22 +69,51 @@ public sealed class DeploymentRecorderTests(FakeGitHubApiFixture fixture) : ICla
     }
 
     [Fact]
-    public async Task Inside_Actions_the_jobs_deployment_gets_the_statuses_and_no_second_one_is_created()
+    public async Task The_deployment_names_the_application_commit_in_its_payload_and_descriptions_while_its_ref_stays_this_repositorys()
     {
-        Api.SeedDeployment("acme", "actions", "ffffffffffffffffffffffffffffffffffffffff", "beta");
-        var jobDeployment = Api.SeedDeployment("acme", "actions", Sha, "beta");
-        var recorder = Recorder("actions", insideActions: true);
+        var recorder = Recorder("application", application: ApplicationSha);
         await recorder.StartAsync(Ct);
-        await recorder.SucceededAsync("https://beta.example.test", null, Ct);
+        await recorder.SucceededAsync("https://beta.example.test", ["Deploy: Succeeded"], Ct);
 
-        Assert.Equal(jobDeployment, recorder.DeploymentId);
-        var requests = Api.Requests("acme", "actions");
-        Assert.DoesNotContain(requests, r => r.Method == "POST" && r.Path.EndsWith("/deployments", StringComparison.Ordinal));
-        var lookup = requests[0];
-        Assert.Equal(("GET", "/api/v3/repos/acme/actions/deployments"), (lookup.Method, lookup.Path));
-        Assert.Equal(Sha, lookup.Query["sha"]);
-        Assert.Equal("beta", lookup.Query["environment"]);
-        Assert.All(requests.Skip(1), r => Assert.Equal($"/api/v3/repos/acme/actions/deployments/{jobDeployment}/statuses", r.Path));
+        var requests = Api.Requests("acme", "application");
+        var create = requests[0].Body!.Value;
+        Assert.Equal(Sha, create.GetProperty("ref").GetString());
+        Assert.Equal(ApplicationSha, create.GetProperty("payload").GetProperty(DeploymentRecorder.ApplicationCommitKey).GetString());
+        Assert.Equal("Deploy application fedcba9 (pipeline 0123456) to beta", create.GetProperty("description").GetString());
+        Assert.Equal("Deploying application fedcba9 (pipeline 0123456) to beta", requests[1].Body!.Value.GetProperty("description").GetString());
+        Assert.Equal("Deployed application fedcba9 (pipeline 0123456) to beta: Deploy: Succeeded", requests[2].Body!.Value.GetProperty("description").GetString());
+
+        // What GitHub then shows for the environment: this repository's commit, the application commit in the payload.
+        var stored = Assert.Single(Api.Deployments("acme", "application"));
+        Assert.Equal(Sha, stored.GetProperty("sha").GetString());
+        Assert.Equal(ApplicationSha, stored.GetProperty("payload").GetProperty(DeploymentRecorder.ApplicationCommitKey).GetString());
+    }
+
+    [Fact]
+    public async Task A_failure_names_the_application_commit_before_the_summary()
+    {
+        var recorder = Recorder("application-failing", application: ApplicationSha);
+        await recorder.StartAsync(Ct);
+        await recorder.FailedAsync("WaitRollout", ["backend: CrashLoopBackOff"], Ct);
+
+        Assert.Equal("WaitRollout failed deploying application fedcba9: backend: CrashLoopBackOff",
+            Api.Requests("acme", "application-failing")[^1].Body!.Value.GetProperty("description").GetString());
+    }
+
+    [Fact]
+    public async Task Every_run_creates_its_own_deployment_even_for_a_commit_deployed_before()
+    {
+        // The deploy job declares deployment: false, so a deployment already there for this commit is an earlier run's:
+        // application CI requests many application commits against one commit of this repository.
+        var earlier = Api.SeedDeployment("acme", "again", Sha, "beta");
+        var recorder = Recorder("again", application: ApplicationSha);
+        await recorder.StartAsync(Ct);
+
+        Assert.NotEqual(earlier, recorder.DeploymentId);
+        var requests = Api.Requests("acme", "again");
+        Assert.Equal(("POST", "/api/v3/repos/acme/again/deployments"), (requests[0].Method, requests[0].Path));
+        Assert.Equal($"/api/v3/repos/acme/again/deployments/{recorder.DeploymentId}/statuses", requests[1].Path);
+        Assert.Equal(2, Api.Deployments("acme", "again").Count);
     }
 
     [Theory]
@@ -106,7 +138,7 @@ public sealed class DeploymentRecorderTests(FakeGitHubApiFixture fixture) : ICla
     [Fact]
     public async Task Without_a_token_it_says_once_that_it_skipped_and_sends_nothing()
     {
-        var recorder = DeploymentRecorder.Create(null, Api.BaseAddress, new DeploymentRequest(new GitHubRepository("acme", "tokenless"), "beta", Sha), false, _log.Logger);
+        var recorder = DeploymentRecorder.Create(null, Api.BaseAddress, new DeploymentRequest(new GitHubRepository("acme", "tokenless"), "beta", Sha), _log.Logger);
         await recorder.StartAsync(Ct);
         await recorder.SucceededAsync(null, null, Ct);
         Assert.Contains(_log.Messages(LogEventLevel.Information), m => m.Contains("GitHub deployment record skipped: no token"));

@@ -23,12 +23,12 @@ public sealed class DeploymentRecordsTests
                 ["GITHUB_RUN_ID"] = "7",
                 ["GITHUB_TOKEN"] = "given-token-" + Guid.NewGuid().ToString("N"),
             };
-            var recorder = await DeploymentRecords.CreateAsync(null, "local", new string('b', 40), false, directory, new ProcessRunner(Logger), Logger,
+            var recorder = await DeploymentRecords.CreateAsync(null, "local", new string('b', 40), null, false, directory, new ProcessRunner(Logger), Logger,
                 TestContext.Current.CancellationToken, name => variables.GetValueOrDefault(name));
             Assert.True(recorder.IsActive);
 
             // Nothing given: no Actions run, no token from GITHUB_TOKEN, and a directory without an origin remote: it skips.
-            var skipped = await DeploymentRecords.CreateAsync(null, "local", new string('b', 40), false, directory, new ProcessRunner(Logger), Logger,
+            var skipped = await DeploymentRecords.CreateAsync(null, "local", new string('b', 40), null, false, directory, new ProcessRunner(Logger), Logger,
                 TestContext.Current.CancellationToken, _ => null);
             Assert.False(skipped.IsActive);
         }

@@ -103,7 +103,9 @@ public sealed class FakeGitHubApi : IAsyncDisposable
             case ("POST", 6):
                 {
                     var id = Interlocked.Increment(ref _nextId);
-                    var created = Deployment(id, body!.Value.GetProperty("ref").GetString()!, body.Value.GetProperty("environment").GetString()!);
+                    var created = Deployment(id, body!.Value.GetProperty("ref").GetString()!, body.Value.GetProperty("environment").GetString()!,
+                        body.Value.TryGetProperty("description", out var description) ? description.GetString() : null,
+                        body.Value.TryGetProperty("payload", out var payload) ? payload.Clone() : null);
                     lock (deployments)
                         deployments.Add(created);
                     await Respond(context, 201, created);
@@ -139,16 +141,27 @@ public sealed class FakeGitHubApi : IAsyncDisposable
         }
     }
 
-    private static JsonElement Deployment(long id, string sha, string environment) => JsonSerializer.SerializeToElement(new
+    // As GitHub answers: the payload as given (an empty object when none was), the description or null.
+    private static JsonElement Deployment(long id, string sha, string environment, string? description = null, JsonElement? payload = null) => JsonSerializer.SerializeToElement(new
     {
         id,
         sha,
         @ref = sha,
         task = "deploy",
+        payload = payload ?? JsonSerializer.SerializeToElement(new { }),
         environment,
+        description,
         created_at = DateTimeOffset.UtcNow,
         updated_at = DateTimeOffset.UtcNow,
     });
+
+    /// <summary>The deployments of a repository as the API returns them, newest first.</summary>
+    public IReadOnlyList<JsonElement> Deployments(string owner, string repository)
+    {
+        var deployments = _deployments.GetOrAdd($"{owner}/{repository}", _ => []);
+        lock (deployments)
+            return [.. deployments.AsEnumerable().Reverse()];
+    }
 
     private static Task Respond(HttpContext context, int status, object body)
     {

@@ -87,10 +87,14 @@ public sealed partial class GeneratedWorkflowTests(WorkflowParserFixture parser)
     public void Deploy_dispatch_inputs_are_the_builds_parameters_with_their_types_descriptions_and_choices()
     {
         var inputs = PipelineWorkflows.Deploy(new WorkflowSettings(), BuildParameters.DeployInputs).On.WorkflowDispatch!.Inputs;
-        Assert.Equal(["environment", "images", "force-build"], inputs.Select(i => i.Name));
-        Assert.Equal([WorkflowInputType.Choice, WorkflowInputType.String, WorkflowInputType.Boolean], inputs.Select(i => i.Type));
+        Assert.Equal(["environment", "application-ref", "images", "force-build"], inputs.Select(i => i.Name));
+        Assert.Equal([WorkflowInputType.Choice, WorkflowInputType.String, WorkflowInputType.String, WorkflowInputType.Boolean], inputs.Select(i => i.Type));
         Assert.Equal(["beta", "production"], inputs[0].Options);
         Assert.Equal("beta", inputs[0].Default);
+        // The application's main branch when nothing else is asked for (the parameter itself has no default: a laptop's
+        // source root already has a commit checked out).
+        Assert.Equal(("main", true), (inputs[1].Default, inputs[1].Required));
+        Assert.Equal("--application-ref", BuildParameters.All.Single(p => p.MemberName == "ApplicationRef").Flag);
 
         foreach (var input in _workflows.SelectMany(w => w.On.WorkflowDispatch?.Inputs ?? []))
         {
@@ -111,7 +115,9 @@ public sealed partial class GeneratedWorkflowTests(WorkflowParserFixture parser)
                 Assert.True(BuildParameters.All.Any(p => p.Name == flag), $"{workflow.FileName} passes --{flag}, which is no parameter of the Build.");
 
             // Each input is read through a variable (workflow or step env) that a build step passes after the input's own flag.
-            foreach (var input in workflow.On.WorkflowDispatch?.Inputs ?? [])
+            // The application ref is the exception: resolved once by the build job's first step, it reaches the build as
+            // that step's SHA (next test).
+            foreach (var input in (workflow.On.WorkflowDispatch?.Inputs ?? []).Where(i => i.Name != BuildParameters.DeployInputs.ApplicationRef.Name))
             {
                 Assert.Contains(steps, step => workflow.Env.Concat(step.Env)
                     .Any(variable => variable.Value.Contains($"inputs.{input.Name} ", StringComparison.Ordinal)
@@ -125,6 +131,7 @@ public sealed partial class GeneratedWorkflowTests(WorkflowParserFixture parser)
     private sealed class RenamedParameters
     {
         [Parameter("Where to go.")] public readonly DeployEnvironment Stage = DeployEnvironment.Local;
+        [Parameter("Which application commit.")] public readonly string? Revision;
         [Parameter("Rebuild everything.")] public readonly bool Rebuild;
     }
 
@@ -132,16 +139,76 @@ public sealed partial class GeneratedWorkflowTests(WorkflowParserFixture parser)
     public void Renamed_parameters_rename_the_inputs_and_the_flags_that_carry_them()
     {
         var parameters = ParameterBinder.Discover(new RenamedParameters(), "X_");
-        var deploy = PipelineWorkflows.Deploy(new WorkflowSettings(), new DeployInputs(parameters[0], [parameters[1]]));
+        var deploy = PipelineWorkflows.Deploy(new WorkflowSettings(), new DeployInputs(parameters[0], parameters[1], [parameters[2]]));
         var yaml = WorkflowYamlWriter.Write(deploy, PipelineWorkflows.Header);
 
-        Assert.Equal(["stage", "rebuild"], deploy.On.WorkflowDispatch!.Inputs.Select(i => i.Name));
+        Assert.Equal(["stage", "revision", "rebuild"], deploy.On.WorkflowDispatch!.Inputs.Select(i => i.Name));
         Assert.Contains("group: deploy-${{ inputs.stage || 'beta' }}", yaml);
         Assert.Contains("args+=(--rebuild)", yaml);
         Assert.Contains("REBUILD: ${{ inputs.rebuild }}", yaml);
-        Assert.Contains("./build.sh Deploy --stage \"$DEPLOY_ENVIRONMENT\"", yaml);
+        Assert.Contains("./build.sh Deploy --stage \"$DEPLOY_ENVIRONMENT\" --revision \"$APPLICATION_COMMIT\"", yaml);
+        Assert.Contains("APPLICATION_REF: ${{ inputs.revision || 'main' }}", yaml);
+        Assert.Contains("run-name: Deploy ${{ inputs.revision || 'main' }} to ${{ inputs.stage || 'beta' }}", yaml);
         Assert.DoesNotContain("inputs.environment", yaml);
+        Assert.DoesNotContain("inputs.application-ref", yaml);
         Assert.Empty(WorkflowValidator.Problems(deploy));
+    }
+
+    private static Job DeployJob(string id) => PipelineWorkflows.Deploy(new WorkflowSettings(), BuildParameters.DeployInputs).Jobs.Single(j => j.Id == id);
+
+    private static bool ChecksOutTheApplication(Step step) =>
+        step.Uses == PinnedActions.Checkout.Uses && step.With.TryGetValue("repository", out var repository) && repository.Contains("APPLICATION_REPOSITORY", StringComparison.Ordinal);
+
+    /// <summary>The one variable a step's script passes after <paramref name="flag"/>, and the expression that variable holds.</summary>
+    private static string FlagExpression(Step step, string flag)
+    {
+        var variable = Regex.Match(step.Run!, $"{Regex.Escape(flag)} \"\\$(?<name>[A-Z_]+)\"").Groups["name"].Value;
+        Assert.True(variable.Length > 0, $"'{step.Name}' does not pass {flag} \"$VARIABLE\": {step.Run}");
+        return step.Env[variable];
+    }
+
+    [Fact]
+    public void The_deploy_job_works_on_the_commit_the_build_job_resolved_never_on_a_ref()
+    {
+        var build = DeployJob(PipelineWorkflows.BuildJob);
+        var deploy = DeployJob("deploy");
+        var flag = BuildParameters.DeployInputs.ApplicationRef.Flag;
+
+        // The build job hands on exactly what its first step resolved.
+        var resolve = build.Steps[0];
+        Assert.Equal(PipelineWorkflows.ResolveStepId, resolve.Id);
+        var resolved = $"${{{{ steps.{resolve.Id}.outputs.{PipelineWorkflows.ApplicationCommitOutput} }}}}";
+        Assert.Equal(resolved, build.Outputs[PipelineWorkflows.ApplicationCommitOutput]);
+        Assert.Equal(resolved, Assert.Single(build.Steps, ChecksOutTheApplication).With["ref"]);
+
+        // The deploy job needs the build job and reads the SHA from its outputs: a checkout of the application (it needs
+        // none) could only be at that SHA, and the pipeline gets it as --application-ref.
+        var handedOver = $"${{{{ needs.{PipelineWorkflows.BuildJob}.outputs.{PipelineWorkflows.ApplicationCommitOutput} }}}}";
+        Assert.Contains(PipelineWorkflows.BuildJob, deploy.Needs);
+        Assert.All(deploy.Steps.Where(ChecksOutTheApplication), step => Assert.Equal(handedOver, step.With["ref"]));
+        var deployStep = Assert.Single(deploy.Steps, s => s.Run?.StartsWith("./build.sh Deploy", StringComparison.Ordinal) == true);
+        Assert.Equal(handedOver, FlagExpression(deployStep, flag));
+        Assert.Equal(handedOver, PipelineWorkflows.ResolvedApplicationCommit);
+
+        // No ref is read after the first step: no repository variable, no input, no branch name.
+        var yaml = WorkflowYamlWriter.Write(PipelineWorkflows.Deploy(new WorkflowSettings(), BuildParameters.DeployInputs), PipelineWorkflows.Header);
+        Assert.DoesNotContain("vars.APPLICATION_REF", yaml);
+        Assert.All(build.Steps.Skip(1).Concat(deploy.Steps), step => Assert.DoesNotContain(step.Env.Values.Concat(step.With.Values), v => v.Contains("inputs.application-ref", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void The_application_ref_input_reaches_the_first_step_and_the_build_gets_the_resolved_sha_with_the_parameters_flag()
+    {
+        var build = DeployJob(PipelineWorkflows.BuildJob);
+        var input = BuildParameters.DeployInputs.ApplicationRef;
+        var resolve = build.Steps[0];
+
+        Assert.Equal($"${{{{ inputs.{input.Name} || 'main' }}}}", resolve.Env["APPLICATION_REF"]);
+        Assert.DoesNotContain("inputs.", resolve.Run, StringComparison.Ordinal);
+        var buildStep = Assert.Single(build.Steps, s => s.Run?.Contains("./build.sh", StringComparison.Ordinal) == true);
+        Assert.Equal($"${{{{ steps.{resolve.Id}.outputs.{PipelineWorkflows.ApplicationCommitOutput} }}}}", FlagExpression(buildStep, input.Flag));
+        // The run's name says what was asked for (run-name cannot see job outputs).
+        Assert.Contains($"inputs.{input.Name} || 'main'", PipelineWorkflows.Deploy(new WorkflowSettings(), BuildParameters.DeployInputs).RunName);
     }
 
     [GeneratedRegex("(?<![\\w-])--(?<name>[a-z][a-z0-9-]*)")]
@@ -157,7 +224,8 @@ public sealed partial class GeneratedWorkflowTests(WorkflowParserFixture parser)
         Assert.Contains("\npermissions: {}\n", yaml);
         Assert.Contains("concurrency:\n  group: deploy-${{ inputs.environment || 'beta' }}\n  cancel-in-progress: false\n", yaml);
         Assert.Contains("    needs: build-images\n", deploy);
-        Assert.Contains("    environment:\n      name: ${{ inputs.environment || 'beta' }}\n      url: ${{ vars.ENVIRONMENT_URL }}\n", deploy);
+        // Reviewers gate the job; the pipeline, not GitHub, creates the deployment (it names the application commit).
+        Assert.Contains("    environment:\n      name: ${{ inputs.environment || 'beta' }}\n      url: ${{ vars.ENVIRONMENT_URL }}\n      deployment: false\n", deploy);
         Assert.Contains("    permissions:\n      contents: read\n      deployments: write\n      id-token: write\n", deploy);
         Assert.Contains("    timeout-minutes: 45\n", deploy);
         Assert.DoesNotContain("deployments: write", build);

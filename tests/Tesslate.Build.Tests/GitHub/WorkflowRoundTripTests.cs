@@ -153,7 +153,7 @@ internal static class WorkflowTree
             .Add("needs", job.Needs.Length == 1 ? job.Needs[0] : Strings(job.Needs) as object)
             .Add("if", job.If)
             .Add("runs-on", job.RunsOn.Length == 1 ? job.RunsOn[0] : Strings(job.RunsOn) as object)
-            .Add("environment", job.Environment is { } e ? new Builder().Add("name", e.Name).Add("url", e.Url).Map : null)
+            .Add("environment", job.Environment is { } e ? new Builder().Add("name", e.Name).Add("url", e.Url).Add("deployment", e.Deployment).Map : null)
             .Add("permissions", Permissions(job.Permissions), keepEmpty: true)
             .Add("concurrency", Concurrency(job.Concurrency))
             .Add("timeout-minutes", job.TimeoutMinutes is { } t ? (double)t : null)

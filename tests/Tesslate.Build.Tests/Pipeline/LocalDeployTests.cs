@@ -152,6 +152,47 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
         Assert.All(kubernetes["objects"]!.AsArray(), o => Assert.False((bool)o!["podTemplateChanged"]!, o.ToJsonString()));
         Assert.Contains("no workload changed", output);
         Assert.Equal(2, Releases(fake).Count);
+
+        // Both releases name the application commit (the source root's) next to this repository's, and Status shows it.
+        var repositoryCommit = FixtureApp.Git(_root, "rev-parse", "HEAD").Trim();
+        Assert.All(Releases(fake), r => Assert.Equal((_app.Head, repositoryCommit), ((string?)r!["applicationCommit"], (string?)r["gitSha"])));
+        var (statusExit, statusOutput) = await PipelineRun.RunAsync(["Status", "--environment", "local", "--kube-context", Context, "--registry", registry.Address], Environment(kubeconfig), _root);
+        Assert.True(statusExit == 0, statusOutput);
+        Assert.Matches($"Release: #2 Deploy Succeeded .* at {repositoryCommit[..12]}, application {_app.Head[..12]} ", statusOutput);
+
+        // The same release asked for by ref from a workflow run: the summary and the GitHub deployment (no job deployment
+        // exists: the deploy job says deployment: false) name the application commit; the deployment's ref is this repository's.
+        await using var github = await GitHub.FakeGitHubApi.StartAsync();
+        var summary = Path.Combine(_kube, "step-summary.md");
+        var actions = new Dictionary<string, string>(Environment(kubeconfig))
+        {
+            ["GITHUB_ACTIONS"] = "true",
+            ["GITHUB_STEP_SUMMARY"] = summary,
+            ["GITHUB_REPOSITORY"] = "acme/tesslate-build",
+            ["GITHUB_SHA"] = repositoryCommit,
+            ["GITHUB_RUN_ID"] = "42",
+            ["GITHUB_SERVER_URL"] = "https://github.example.test",
+            ["GITHUB_API_URL"] = github.BaseAddress.ToString(),
+            ["GITHUB_TOKEN"] = "ghs_deployJobToken0123456789",
+        };
+        (exitCode, output) = await PipelineRun.RunAsync([.. DeployArguments(), "--application-ref", "main"], actions, _root);
+        Assert.True(exitCode == 0, output);
+        Assert.Contains($"<summary>Application commit {_app.Head[..12]}</summary>", await File.ReadAllTextAsync(summary, Token));
+        Assert.Contains($"`{_app.Head}`", await File.ReadAllTextAsync(summary, Token));
+        var recorded = Assert.Single(github.Deployments("acme", "tesslate-build"));
+        Assert.Equal((repositoryCommit, "local"), (recorded.GetProperty("sha").GetString(), recorded.GetProperty("environment").GetString()));
+        Assert.Equal(_app.Head, recorded.GetProperty("payload").GetProperty("application_commit").GetString());
+        Assert.Contains($"application {_app.Head[..7]}", recorded.GetProperty("description").GetString());
+        Assert.Equal(_app.Head, (string?)Releases(fake)[^1]!["applicationCommit"]);
+
+        // A ref the source root is not at stops the run before the lock, the cluster or the registry are touched.
+        var first = FixtureApp.Git(_app.Root, "rev-list", "--max-parents=0", "HEAD").Trim();
+        fake.ClearRequests();
+        (exitCode, output) = await PipelineRun.RunAsync([.. DeployArguments(), "--application-ref", first], Environment(kubeconfig), _root);
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains($"has {_app.Head[..12]} checked out, but --application-ref '{first}' is {first[..12]}", output);
+        Assert.Empty(fake.Mutations);
+        Assert.Equal(3, Releases(fake).Count);
     }
 
     /// <summary>The line of the printed release plan that starts with <paramref name="label"/> (one plan per run).</summary>
@@ -168,17 +209,18 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
         JsonNode.Parse((string)fake.Store.Get(KubeResources.Get("", "configmaps"), Namespace, "tesslate-deploy-history")!["data"]!["releases.json"]!)!.AsArray();
 
     private Task<(int ExitCode, string Output)> DeployAsync(string kubeconfig) =>
-        PipelineRun.RunAsync(
-            ["Deploy", "--environment", "local", "--kube-context", Context, "--source-root", _app.Root, "--registry", registry.Address,
-             "--images", string.Join(",", Images)],
-            new Dictionary<string, string>
-            {
-                ["DOCKER_EXE"] = engine.DockerExecutable,
-                ["DOCKER_HOST"] = engine.Host,
-                ["KUBECONFIG"] = kubeconfig,
-                ["TESSLATE_GIT_ALLOW_FILE_PROTOCOL"] = "1",
-            },
-            _root);
+        PipelineRun.RunAsync(DeployArguments(), Environment(kubeconfig), _root);
+
+    private string[] DeployArguments() =>
+        ["Deploy", "--environment", "local", "--kube-context", Context, "--source-root", _app.Root, "--registry", registry.Address, "--images", string.Join(",", Images)];
+
+    private Dictionary<string, string> Environment(string kubeconfig) => new()
+    {
+        ["DOCKER_EXE"] = engine.DockerExecutable,
+        ["DOCKER_HOST"] = engine.Host,
+        ["KUBECONFIG"] = kubeconfig,
+        ["TESSLATE_GIT_ALLOW_FILE_PROTOCOL"] = "1",
+    };
 
     private static JsonObject AsManifest(JsonObject stored, string kind)
     {

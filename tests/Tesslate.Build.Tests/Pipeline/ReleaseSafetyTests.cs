@@ -198,9 +198,10 @@ public sealed class ProductionBuildJobTests(MotoFixture moto, DockerEngineFixtur
         _app.Commit("build job");
         var line = File.ReadLines(Path.Combine(PipelineRun.RepositoryRoot, ".github", "workflows", "deploy.yml"))
             .Select(l => l.Trim()).Single(l => l.StartsWith("args=(BuildImages ", StringComparison.Ordinal));
+        // The application commit is what the job's first step resolved, and what the checkout has.
         var args = line["args=(".Length..^1].Split(' ')
-            .Select(a => a == "\"$DEPLOY_ENVIRONMENT\"" ? "production" : a == "app-source" ? _app.Root : a).ToList();
-        Assert.Equal(["BuildImages", "--environment", "production", "--source-root", _app.Root], args);
+            .Select(a => a switch { "\"$DEPLOY_ENVIRONMENT\"" => "production", "app-source" => _app.Root, "\"$APPLICATION_COMMIT\"" => _app.Head, _ => a }).ToList();
+        Assert.Equal(["BuildImages", "--environment", "production", "--source-root", _app.Root, "--application-ref", _app.Head], args);
 
         var (exitCode, output) = await PipelineRun.RunAsync(
             [.. args, "--images", "backend", "--registry", registry.Address, "--aws-account-id", MotoFixture.DefaultAccount, "--skip", "EcrLogin"],
