@@ -31,6 +31,33 @@ public sealed class KubeApiException(HttpStatusCode status, string method, strin
 }
 
 /// <summary>
+/// The cluster stopped answering (connection refused or reset, a timeout): one way to recognise it and one message,
+/// wherever it happens (apply, rollout wait, operations).
+/// </summary>
+public static class ClusterUnreachable
+{
+    /// <summary>A transport failure, not an API answer; a cancellation the caller asked for is not one.</summary>
+    public static bool Is(Exception e, CancellationToken cancellationToken) =>
+        e is HttpRequestException or IOException or TimeoutException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested);
+
+    public const string Outcome = nameof(RolloutOutcome.ClusterUnreachable);
+
+    /// <summary>"the cluster X (server) stopped answering while …: reason" (rollout results print it after their outcome).</summary>
+    public static string Describe(KubeCluster cluster, string doing, Exception? e = null) =>
+        $"the cluster {cluster.DisplayName} ({cluster.Server}) stopped answering while {doing}" + (e is null ? "" : $": {Reason(e)}");
+
+    public const string Fix = "Check the network path to the API server (VPN, endpoint access), and that the credentials are still valid; then run the same target again.";
+
+    private static string Reason(Exception e)
+    {
+        var inner = e;
+        while (inner.InnerException is not null && inner is HttpRequestException or TaskCanceledException)
+            inner = inner.InnerException;
+        return e is TaskCanceledException ? "no answer before the client's timeout" : Secrets.Redact(inner.Message).TrimEnd('.');
+    }
+}
+
+/// <summary>
 /// One cluster connection for this run, built in memory (never from or into the user's current context).
 /// Typed calls go through <see cref="Client"/>; generic objects (any kind) through raw REST with the same
 /// credentials, TLS settings and handlers.
@@ -56,6 +83,9 @@ public sealed class KubeCluster : IDisposable
 
     /// <summary>How messages name this cluster (a context or EKS cluster name).</summary>
     public string DisplayName { get; }
+
+    /// <summary>The API server's address (scheme, host, port).</summary>
+    public string Server => _client.BaseUri.GetLeftPart(UriPartial.Authority);
 
     public void Dispose()
     {

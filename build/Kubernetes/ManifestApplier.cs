@@ -66,6 +66,14 @@ public sealed class ManifestApplier(KubeCluster cluster, ILogger logger)
         var planned = new List<PlannedObject>();
         var skipped = new List<ObjectRef>();
         var unknown = new List<string>();
+        try
+        {
+            await cluster.DiscoverAsync(cancellationToken);
+        }
+        catch (Exception e) when (ClusterUnreachable.Is(e, cancellationToken))
+        {
+            throw new BuildFailure($"{ClusterUnreachable.Outcome}: {ClusterUnreachable.Describe(cluster, "reading which kinds it serves", e)}. Nothing was applied.", ClusterUnreachable.Fix, e);
+        }
         foreach (var obj in ApplyOrder.Sort(objects))
         {
             var resource = await cluster.ResolveAsync(obj.ApiVersion, obj.Kind, cancellationToken);
@@ -97,46 +105,66 @@ public sealed class ManifestApplier(KubeCluster cluster, ILogger logger)
             logger.Information("{Object}: skipped (owned outside the overlay)", skipped);
             results.Add(new AppliedObject(skipped, ApplyOutcome.Skipped, false, [], "owned outside the overlay"));
         }
-        foreach (var (obj, resource) in plan.Objects)
+        ObjectRef? current = null;
+        try
         {
-            var before = await cluster.GetAsync(resource, obj.Namespace, obj.Name, cancellationToken);
-            JsonObject after;
-            try
+            foreach (var (obj, resource) in plan.Objects)
             {
-                after = await cluster.ApplyAsync(resource, obj, options.FieldManager, options.Force, options.DryRun, cancellationToken);
+                current = obj.Ref;
+                var before = await cluster.GetAsync(resource, obj.Namespace, obj.Name, cancellationToken);
+                JsonObject after;
+                try
+                {
+                    after = await cluster.ApplyAsync(resource, obj, options.FieldManager, options.Force, options.DryRun, cancellationToken);
+                }
+                catch (KubeApiException e) when (options.DryRun && e.Status == HttpStatusCode.NotFound && obj.Namespace is not null && before is null)
+                {
+                    // The real API server too refuses a dry run into a namespace that only this apply would create.
+                    var created = new AppliedObject(obj.Ref, ApplyOutcome.Created, PodTemplates.RolloutKinds.Contains(obj.Kind), Differences(null, obj.Body),
+                        $"namespace {obj.Namespace} does not exist yet: not validated by the server");
+                    logger.Information("[dry-run] {Result}", created.ToString());
+                    results.Add(created);
+                    continue;
+                }
+                catch (KubeApiException e) when (e.Status == HttpStatusCode.Conflict)
+                {
+                    throw new BuildFailure($"Applying {obj.Ref} conflicts with another field manager: {e.ApiMessage}",
+                        "Another tool manages those fields: exclude the object from the overlay's apply, or remove the other manager's fields.");
+                }
+                catch (KubeApiException e)
+                {
+                    throw new BuildFailure($"Applying {obj.Ref} failed: {e.Message}", e.Status == HttpStatusCode.Forbidden
+                        ? "The identity lacks a permission the permission preflight did not cover; use a role that may apply the whole overlay."
+                        : "Check the object against the server's validation (the message above), fix the overlay and run again.");
+                }
+                var diff = Differences(before, after);
+                var outcome = Outcome(before, after, diff, options.DryRun);
+                var templateChanged = PodTemplates.RolloutKinds.Contains(obj.Kind) && outcome != ApplyOutcome.Unchanged
+                    && (before is null || PodTemplate(before)?.ToJsonString() != PodTemplate(after)?.ToJsonString());
+                var result = new AppliedObject(obj.Ref, outcome, templateChanged, diff, templateChanged ? "pod template changed: rolls out" : null);
+                logger.Information("{Prefix}{Result}", options.DryRun ? "[dry-run] " : "", result.ToString());
+                if (options.DryRun)
+                    foreach (var line in diff)
+                        logger.Information("    {Line:l}", line);
+                results.Add(result);
             }
-            catch (KubeApiException e) when (options.DryRun && e.Status == HttpStatusCode.NotFound && obj.Namespace is not null && before is null)
-            {
-                // The real API server too refuses a dry run into a namespace that only this apply would create.
-                var created = new AppliedObject(obj.Ref, ApplyOutcome.Created, PodTemplates.RolloutKinds.Contains(obj.Kind), Differences(null, obj.Body),
-                    $"namespace {obj.Namespace} does not exist yet: not validated by the server");
-                logger.Information("[dry-run] {Result}", created.ToString());
-                results.Add(created);
-                continue;
-            }
-            catch (KubeApiException e) when (e.Status == HttpStatusCode.Conflict)
-            {
-                throw new BuildFailure($"Applying {obj.Ref} conflicts with another field manager: {e.ApiMessage}",
-                    "Another tool manages those fields: exclude the object from the overlay's apply, or remove the other manager's fields.");
-            }
-            catch (KubeApiException e)
-            {
-                throw new BuildFailure($"Applying {obj.Ref} failed: {e.Message}", e.Status == HttpStatusCode.Forbidden
-                    ? "The identity lacks a permission the permission preflight did not cover; use a role that may apply the whole overlay."
-                    : "Check the object against the server's validation (the message above), fix the overlay and run again.");
-            }
-            var diff = Differences(before, after);
-            var outcome = Outcome(before, after, diff, options.DryRun);
-            var templateChanged = PodTemplates.RolloutKinds.Contains(obj.Kind) && outcome != ApplyOutcome.Unchanged
-                && (before is null || PodTemplate(before)?.ToJsonString() != PodTemplate(after)?.ToJsonString());
-            var result = new AppliedObject(obj.Ref, outcome, templateChanged, diff, templateChanged ? "pod template changed: rolls out" : null);
-            logger.Information("{Prefix}{Result}", options.DryRun ? "[dry-run] " : "", result.ToString());
-            if (options.DryRun)
-                foreach (var line in diff)
-                    logger.Information("    {Line:l}", line);
-            results.Add(result);
+        }
+        catch (Exception e) when (current is not null && ClusterUnreachable.Is(e, cancellationToken))
+        {
+            throw Unreachable(plan, current, [.. results.Where(r => r.Outcome != ApplyOutcome.Skipped).Select(r => r.Object)], e);
         }
         return new ApplyReport(results, options.DryRun);
+    }
+
+    /// <summary>Which object the cluster stopped answering at, what was applied before it and what was not.</summary>
+    private BuildFailure Unreachable(ApplyPlan plan, ObjectRef at, IReadOnlyList<ObjectRef> applied, Exception e)
+    {
+        var notApplied = plan.Objects.Select(o => o.Object.Ref).SkipWhile(r => r != at).ToList();
+        static string List(IReadOnlyList<ObjectRef> refs) => refs.Count == 0 ? "none" : string.Join(", ", refs.Take(12)) + (refs.Count > 12 ? $" and {refs.Count - 12} more" : "");
+        var verb = plan.Options.DryRun ? "dry-run applying" : "applying";
+        return new BuildFailure(
+            $"{ClusterUnreachable.Outcome}: {ClusterUnreachable.Describe(cluster, $"{verb} {at}", e)}. Applied before it ({applied.Count}): {List(applied)}. Not applied ({notApplied.Count}, from {at} on): {List(notApplied)}.",
+            ClusterUnreachable.Fix + " Server-side apply is idempotent: a new run applies what is missing and leaves the rest as it is.", e);
     }
 
     /// <summary>

@@ -159,7 +159,7 @@ public sealed class RolloutWaiter(KubeCluster cluster, ILogger logger)
                         while (updates.Reader.TryRead(out var latest))
                             current = new KubeObject(latest);
                     else
-                        return Report(new(workload, RolloutOutcome.ClusterUnreachable, $"the cluster stopped answering while the rollout was in progress ({verdict.Message})", [], clock.Elapsed, deadline));
+                        return Report(new(workload, RolloutOutcome.ClusterUnreachable, ClusterUnreachable.Describe(cluster, $"the rollout was in progress ({verdict.Message})"), [], clock.Elapsed, deadline));
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -170,7 +170,7 @@ public sealed class RolloutWaiter(KubeCluster cluster, ILogger logger)
                 }
                 catch (Exception e) when (e is BuildFailure or ChannelClosedException)
                 {
-                    return Report(new(workload, RolloutOutcome.ClusterUnreachable, $"the cluster stopped answering while the rollout was in progress ({verdict.Message}): {(e.InnerException ?? e).Message}", [], clock.Elapsed, deadline));
+                    return Report(new(workload, RolloutOutcome.ClusterUnreachable, ClusterUnreachable.Describe(cluster, $"the rollout was in progress ({verdict.Message})", e.InnerException ?? e), [], clock.Elapsed, deadline));
                 }
             }
         }
@@ -348,7 +348,7 @@ public sealed class RolloutWaiter(KubeCluster cluster, ILogger logger)
             }
             catch (Exception e) when (IsTransient(e))
             {
-                return (default, $"the cluster {cluster.DisplayName} stopped answering: {e.Message}");
+                return (default, ClusterUnreachable.Describe(cluster, "reading the workload", e));
             }
         }
     }

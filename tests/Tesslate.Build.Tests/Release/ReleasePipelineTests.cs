@@ -105,6 +105,24 @@ public sealed class ReleasePipelineTests(RegistryFixture registry) : IAsyncLifet
     }
 
     [Fact]
+    public async Task An_API_server_that_dies_mid_apply_is_named_with_the_object_being_applied_and_what_was_applied_before_it()
+    {
+        var images = new Dictionary<string, string>();
+        foreach (var name in new[] { "backend", "frontend", "ast", "marketplace", "devserver" })
+            images[name] = await PushAsync(name, "v1");
+        // A first deploy (no namespace yet, so no lease): the API server dies at the sixth change (connections reset).
+        _fake.BeginOutageAfterMutations(5, OutageMode.Reset);
+
+        var (exitCode, output) = await DeployAsync(images);
+
+        Assert.True(exitCode == 1, output);
+        Assert.Contains($"ClusterUnreachable: the cluster {Context} ({_fake.Url}) stopped answering while applying ", output);
+        Assert.Matches(@"Applied before it \(\d+\): Namespace/tesslate, [^.]+\. Not applied \(\d+, from ", output);
+        Assert.DoesNotContain("HttpRequestException", output);
+        Assert.DoesNotContain("(a bug in the build", output);
+    }
+
+    [Fact]
     public async Task Pins_come_from_the_build_report_then_the_live_objects_then_the_environment_tag()
     {
         var releases = await TwoReleasesAsync();

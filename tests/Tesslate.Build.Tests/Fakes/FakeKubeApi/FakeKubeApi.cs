@@ -100,9 +100,10 @@ public sealed class FakeKubeApi : IAsyncDisposable
     }
 
     /// <summary>Requests that would change the cluster (create, update, patch, delete; not dry runs or access reviews).</summary>
-    public IReadOnlyList<RecordedRequest> Mutations =>
-        Requests.Where(r => r.Method is "POST" or "PUT" or "PATCH" or "DELETE" && !r.DryRun
-            && !r.Path.EndsWith("/selfsubjectaccessreviews", StringComparison.Ordinal) && !r.Path.EndsWith("/exec", StringComparison.Ordinal)).ToList();
+    public IReadOnlyList<RecordedRequest> Mutations => Requests.Where(IsMutation).ToList();
+
+    private static bool IsMutation(RecordedRequest r) => r.Method is "POST" or "PUT" or "PATCH" or "DELETE" && !r.DryRun
+        && !r.Path.EndsWith("/selfsubjectaccessreviews", StringComparison.Ordinal) && !r.Path.EndsWith("/exec", StringComparison.Ordinal);
 
     public static async Task<FakeKubeApi> StartAsync(FakeKubeApiOptions? options = null, CancellationToken ct = default)
     {
@@ -189,6 +190,17 @@ public sealed class FakeKubeApi : IAsyncDisposable
         DropWatches();
     }
 
+    /// <summary>The outage begins when the (<paramref name="mutations"/> + 1)th change arrives: that one already fails, as the server died before it.</summary>
+    public void BeginOutageAfterMutations(int mutations, OutageMode mode = OutageMode.Reset)
+    {
+        _outageAfterMutations = mutations;
+        _outageAfterMode = mode;
+    }
+
+    private int? _outageAfterMutations;
+    private OutageMode _outageAfterMode;
+    private int _mutationsSeen;
+
     public void EndOutage()
     {
         _outage = null;
@@ -254,10 +266,16 @@ public sealed class FakeKubeApi : IAsyncDisposable
     private async Task HandleAsync(HttpContext ctx)
     {
         var q = ctx.Request.Query;
+        var recorded = new RecordedRequest(ctx.Request.Method, ctx.Request.Path.Value ?? "", ctx.Request.QueryString.Value ?? "",
+            ctx.Request.ContentType, q["fieldManager"].FirstOrDefault(), q["dryRun"].FirstOrDefault() == "All");
         lock (_requests)
         {
-            _requests.Add(new RecordedRequest(ctx.Request.Method, ctx.Request.Path.Value ?? "", ctx.Request.QueryString.Value ?? "",
-                ctx.Request.ContentType, q["fieldManager"].FirstOrDefault(), q["dryRun"].FirstOrDefault() == "All"));
+            _requests.Add(recorded);
+        }
+        if (_outageAfterMutations is { } after && IsMutation(recorded) && Interlocked.Increment(ref _mutationsSeen) > after)
+        {
+            _outageAfterMutations = null;
+            BeginOutage(_outageAfterMode);
         }
 
         if (_outage is { } outage)
