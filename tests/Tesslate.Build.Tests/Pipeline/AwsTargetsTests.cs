@@ -55,10 +55,7 @@ public sealed class AwsTargetsTests(MotoFixture moto, DockerEngineFixture engine
         using var terraform = new FakeTerraform();
         using var app = FixtureApp.Create();
         var root = RepositoryCopy.Create();
-        Directory.CreateDirectory(Path.Combine(root, "terraform", "aws"));
-        File.WriteAllText(Path.Combine(root, "terraform", "aws", "backend-beta.hcl"), "bucket = \"state\"\nkey = \"beta/terraform.tfstate\"\nregion = \"us-east-1\"\nuse_lockfile = true\n");
-        var tfvars = Path.Combine(root, "beta.tfvars");
-        File.WriteAllText(tfvars, "environment = \"beta\"\n");
+        var tfvars = WriteBetaStack(root);
         var environment = Aws();
         environment["TERRAFORM_EXE"] = terraform.ExecutablePath;
         environment["DOCKER_EXE"] = engine.DockerExecutable;
@@ -91,6 +88,16 @@ public sealed class AwsTargetsTests(MotoFixture moto, DockerEngineFixture engine
         Assert.Contains("lives in account 859561299901", output);
         Assert.DoesNotContain("Assuming role", output);
         Assert.DoesNotContain("tesslate-beta-eks-team-admin", output);
+    }
+
+    /// <summary>The beta stack's backend file in <paramref name="root"/>, and a tfvars file for --tfvars (its path).</summary>
+    private static string WriteBetaStack(string root)
+    {
+        Directory.CreateDirectory(Path.Combine(root, "terraform", "aws"));
+        File.WriteAllText(Path.Combine(root, "terraform", "aws", "backend-beta.hcl"), "bucket = \"state\"\nkey = \"beta/terraform.tfstate\"\nregion = \"us-east-1\"\nuse_lockfile = true\n");
+        var tfvars = Path.Combine(root, "beta.tfvars");
+        File.WriteAllText(tfvars, "environment = \"beta\"\n");
+        return tfvars;
     }
 
     private static string[] Beta(params string[] targets) => [.. targets, "--environment", "beta", "--aws-account-id", MotoFixture.DefaultAccount];
@@ -151,10 +158,7 @@ public sealed class AwsTargetsTests(MotoFixture moto, DockerEngineFixture engine
         using var terraform = new FakeTerraform();
         var root = Directory.CreateTempSubdirectory("first-provisioning-").FullName;
         Directory.CreateDirectory(Path.Combine(root, ".nuke"));
-        Directory.CreateDirectory(Path.Combine(root, "terraform", "aws"));
-        File.WriteAllText(Path.Combine(root, "terraform", "aws", "backend-beta.hcl"), "bucket = \"state\"\nkey = \"beta/terraform.tfstate\"\nregion = \"us-east-1\"\nuse_lockfile = true\n");
-        var tfvars = Path.Combine(root, "beta.tfvars");
-        File.WriteAllText(tfvars, "environment = \"beta\"\n");
+        var tfvars = WriteBetaStack(root);
         var environment = Aws();
         environment["TERRAFORM_EXE"] = terraform.ExecutablePath;
         try
