@@ -165,6 +165,32 @@ public sealed class FakeKubeApi : IAsyncDisposable
         return Store.Create(r, ns, obj, "fake-seed");
     }
 
+    /// <summary>The annotation client-side <c>kubectl apply</c> keeps the applied manifest in.</summary>
+    public const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
+
+    /// <summary>The field manager of client-side <c>kubectl apply</c>.</summary>
+    public const string ClientSideApplyManager = "kubectl-client-side-apply";
+
+    /// <summary>
+    /// Creates an object as client-side <c>kubectl apply</c> leaves it (how the live platform was deployed): the manifest
+    /// in the last-applied annotation, and every field (defaults included) owned by <c>kubectl-client-side-apply</c>
+    /// with operation Update, as the real server records a create made with that field manager.
+    /// </summary>
+    public JsonObject SeedAsKubectlApply(JsonObject manifest)
+    {
+        var r = KubeResources.FindKind(manifest.Str("apiVersion") ?? "", manifest.Str("kind") ?? "")
+            ?? throw new ArgumentException($"the fake does not serve {manifest.Str("apiVersion")} {manifest.Str("kind")}");
+        var ns = r.Namespaced ? manifest.Str("metadata", "namespace") ?? "default" : null;
+        if (ns is not null && Store.Get(KubeResources.Namespaces, null, ns) is null)
+        {
+            SeedAsKubectlApply(new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = ns } });
+        }
+
+        var obj = manifest.Clone();
+        obj.Obj("metadata").Obj("annotations")[LastAppliedAnnotation] = KubeJson.Serialize(manifest) + "\n";
+        return Store.Create(r, ns, obj, ClientSideApplyManager);
+    }
+
     /// <summary>Runs the controllers once now (they also run every 50 ms of real time).</summary>
     public void Tick()
     {
