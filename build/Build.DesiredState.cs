@@ -161,11 +161,4 @@ internal sealed partial class Build
         await Approvals.RequireAsync($"Approve the change to {Settings.Id} ({reason})?", "yes", cancellationToken);
         Note($"approved ({reason})");
     }
-
-    /// <summary>The repositories of catalog images still named by tag in what is about to be applied (local without any digest).</summary>
-    private IReadOnlyList<string> UnpinnedCatalogImages(DesiredState state) =>
-        [.. DigestPinning.References(state.Objects, [RuntimeImages], RuntimeImageVariables)
-            .Where(r => CatalogRepositories.Contains(r.Key))
-            .SelectMany(r => r.Value.Where(v => v.Image.Digest is null).Select(v => v.Image.ToString()))
-            .Distinct()];
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using k8s;
 using Tesslate.Build.Aws;
 using Tesslate.Build.Engine;
@@ -233,7 +234,7 @@ internal sealed partial class Build
         var catalogRepositories = CatalogRepositories;
         _restartByTag = [.. _main.Pinning.Unpinned.Where(u => catalogRepositories.Contains(u.Image.Repository)).Select(u => u.Workload).Where(IsWorkload).Distinct()];
         // The runtime-images ConfigMap keeps its name, so its readers do not roll when a value changes.
-        if (_applyReport.Objects.Any(o => o.Object.Matches(RuntimeImages) && o.Outcome == ApplyOutcome.Configured))
+        if (_applyReport.Objects.Any(o => o.Object.Matches(RuntimeImages) && o.Outcome == ApplyOutcome.Configured && !JsonNode.DeepEquals(o.Live?["data"], o.Result?["data"])))
             _restartByTag = [.. _restartByTag.Concat(ReadersOf(_main.Objects, RuntimeImages.Name)).Distinct()];
     }
 

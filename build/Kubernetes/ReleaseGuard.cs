@@ -76,9 +76,6 @@ public sealed record GuardReport(
 
     public bool Blocking => Refusals.Count > 0 || BlockedVolumeChanges.Count > 0;
 
-    public GuardReport Merge(GuardReport other) =>
-        new([.. Refusals, .. other.Refusals], [.. VolumeChanges, .. other.VolumeChanges], Allowances.Count > 0 ? Allowances : other.Allowances, [.. Takeovers, .. other.Takeovers]);
-
     /// <summary>(label, text) rows for the release plan, blocking problems first.</summary>
     public IReadOnlyList<(string Label, string Text)> Rows()
     {

@@ -213,6 +213,20 @@ public sealed class FakeKubeApiFieldTests(FakeKubeApiFixture fixture) : IClassFi
     public async Task A_json_patch_rewrites_managed_fields_only_with_the_current_resource_version()
     {
         var ns = await fixture.NewNamespaceAsync();
+        // Controllers write status (a new resourceVersion) while a rollout goes on; held still, the version read stays current.
+        fixture.Api.Simulation.ControllersPaused = true;
+        try
+        {
+            await MoveOwnershipAsync(ns);
+        }
+        finally
+        {
+            fixture.Api.Simulation.ControllersPaused = false;
+        }
+    }
+
+    private async Task MoveOwnershipAsync(string ns)
+    {
         var live = fixture.Api.SeedAsKubectlApply(Deployment(ns, "web", "web", ("A", "1")));
         var entries = live["metadata"]!["managedFields"]!.AsArray().DeepClone().AsArray();
         entries[0]!["manager"] = "tesslate-build";

@@ -43,7 +43,11 @@ public enum OutageMode
     Unavailable,
 }
 
-public sealed record RecordedRequest(string Method, string Path, string Query, string? ContentType, string? FieldManager, bool DryRun);
+public sealed record RecordedRequest(string Method, string Path, string Query, string? ContentType, string? FieldManager, bool DryRun)
+{
+    /// <summary>What a POST, PUT or PATCH sent (what the pipeline asked the cluster to store).</summary>
+    public string? Body { get; init; }
+}
 
 /// <summary>
 /// A fake Kubernetes API server on 127.0.0.1 with a random port, for KubernetesClient: discovery, a generic object
@@ -280,10 +284,19 @@ public sealed class FakeKubeApi : IAsyncDisposable
     private async Task HandleAsync(HttpContext ctx)
     {
         var q = ctx.Request.Query;
+        string? sent = null;
+        if (ctx.Request.Method is "POST" or "PUT" or "PATCH" && !ctx.WebSockets.IsWebSocketRequest)
+        {
+            ctx.Request.EnableBuffering();
+            sent = await ReadBody(ctx);
+            ctx.Request.Body.Position = 0;
+        }
+
         lock (_requests)
         {
             _requests.Add(new RecordedRequest(ctx.Request.Method, ctx.Request.Path.Value ?? "", ctx.Request.QueryString.Value ?? "",
-                ctx.Request.ContentType, q["fieldManager"].FirstOrDefault(), q["dryRun"].FirstOrDefault() == "All"));
+                ctx.Request.ContentType, q["fieldManager"].FirstOrDefault(), q["dryRun"].FirstOrDefault() == "All")
+            { Body = sent });
         }
 
         if (_outage is { } outage)
@@ -683,7 +696,8 @@ public sealed class FakeKubeApi : IAsyncDisposable
 
     private static async Task<string> ReadBody(HttpContext ctx)
     {
-        using var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8);
+        // Left open: the request log reads a buffered body first, the handler reads it again.
+        using var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
         return await reader.ReadToEndAsync(ctx.RequestAborted);
     }
 
