@@ -16,6 +16,9 @@ internal sealed partial class Build
             throw new UsageException($"--source-root '{SourceRoot}' does not exist.", "Point it at a checkout of the application repository (TesslateAI/Studio layout).");
         ValidateApplicationRef();
         OperationRules.ParseStateArgs(StateArgs);
+        _ = Allowances;
+        if (ComputeOverlay is not null && !Directory.Exists(Path.Combine(RootDirectory, ComputeOverlay)))
+            throw new UsageException($"--compute-overlay '{ComputeOverlay}' does not exist.", "Name a kustomize overlay directory, relative to the repository root (e.g. k8s/overlays/aws-beta/compute).");
         if (Cached)
             Log.Information("--cached changes nothing: the layer cache is on by default (--no-cache turns it off).");
     }

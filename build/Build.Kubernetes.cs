@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using k8s;
 using Tesslate.Build.Aws;
 using Tesslate.Build.Engine;
@@ -15,11 +16,9 @@ internal sealed partial class Build
     private static readonly ObjectRef RuntimeImages = new("ConfigMap", Namespace, "tesslate-runtime-images");
 
     private KubeCluster? _cluster;
-    private IReadOnlyList<KubeObject>? _rendered;
     private ApplyReport? _applyReport;
     private RolloutRestarter? _restarter;
     private readonly List<ObjectRef> _restarted = [];
-    private IReadOnlyDictionary<string, string> _pins = new Dictionary<string, string>();
 
     /// <summary>The cluster for this run: in memory, never through (or into) the user's kubeconfig's current context.</summary>
     private async Task<KubeCluster> ClusterAsync(CancellationToken cancellationToken)
@@ -48,9 +47,6 @@ internal sealed partial class Build
         return _cluster = connected;
     }
 
-    private async Task<IReadOnlyList<KubeObject>> RenderAsync(CancellationToken cancellationToken) =>
-        _rendered ??= RetargetRegistry(await new KustomizeRenderer(Runner).RenderAsync(Path.Combine(RootDirectory, Settings.Overlay!), cancellationToken));
-
     /// <summary>Container env variables whose values are catalog image references (the backend starts these images).</summary>
     private IEnumerable<string> RuntimeImageVariables => Catalog.Images.Where(i => i.RuntimeReferenced).Select(i => $"K8S_{i.Name.ToUpperInvariant()}_IMAGE");
 
@@ -58,12 +54,12 @@ internal sealed partial class Build
     /// The overlays name the environment's default registry; with --registry (or another account/region) the catalog
     /// images are elsewhere, so their references move there before pinning (which keys pins by Settings.Registry).
     /// </summary>
-    private IReadOnlyList<KubeObject> RetargetRegistry(IReadOnlyList<KubeObject> rendered)
+    private IReadOnlyList<KubeObject> RetargetRegistry(string overlay, IReadOnlyList<KubeObject> rendered)
     {
         var overlayRegistry = EnvironmentTable.Defaults(Environment).Registry;
         if (overlayRegistry is null || overlayRegistry == Settings.Registry)
             return rendered;
-        Log.Information("Catalog image references of {Overlay} moved from {From} to {To}.", Settings.Overlay, overlayRegistry, Settings.Registry);
+        Log.Information("Catalog image references of {Overlay} moved from {From} to {To}.", overlay, overlayRegistry, Settings.Registry);
         return RegistryRetargeting.Retarget(rendered, overlayRegistry, Settings.Registry!, Catalog.Images.Select(i => i.Repository),
             [RuntimeImages], RuntimeImageVariables, ["APP_IMAGE_REGISTRY_PREFIX"]);
     }
@@ -92,40 +88,15 @@ internal sealed partial class Build
         public string Owner { get; set; } = "";
     }
 
-    /// <summary>
-    /// repository → repository@digest for every catalog image the rendered objects reference (containers, runtime
-    /// images): this run's build, else what the live object runs or names, else the digest of the environment tag in
-    /// the registry. Nothing found: stop (local: warn and keep the tag).
-    /// </summary>
-    private async Task<IReadOnlyDictionary<string, string>> ResolvePinsAsync(IReadOnlyList<KubeObject> objects, KubeCluster? cluster, CancellationToken cancellationToken)
-    {
-        var report = CurrentBuildReport();
-        var images = Catalog.Images.ToDictionary(i => $"{Settings.Registry}/{i.Repository}", StringComparer.Ordinal);
-        var referenced = DigestPinning.References(objects, [RuntimeImages], RuntimeImageVariables)
-            .Where(r => images.ContainsKey(r.Key))
-            .ToDictionary(r => r.Key, r => (IReadOnlyList<ObjectRef>)[.. r.Value.Select(v => v.Object).Distinct()], StringComparer.Ordinal);
-        var resolution = await PinResolution.ResolveAsync(referenced, new DigestSources(
-            repository => report?[images[repository].Name]?.Digest ?? _imagePlan?.Images.FirstOrDefault(i => i.Name == images[repository].Name)?.Existing?.Digest,
-            (repository, carriers, ct) => cluster is null ? Task.FromResult<string?>(null) : LiveDigestAsync(cluster, carriers, repository, ct),
-            (repository, ct) => TaggedDigestAsync(images[repository].Repository, ct)), cancellationToken);
-        foreach (var pin in resolution.Pins)
-            Log.Debug("{Repository}: {Digest} ({Source})", pin.Repository, pin.Digest, pin.Source);
-        var names = images.ToDictionary(i => i.Key, i => i.Value.Name, StringComparer.Ordinal);
-        if (resolution.MissingFailure(names, Settings.Id, Settings.ImageTag!, Settings.Registry!) is { } failure)
-        {
-            if (Environment != DeployEnvironment.Local && !IsDryRun)
-                throw failure;
-            Log.Warning("No digest for {Images} (not built in this run, not running, no {Tag} tag in {Registry}): their tags stay as they are.",
-                string.Join(", ", resolution.Missing.Select(m => names[m])), Settings.ImageTag, Settings.Registry);
-        }
-        return resolution.Map;
-    }
+    /// <summary>The overlays a release applies: the main one, then the compute layer where the environment has one.</summary>
+    private IReadOnlyList<Overlay> ReleaseOverlays => ComputeLayer is { } compute ? [MainOverlay, compute] : [MainOverlay];
 
     /// <summary>
-    /// Read-only, for the release plan: the server-side dry run of the overlay pinned as KustomizeApply would pin it
-    /// (reused images by the digest the registry has), or why the cluster cannot be compared.
+    /// Read-only, for the release plan: the guard (with what runs in place of images not built yet) and, when every
+    /// image is known, the server-side dry run of the overlays pinned as KustomizeApply will pin them; or why the
+    /// cluster cannot be compared.
     /// </summary>
-    private async Task<(ApplyReport? Diff, string? NotCompared)> KubernetesDiffAsync(CancellationToken cancellationToken)
+    private async Task<(ApplyReport? Diff, string? NotCompared, GuardReport? Guard)> KubernetesDiffAsync(IReadOnlyList<string> builtLater, CancellationToken cancellationToken)
     {
         KubeCluster cluster;
         try
@@ -134,13 +105,14 @@ internal sealed partial class Build
         }
         catch (PrerequisiteMissingException missing)
         {
-            return (null, $"no cluster ({missing.Problem})");
+            return (null, $"no cluster ({missing.Problem})", null);
         }
-        var objects = await RenderAsync(cancellationToken);
-        var pinned = DigestPinning.Pin(objects, await ResolvePinsAsync(objects, cluster, cancellationToken), [RuntimeImages], RuntimeImageVariables);
-        var plan = await PlanApplyAsync(pinned.Objects, cluster, dryRun: true, cancellationToken);
+        var states = await DesiredStatesAsync(ReleaseOverlays, cluster, PinPurpose.Preview, cancellationToken);
         // Counts only: KustomizeApply (and its dry run) prints each object's diff.
-        return (await new ManifestApplier(cluster, Serilog.Core.Logger.None).ApplyAsync(plan, cancellationToken), null);
+        var guarded = await GuardAsync(states, cluster, Serilog.Core.Logger.None, cancellationToken);
+        return builtLater.Count > 0
+            ? (null, $"images not yet known ({string.Join(", ", builtLater)} will be built first)", guarded.Guard)
+            : (guarded.DryRun, null, guarded.Guard);
     }
 
     private async Task<string?> TaggedDigestAsync(string repository, CancellationToken cancellationToken)
@@ -174,16 +146,22 @@ internal sealed partial class Build
         return null;
     }
 
-    private async Task<ApplyPlan> PlanApplyAsync(IReadOnlyList<KubeObject> objects, KubeCluster cluster, bool dryRun, CancellationToken cancellationToken) =>
-        await new ManifestApplier(cluster, Log).PlanAsync(objects, new ApplyOptions { Excluded = TerraformOwnedObjects(), DefaultNamespace = Namespace, DryRun = dryRun }, cancellationToken);
+    private async Task<ApplyPlan> PlanApplyAsync(IReadOnlyList<KubeObject> objects, KubeCluster cluster, bool dryRun, string defaultNamespace, CancellationToken cancellationToken) =>
+        await new ManifestApplier(cluster, Log).PlanAsync(objects, new ApplyOptions { Excluded = TerraformOwnedObjects(), DefaultNamespace = defaultNamespace, DryRun = dryRun }, cancellationToken);
 
     private string PermissionFix => Environment == DeployEnvironment.Local
         ? "Use a kube context whose user may apply these objects (cluster-admin on kind/minikube/Docker Desktop)."
         : $"Applying manifests needs the admin role (--role admin, the default); you run as {ParameterDescriptor.Kebab(Role.ToString())}. deployer may only restart Deployments in {Namespace} (./build.sh Reload --workloads …).";
 
+    private DesiredState? _main;
+    private DesiredState? _compute;
+    private PlannedState? _computePlan;
+    private ApplyReport? _computeFirst;
+    private ApplyReport? _computeSecond;
+    private IReadOnlyList<AppliedObject> _takenOver = [];
+
     private async Task ApplyKustomizeAsync(CancellationToken cancellationToken)
     {
-        var objects = await RenderAsync(cancellationToken);
         KubeCluster? cluster = null;
         try
         {
@@ -193,42 +171,71 @@ internal sealed partial class Build
         {
             Log.Warning("No cluster in dry-run ({Problem}): showing the rendered objects and the digests they would get, without a server-side diff.", missing.Problem);
         }
-        _pins = await ResolvePinsAsync(objects, cluster, cancellationToken);
-        var pinned = DigestPinning.Pin(objects, _pins, [RuntimeImages], RuntimeImageVariables);
-        foreach (var change in pinned.Changes.Where(c => c.Object.Kind == "ConfigMap"))
+        var states = await DesiredStatesAsync(ReleaseOverlays, cluster, PinPurpose.Apply, cancellationToken);
+        _main = states[0];
+        _compute = states.Count > 1 ? states[1] : null;
+        if (_compute is null)
+            Note($"{Settings.Id} has no compute layer (the btrfs CSI driver and the Volume Hub run on beta and production)");
+        foreach (var change in _main.Pinning.Changes.Where(c => c.Object.Kind == "ConfigMap"))
             Note($"runtime image {change.Location}: {change.After}");
         if (cluster is null)
         {
-            foreach (var use in WorkloadImages.FromManifests(pinned.Objects).Where(u => u.Image.Repository.StartsWith(Settings.Registry!, StringComparison.Ordinal)))
-                Log.Information("[dry-run] {Workload} {Container}: {Image}", use.Workload, use.Container, use.Image);
-            Note($"{pinned.Objects.Count} objects rendered from {Settings.Overlay}; {pinned.Changes.Count} image references pinned; not applied (no cluster in dry-run)");
+            foreach (var state in states)
+                foreach (var use in WorkloadImages.FromManifests(state.Objects).Where(u => u.Image.Repository.StartsWith(Settings.Registry!, StringComparison.Ordinal)))
+                    Log.Information("[dry-run] {Workload} {Container}: {Image}", use.Workload, use.Container, use.Image);
+            Note($"{states.Sum(s => s.Objects.Count)} objects rendered from {string.Join(" and ", states.Select(s => s.Overlay))}; {states.Sum(s => s.Pinning.Changes.Count)} image references pinned; not applied (no cluster in dry-run)");
             return;
         }
 
-        var plan = await PlanApplyAsync(pinned.Objects, cluster, IsDryRun, cancellationToken);
-        var requirements = PermissionPreflight.ForApply(plan).Concat(PermissionPreflight.ForRollouts(plan.Objects.Select(o => o.Object.Ref).Where(IsWorkload), restart: true));
+        // Right before the first change, on the final pins: the server's refusals, the data volumes, the takeovers.
+        var guarded = await GuardAsync(states, cluster, IsDryRun ? Log : Serilog.Core.Logger.None, cancellationToken);
+        EnforceGuard(guarded.Guard);
+        var main = guarded.Of(_main);
+        _computePlan = _compute is null ? null : guarded.Of(_compute);
+        var plans = guarded.Plans.Select(p => p.Plan).ToList();
+        var requirements = plans.SelectMany(PermissionPreflight.ForApply)
+            .Concat(PermissionPreflight.ForRollouts(plans.SelectMany(p => p.Objects).Select(o => o.Object.Ref).Where(IsWorkload), restart: true));
         await PermissionPreflight.EnsureAsync(cluster, requirements, PermissionFix, cancellationToken);
 
-        await CaptureBeforeAsync(cluster, plan.Objects.Select(o => o.Object.Ref).Where(IsReleaseEntry), cancellationToken);
-        _applyReport = await new ManifestApplier(cluster, Log).ApplyAsync(plan, cancellationToken);
+        await CaptureBeforeAsync(cluster, plans.SelectMany(p => p.Objects).Select(o => o.Object.Ref).Where(IsReleaseEntry), cancellationToken);
+        var applier = new ManifestApplier(cluster, Log);
+        if (IsDryRun)
+        {
+            _applyReport = main.DryRun;
+            if (_computePlan is not null)
+                Note($"compute overlay {_compute!.Overlay}: {_computePlan.DryRun.Summary}; would apply all but {PlatformWorkloads.VolumeHub} first, then {PlatformWorkloads.VolumeHub} once the rollouts it starts completed");
+        }
+        else
+        {
+            _applyReport = await applier.ApplyAsync(main.ToApply, cancellationToken);
+            if (_computePlan is not null)
+            {
+                // The compute layer after the main overlay; the Volume Hub keeps what it runs until WaitRollout saw the CSI nodes through.
+                _computeFirst = await applier.ApplyAsync(ComputeRelease.FirstStep(_computePlan.ToApply), cancellationToken);
+                Note($"compute overlay, step 1 (all but {PlatformWorkloads.VolumeHub.Name}): {_computeFirst.Summary}");
+            }
+        }
+        _takenOver = [.. _applyReport.TakenOver, .. _computeFirst?.TakenOver ?? []];
         Note(_applyReport.Summary);
         foreach (var diff in _applyReport.Objects.Where(o => o.Diff.Count > 0 && IsDryRun))
             Note($"{diff.Object}: {string.Join("; ", diff.Diff.Take(5))}");
         Report.SetSection("kubernetes", new
         {
             overlay = Settings.Overlay,
-            pins = _pins,
-            objects = _applyReport.Objects.Select(o => new { @object = o.Object.ToString(), outcome = o.Outcome.ToString().ToLowerInvariant(), o.PodTemplateChanged }),
-            rolled = _applyReport.RolledWorkloads.Select(w => w.ToString()),
+            computeOverlay = _compute?.Overlay,
+            pins = _main.Pins,
+            objects = _applyReport.Objects.Concat(_computeFirst?.Objects ?? []).Select(o => new { @object = o.Object.ToString(), outcome = o.Outcome.ToString().ToLowerInvariant(), o.PodTemplateChanged }),
+            rolled = _applyReport.RolledWorkloads.Concat(_computeFirst?.RolledWorkloads ?? []).Select(w => w.ToString()),
+            takenOver = _takenOver.Select(t => new { @object = t.Object.ToString(), from = t.TakenOverFrom }),
         });
 
         // Workloads whose catalog images stayed on a tag (local without a digest) do not roll by themselves. Only catalog
         // images: third-party tags (postgres, redis) are not ours to re-pull, and a no-change redeploy restarts nothing.
-        var catalogRepositories = Catalog.Images.Select(i => $"{Settings.Registry}/{i.Repository}").ToHashSet(StringComparer.Ordinal);
-        _restartByTag = [.. pinned.Unpinned.Where(u => catalogRepositories.Contains(u.Image.Repository)).Select(u => u.Workload).Where(IsWorkload).Distinct()];
+        var catalogRepositories = CatalogRepositories;
+        _restartByTag = [.. _main.Pinning.Unpinned.Where(u => catalogRepositories.Contains(u.Image.Repository)).Select(u => u.Workload).Where(IsWorkload).Distinct()];
         // The runtime-images ConfigMap keeps its name, so its readers do not roll when a value changes.
-        if (_applyReport.Objects.Any(o => o.Object.Matches(RuntimeImages) && o.Outcome == ApplyOutcome.Configured))
-            _restartByTag = [.. _restartByTag.Concat(ReadersOf(pinned.Objects, RuntimeImages.Name)).Distinct()];
+        if (_applyReport.Objects.Any(o => o.Object.Matches(RuntimeImages) && o.Outcome == ApplyOutcome.Configured && !JsonNode.DeepEquals(o.Live?["data"], o.Result?["data"])))
+            _restartByTag = [.. _restartByTag.Concat(ReadersOf(_main.Objects, RuntimeImages.Name)).Distinct()];
     }
 
     private List<ObjectRef> _restartByTag = [];
@@ -258,31 +265,47 @@ internal sealed partial class Build
     private async Task WaitForRolloutsAsync(CancellationToken cancellationToken)
     {
         var deadline = RolloutDeadlines.ValidateOverride(RolloutTimeout);
-        var workloads = (_applyReport?.RolledWorkloads ?? []).Concat(_restarted).Where(IsWorkload).Distinct().ToList();
-        if (workloads.Count == 0)
+        var workloads = (_applyReport?.RolledWorkloads ?? []).Concat(_restarted).Where(IsWorkload).Distinct().Select(w => new RolloutTarget(w))
+            .Concat(_computeFirst is null ? [] : ComputeRelease.FirstStepTargets(_computeFirst)).ToList();
+        if (IsDryRun)
+        {
+            Note(workloads.Count == 0 ? "no workload changed: nothing to wait for" : $"would wait for {string.Join(", ", workloads.Select(w => w.Workload))}");
+            return;
+        }
+        if (workloads.Count == 0 && _computePlan is null)
         {
             Note("no workload changed: nothing to wait for");
             return;
         }
-        if (IsDryRun)
-        {
-            Note($"would wait for {string.Join(", ", workloads)}");
-            return;
-        }
         var cluster = await ClusterAsync(cancellationToken);
-        var report = await new RolloutWaiter(cluster, Log).WaitAsync(
-            [.. workloads.Select(w => new RolloutTarget(w))],
-            // The waiter logs each workload's progress itself; logging it here too printed every line twice.
-            new RolloutWaitOptions
+        var waiter = new RolloutWaiter(cluster, Log);
+        var options = new RolloutWaitOptions
+        {
+            DeadlineOverride = deadline,
+            PushedDigests = CurrentBuildReport()?.Images.Where(i => i.Digest is not null).ToDictionary(i => i.Image, i => i.Digest!, StringComparer.Ordinal),
+        };
+        // The waiter logs each workload's progress itself; logging it here too printed every line twice.
+        var report = await waiter.WaitAsync(workloads, options, cancellationToken);
+        if (_computePlan is not null)
+        {
+            if (ComputeRelease.HubHeldBecause(report) is { } held)
+                Note(held);
+            else
             {
-                DeadlineOverride = deadline,
-                PushedDigests = CurrentBuildReport()?.Images.Where(i => i.Digest is not null).ToDictionary(i => i.Image, i => i.Digest!, StringComparer.Ordinal),
-            },
-            cancellationToken);
+                // Step 2 of the compute layer: the Volume Hub gets its new digest only now that the CSI nodes are through.
+                _computeSecond = await new ManifestApplier(cluster, Log).ApplyAsync(ComputeRelease.SecondStep(_computePlan.ToApply), cancellationToken);
+                Note($"compute overlay, step 2 ({PlatformWorkloads.VolumeHub.Name}): {_computeSecond.Summary}");
+                _takenOver = [.. _takenOver, .. _computeSecond.TakenOver];
+                if (_computeSecond.RolledWorkloads.Count > 0)
+                    report = new RolloutWaitReport([.. report.Results, .. (await waiter.WaitAsync([.. _computeSecond.RolledWorkloads.Select(w => new RolloutTarget(w))], options, cancellationToken)).Results]);
+            }
+        }
         _rolloutReport = report;
         Report.SetSection("rollouts", report.Results.Select(r => new { workload = r.Workload.ToString(), outcome = r.Outcome.ToString().ToLowerInvariant(), r.Message, seconds = Math.Round(r.Duration.TotalSeconds, 1), problems = r.Problems.Select(p => p.ToString()) }));
         foreach (var result in report.Results)
             Note($"{result.Workload.Name}: {result.Outcome.ToString().ToLowerInvariant()} ({Durations.Format(result.Duration)})");
+        if (report.Results.Count == 0)
+            Note("no workload changed: nothing to wait for");
         if (!report.AllSucceeded && RollbackOnFailure)
             await RollBackThisRunAsync(cancellationToken);
         report.ThrowIfFailed();

@@ -45,31 +45,120 @@ internal sealed partial class Build
         OnProgress = p => Log.Information("[{Workload}] {Message}", p.Workload.Name, p.Message),
     };
 
-    private async Task<IReadOnlyList<ObjectRef>> RenderedWorkloadsAsync(CancellationToken cancellationToken) =>
-        [.. (await RenderAsync(cancellationToken)).Select(o => o.Ref).Where(IsWorkload)];
+    /// <summary>The workloads of the overlays the environment has (the compute layer's too), for names on the command line and Status.</summary>
+    private async Task<IReadOnlyList<ObjectRef>> RenderedWorkloadsAsync(CancellationToken cancellationToken)
+    {
+        var workloads = new List<ObjectRef>();
+        foreach (var overlay in ReleaseOverlays)
+            workloads.AddRange((await RenderAsync(overlay.Path, cancellationToken)).Select(o => o.Ref.Namespace is null ? o.Ref with { Namespace = overlay.DefaultNamespace } : o.Ref).Where(IsWorkload));
+        return workloads;
+    }
 
+    /// <summary>
+    /// Reload: without --workloads the overlay's desired state (pinned as Deploy pins it, guarded) is applied and backend,
+    /// frontend and worker restart; with --workloads only those restart, with the template they have (a restart changes
+    /// no image reference). Recorded in the history either way.
+    /// </summary>
     private async Task ReloadAsync(CancellationToken cancellationToken)
     {
         var rendered = await RenderAsync(cancellationToken);
         var plan = ReloadPlan.For(Workloads, [.. rendered.Select(o => o.Ref).Where(IsWorkload)]);
         Log.Information("Reload: {Plan}", plan);
         await TakeDeployLockAsync(cancellationToken);
+        var cluster = await ClusterAsync(cancellationToken);
+        IReadOnlyList<KubeObject> objects = [];
+        IReadOnlyList<ObjectRef> applied = [];
+        if (plan.ApplyManifests)
+        {
+            _main = (await DesiredStatesAsync([MainOverlay], cluster, PinPurpose.Apply, cancellationToken))[0];
+            var guarded = await GuardAsync([_main], cluster, IsDryRun ? Log : Serilog.Core.Logger.None, cancellationToken);
+            EnforceGuard(guarded.Guard);
+            await ApproveVolumeChangesAsync(guarded.Guard, cancellationToken);
+            objects = _main.Objects;
+            applied = [.. guarded.Of(_main).Plan.Objects.Select(o => o.Object.Ref)];
+        }
+        _before = await new WorkloadSnapshot(cluster).CaptureAsync(applied.Where(IsReleaseEntry).Concat(plan.Restarts).DistinctBy(w => w.ToString()), cancellationToken);
+        var recordable = !IsDryRun && await MayRecordAsync(cluster, cancellationToken);
         var operations = await OperationsAsync(cancellationToken);
-        var report = await operations.ReloadAsync(plan, rendered, RootDirectory, ApplyOptionsFor(), WaitOptions(), cancellationToken);
+        RolloutWaitReport report;
+        try
+        {
+            report = await operations.ReloadAsync(plan, objects, RootDirectory, ApplyOptionsFor(), WaitOptions(), cancellationToken);
+            _takenOver = operations.LastApply?.TakenOver ?? [];
+        }
+        catch (Exception) when (recordable)
+        {
+            _takenOver = operations.LastApply?.TakenOver ?? [];
+            await RecordOperationAsync(cluster, ReleaseKind.Reload, ReleaseOutcome.Failed, $"Reload: {plan}", CancellationToken.None);
+            throw;
+        }
         foreach (var result in report.Results)
             Note($"{result.Workload.Name}: {result.Outcome.ToString().ToLowerInvariant()}");
-        report.ThrowIfFailed();
+        if (recordable)
+            await RecordOperationAsync(cluster, ReleaseKind.Reload, ReleaseOutcome.Succeeded, $"Reload: {plan}", cancellationToken);
     }
 
+    /// <summary>
+    /// A restart-only Reload runs with --role deployer, which may not write the history ConfigMap: then it is not
+    /// recorded, and says so, rather than failing after the restarts.
+    /// </summary>
+    private async Task<bool> MayRecordAsync(KubeCluster cluster, CancellationToken cancellationToken)
+    {
+        var missing = await PermissionPreflight.FindMissingAsync(cluster,
+            PermissionPreflight.ForRelease(Namespace, history: true, seeds: false).Where(p => p.Resource == "configmaps"), cancellationToken);
+        if (missing.Count > 0)
+            Log.Warning("This run will not be recorded in the release history: the role may not {Missing}.", string.Join(", ", missing));
+        return missing.Count == 0;
+    }
+
+    /// <summary>
+    /// DeployCompute: the compute layer's desired state (pinned, guarded) released alone, in the same two steps as in a
+    /// Deploy; recorded, its environment tags moved after success, returned to what ran with --rollback-on-failure.
+    /// </summary>
     private async Task DeployComputeAsync(CancellationToken cancellationToken)
     {
-        var objects = await new KustomizeRenderer(Runner).RenderAsync(Path.Combine(RootDirectory, Settings.ComputeOverlay!), cancellationToken);
         await TakeDeployLockAsync(cancellationToken);
-        var operations = await OperationsAsync(cancellationToken);
-        var report = await operations.DeployComputeAsync(objects, ApplyOptionsFor(), WaitOptions(), cancellationToken);
-        foreach (var result in report.Results)
+        var cluster = await ClusterAsync(cancellationToken);
+        _compute = (await DesiredStatesAsync([ComputeLayer!], cluster, PinPurpose.Apply, cancellationToken))[0];
+        var guarded = await GuardAsync([_compute], cluster, IsDryRun ? Log : Serilog.Core.Logger.None, cancellationToken);
+        EnforceGuard(guarded.Guard);
+        await ApproveVolumeChangesAsync(guarded.Guard, cancellationToken);
+        var planned = guarded.Of(_compute);
+        await PermissionPreflight.EnsureAsync(cluster,
+            [.. PermissionPreflight.ForApply(planned.Plan), .. PermissionPreflight.ForRollouts(planned.Plan.Objects.Select(o => o.Object.Ref).Where(IsWorkload), restart: false),
+             .. PermissionPreflight.ForRelease(Namespace, history: true, seeds: false)],
+            "DeployCompute writes cluster-scoped objects and kube-system workloads: run it with --role admin.", cancellationToken);
+        _before = await new WorkloadSnapshot(cluster).CaptureAsync(planned.Plan.Objects.Select(o => o.Object.Ref).Where(IsReleaseEntry), cancellationToken);
+        if (IsDryRun)
+        {
+            Note($"{planned.DryRun.Summary}; would apply all but {PlatformWorkloads.VolumeHub} first, wait for the rollouts it starts, then {PlatformWorkloads.VolumeHub}");
+            return;
+        }
+        ComputeReleaseReport report;
+        try
+        {
+            report = await new ComputeRelease(cluster, Log).RunAsync(planned.ToApply, WaitOptions(), cancellationToken);
+        }
+        catch (Exception)
+        {
+            await RecordOperationAsync(cluster, ReleaseKind.DeployCompute, ReleaseOutcome.Failed, "DeployCompute", CancellationToken.None);
+            throw;
+        }
+        _takenOver = [.. report.Applied.Where(a => a.TakenOverFrom.Count > 0)];
+        foreach (var result in report.Rollouts.Results)
             Note($"{result.Workload.Name}: {result.Outcome.ToString().ToLowerInvariant()} ({Durations.Format(result.Duration)})");
-        report.ThrowIfFailed();
+        if (report.Second is null && ComputeRelease.HubHeldBecause(report.FirstRollouts) is { } held)
+            Note(held);
+        if (!report.Rollouts.AllSucceeded)
+        {
+            if (RollbackOnFailure)
+                await RollBackThisRunAsync(cancellationToken);
+            await RecordOperationAsync(cluster, ReleaseKind.DeployCompute, _rolledBack ? ReleaseOutcome.RolledBack : ReleaseOutcome.Failed, "DeployCompute", CancellationToken.None);
+            report.Rollouts.ThrowIfFailed();
+        }
+        var after = await new WorkloadSnapshot(cluster).CaptureAsync(_before.Select(b => b.Workload), cancellationToken);
+        Note($"tags moved: {await Promotion.PromoteAsync(PromotionFor(after), report.Rollouts, dryRun: false, cancellationToken)}");
+        await RecordOperationAsync(cluster, ReleaseKind.DeployCompute, ReleaseOutcome.Succeeded, "DeployCompute", cancellationToken);
     }
 
     private async Task SafeShutdownAsync(CancellationToken cancellationToken)

@@ -73,10 +73,12 @@ internal sealed partial class Build
         if (_released || _cluster is null)
             return;
         var after = await new WorkloadSnapshot(_cluster).CaptureAsync(_before.Select(b => b.Workload), CancellationToken.None);
-        var outcome = RollbackOnFailure ? ReleaseOutcome.RolledBack : ReleaseOutcome.Failed;
+        var outcome = _rolledBack ? ReleaseOutcome.RolledBack : ReleaseOutcome.Failed;
         var draft = ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(CancellationToken.None)).GitSha, outcome, WorkloadSnapshot.Compare(_before, after)) with
         {
             ApplicationCommit = await DecidedApplicationShaAsync(),
+            TakenOver = TakenOverNames,
+            AllowedVolumeChanges = AllowedVolumeChangeNames,
         };
         var record = await History(_cluster).AppendAsync(draft, CancellationToken.None);
         Log.Warning("Recorded release {Id} as {Outcome}: {Summary}", record.Id, outcome, record.Summary);
@@ -93,6 +95,60 @@ internal sealed partial class Build
         {
             return null;
         }
+    }
+
+    private bool _rolledBack;
+
+    /// <summary>What the release record keeps of the takeovers (null: none, so old records and new ones read alike).</summary>
+    private IReadOnlyList<string>? TakenOverNames => _takenOver.Count == 0 ? null : [.. _takenOver.Select(t => $"{t.Object} from {string.Join(", ", t.TakenOverFrom)}")];
+
+    private IReadOnlyList<string>? AllowedVolumeChangeNames => _guard?.AllowedVolumeChanges is { Count: > 0 } allowed ? [.. allowed.Select(c => c.ToString())] : null;
+
+    /// <summary>The guard of the changes this run made (the one checked right before them).</summary>
+    private GuardReport? _guard;
+
+    /// <summary>
+    /// An operation's release record (Reload, DeployCompute): what its workloads ran before and run now, how it ended,
+    /// what it took over from kubectl apply and which data volume changes it was allowed.
+    /// </summary>
+    private async Task<ReleaseRecord> RecordOperationAsync(KubeCluster cluster, ReleaseKind kind, ReleaseOutcome outcome, string message, CancellationToken cancellationToken)
+    {
+        var after = await new WorkloadSnapshot(cluster).CaptureAsync(_before.Select(b => b.Workload), CancellationToken.None);
+        var record = await History(cluster).AppendAsync(ReleaseRecord.Create(kind, Holder, (await StampAsync(CancellationToken.None)).GitSha, outcome,
+            WorkloadSnapshot.Compare(_before, after), message: message) with
+        { TakenOver = TakenOverNames, AllowedVolumeChanges = AllowedVolumeChangeNames }, cancellationToken);
+        Note($"release {record.Id} recorded: {record.Summary}");
+        return record;
+    }
+
+    /// <summary>A rollback never sets a catalog image by tag; the Volume Hub is restored after the CSI node DaemonSet rolled.</summary>
+    private RollbackContext WithReleaseRules(RollbackContext context) => context with
+    {
+        DigestOnly = repository => CatalogRepositories.Contains(repository),
+        After = new Dictionary<ObjectRef, ObjectRef> { [PlatformWorkloads.VolumeHub] = PlatformWorkloads.CsiNode },
+    };
+
+    /// <summary>
+    /// This run's "before" may name a catalog image by tag (what kubectl apply left): the run moved no tag (it failed),
+    /// so that tag still names what ran; the rollback restores its digest.
+    /// </summary>
+    private async Task<RollbackPlan> PinRecordedTagsAsync(RollbackPlan plan, CancellationToken cancellationToken)
+    {
+        var restores = new List<WorkloadRestore>();
+        foreach (var restore in plan.Restores)
+        {
+            var images = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (container, image) in restore.Images)
+            {
+                var reference = Tesslate.Build.Registry.ImageReference.Parse(image);
+                images[container] = reference.Digest is null && reference.Tag is { } tag && CatalogRepositories.Contains(reference.Repository)
+                    && await RegistryClient.GetDigestAsync(reference.Path, tag, cancellationToken) is { } digest
+                    ? $"{reference.Repository}@{digest}"
+                    : image;
+            }
+            restores.Add(restore with { Images = images });
+        }
+        return plan with { Restores = restores };
     }
 
     private TagPromotion Promotion => new(new RegistryImageTagger(RegistryClient), Log);
@@ -113,10 +169,11 @@ internal sealed partial class Build
     {
         var cluster = await ClusterAsync(cancellationToken);
         var after = await new WorkloadSnapshot(cluster).CaptureAsync(_before.Select(b => b.Workload), cancellationToken);
-        var plan = RollbackPlanner.FromRun(WorkloadSnapshot.Compare(_before, after));
+        var plan = await PinRecordedTagsAsync(RollbackPlanner.FromRun(WorkloadSnapshot.Compare(_before, after)), cancellationToken);
         Log.Warning("Rolling back: {Plan}", plan.Description);
         var result = await new ReleaseRollback(cluster, null, null, Log).ExecuteAsync(plan,
-            new RollbackContext(Holder, null, WaitOptions()) { Readers = await RuntimeImageReadersAsync(cancellationToken) }, cancellationToken);
+            WithReleaseRules(new RollbackContext(Holder, null, WaitOptions()) { Readers = await RuntimeImageReadersAsync(cancellationToken) }), cancellationToken);
+        _rolledBack = true;
         Note(result.Succeeded ? $"rolled back {result.Changes.Count} workload(s) to their previous digests" : "the rollback itself did not complete: see the rollouts above");
     }
 
@@ -165,6 +222,8 @@ internal sealed partial class Build
         var draft = ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(cancellationToken)).GitSha, ReleaseOutcome.Succeeded, _changes) with
         {
             ApplicationCommit = (await ApplicationCommitAsync(cancellationToken))?.Sha,
+            TakenOver = TakenOverNames,
+            AllowedVolumeChanges = AllowedVolumeChangeNames,
         };
         var record = await History(cluster).AppendAsync(draft, cancellationToken);
         Note($"release {record.Id} recorded: {record.Summary}");
@@ -181,7 +240,7 @@ internal sealed partial class Build
             Note($"would move :{Settings.ImageTag} to the deployed digests and record the release (no cluster: nothing to preview)");
             return;
         }
-        var pinned = DigestPinning.Pin(await RenderAsync(cancellationToken), _pins, [RuntimeImages], RuntimeImageVariables).Objects;
+        IReadOnlyList<KubeObject> pinned = [.. _main?.Objects ?? [], .. _compute?.Objects ?? []];
         var after = pinned.Where(o => _before.Any(b => b.Workload.Matches(o.Ref))).Select(WorkloadState.From).ToList();
         var draft = ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(cancellationToken)).GitSha, ReleaseOutcome.Succeeded, WorkloadSnapshot.Compare(_before, after)) with
         {
@@ -205,13 +264,13 @@ internal sealed partial class Build
             : RollbackPlanner.FromHistory(await history.ReadAsync(cancellationToken), Release is null ? new RollbackSource.Previous() : new RollbackSource.Release(Release), workloads, display);
         Log.Information("Rollback: {Plan}", plan.Description);
         var result = await new ReleaseRollback(cluster, history, Promotion, Log).ExecuteAsync(plan,
-            new RollbackContext(Holder, (await StampAsync(cancellationToken)).GitSha, WaitOptions())
+            WithReleaseRules(new RollbackContext(Holder, (await StampAsync(cancellationToken)).GitSha, WaitOptions())
             {
                 EnvironmentTag = Settings.ImageTag,
                 AlsoLatest = AlsoLatest,
                 DryRun = IsDryRun,
                 Readers = await RuntimeImageReadersAsync(cancellationToken),
-            },
+            }),
             cancellationToken);
         foreach (var change in result.Changes)
             Note($"{change.Workload.Name}: restored");

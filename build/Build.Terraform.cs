@@ -158,10 +158,9 @@ internal sealed partial class Build
         if (IsPlanned(nameof(KustomizeApply)) && Settings.HasWorkloads)
         {
             var builtLater = plan.Images?.Where(i => i.Action != ImageAction.Reuse).Select(i => i.Name).ToList() ?? [];
-            var (diff, notCompared) = !clusterExists ? (null, $"{Settings.ClusterName} does not exist yet (first provisioning)")
-                : builtLater.Count > 0 ? (null, $"images not yet known ({string.Join(", ", builtLater)} will be built first)")
-                : await KubernetesDiffAsync(cancellationToken);
-            plan = plan with { Kubernetes = diff, KubernetesNotCompared = notCompared };
+            var (diff, notCompared, guard) = !clusterExists ? (null, $"{Settings.ClusterName} does not exist yet (first provisioning)", null)
+                : await KubernetesDiffAsync(builtLater, cancellationToken);
+            plan = plan with { Kubernetes = diff, KubernetesNotCompared = notCompared, Guard = guard };
         }
         if (changes.Environment)
         {
@@ -169,7 +168,12 @@ internal sealed partial class Build
                 Log.Information("{Line:l}", line);
             Report.SetSection("releasePlan", plan.ToReport());
         }
-        var reasons = ReleaseApproval.Reasons(Settings, changes, plan.Terraform?.DestroyedOrReplaced.Count() ?? 0);
+        foreach (var unused in plan.Guard?.UnusedAllowances ?? [])
+            Log.Warning("--allow-volume-change {Allowance} names no volume change of this release: nothing to allow there.", unused);
+        // A blocking finding stops the release here, before any push, Terraform or apply (a dry run goes on to show the rest).
+        if (plan.Guard?.Failure() is { } blocked && !IsDryRun)
+            throw blocked;
+        var reasons = ReleaseApproval.Reasons(Settings, changes, plan.Terraform?.DestroyedOrReplaced.Count() ?? 0, plan.Guard?.AllowedVolumeChanges.Count ?? 0);
         if (reasons.Count == 0 || IsDryRun)
             return;
         await Approvals.RequireAsync($"Approve the release to {Settings.Id} ({string.Join("; ", reasons)})?", "yes", cancellationToken);
@@ -200,11 +204,13 @@ internal sealed partial class Build
         try
         {
             var cluster = await ClusterAsync(cancellationToken);
-            var plan = await PlanApplyAsync(await RenderAsync(cancellationToken), cluster, dryRun: true, cancellationToken);
-            var workloads = plan.Objects.Select(o => o.Object.Ref).Where(IsWorkload);
+            var plans = new List<ApplyPlan>();
+            foreach (var overlay in ReleaseOverlays)
+                plans.Add(await PlanApplyAsync(await RenderAsync(overlay.Path, cancellationToken), cluster, dryRun: true, overlay.DefaultNamespace, cancellationToken));
+            var workloads = plans.SelectMany(p => p.Objects).Select(o => o.Object.Ref).Where(IsWorkload);
             var release = PermissionPreflight.ForRelease(Namespace, history: IsPlanned(nameof(Deploy)), seeds: IsPlanned(nameof(SeedApps)));
-            await PermissionPreflight.EnsureAsync(cluster, PermissionPreflight.ForApply(plan).Concat(PermissionPreflight.ForRollouts(workloads, restart: true)).Concat(release), PermissionFix, cancellationToken);
-            Note($"{ClusterName ?? Settings.ClusterName ?? "cluster"}: the role may apply {plan.Objects.Count} objects");
+            await PermissionPreflight.EnsureAsync(cluster, plans.SelectMany(PermissionPreflight.ForApply).Concat(PermissionPreflight.ForRollouts(workloads, restart: true)).Concat(release), PermissionFix, cancellationToken);
+            Note($"{ClusterName ?? Settings.ClusterName ?? "cluster"}: the role may apply {plans.Sum(p => p.Objects.Count)} objects");
         }
         catch (PrerequisiteMissingException missing) when (IsDryRun)
         {

@@ -123,6 +123,12 @@ internal sealed partial class Build : BuildBase
     [Parameter("Rollback to this release id (see Status).")]
     readonly string? Release;
 
+    [Parameter("Let a release change where this object's data lives (a workload's claim or host path swapped or unmounted, a claim grown): Kind/name or Kind/namespace/name; the release plan lists it under the approval.")]
+    readonly string[] AllowVolumeChange = [];
+
+    [Parameter("The compute overlay (btrfs CSI driver, Volume Hub, image pre-cache) relative to the root (default: the environment's; local has none).")]
+    readonly string? ComputeOverlay;
+
     // ── Approval, CI ──────────────────────────────────────────────────────────────────────────────────────────
     [Parameter("Approve the release plan without a prompt (CI, after the environment's reviewers approved).")]
     readonly bool Approve;
@@ -271,22 +277,23 @@ internal sealed partial class Build : BuildBase
 
     // ── Operations ─────────────────────────────────────────────────────────────────────────────────────────────────
     Target Rollback => _ => _
-        .Description("Return workloads (all, or --workloads) to the previous release, a --release id, or --to-tag git-<sha>; recorded, tags moved back.")
+        .Description("Return workloads (all, or --workloads) to the digests of the previous release, a --release id, or --to-tag git-<sha>; restores recorded digests only (no other manifest change); recorded, tags moved back.")
         .DependsOn(Preflight)
         .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(RollbackAsync);
 
     Target Reload => _ => _
-        .Description("No --workloads: apply the manifests and restart backend, frontend, worker. With --workloads: restart only those (legacy short names accepted).")
+        .Description("No --workloads: apply the overlay pinned as Deploy pins it and restart backend, frontend, worker. With --workloads: restart only those, keeping their pinned templates (legacy short names accepted). Recorded.")
         .DependsOn(Preflight)
         .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(ReloadAsync);
 
     Target DeployCompute => _ => _
-        .Description("Apply the compute overlay; the CSI DaemonSet rolls out completely before the Volume Hub restarts.")
+        .Description("Release the compute layer alone, pinned: all but the Volume Hub, the CSI DaemonSet rolled to completion, then the Volume Hub; recorded, tags moved after success.")
         .DependsOn(Preflight)
         .Requires(NotShared, SharedRefusal, SharedFix)
-        .Requires(() => Environment != DeployEnvironment.Local, "local has no compute overlay: the btrfs CSI driver and the Volume Hub run on beta and production.")
+        .Requires(() => !NotShared() || ComputeOverlayPath is not null, "local has no compute layer: the btrfs CSI driver and the Volume Hub run on beta and production.",
+            "Use --environment beta or production, or name a compute overlay to apply anyway with --compute-overlay <dir>.")
         .Executes(DeployComputeAsync);
 
     Target SafeShutdown => _ => _

@@ -21,13 +21,19 @@ public sealed record ApiResource(string Group, string Version, string Kind, stri
     public string ObjectPath(string? ns, string name) => CollectionPath(ns) + "/" + Uri.EscapeDataString(name);
 }
 
-/// <summary>An API call failed with an HTTP status (the Status body's message included).</summary>
-public sealed class KubeApiException(HttpStatusCode status, string method, string path, string message)
+/// <summary>One cause of a refusal in the Status body: the field the server names, its reason and message.</summary>
+public sealed record StatusCause(string? Field, string? Reason, string Message);
+
+/// <summary>An API call failed with an HTTP status (the Status body's message and causes included).</summary>
+public sealed class KubeApiException(HttpStatusCode status, string method, string path, string message, IReadOnlyList<StatusCause>? causes = null)
     : Exception($"{method} {path}: {(int)status} {status}: {message}")
 {
     public HttpStatusCode Status { get; } = status;
 
     public string ApiMessage { get; } = message;
+
+    /// <summary><c>details.causes</c> of the Status (an Invalid answer names each field it refuses).</summary>
+    public IReadOnlyList<StatusCause> Causes { get; } = causes ?? [];
 }
 
 /// <summary>
@@ -171,6 +177,13 @@ public sealed class KubeCluster : IDisposable
         return (JsonObject)(await SendAsync(HttpMethod.Patch, path, patch.ToJsonString(), "application/strategic-merge-patch+json", cancellationToken))!;
     }
 
+    /// <summary>An RFC 6902 JSON patch (what kubectl sends to rewrite managedFields, guarded by a resourceVersion replace).</summary>
+    public async Task<JsonObject> JsonPatchAsync(ApiResource resource, string? ns, string name, JsonArray patch, string fieldManager, CancellationToken cancellationToken)
+    {
+        var path = resource.ObjectPath(ns, name) + $"?fieldManager={Uri.EscapeDataString(fieldManager)}";
+        return (JsonObject)(await SendAsync(HttpMethod.Patch, path, patch.ToJsonString(), "application/json-patch+json", cancellationToken))!;
+    }
+
     /// <summary>
     /// Watches one object from a resourceVersion: yields (type, object) per event until the server ends the stream.
     /// Transport errors surface to the caller, which decides about retries.
@@ -233,14 +246,18 @@ public sealed class KubeCluster : IDisposable
         if (!response.IsSuccessStatusCode)
         {
             string message = text;
+            var causes = new List<StatusCause>();
             try
             {
-                message = (string?)JsonNode.Parse(text)?["message"] ?? text;
+                var status = JsonNode.Parse(text);
+                message = (string?)status?["message"] ?? text;
+                foreach (var cause in status?["details"]?["causes"]?.AsArray().OfType<JsonObject>() ?? [])
+                    causes.Add(new StatusCause((string?)cause["field"], (string?)cause["reason"], Secrets.Redact((string?)cause["message"] ?? "")));
             }
-            catch (System.Text.Json.JsonException)
+            catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
             {
             }
-            throw new KubeApiException(response.StatusCode, method.Method, path.Split('?')[0], Secrets.Redact(message));
+            throw new KubeApiException(response.StatusCode, method.Method, path.Split('?')[0], Secrets.Redact(message), causes);
         }
         return text.Length == 0 ? null : JsonNode.Parse(text);
     }

@@ -23,6 +23,13 @@ public sealed record ApplyOptions
 
     /// <summary>Server-side dry run (<c>dryRun=All</c>): nothing is persisted; each object gets its diff.</summary>
     public bool DryRun { get; init; }
+
+    /// <summary>
+    /// Before applying an object that client-side <c>kubectl apply</c> left, move its field ownership to
+    /// <see cref="FieldManager"/> (<see cref="ClientSideApplyTakeover"/>), so that fields the manifests drop are removed.
+    /// A dry run only reports which objects would be taken over.
+    /// </summary>
+    public bool TakeOverClientSideApply { get; init; } = true;
 }
 
 public enum ApplyOutcome
@@ -31,12 +38,30 @@ public enum ApplyOutcome
     Configured,
     Unchanged,
     Skipped,
+
+    /// <summary>The server's dry run refused the object (422 Invalid, e.g. an immutable field): only in dry runs.</summary>
+    Refused,
 }
 
 /// <param name="PodTemplateChanged">The apply itself rolls this workload (new or changed pod template).</param>
 public sealed record AppliedObject(ObjectRef Object, ApplyOutcome Outcome, bool PodTemplateChanged, IReadOnlyList<string> Diff, string? Note = null)
 {
     public override string ToString() => $"{Object}: {Outcome.ToString().ToLowerInvariant()}{(Note is null ? "" : $" ({Note})")}";
+
+    /// <summary>What the cluster had before (null: the object did not exist).</summary>
+    public JsonObject? Live { get; init; }
+
+    /// <summary>What the server stored (or, in a dry run, would store); null when refused.</summary>
+    public JsonObject? Result { get; init; }
+
+    /// <summary>The manifest as sent.</summary>
+    public JsonObject? Desired { get; init; }
+
+    /// <summary>Refused: the server's message and causes (each names a field).</summary>
+    public KubeApiException? Refusal { get; init; }
+
+    /// <summary>Client-side apply managers whose fields moved to this run's manager (a dry run: would move).</summary>
+    public IReadOnlyList<string> TakenOverFrom { get; init; } = [];
 }
 
 public sealed record ApplyReport(IReadOnlyList<AppliedObject> Objects, bool DryRun)
@@ -46,7 +71,11 @@ public sealed record ApplyReport(IReadOnlyList<AppliedObject> Objects, bool DryR
     /// <summary>Workloads whose pod template this apply changed: their rollout already started.</summary>
     public IReadOnlyList<ObjectRef> RolledWorkloads => [.. Objects.Where(o => o.PodTemplateChanged).Select(o => o.Object)];
 
-    public string Summary => $"{Count(ApplyOutcome.Created)} created, {Count(ApplyOutcome.Configured)} configured, {Count(ApplyOutcome.Unchanged)} unchanged, {Count(ApplyOutcome.Skipped)} skipped";
+    public string Summary => $"{Count(ApplyOutcome.Created)} created, {Count(ApplyOutcome.Configured)} configured, {Count(ApplyOutcome.Unchanged)} unchanged, {Count(ApplyOutcome.Skipped)} skipped"
+        + (Count(ApplyOutcome.Refused) > 0 ? $", {Count(ApplyOutcome.Refused)} refused" : "");
+
+    /// <summary>Objects whose field ownership moved (or would move) from client-side kubectl apply.</summary>
+    public IReadOnlyList<AppliedObject> TakenOver => [.. Objects.Where(o => o.TakenOverFrom.Count > 0)];
 }
 
 /// <summary>An object resolved against the server's discovery, namespace defaulted, ready to apply.</summary>
@@ -111,42 +140,7 @@ public sealed class ManifestApplier(KubeCluster cluster, ILogger logger)
             foreach (var (obj, resource) in plan.Objects)
             {
                 current = obj.Ref;
-                var before = await cluster.GetAsync(resource, obj.Namespace, obj.Name, cancellationToken);
-                JsonObject after;
-                try
-                {
-                    after = await cluster.ApplyAsync(resource, obj, options.FieldManager, options.Force, options.DryRun, cancellationToken);
-                }
-                catch (KubeApiException e) when (options.DryRun && e.Status == HttpStatusCode.NotFound && obj.Namespace is not null && before is null)
-                {
-                    // The real API server too refuses a dry run into a namespace that only this apply would create.
-                    var created = new AppliedObject(obj.Ref, ApplyOutcome.Created, PodTemplates.RolloutKinds.Contains(obj.Kind), Differences(null, obj.Body),
-                        $"namespace {obj.Namespace} does not exist yet: not validated by the server");
-                    logger.Information("[dry-run] {Result}", created.ToString());
-                    results.Add(created);
-                    continue;
-                }
-                catch (KubeApiException e) when (e.Status == HttpStatusCode.Conflict)
-                {
-                    throw new BuildFailure($"Applying {obj.Ref} conflicts with another field manager: {e.ApiMessage}",
-                        "Another tool manages those fields: exclude the object from the overlay's apply, or remove the other manager's fields.");
-                }
-                catch (KubeApiException e)
-                {
-                    throw new BuildFailure($"Applying {obj.Ref} failed: {e.Message}", e.Status == HttpStatusCode.Forbidden
-                        ? "The identity lacks a permission the permission preflight did not cover; use a role that may apply the whole overlay."
-                        : "Check the object against the server's validation (the message above), fix the overlay and run again.");
-                }
-                var diff = Differences(before, after);
-                var outcome = Outcome(before, after, diff, options.DryRun);
-                var templateChanged = PodTemplates.RolloutKinds.Contains(obj.Kind) && outcome != ApplyOutcome.Unchanged
-                    && (before is null || PodTemplate(before)?.ToJsonString() != PodTemplate(after)?.ToJsonString());
-                var result = new AppliedObject(obj.Ref, outcome, templateChanged, diff, templateChanged ? "pod template changed: rolls out" : null);
-                logger.Information("{Prefix}{Result}", options.DryRun ? "[dry-run] " : "", result.ToString());
-                if (options.DryRun)
-                    foreach (var line in diff)
-                        logger.Information("    {Line:l}", line);
-                results.Add(result);
+                results.Add(await ApplyOneAsync(obj, resource, options, cancellationToken));
             }
         }
         catch (Exception e) when (current is not null && ClusterUnreachable.Is(e, cancellationToken))
@@ -154,6 +148,61 @@ public sealed class ManifestApplier(KubeCluster cluster, ILogger logger)
             throw Unreachable(plan, current, [.. results.Where(r => r.Outcome != ApplyOutcome.Skipped).Select(r => r.Object)], e);
         }
         return new ApplyReport(results, options.DryRun);
+    }
+
+    private async Task<AppliedObject> ApplyOneAsync(KubeObject obj, ApiResource resource, ApplyOptions options, CancellationToken cancellationToken)
+    {
+        var before = await cluster.GetAsync(resource, obj.Namespace, obj.Name, cancellationToken);
+        IReadOnlyList<string> takenOver = [];
+        if (options.TakeOverClientSideApply && before is not null)
+            takenOver = options.DryRun
+                ? ClientSideApplyTakeover.ClientSideManagers(before)
+                : await ClientSideApplyTakeover.TakeOverAsync(cluster, resource, before, options.FieldManager, logger, cancellationToken);
+        JsonObject after;
+        try
+        {
+            after = await cluster.ApplyAsync(resource, obj, options.FieldManager, options.Force, options.DryRun, cancellationToken);
+        }
+        catch (KubeApiException e) when (options.DryRun && e.Status == HttpStatusCode.UnprocessableEntity)
+        {
+            // A refusal is a finding of the dry run (the release plan lists every one), not the end of it.
+            var refused = new AppliedObject(obj.Ref, ApplyOutcome.Refused, false, [], e.ApiMessage) { Live = before, Desired = obj.Body, Refusal = e, TakenOverFrom = takenOver };
+            logger.Information("[dry-run] {Result}", refused.ToString());
+            return refused;
+        }
+        catch (KubeApiException e) when (options.DryRun && e.Status == HttpStatusCode.NotFound && obj.Namespace is not null && before is null)
+        {
+            // The real API server too refuses a dry run into a namespace that only this apply would create.
+            var created = new AppliedObject(obj.Ref, ApplyOutcome.Created, PodTemplates.RolloutKinds.Contains(obj.Kind), Differences(null, obj.Body),
+                $"namespace {obj.Namespace} does not exist yet: not validated by the server")
+            { Desired = obj.Body };
+            logger.Information("[dry-run] {Result}", created.ToString());
+            return created;
+        }
+        catch (KubeApiException e) when (e.Status == HttpStatusCode.Conflict)
+        {
+            throw new BuildFailure($"Applying {obj.Ref} conflicts with another field manager: {e.ApiMessage}",
+                "Another tool manages those fields: exclude the object from the overlay's apply, or remove the other manager's fields.");
+        }
+        catch (KubeApiException e)
+        {
+            throw new BuildFailure($"Applying {obj.Ref} failed: {e.Message}", e.Status == HttpStatusCode.Forbidden
+                ? "The identity lacks a permission the permission preflight did not cover; use a role that may apply the whole overlay."
+                : "Check the object against the server's validation (the message above), fix the overlay and run again.");
+        }
+        var diff = Differences(before, after);
+        var outcome = Outcome(before, after, diff, options.DryRun);
+        var templateChanged = PodTemplates.RolloutKinds.Contains(obj.Kind) && outcome != ApplyOutcome.Unchanged
+            && (before is null || PodTemplate(before)?.ToJsonString() != PodTemplate(after)?.ToJsonString());
+        var note = templateChanged ? "pod template changed: rolls out" : null;
+        if (takenOver.Count > 0)
+            note = (note is null ? "" : note + "; ") + $"{(options.DryRun ? "would take" : "took")} over the fields of {string.Join(", ", takenOver)}";
+        var result = new AppliedObject(obj.Ref, outcome, templateChanged, diff, note) { Live = before, Result = after, Desired = obj.Body, TakenOverFrom = takenOver };
+        logger.Information("{Prefix}{Result}", options.DryRun ? "[dry-run] " : "", result.ToString());
+        if (options.DryRun)
+            foreach (var line in diff)
+                logger.Information("    {Line:l}", line);
+        return result;
     }
 
     /// <summary>Which object the cluster stopped answering at, what was applied before it and what was not.</summary>

@@ -16,6 +16,12 @@ public enum ReleaseKind
     Rollback,
     Scale,
     SafeShutdown,
+
+    /// <summary>The overlay applied again (pinned) and workloads restarted, or restarts alone.</summary>
+    Reload,
+
+    /// <summary>The compute layer released on its own.</summary>
+    DeployCompute,
 }
 
 public enum ReleaseOutcome
@@ -64,6 +70,16 @@ public sealed record ReleaseRecord(
         IReadOnlyDictionary<string, string>? images = null, string? message = null, DateTimeOffset? at = null) =>
         new("", kind, actor.RunId, actor.Who, actor.Where, at ?? DateTimeOffset.UtcNow, gitSha, outcome, workloads,
             images ?? WorkloadSnapshot.DeployedDigests(workloads.Select(w => new WorkloadState(w.Workload, w.ImagesAfter, w.ReplicasAfter))), message);
+
+    /// <summary>Objects whose field ownership this release moved from client-side kubectl apply (once per object).</summary>
+    public IReadOnlyList<string>? TakenOver { get; init; }
+
+    /// <summary>Data volume changes the release made because --allow-volume-change named them.</summary>
+    public IReadOnlyList<string>? AllowedVolumeChanges { get; init; }
+
+    /// <summary>Whether the release changed what any workload runs (a Scale, a SafeShutdown or a plain restart does not).</summary>
+    [JsonIgnore]
+    public bool ChangedImages => Workloads.Any(w => w.ImagesChanged);
 
     public string Summary =>
         $"#{Id} {Kind} {Outcome} {At.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC by {Who}"

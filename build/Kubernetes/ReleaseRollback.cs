@@ -31,7 +31,13 @@ public static class RollbackPlanner
         if (history.Count == 0)
             throw new UsageException($"There is no release history to roll back to ({historyDisplay} is empty or missing).",
                 "Deploy at least once with this pipeline (each deploy records a release), or roll back to an image tag with --to-tag git-<sha>.");
-        var newest = history[^1];
+        // The newest release that changed what runs (or failed): a Scale, a SafeShutdown or a plain restart after a
+        // deploy is not what "the previous release" means.
+        var index = history.Count - 1;
+        while (index > 0 && history[index].Outcome == ReleaseOutcome.Succeeded && !history[index].ChangedImages)
+            index--;
+        var newest = history[index];
+        var upToNewest = history.Take(index + 1).ToList();
         switch (source)
         {
             case RollbackSource.Release(var id):
@@ -46,8 +52,8 @@ public static class RollbackPlanner
                 if (newest.Outcome == ReleaseOutcome.Succeeded)
                     return new RollbackPlan($"undo release {newest.Summary}",
                         Select(newest.Workloads.Where(w => w.ImagesChanged && w.ImagesBefore.Count > 0).Select(w => new WorkloadRestore(w.Workload, w.ImagesBefore)), workloads),
-                        ReleaseLog.LastSuccessful(history.Take(history.Count - 1).ToList())?.Id);
-                var good = ReleaseLog.LastSuccessful(history)
+                        LastWithImages(upToNewest.Take(upToNewest.Count - 1).ToList())?.Id);
+                var good = LastWithImages(upToNewest)
                     ?? throw new UsageException($"No successful release in {historyDisplay} to return to. Recent releases:{Environment.NewLine}{ReleaseLog.Recent(history)}",
                         "Roll back to an image tag with --to-tag git-<sha>.");
                 return new RollbackPlan($"back to the last successful release {good.Summary} (the newest, #{newest.Id}, {newest.Outcome})",
@@ -56,6 +62,10 @@ public static class RollbackPlanner
                 throw new ArgumentException($"Use {nameof(FromTagAsync)} for {source}.", nameof(source));
         }
     }
+
+    /// <summary>The newest (successful) record that names images: a Scale or SafeShutdown record names none.</summary>
+    private static ReleaseRecord? LastWithImages(IReadOnlyList<ReleaseRecord> history, bool successfulOnly = true) =>
+        history.LastOrDefault(r => (!successfulOnly || r.Outcome == ReleaseOutcome.Succeeded) && r.Workloads.Any(w => w.ImagesAfter.Count > 0));
 
     /// <summary>
     /// <c>--to-tag</c>: every container of the newest release's workloads whose repository has the tag gets the digest
@@ -67,7 +77,7 @@ public static class RollbackPlanner
         if (history.Count == 0)
             throw new UsageException($"There is no release history to find the workloads of ({historyDisplay} is empty or missing).",
                 "Deploy at least once with this pipeline first.");
-        var current = Select(history[^1].Workloads.Select(w => new WorkloadRestore(w.Workload, w.ImagesAfter)), workloads);
+        var current = Select((LastWithImages(history, successfulOnly: false) ?? history[^1]).Workloads.Select(w => new WorkloadRestore(w.Workload, w.ImagesAfter)), workloads);
         var repositories = current.SelectMany(r => r.Images.Values).Select(i => ImageReference.Parse(i).Repository).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var digests = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var repository in repositories)
@@ -125,6 +135,18 @@ public sealed record RollbackContext(LockHolder Actor, string? GitSha, RolloutWa
     public IReadOnlyDictionary<ObjectRef, IReadOnlyList<ObjectRef>> Readers { get; init; } = new Dictionary<ObjectRef, IReadOnlyList<ObjectRef>>();
 
     public string FieldManager { get; init; } = "tesslate-build";
+
+    /// <summary>
+    /// Repositories a rollback may restore by digest only (the catalog's): a recorded tag reference of one is left as
+    /// it runs, with a warning, so no rollback applies an unpinned catalog image.
+    /// </summary>
+    public Func<string, bool> DigestOnly { get; init; } = _ => false;
+
+    /// <summary>
+    /// Workload → the workload whose rollout must complete before it is restored (the Volume Hub after the CSI node
+    /// DaemonSet). Not restored when that rollout fails.
+    /// </summary>
+    public IReadOnlyDictionary<ObjectRef, ObjectRef> After { get; init; } = new Dictionary<ObjectRef, ObjectRef>();
 }
 
 public sealed record RollbackResult(RollbackPlan Plan, IReadOnlyList<WorkloadRelease> Changes, RolloutWaitReport Rollouts, ReleaseRecord? Recorded, PromotionResult? Tags)
@@ -145,7 +167,7 @@ public sealed class ReleaseRollback(KubeCluster cluster, ReleaseHistory? history
         var snapshot = new WorkloadSnapshot(cluster);
         var before = await snapshot.CaptureAsync(plan.Restores.Select(r => r.Workload), cancellationToken);
         var changes = new List<WorkloadRelease>();
-        var patched = new List<ObjectRef>();
+        var toPatch = new List<(ObjectRef Workload, IReadOnlyDictionary<string, string> Images)>();
         foreach (var restore in plan.Restores)
         {
             var live = before.First(b => b.Workload.Matches(restore.Workload));
@@ -155,6 +177,11 @@ public sealed class ReleaseRollback(KubeCluster cluster, ReleaseHistory? history
                 continue;
             }
             var wanted = restore.Images.Where(i => live.Images.ContainsKey(i.Key) && live.Images[i.Key] != i.Value).ToDictionary(i => i.Key, i => i.Value);
+            foreach (var (container, image) in wanted.Where(w => ImageReference.Parse(w.Value) is var r && r.Digest is null && context.DigestOnly(r.Repository)).ToList())
+            {
+                logger.Warning("[{Workload}] {Container}: recorded as {Image}, a tag, not a digest: left as it runs (restore it with --to-tag git-<sha>)", restore.Workload, container, image);
+                wanted.Remove(container);
+            }
             foreach (var gone in restore.Images.Keys.Where(k => !live.Images.ContainsKey(k)))
                 logger.Warning("[{Workload}] has no container {Container} any more; left as it is", restore.Workload, gone);
             var after = new SortedDictionary<string, string>(live.Images.ToDictionary(), StringComparer.Ordinal);
@@ -168,11 +195,7 @@ public sealed class ReleaseRollback(KubeCluster cluster, ReleaseHistory? history
             }
             foreach (var (container, image) in wanted)
                 logger.Information("[{Workload}] {Container}: {From} → {To}{DryRun}", live.Workload, container, live.Images[container], image, context.DryRun ? " (dry run)" : "");
-            if (!context.DryRun)
-            {
-                await PatchImagesAsync(live.Workload, wanted, context.FieldManager, cancellationToken);
-                patched.Add(live.Workload);
-            }
+            toPatch.Add((live.Workload, wanted));
         }
 
         if (context.DryRun)
@@ -185,11 +208,36 @@ public sealed class ReleaseRollback(KubeCluster cluster, ReleaseHistory? history
             return new RollbackResult(plan, changes, new RolloutWaitReport([]), null, plannedTags);
         }
 
-        var restarter = new RolloutRestarter(cluster, logger, fieldManager: context.FieldManager);
-        restarter.MarkRolled(patched.Where(w => PodTemplates.RolloutKind(w.Kind) is not null));
-        foreach (var reader in patched.Where(p => p.Kind == "ConfigMap").SelectMany(c => context.Readers.FirstOrDefault(r => r.Key.Matches(c)).Value ?? []))
-            await restarter.RestartAsync(reader, cancellationToken);
-        var rollouts = await new RolloutWaiter(cluster, logger).WaitAsync([.. restarter.Rolled.Select(w => new RolloutTarget(w))], context.Wait, cancellationToken);
+        // Two phases when an order is asked for: a workload held behind another is restored once that one rolled.
+        IReadOnlyList<RolloutResult> results = [];
+        var held = toPatch.Where(p => context.After.Any(a => a.Key.Matches(p.Workload) && toPatch.Any(o => a.Value.Matches(o.Workload)))).ToList();
+        foreach (var phase in new[] { toPatch.Except(held).ToList(), held })
+        {
+            if (phase.Count == 0)
+                continue;
+            if (results.Any(r => !r.OnNewVersion))
+            {
+                foreach (var (workload, _) in phase)
+                {
+                    logger.Warning("[{Workload}] not rolled back: the rollout it waits for did not complete", workload);
+                    var skipped = changes.FindIndex(c => c.Workload.Matches(workload));
+                    changes[skipped] = changes[skipped] with { ImagesAfter = changes[skipped].ImagesBefore };
+                }
+                continue;
+            }
+            var patched = new List<ObjectRef>();
+            foreach (var (workload, images) in phase)
+            {
+                await PatchImagesAsync(workload, images, context.FieldManager, cancellationToken);
+                patched.Add(workload);
+            }
+            var restarter = new RolloutRestarter(cluster, logger, fieldManager: context.FieldManager);
+            restarter.MarkRolled(patched.Where(w => PodTemplates.RolloutKind(w.Kind) is not null));
+            foreach (var reader in patched.Where(p => p.Kind == "ConfigMap").SelectMany(c => context.Readers.FirstOrDefault(r => r.Key.Matches(c)).Value ?? []))
+                await restarter.RestartAsync(reader, cancellationToken);
+            results = [.. results, .. (await new RolloutWaiter(cluster, logger).WaitAsync([.. restarter.Rolled.Select(w => new RolloutTarget(w))], context.Wait, cancellationToken)).Results];
+        }
+        var rollouts = new RolloutWaitReport(results);
         ReleaseRecord? recorded = null;
         if (history is not null)
             recorded = await history.AppendAsync(new ReleaseRecord("", ReleaseKind.Rollback, context.Actor.RunId, context.Actor.Who, context.Actor.Where,

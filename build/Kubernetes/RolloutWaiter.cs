@@ -10,7 +10,11 @@ using Tesslate.Build.Engine;
 namespace Tesslate.Build.Kubernetes;
 
 /// <summary>A workload to follow; <paramref name="Deadline"/> overrides the one derived from its spec.</summary>
-public sealed record RolloutTarget(ObjectRef Workload, TimeSpan? Deadline = null);
+public sealed record RolloutTarget(ObjectRef Workload, TimeSpan? Deadline = null)
+{
+    /// <summary>The least deadline whatever the spec gives (the CSI node DaemonSet's legacy 1800 s for a full rollout).</summary>
+    public TimeSpan? Floor { get; init; }
+}
 
 public sealed record RolloutProgress(ObjectRef Workload, string Message, TimeSpan Elapsed);
 
@@ -117,7 +121,8 @@ public sealed class RolloutWaiter(KubeCluster cluster, ILogger logger)
             return new(workload, RolloutOutcome.Failed, "the workload does not exist", [], clock.Elapsed, TimeSpan.Zero);
 
         var current = new KubeObject(first.Value);
-        var deadline = options.DeadlineOverride ?? target.Deadline ?? RolloutDeadlines.For(current, options.NodeCount);
+        var derived = RolloutDeadlines.For(current, options.NodeCount);
+        var deadline = options.DeadlineOverride ?? target.Deadline ?? (target.Floor is { } floor && floor > derived ? floor : derived);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var updates = Channel.CreateUnbounded<JsonObject>();
         var watcher = WatchLoopAsync(resource.Value, workload, (string?)first.Value["metadata"]?["resourceVersion"], updates.Writer, options, stop.Token);

@@ -24,7 +24,8 @@ public sealed record EnvironmentStatus(IReadOnlyList<WorkloadReadiness> Workload
         {
             lines.Add(w.Exists ? $"{w.Workload.Name,-34} {w.Ready}/{w.Desired} ready, {w.Updated} updated" : $"{w.Workload.Name,-34} not found");
             foreach (var c in w.Containers)
-                lines.Add($"    {c.Container}: {c.Image}{(c.RunningDigests.Count == 0 ? "" : " running " + string.Join(", ", c.RunningDigests))}{(c.GitSha is null ? "" : " (git " + c.GitSha[..Math.Min(12, c.GitSha.Length)] + ")")}");
+                lines.Add($"    {c.Container}: {c.Image}{(c.RunningDigests.Count == 0 ? "" : " running " + string.Join(", ", c.RunningDigests))}"
+                    + (c.GitSha is null ? "" : $" (git {c.GitSha[..Math.Min(12, c.GitSha.Length)]}{(c.ByTag ? ", by tag" : "")})"));
         }
         return lines;
     }
@@ -127,29 +128,8 @@ public sealed class PlatformOperations(KubeCluster cluster, ILogger logger, bool
         return workloads;
     }
 
-    /// <summary>
-    /// DeployCompute (legacy deploy-compute): apply the compute overlay, then the CSI node DaemonSet's rollout must
-    /// complete before the Volume Hub restarts (a Hub restarted while CSI pods drain hangs their drain RPC for the full
-    /// 10-minute grace period), then wait for the Hub.
-    /// </summary>
-    public async Task<RolloutWaitReport> DeployComputeAsync(IReadOnlyList<KubeObject> computeObjects, ApplyOptions applyOptions, RolloutWaitOptions waitOptions, CancellationToken cancellationToken)
-    {
-        var applier = new ManifestApplier(cluster, logger);
-        var plan = await applier.PlanAsync(computeObjects, applyOptions with { DefaultNamespace = PlatformWorkloads.SystemNamespace, DryRun = dryRun }, cancellationToken);
-        await PermissionPreflight.EnsureAsync(cluster,
-            [.. PermissionPreflight.ForApply(plan), .. PermissionPreflight.ForRollouts([PlatformWorkloads.CsiNode, PlatformWorkloads.VolumeHub], restart: true)],
-            "DeployCompute writes cluster-scoped objects and kube-system workloads: run it with --role admin.", cancellationToken);
-        var applied = await applier.ApplyAsync(plan, cancellationToken);
-        logger.Information("Compute overlay: {Summary}", applied.Summary);
-        var restarter = new RolloutRestarter(cluster, logger, dryRun);
-        if (dryRun)
-        {
-            logger.Information("[dry-run] would wait for {Csi}, then restart and wait for {Hub}", PlatformWorkloads.CsiNode, PlatformWorkloads.VolumeHub);
-            return new RolloutWaitReport([]);
-        }
-        return await new SequencedRollout(restarter, new RolloutWaiter(cluster, logger), logger)
-            .RunAsync(PlatformWorkloads.CsiNode, PlatformWorkloads.VolumeHub, waitOptions, cancellationToken);
-    }
+    /// <summary>What the last overlay apply of these operations did (Reload without names), for its release record.</summary>
+    public ApplyReport? LastApply { get; private set; }
 
     /// <summary>
     /// Reload (legacy <c>reload</c>): preflight of every permission the plan needs (naming the least role), then the
@@ -170,7 +150,7 @@ public sealed class PlatformOperations(KubeCluster cluster, ILogger logger, bool
         var restarter = new RolloutRestarter(cluster, logger, dryRun);
         if (applyPlan is not null)
         {
-            var applied = await applier.ApplyAsync(applyPlan, cancellationToken);
+            var applied = LastApply = await applier.ApplyAsync(applyPlan, cancellationToken);
             logger.Information("Overlay: {Summary}", applied.Summary);
             restarter.MarkRolled(applied.RolledWorkloads);
         }
@@ -205,7 +185,7 @@ public sealed class PlatformOperations(KubeCluster cluster, ILogger logger, bool
         if (revisions is not null)
             states = await revisions.AddAsync(states, cancellationToken);
         var records = history is null ? [] : await history.ReadAsync(cancellationToken);
-        var current = records.LastOrDefault(r => r.Outcome == ReleaseOutcome.Succeeded && r.Kind is ReleaseKind.Deploy or ReleaseKind.Rollback);
+        var current = records.LastOrDefault(r => r.Outcome == ReleaseOutcome.Succeeded && r.Kind is ReleaseKind.Deploy or ReleaseKind.Rollback or ReleaseKind.Reload or ReleaseKind.DeployCompute);
         var lockState = deployLock is null ? null : await deployLock.InspectAsync(null, cancellationToken);
         var shutdown = PendingShutdown(records);
         var release = shutdown is null ? current?.Summary : $"{current?.Summary ?? "(no deploy recorded)"} — stopped by SafeShutdown #{shutdown.Id}; Resume restores it";

@@ -29,15 +29,21 @@ public static class ReleaseApproval
     /// Production needs an approval for any run that changes it; anywhere, a plan that destroys or replaces does too.
     /// A build-only run (images pushed under immutable tags) changes no environment and never needs one.
     /// </summary>
-    public static IReadOnlyList<string> Reasons(EnvironmentSettings environment, RunChanges changes, int destroyedOrReplaced)
+    public static IReadOnlyList<string> Reasons(EnvironmentSettings environment, RunChanges changes, int destroyedOrReplaced, int allowedVolumeChanges = 0)
     {
         var reasons = new List<string>();
         if (environment.RequiresApproval && changes.Environment)
             reasons.Add($"{environment.Id} is production");
         if (destroyedOrReplaced > 0)
             reasons.Add($"Terraform would destroy or replace {destroyedOrReplaced} resource(s)");
+        if (VolumeReason(environment, allowedVolumeChanges) is { } volumes)
+            reasons.Add(volumes);
         return reasons;
     }
+
+    /// <summary>A change of where data lives that --allow-volume-change let through is approved like a destroy (local excepted: a laptop's cluster).</summary>
+    public static string? VolumeReason(EnvironmentSettings environment, int allowedVolumeChanges) =>
+        allowedVolumeChanges > 0 && environment.Name != DeployEnvironment.Local ? $"{allowedVolumeChanges} data volume change(s) allowed by --allow-volume-change" : null;
 }
 
 /// <summary>
@@ -56,6 +62,9 @@ public sealed record ReleasePlanSummary(string Environment)
     /// <summary>Why the cluster was not compared (first provisioning, images not yet known, no cluster in dry-run).</summary>
     public string? KubernetesNotCompared { get; init; }
 
+    /// <summary>What the release would do to what runs: the server's refusals, data volume changes, takeovers from kubectl apply (listed first).</summary>
+    public GuardReport? Guard { get; init; }
+
     /// <summary>Short enough to read, long enough to find in the log's full fingerprint.</summary>
     public static string ShortFingerprint(ImageFingerprint? fingerprint) => fingerprint is null ? "?" : fingerprint.Value[..Math.Min(12, fingerprint.Value.Length)];
 
@@ -69,7 +78,7 @@ public sealed record ReleasePlanSummary(string Environment)
     /// <summary>Plain aligned lines, as the run's other summaries print.</summary>
     public IReadOnlyList<string> Lines()
     {
-        var rows = new List<(string Label, string Text)>();
+        var rows = new List<(string Label, string Text)>([.. Guard?.Rows() ?? []]);
         foreach (var image in Images ?? [])
             rows.Add(($"image {image.Name}", $"{ShortFingerprint(image.Fingerprint),-12}  {Describe(image)}"));
         if (Terraform is not null)
@@ -113,5 +122,6 @@ public sealed record ReleasePlanSummary(string Environment)
             changed = Kubernetes.Objects.Where(o => o.Outcome is ApplyOutcome.Created or ApplyOutcome.Configured).Select(o => $"{o.Object}: {o.Outcome.ToString().ToLowerInvariant()}"),
         },
         kubernetesNotCompared = KubernetesNotCompared,
+        guard = Guard?.ToReport(),
     };
 }

@@ -5,7 +5,11 @@ using Tesslate.Build.Registry;
 namespace Tesslate.Build.Kubernetes.Operations;
 
 /// <summary>One container of a workload: the image its spec names, the digests its pods run, and the commit it was built from (when known).</summary>
-public sealed record ContainerImageState(string Container, string Image, IReadOnlyList<string> RunningDigests, string? GitSha);
+public sealed record ContainerImageState(string Container, string Image, IReadOnlyList<string> RunningDigests, string? GitSha)
+{
+    /// <summary>The spec names a tag, not a digest: the commit is what the tag names (a third party's <c>set image</c>, an old release).</summary>
+    public bool ByTag { get; init; }
+}
 
 public sealed record WorkloadReadiness(ObjectRef Workload, bool Exists, int Desired, int Ready, int Updated, IReadOnlyList<ContainerImageState> Containers)
 {
@@ -56,7 +60,7 @@ public static partial class WorkloadStatus
                 .ToList();
             if (running.Count == 0 && reference.Digest is not null)
                 running.Add(reference.Digest);
-            containers.Add(new ContainerImageState(name, image, running, GitShaFromTag(reference.Tag)));
+            containers.Add(new ContainerImageState(name, image, running, GitShaFromTag(reference.Tag)) { ByTag = reference.Digest is null && reference.Tag is not null });
         }
         return new WorkloadReadiness(workload, true, desired, ready, updated, containers);
     }

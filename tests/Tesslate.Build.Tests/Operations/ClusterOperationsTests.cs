@@ -238,20 +238,35 @@ public sealed class ClusterOperationsTests(RegistryFixture registry) : IAsyncLif
     }
 
     [Fact]
-    public async Task DeployCompute_restarts_the_volume_hub_only_after_the_csi_daemonset_finished()
+    public async Task The_compute_release_applies_the_volume_hub_only_after_the_csi_daemonset_finished_and_an_unchanged_hub_is_not_restarted()
     {
-        var csi = Workload("tesslate-btrfs-csi-node", "kube-system", replicas: null, kind: "DaemonSet");
-        var hub = Workload("tesslate-volume-hub", "kube-system");
+        const string v1 = "registry.test/tesslate-btrfs-csi@sha256:1111111111111111111111111111111111111111111111111111111111111111";
+        const string v2 = "registry.test/tesslate-btrfs-csi@sha256:2222222222222222222222222222222222222222222222222222222222222222";
         _fake.Simulation.SetRolloutDuration("kube-system", "tesslate-btrfs-csi-node", TimeSpan.FromSeconds(1));
-        var report = await new PlatformOperations(_cluster, _log.Logger).DeployComputeAsync([new KubeObject(csi), new KubeObject(hub)], new ApplyOptions(), Fast, Ct);
-        Assert.True(report.AllSucceeded);
-        Assert.Equal(["tesslate-btrfs-csi-node", "tesslate-volume-hub"], report.Results.Select(r => r.Workload.Name));
-        var hubObject = await GetAsync("Deployment", "kube-system", "tesslate-volume-hub");
-        Assert.NotNull(hubObject["spec"]?["template"]?["metadata"]?["annotations"]?[RolloutRestarter.RestartedAtAnnotation]);
+        async Task<ComputeReleaseReport> ReleaseAsync(string image)
+        {
+            var objects = new[] { Workload("tesslate-btrfs-csi-node", "kube-system", replicas: null, kind: "DaemonSet", image: image), Workload("tesslate-volume-hub", "kube-system", image: image) }
+                .Select(o => new KubeObject(o)).ToList();
+            var plan = await new ManifestApplier(_cluster, _log.Logger).PlanAsync(objects, new ApplyOptions { DefaultNamespace = "kube-system" }, Ct);
+            return await new ComputeRelease(_cluster, _log.Logger).RunAsync(plan, Fast, Ct);
+        }
+        await ReleaseAsync(v1);
+        _fake.ClearRequests();
+
+        var report = await ReleaseAsync(v2);
+
+        Assert.True(report.Rollouts.AllSucceeded);
+        Assert.Equal(["tesslate-btrfs-csi-node", "tesslate-volume-hub"], report.Rollouts.Results.Select(r => r.Workload.Name));
         var requests = _fake.Requests.ToList();
-        var hubPatch = requests.FindIndex(r => r.Method == "PATCH" && r.Path.EndsWith("/deployments/tesslate-volume-hub", StringComparison.Ordinal) && r.ContentType!.Contains("strategic", StringComparison.Ordinal));
+        var hubApply = requests.FindIndex(r => r.Method == "PATCH" && r.Path.EndsWith("/deployments/tesslate-volume-hub", StringComparison.Ordinal));
         var csiWatch = requests.FindIndex(r => r.Path.Contains("/daemonsets", StringComparison.Ordinal) && r.Query.Contains("watch", StringComparison.Ordinal));
-        Assert.True(csiWatch >= 0 && hubPatch > csiWatch, "the hub restart comes after the CSI rollout was followed");
+        Assert.True(csiWatch >= 0 && hubApply > csiWatch, "the hub is applied after the CSI rollout was followed");
+        Assert.Equal(v2, (string?)(await GetAsync("Deployment", "kube-system", "tesslate-volume-hub"))["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]);
+
+        // Nothing new: nothing rolls, nothing is restarted.
+        var again = await ReleaseAsync(v2);
+        Assert.Empty(again.Rollouts.Results);
+        Assert.Null((await GetAsync("Deployment", "kube-system", "tesslate-volume-hub"))["spec"]?["template"]?["metadata"]?["annotations"]?[RolloutRestarter.RestartedAtAnnotation]);
     }
 
     [Fact]

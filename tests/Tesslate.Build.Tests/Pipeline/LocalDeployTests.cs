@@ -40,7 +40,9 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
         fake.Exec.Respond("python -m scripts.seed_apps", 0, "seeded 10 apps");
 
         using var client = new RegistryClient(registry.Address);
+        // Other tests of the shared registry may have given these a `local` tag (images no release of theirs builds).
         var markitdownTagged = await client.GetDigestAsync("tesslate-markitdown", "local", Token);
+        var deerflowTagged = await client.GetDigestAsync("tesslate-deerflow", "local", Token);
 
         // First release: everything is new, even in a registry other tests pushed the fixture's images to.
         foreach (var dockerfile in ImageCatalog.Load(Path.Combine(_root, "images")).Select(Images).Select(i => i.Dockerfile).Distinct())
@@ -91,14 +93,18 @@ public sealed class LocalDeployTests(DockerEngineFixture engine, RegistryFixture
         Assert.Equal([registry.Address], prefix);
 
         // The runtime images: the devserver built in this run is named by its digest (its `local` tag moved there, checked
-        // above); deerflow, never built and without a `local` tag, keeps its tag (local warns instead of stopping).
-        // markitdown the same, unless another test of the shared registry gave it a `local` tag: then that digest.
+        // above); deerflow and markitdown, never built, keep their tag without a `local` tag in the registry (local warns
+        // instead of stopping), else get the digest that tag names.
         var runtime = RuntimeImages(fake);
         Assert.Equal($"{registry.Address}/tesslate-devserver@{digests["tesslate-devserver"]}", (string?)runtime["devserver"]);
-        Assert.Equal($"{registry.Address}/tesslate-deerflow:local", (string?)runtime["deerflow"]);
-        Assert.Equal(markitdownTagged is null ? $"{registry.Address}/tesslate-markitdown:local" : $"{registry.Address}/tesslate-markitdown@{markitdownTagged}", (string?)runtime["markitdown"]);
-        Assert.Contains("No digest for", output);
-        Assert.Contains(markitdownTagged is null ? "deerflow, markitdown" : "deerflow", output);
+        string Expected(string name, string? tagged) => tagged is null ? $"{registry.Address}/tesslate-{name}:local" : $"{registry.Address}/tesslate-{name}@{tagged}";
+        Assert.Equal(Expected("deerflow", deerflowTagged), (string?)runtime["deerflow"]);
+        Assert.Equal(Expected("markitdown", markitdownTagged), (string?)runtime["markitdown"]);
+        var untagged = new[] { ("deerflow", deerflowTagged), ("markitdown", markitdownTagged) }.Where(t => t.Item2 is null).Select(t => t.Item1).ToList();
+        if (untagged.Count > 0)
+            Assert.Contains($"No digest for {string.Join(", ", untagged)}", output);
+        else
+            Assert.DoesNotContain("No digest for", output);
         var firstRelease = Releases(fake)[0]!["workloads"]!.AsArray();
         Assert.Contains(firstRelease, w => ((string?)w!["workload"]?["kind"]) == "ConfigMap");
         Assert.Contains(firstRelease, w => ((string?)w!["workload"]?["kind"]) == "CronJob");

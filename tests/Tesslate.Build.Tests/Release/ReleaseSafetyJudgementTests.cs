@@ -34,6 +34,34 @@ public sealed class ReleaseSafetyJudgementTests
     }
 
     [Fact]
+    public void A_data_volume_change_let_through_by_allow_volume_change_needs_the_approval_except_on_local()
+    {
+        var changes = Changes(scheduled: ["ReleasePlan", "KustomizeApply"]);
+
+        Assert.Equal(["1 data volume change(s) allowed by --allow-volume-change"], ReleaseApproval.Reasons(Beta, changes, destroyedOrReplaced: 0, allowedVolumeChanges: 1));
+        Assert.Equal(["production is production", "2 data volume change(s) allowed by --allow-volume-change"],
+            ReleaseApproval.Reasons(Production, changes, destroyedOrReplaced: 0, allowedVolumeChanges: 2));
+        Assert.Empty(ReleaseApproval.Reasons(EnvironmentTable.Defaults(DeployEnvironment.Local), changes, destroyedOrReplaced: 0, allowedVolumeChanges: 1));
+    }
+
+    [Fact]
+    public void The_release_plan_lists_the_guards_findings_before_anything_else()
+    {
+        var change = new VolumeChange(new ObjectRef("Deployment", "tesslate", "postgres"), VolumeChangeKind.Swapped, "container postgres at /data", "PVC a", "PVC b");
+        var plan = new ReleasePlanSummary("beta")
+        {
+            Guard = new GuardReport([], [change], [VolumeAllowance.Parse("Deployment/postgres")], []),
+            KubernetesNotCompared = "images not yet known (backend will be built first)",
+        };
+
+        var lines = plan.Lines();
+
+        Assert.Equal("Release plan for beta:", lines[0]);
+        Assert.Matches(@"^  volume +Deployment/tesslate/postgres container postgres at /data: PVC a → PVC b \(allowed by --allow-volume-change Deployment/postgres\)$", lines[1]);
+        Assert.StartsWith("  kubernetes", lines[2], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_plan_that_destroys_or_replaces_needs_an_approval_anywhere_but_beta_changes_need_none_otherwise()
     {
         var changes = Changes(scheduled: ["ReleasePlan", "TerraformApply", "KustomizeApply"]);

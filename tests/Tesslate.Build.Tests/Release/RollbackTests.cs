@@ -173,6 +173,38 @@ public sealed class RollbackTests(FakeKubeApiFixture fixture) : IClassFixture<Fa
     }
 
     [Fact]
+    public async Task A_rollback_never_sets_a_catalog_image_by_tag_and_restores_a_held_workload_only_after_the_one_it_waits_for()
+    {
+        using var bed = await ReleaseTestBed.CreateAsync(fixture);
+        await bed.ApplyAsync(bed.Deployment("node", ("node", ReleaseTestBed.Image('b'))), bed.Deployment("hub", ("hub", ReleaseTestBed.Image('b'))),
+            bed.Deployment("tagged", ("tagged", ReleaseTestBed.Image('b'))));
+        Assert.True((await bed.WaitAsync("node", "hub", "tagged")).AllSucceeded);
+        fixture.Api.Simulation.SetRolloutDuration(bed.Namespace, "node", TimeSpan.FromSeconds(1));
+        var plan = new RollbackPlan("test", [
+            new WorkloadRestore(bed.Ref("hub"), new Dictionary<string, string> { ["hub"] = ReleaseTestBed.Image('a') }),
+            new WorkloadRestore(bed.Ref("node"), new Dictionary<string, string> { ["node"] = ReleaseTestBed.Image('a') }),
+            new WorkloadRestore(bed.Ref("tagged"), new Dictionary<string, string> { ["tagged"] = ReleaseTestBed.Repo + ":beta" }),
+        ]);
+        var log = new LogCapture();
+        fixture.Api.ClearRequests();
+
+        var result = await new ReleaseRollback(bed.Cluster, null, null, log.Logger).ExecuteAsync(plan, Context(null) with
+        {
+            DigestOnly = repository => repository == ReleaseTestBed.Repo,
+            After = new Dictionary<ObjectRef, ObjectRef> { [bed.Ref("hub")] = bed.Ref("node") },
+        }, Ct);
+
+        Assert.True(result.Succeeded);
+        Assert.Equal(ReleaseTestBed.Image('a'), (await bed.ImagesAsync("hub"))["hub"]);
+        Assert.Equal(ReleaseTestBed.Image('b'), (await bed.ImagesAsync("tagged"))["tagged"]);
+        Assert.Contains(log.Lines, l => l.Contains("tagged", StringComparison.Ordinal) && l.Contains("a tag, not a digest", StringComparison.Ordinal));
+        var requests = fixture.Api.Requests.ToList();
+        var hubPatched = requests.FindIndex(r => r.Method == "PATCH" && r.Path.EndsWith($"/deployments/hub", StringComparison.Ordinal));
+        var nodeFollowed = requests.FindIndex(r => r.Query.Contains("watch", StringComparison.Ordinal) && r.Query.Contains("node", StringComparison.Ordinal));
+        Assert.True(nodeFollowed >= 0 && hubPatched > nodeFollowed, "the hub is restored after the node's rollout was followed");
+    }
+
+    [Fact]
     public async Task A_dry_run_rollback_changes_nothing_and_records_nothing()
     {
         using var bed = await ReleaseTestBed.CreateAsync(fixture);

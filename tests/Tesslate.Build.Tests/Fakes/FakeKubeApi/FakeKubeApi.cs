@@ -43,7 +43,11 @@ public enum OutageMode
     Unavailable,
 }
 
-public sealed record RecordedRequest(string Method, string Path, string Query, string? ContentType, string? FieldManager, bool DryRun);
+public sealed record RecordedRequest(string Method, string Path, string Query, string? ContentType, string? FieldManager, bool DryRun)
+{
+    /// <summary>What a POST, PUT or PATCH sent (what the pipeline asked the cluster to store).</summary>
+    public string? Body { get; init; }
+}
 
 /// <summary>
 /// A fake Kubernetes API server on 127.0.0.1 with a random port, for KubernetesClient: discovery, a generic object
@@ -166,6 +170,32 @@ public sealed class FakeKubeApi : IAsyncDisposable
         return Store.Create(r, ns, obj, "fake-seed");
     }
 
+    /// <summary>The annotation client-side <c>kubectl apply</c> keeps the applied manifest in.</summary>
+    public const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
+
+    /// <summary>The field manager of client-side <c>kubectl apply</c>.</summary>
+    public const string ClientSideApplyManager = "kubectl-client-side-apply";
+
+    /// <summary>
+    /// Creates an object as client-side <c>kubectl apply</c> leaves it (how the live platform was deployed): the manifest
+    /// in the last-applied annotation, and every field (defaults included) owned by <c>kubectl-client-side-apply</c>
+    /// with operation Update, as the real server records a create made with that field manager.
+    /// </summary>
+    public JsonObject SeedAsKubectlApply(JsonObject manifest)
+    {
+        var r = KubeResources.FindKind(manifest.Str("apiVersion") ?? "", manifest.Str("kind") ?? "")
+            ?? throw new ArgumentException($"the fake does not serve {manifest.Str("apiVersion")} {manifest.Str("kind")}");
+        var ns = r.Namespaced ? manifest.Str("metadata", "namespace") ?? "default" : null;
+        if (ns is not null && Store.Get(KubeResources.Namespaces, null, ns) is null)
+        {
+            SeedAsKubectlApply(new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = ns } });
+        }
+
+        var obj = manifest.Clone();
+        obj.Obj("metadata").Obj("annotations")[LastAppliedAnnotation] = KubeJson.Serialize(manifest) + "\n";
+        return Store.Create(r, ns, obj, ClientSideApplyManager);
+    }
+
     /// <summary>Runs the controllers once now (they also run every 50 ms of real time).</summary>
     public void Tick()
     {
@@ -266,8 +296,17 @@ public sealed class FakeKubeApi : IAsyncDisposable
     private async Task HandleAsync(HttpContext ctx)
     {
         var q = ctx.Request.Query;
+        string? sent = null;
+        if (ctx.Request.Method is "POST" or "PUT" or "PATCH" && !ctx.WebSockets.IsWebSocketRequest)
+        {
+            ctx.Request.EnableBuffering();
+            sent = await ReadBody(ctx);
+            ctx.Request.Body.Position = 0;
+        }
+
         var recorded = new RecordedRequest(ctx.Request.Method, ctx.Request.Path.Value ?? "", ctx.Request.QueryString.Value ?? "",
-            ctx.Request.ContentType, q["fieldManager"].FirstOrDefault(), q["dryRun"].FirstOrDefault() == "All");
+            ctx.Request.ContentType, q["fieldManager"].FirstOrDefault(), q["dryRun"].FirstOrDefault() == "All")
+        { Body = sent };
         lock (_requests)
         {
             _requests.Add(recorded);
@@ -675,7 +714,8 @@ public sealed class FakeKubeApi : IAsyncDisposable
 
     private static async Task<string> ReadBody(HttpContext ctx)
     {
-        using var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8);
+        // Left open: the request log reads a buffered body first, the handler reads it again.
+        using var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
         return await reader.ReadToEndAsync(ctx.RequestAborted);
     }
 

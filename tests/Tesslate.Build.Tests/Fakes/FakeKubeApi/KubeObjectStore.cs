@@ -269,7 +269,10 @@ public sealed class KubeObjectStore
                 throw new KubeApiException(400, "BadRequest", "patch did not produce an object");
             }
 
-            CheckPrecondition(r, name, live, patch?["metadata"]?["resourceVersion"]?.GetValue<string>());
+            // The precondition is the resourceVersion the patched object carries: a merge patch sets it under metadata, a
+            // JSON patch replaces /metadata/resourceVersion (kubectl's managedFields migration does); the real server refuses
+            // either with 409 when it is stale.
+            CheckPrecondition(r, name, live, next.Str("metadata", "resourceVersion"));
             if (statusOnly)
             {
                 var onlyStatus = live.Clone();
@@ -585,7 +588,10 @@ public sealed class KubeObjectStore
         meta["resourceVersion"] = liveMeta["resourceVersion"]?.DeepClone();
         if (manager is not null)
         {
-            var entries = ManagedFields.Read(live);
+            // A request that rewrites metadata.managedFields (a JSON patch, as kubectl apply --server-side sends to move
+            // client-side ownership) sets them; absent or empty, the server keeps what it had.
+            var requested = next["metadata"]?["managedFields"] as JsonArray;
+            var entries = requested is { Count: > 0 } && !KubeJson.Same(requested, live["metadata"]?["managedFields"]) ? ManagedFields.Read(next) : ManagedFields.Read(live);
             var before = ManagedFields.FieldsOf(live, r.HasStatus && subresource is null);
             var after = ManagedFields.FieldsOf(next, r.HasStatus && subresource is null);
             var changed = after.Where(p => !before.Contains(p) || !KubeJson.Same(ManagedFields.ValueAt(live, p).Value, ManagedFields.ValueAt(next, p).Value)).ToHashSet();
@@ -752,43 +758,154 @@ public sealed class KubeObjectStore
         }
     }
 
+    /// <summary>
+    /// Refuses what the real API server refuses, with every problem of the object in one 422 Invalid Status (field,
+    /// reason, message per cause): workloads without a selector, a template that does not match it, containers
+    /// without an image, and changes of fields that are immutable once the object exists.
+    /// </summary>
     private static void Validate(KubeResource r, JsonObject obj, JsonObject? live)
     {
-        if (r.Plural is not ("deployments" or "replicasets" or "daemonsets" or "statefulsets"))
+        var errors = new List<FieldError>();
+        switch (r.Plural)
         {
+            case "deployments" or "replicasets" or "daemonsets" or "statefulsets":
+                ValidateWorkload(r, obj, live, errors);
+                break;
+            case "jobs" when live is not null:
+                Immutable(live, obj, errors, "spec.selector", "spec.template", "spec.completions");
+                break;
+            case "persistentvolumeclaims" when live is not null:
+                ValidateClaimUpdate(obj, live, errors);
+                break;
+            case "rolebindings" or "clusterrolebindings" when live is not null && !KubeJson.Same(live["roleRef"], obj["roleRef"]):
+                errors.Add(new("roleRef", "FieldValueInvalid", $"Invalid value: {Show(obj["roleRef"])}: cannot change roleRef"));
+                break;
+            case "services" when live is not null && !string.IsNullOrEmpty(live.Str("spec", "clusterIP")) && !string.IsNullOrEmpty(obj.Str("spec", "clusterIP"))
+                && live.Str("spec", "clusterIP") != obj.Str("spec", "clusterIP"):
+                errors.Add(new("spec.clusterIP", "FieldValueInvalid", $"Invalid value: \"{obj.Str("spec", "clusterIP")}\": field is immutable"));
+                break;
+        }
+
+        if (errors.Count > 0)
+        {
+            throw Invalid(r, obj.Str("metadata", "name") ?? "", errors);
+        }
+    }
+
+    private sealed record FieldError(string Field, string Reason, string Message);
+
+    private static void ValidateWorkload(KubeResource r, JsonObject obj, JsonObject? live, List<FieldError> errors)
+    {
+        if (obj["spec"] is not JsonObject spec)
+        {
+            errors.Add(new("spec", "FieldValueRequired", "Required value"));
             return;
         }
 
-        var name = obj.Str("metadata", "name") ?? "";
-        var spec = obj["spec"] as JsonObject ?? throw Invalid(r, name, "spec", "Required value");
         if (spec["selector"] is not JsonObject selector)
         {
-            throw Invalid(r, name, "spec.selector", "Required value");
+            errors.Add(new("spec.selector", "FieldValueRequired", "Required value"));
+            return;
         }
 
-        if (live is not null && live["spec"]?["selector"] is { } liveSelector && !KubeJson.Same(liveSelector, selector))
+        if (r.Plural == "statefulsets" && live?["spec"] is JsonObject liveSpec)
         {
-            throw Invalid(r, name, "spec.selector", $"Invalid value: {selector.ToJsonString()}: field is immutable");
+            // The real validation compares the whole spec with the fields an update may change put back: a new
+            // selector, serviceName, volumeClaimTemplates or podManagementPolicy is one Forbidden on "spec".
+            var mutable = new[] { "replicas", "ordinals", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy", "minReadySeconds" };
+            var before = liveSpec.Clone();
+            var after = spec.Clone();
+            foreach (var field in mutable)
+            {
+                before.Remove(field);
+                after.Remove(field);
+            }
+
+            if (!KubeJson.Same(before, after))
+            {
+                errors.Add(new("spec", "FieldValueForbidden",
+                    "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"));
+            }
+        }
+        else if (live is not null)
+        {
+            Immutable(live, obj, errors, "spec.selector");
         }
 
         var template = spec["template"] as JsonObject;
         var podTemplate = new JsonObject { ["metadata"] = template?["metadata"]?.DeepClone() ?? new JsonObject() };
         if (!Selector.FromLabelSelector(selector).Matches(podTemplate))
         {
-            throw Invalid(r, name, "spec.template.metadata.labels", "Invalid value: `selector` does not match template `labels`");
+            errors.Add(new("spec.template.metadata.labels", "FieldValueInvalid", "Invalid value: `selector` does not match template `labels`"));
         }
 
         if (template?["spec"]?["containers"] is not JsonArray { Count: > 0 } containers)
         {
-            throw Invalid(r, name, "spec.template.spec.containers", "Required value");
+            errors.Add(new("spec.template.spec.containers", "FieldValueRequired", "Required value"));
+            return;
         }
 
         for (var i = 0; i < containers.Count; i++)
         {
             if (string.IsNullOrEmpty(containers[i].Str("image")))
             {
-                throw Invalid(r, name, $"spec.template.spec.containers[{i}].image", "Required value");
+                errors.Add(new($"spec.template.spec.containers[{i}].image", "FieldValueRequired", "Required value"));
             }
         }
+    }
+
+    /// <summary>A claim's spec is fixed once created, except its requested size, which may only grow.</summary>
+    private static void ValidateClaimUpdate(JsonObject obj, JsonObject live, List<FieldError> errors)
+    {
+        var before = (live["spec"] as JsonObject)?.Clone() ?? [];
+        var after = (obj["spec"] as JsonObject)?.Clone() ?? [];
+        foreach (var spec in new[] { before, after })
+        {
+            spec.Remove("resources");
+            spec.Remove("volumeAttributesClassName");
+        }
+
+        if (!KubeJson.Same(before, after))
+        {
+            errors.Add(new("spec", "FieldValueForbidden", "Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"));
+        }
+
+        if (Storage(obj) is { } requested && Storage(live) is { } previous && requested < previous)
+        {
+            errors.Add(new("spec.resources.requests.storage", "FieldValueForbidden", "Forbidden: field can not be less than previous value"));
+        }
+    }
+
+    private static decimal? Storage(JsonObject claim) =>
+        claim.Str("spec", "resources", "requests", "storage") is { } text ? new k8s.Models.ResourceQuantity(text).ToDecimal() : null;
+
+    /// <summary>Fields (dotted paths) that keep their value for the object's life: "field is immutable" when one changes.</summary>
+    private static void Immutable(JsonObject live, JsonObject obj, List<FieldError> errors, params string[] fields)
+    {
+        foreach (var field in fields)
+        {
+            var path = field.Split('.');
+            var before = KubeJson.Walk(live, path);
+            var after = KubeJson.Walk(obj, path);
+            if (before is not null && !KubeJson.Same(before, after))
+            {
+                errors.Add(new(field, "FieldValueInvalid", $"Invalid value: {Show(after)}: field is immutable"));
+            }
+        }
+    }
+
+    private static string Show(JsonNode? value) => value is null ? "null" : KubeJson.Serialize(value);
+
+    private static KubeApiException Invalid(KubeResource r, string name, IReadOnlyList<FieldError> errors)
+    {
+        var lines = errors.Select(e => $"{e.Field}: {e.Message}").ToList();
+        var message = $"{r.Kind}{(r.Group.Length > 0 ? "." + r.Group : "")} \"{name}\" is invalid: {(lines.Count == 1 ? lines[0] : "[" + string.Join(", ", lines) + "]")}";
+        return new(422, "Invalid", message, new JsonObject
+        {
+            ["name"] = name,
+            ["group"] = r.Group,
+            ["kind"] = r.Kind,
+            ["causes"] = new JsonArray([.. errors.Select(e => (JsonNode)new JsonObject { ["reason"] = e.Reason, ["message"] = e.Message, ["field"] = e.Field })]),
+        });
     }
 }
