@@ -1,8 +1,5 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Serilog;
-using Tesslate.Build.Engine.Processes;
-using Xunit;
 
 namespace Tesslate.Build.Tests.Infrastructure;
 
@@ -60,7 +57,7 @@ internal static partial class TerraformContract
 
         CompareRequiredProviders(live, project, Add);
         CompareProviderConfigurations(live.Section("providers"), project.Section("providers"), Add);
-        CompareAddresses(live, project, differences, Add);
+        CompareAddresses(live, project, Add);
         CompareLocals(live.Section("locals"), project.Section("locals"), Add);
         CompareVariables(live.Section("variables"), project.Section("variables"), Add);
         CompareOutputs(live.Section("outputs"), project.Section("outputs"), Add);
@@ -107,7 +104,7 @@ internal static partial class TerraformContract
     private static Dictionary<string, JsonElement> Properties(JsonElement element) =>
         element.EnumerateObject().ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal);
 
-    private static void CompareAddresses(StackFacts live, StackFacts project, List<ContractDifference> differences, Action<string, string, string?, string?> add)
+    private static void CompareAddresses(StackFacts live, StackFacts project, Action<string, string, string?, string?> add)
     {
         var liveAddresses = live.Section("addresses");
         var newAddresses = project.Section("addresses");
@@ -153,7 +150,6 @@ internal static partial class TerraformContract
             add(address, imported.Contains(address) ? "address imported" : Text(block, "kind") == "data" ? "data source added" : "address added", null, Text(block, "type"));
         foreach (var move in moved.Where(m => !liveAddresses.ContainsKey(m.From)))
             add(move.From, "moved block from an address the live stack does not have", null, move.To);
-        _ = differences;
     }
 
     private static void CompareBlocks(string address, JsonElement live, JsonElement project, Action<string, string, string?, string?> add)
@@ -173,25 +169,25 @@ internal static partial class TerraformContract
     private static void CompareMaps(string subject, IReadOnlyDictionary<string, JsonElement> live, IReadOnlyDictionary<string, JsonElement> project, string fact,
         Action<string, string, string?, string?> add)
     {
-        foreach (var key in live.Keys.Union(project.Keys).Order(StringComparer.Ordinal))
-        {
-            var hasLive = live.TryGetValue(key, out var liveValue);
-            var hasNew = project.TryGetValue(key, out var newValue);
-            if (hasLive && hasNew && Same(liveValue, newValue))
-                continue;
-            add(subject, $"{fact} {key}", hasLive ? Display(liveValue) : null, hasNew ? Display(newValue) : null);
-        }
+        foreach (var (key, liveValue, newValue) in Changed(live, project))
+            add(subject, $"{fact} {key}", liveValue, newValue);
     }
 
     private static void CompareLocals(IReadOnlyDictionary<string, JsonElement> live, IReadOnlyDictionary<string, JsonElement> project, Action<string, string, string?, string?> add)
     {
-        foreach (var name in live.Keys.Union(project.Keys).Order(StringComparer.Ordinal))
+        foreach (var (name, liveValue, newValue) in Changed(live, project))
+            add($"local.{name}", liveValue is null ? "local added" : newValue is null ? "local missing" : "local value", liveValue, newValue);
+    }
+
+    /// <summary>The keys whose values differ (or exist on one side only), with both values as displayed.</summary>
+    private static IEnumerable<(string Key, string? Live, string? New)> Changed(IReadOnlyDictionary<string, JsonElement> live, IReadOnlyDictionary<string, JsonElement> project)
+    {
+        foreach (var key in live.Keys.Union(project.Keys).Order(StringComparer.Ordinal))
         {
-            var hasLive = live.TryGetValue(name, out var liveValue);
-            var hasNew = project.TryGetValue(name, out var newValue);
-            if (hasLive && hasNew && Same(liveValue, newValue))
-                continue;
-            add($"local.{name}", !hasNew ? "local missing" : !hasLive ? "local added" : "local value", hasLive ? Display(liveValue) : null, hasNew ? Display(newValue) : null);
+            var hasLive = live.TryGetValue(key, out var liveValue);
+            var hasNew = project.TryGetValue(key, out var newValue);
+            if (!(hasLive && hasNew && Same(liveValue, newValue)))
+                yield return (key, hasLive ? Display(liveValue) : null, hasNew ? Display(newValue) : null);
         }
     }
 
@@ -311,27 +307,8 @@ internal static class TerraformFactsTool
 {
     public const string FixturePath = "tests/Tesslate.Build.Tests/Infrastructure/live-terraform.json";
 
-    private static readonly ProcessRunner Runner = new(new LoggerConfiguration().CreateLogger());
-
-    public static async Task<StackFacts> StackAsync(string directory, CancellationToken cancellationToken)
-    {
-        Assert.True(File.Exists(Path.Combine(Hcl2Json.ToolDirectory, "node_modules", "@cdktf", "hcl2json", "package.json")),
-            $"@cdktf/hcl2json is not installed. Run `{Hcl2Json.InstallHint}` once; CI does it in .ci/run.");
-        var command = new ToolCommand("node", [Path.Combine(Hcl2Json.ToolDirectory, "terraform-facts.js"), "stack", directory])
-        {
-            CaptureOutput = true,
-            Quiet = true,
-            IsReadOnly = true,
-            Timeout = TimeSpan.FromMinutes(2),
-            WorkingDirectory = Hcl2Json.ToolDirectory,
-            AllowedExitCodes = [0, 1],
-        };
-        var result = await Runner.RunAsync(command, cancellationToken);
-        if (result.ExitCode != 0)
-            throw new HclParseException(result.StandardError);
-        using var document = JsonDocument.Parse(result.StandardOutput);
-        return new StackFacts(document.RootElement.Clone());
-    }
+    public static async Task<StackFacts> StackAsync(string directory, CancellationToken cancellationToken) =>
+        new(await Hcl2Json.RunAsync("terraform-facts.js", ["stack", directory], cancellationToken));
 
     public static JsonElement Fixture()
     {
