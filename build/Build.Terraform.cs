@@ -59,7 +59,8 @@ internal sealed partial class Build
             file.RegisterSecrets(PublicTfvars);
             path = Terraform.Workspace.WriteFile(Settings.TfvarsFile, text);
         }
-        file.RequireEnvironment(Settings.Id);
+        if (Settings.TfvarsNameTheEnvironment)
+            file.RequireEnvironment(Settings.Id);
         return path;
     }
 

@@ -60,6 +60,12 @@ public sealed record EnvironmentSettings
     public bool RunsTerraform => TerraformStack is not null;
 
     /// <summary>
+    /// The environment stack's tfvars name their environment (variable <c>environment</c>, checked before any plan);
+    /// the shared stack has no such variable, and its live tfvars do not set one.
+    /// </summary>
+    public bool TfvarsNameTheEnvironment => Name is DeployEnvironment.Beta or DeployEnvironment.Production;
+
+    /// <summary>
     /// What the pipeline passes to every plan as <c>-var</c> (after the tfvars, so these win): the account the aws
     /// provider may act in (its allowed_account_ids), and for the environment stacks the state bucket their CI and
     /// admin policies name. Names, never secrets: they are on the command line.

@@ -129,6 +129,25 @@ public sealed class TerraformTargetsTests(MotoFixture moto) : MotoTests(moto)
     }
 
     [Fact]
+    public async Task The_shared_stacks_tfvars_need_no_environment_and_get_only_the_account()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "terraform", "shared"));
+        File.WriteAllText(Path.Combine(_root, "terraform", "shared", "backend-shared.hcl"),
+            "bucket = \"tesslate-terraform-state\"\nkey = \"shared/terraform.tfstate\"\nregion = \"us-east-1\"\nencrypt = true\nuse_lockfile = true\n");
+        var tfvars = Path.Combine(_root, "shared.tfvars");
+        // As the live shared tfvars: the stack declares no environment variable.
+        File.WriteAllText(tfvars, "cloudflare_zone_id = \"0123\"\n");
+        _terraform.PlanExitCode = 0;
+
+        var (exitCode, output) = await PipelineRun.RunAsync(["TerraformPlan", "--environment", "shared", "--aws-account-id", MotoFixture.DefaultAccount, "--tfvars", tfvars], Environment(), _root);
+
+        Assert.True(exitCode == 0, output);
+        var plan = Assert.Single(_terraform.CallsOf("plan"));
+        Assert.Equal(MotoFixture.DefaultAccount, plan.Flag("-var=aws_account_id"));
+        Assert.DoesNotContain(plan.Arguments, a => a.StartsWith("-var=terraform_state_bucket", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task TerraformPlan_names_every_address_it_destroys_and_the_moved_block_a_rename_needs()
     {
         CreateStack();
