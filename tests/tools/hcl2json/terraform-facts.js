@@ -9,6 +9,7 @@
 //       derives both live stacks (k8s/terraform/aws, k8s/terraform/shared) from a TesslateAI/Studio checkout or a bare
 //       git directory of it (the fetch tool's mirror), and writes the fixture with the source commit
 "use strict";
+const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
 const { execFileSync } = require("child_process");
@@ -234,6 +235,26 @@ async function parseFiles(files) {
   return parsed;
 }
 
+// The files a stack reads with file("${path.module}/…") go into the cluster (ConfigMaps): their content is part of
+// what the stack creates. Recorded per address and argument as the repository path and a SHA-256, never the content.
+function filesRead(addresses, stackFolder, readFile) {
+  const read = {};
+  for (const [address, block] of Object.entries(addresses)) {
+    for (const [argument, value] of Object.entries(block.arguments)) {
+      if (typeof value !== "string") continue;
+      for (const match of value.matchAll(/file\("\$\{path\.module\}\/([^"]+)"\)/g)) {
+        const repositoryPath = path.posix.normalize(path.posix.join(stackFolder, match[1]));
+        const content = readFile(repositoryPath);
+        read[`${address} ${argument}`] = {
+          path: repositoryPath,
+          sha256: content === null ? null : crypto.createHash("sha256").update(content).digest("hex"),
+        };
+      }
+    }
+  }
+  return read;
+}
+
 function facts(parsed) {
   const result = {
     required_version: null,
@@ -315,10 +336,18 @@ function facts(parsed) {
   return result;
 }
 
+// A stack folder of this repository: paths are relative to the repository root (git's top level).
 async function stackFacts(directory) {
   const files = fs.readdirSync(directory).filter((f) => f.endsWith(".tf")).sort()
     .map((f) => ({ name: path.join(directory, f), text: fs.readFileSync(path.join(directory, f), "utf8") }));
-  return facts(await parseFiles(files));
+  const result = facts(await parseFiles(files));
+  const root = git(["-C", directory, "rev-parse", "--show-toplevel"]).trim();
+  const folder = path.relative(root, path.resolve(directory)).split(path.sep).join("/");
+  result.files_read = filesRead(result.addresses, folder, (file) => {
+    const full = path.join(root, file);
+    return fs.existsSync(full) ? fs.readFileSync(full) : null;
+  });
+  return result;
 }
 
 // ── The live stacks from a TesslateAI/Studio checkout or bare git directory ──────────────────────────────────────
@@ -344,6 +373,13 @@ async function liveFacts(studio, rev) {
     const files = names.map((name) => ({ name, text: git([...gitArgs, "show", `${commit}:${name}`]) }));
     stacks[stack] = facts(await parseFiles(files));
     stacks[stack].folder = folder;
+    stacks[stack].files_read = filesRead(stacks[stack].addresses, folder, (file) => {
+      try {
+        return execFileSync("git", [...gitArgs, "show", `${commit}:${file}`], { maxBuffer: 64 * 1024 * 1024 });
+      } catch {
+        return null;
+      }
+    });
     // Backend files (partial S3 configuration) the live stack keeps next to it: their settings, as written.
     const backends = git([...gitArgs, "ls-tree", "--name-only", commit, folder + "/"]).split("\n").filter((f) => f.endsWith(".hcl")).sort();
     const parsedBackends = await parseFiles(backends.map((name) => ({ name, text: git([...gitArgs, "show", `${commit}:${name}`]) })));
