@@ -341,7 +341,12 @@ async function stackFacts(directory) {
   const files = fs.readdirSync(directory).filter((f) => f.endsWith(".tf")).sort()
     .map((f) => ({ name: path.join(directory, f), text: fs.readFileSync(path.join(directory, f), "utf8") }));
   const result = facts(await parseFiles(files));
-  const root = git(["-C", directory, "rev-parse", "--show-toplevel"]).trim();
+  let root;
+  try {
+    root = git(["-C", directory, "rev-parse", "--show-toplevel"], { stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    root = path.resolve(directory, "..", ".."); // not a git checkout: stacks sit at <root>/terraform/<stack>
+  }
   const folder = path.relative(root, path.resolve(directory)).split(path.sep).join("/");
   result.files_read = filesRead(result.addresses, folder, (file) => {
     const full = path.join(root, file);
