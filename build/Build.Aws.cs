@@ -53,7 +53,7 @@ internal sealed partial class Build
         Log.Information("Region:   {Region} ({Source})", session.Region, session.RegionSource);
         Log.Information("Credentials: {Source}", session.CredentialSource);
         Log.Information("Registry (EcrLogin, BuildImages, promotion): your own identity, {Registry}", Settings.Registry);
-        Log.Information("Terraform (TerraformPlan/Apply): your own identity, state s3://{Bucket}/{Key}", Settings.StateBucket, Settings.StateKey);
+        Log.Information("Terraform (TerraformPlan/Apply): your own identity, state s3://{Bucket}/{Key}; in the cluster the stack's eks-deployer role (you must be in its eks_admin_iam_arns)", Settings.StateBucket, Settings.StateKey);
         if (Settings.HasWorkloads && Settings.ClusterName is not null)
         {
             var role = ClusterRole();

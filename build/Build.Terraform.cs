@@ -32,6 +32,10 @@ internal sealed partial class Build
                 InCi = IsCI,
                 LockTimeout = LockTimeout,
                 RecheckCommand = $"./build.sh TerraformPlan --environment {Settings.Id}",
+                Preview = IsDryRun,
+                TfvarsFixCommand = Tfvars is not null
+                    ? $"edit {Path.GetFullPath(Tfvars)}, then upload it with ./build.sh TfvarsUpload --environment {Settings.Id} --tfvars {Tfvars}"
+                    : $"./build.sh TfvarsDownload --environment {Settings.Id} (writes {Settings.TerraformStack}/{Settings.TfvarsFile}), edit it, then ./build.sh TfvarsUpload --environment {Settings.Id}",
             });
             Cleanup.Register("delete Terraform plan files and fetched tfvars", () => { terraform.Dispose(); return Task.CompletedTask; });
             return _terraform = terraform;
@@ -55,7 +59,8 @@ internal sealed partial class Build
             file.RegisterSecrets(PublicTfvars);
             path = Terraform.Workspace.WriteFile(Settings.TfvarsFile, text);
         }
-        file.RequireEnvironment(Settings.Id);
+        if (Settings.TfvarsNameTheEnvironment)
+            file.RequireEnvironment(Settings.Id);
         return path;
     }
 
@@ -64,23 +69,38 @@ internal sealed partial class Build
         await Terraform.CheckVersionAsync(cancellationToken);
         RequireBackendFile();
         var tfvars = await ResolveTfvarsAsync(cancellationToken);
-        var drift = await Terraform.EnsureBackendAsync(BackendFilePath, cancellationToken);
-        if (drift.NeedsInit)
-            Note(drift.Describe());
-        var plan = await Terraform.PlanAsync(new PlanOptions { VarFile = tfvars, Targets = TfTarget, Destroy = destroy }, cancellationToken);
-        Note(plan.Summary.CountsLine);
-        foreach (var change in plan.Summary.DestroyedOrReplaced)
-            Note($"{change.Action}: {change.Address}");
+        TerraformPlan plan;
+        try
+        {
+            var drift = await Terraform.EnsureBackendAsync(BackendFilePath, cancellationToken);
+            if (drift.NeedsInit)
+                Note(drift.Describe());
+            plan = await Terraform.PlanAsync(new PlanOptions { VarFile = tfvars, Targets = TfTarget, Destroy = destroy, Variables = Settings.TerraformVariables }, cancellationToken);
+        }
+        catch (BuildFailure failure) when (IsDryRun && failure is not PrerequisiteMissingException)
+        {
+            // A dry run shows what it can; a plan it could not make is a warning, not the end of the preview.
+            Log.Warning("Terraform plan not available in this dry run: {Problem}", failure.Problem);
+            Note("not planned (dry run): " + failure.Problem.Split('\n')[0]);
+            return new TerraformPlan(Terraform.Workspace.PlanFile, HasChanges: false, new PlanSummary([]), WasDryRun: true);
+        }
+        foreach (var line in plan.Summary.Lines())
+            Note(line.Trim());
+        foreach (var problem in plan.VariableProblems)
+            Note($"tfvars: {problem.Describe()} (fix: {Terraform.Settings.TfvarsFixCommand})");
         Report.SetSection("terraform", new
         {
             environment = Settings.Id,
             stack = Settings.TerraformStack,
             plan.HasChanges,
+            preview = plan.IsPreview,
             add = plan.Summary.ToAdd,
             change = plan.Summary.ToChange,
             destroy = plan.Summary.ToDestroy,
             replace = plan.Summary.ToReplace,
             destroyedOrReplaced = plan.Summary.DestroyedOrReplaced.Select(c => new { c.Address, action = c.Action.ToString() }),
+            moveHints = plan.Summary.MoveHints.Select(h => h.Text),
+            variableProblems = plan.VariableProblems.Select(p => new { variable = p.Variable, kind = p.Kind.ToString(), problem = p.Describe() }),
         });
         Report.AddMarkdown($"Terraform plan ({Settings.Id}): {plan.Summary.CountsLine}", plan.Summary.ToMarkdown($"Terraform plan for {Settings.Id}"));
         return plan;
@@ -153,7 +173,9 @@ internal sealed partial class Build
         if (changes.Terraform)
         {
             _releaseTerraformPlan = await PlanTerraformApplyAsync(cancellationToken);
-            plan = plan with { Terraform = _releaseTerraformPlan.Summary };
+            plan = _releaseTerraformPlan.WasDryRun
+                ? plan with { TerraformNotPlanned = "the dry run could not plan (see the warning above)" }
+                : plan with { Terraform = _releaseTerraformPlan.Summary, TerraformVariableProblems = _releaseTerraformPlan.VariableProblems };
         }
         if (IsPlanned(nameof(KustomizeApply)) && Settings.HasWorkloads)
         {
@@ -223,8 +245,10 @@ internal sealed partial class Build
         var plan = _releaseTerraformPlan ?? await PlanTerraformApplyAsync(cancellationToken);
         if (await Terraform.ApplyAsync(plan, cancellationToken))
             Note($"applied: {plan.Summary.CountsLine}");
+        else if (plan.IsPreview && plan.HasChanges)
+            Note($"would apply: {plan.Summary.CountsLine}");
         else
-            Note("no changes: nothing applied");
+            Note(plan.WasDryRun ? "not planned in this dry run" : "no changes: nothing applied");
         AdoptOutputs(await Terraform.OutputAsync(cancellationToken));
     }
 
@@ -247,8 +271,8 @@ internal sealed partial class Build
                 _settings = Settings with { ClusterName = cluster };
             }
         }
-        if (outputs.TryGetString("ecr_registry") is { } registry && registry != Settings.Registry)
-            Log.Warning("Terraform output ecr_registry is {Output}, but this run uses {Registry}: if the output is right, pass --registry {Output} (or the matching --aws-account-id/--aws-region).", registry, Settings.Registry, registry);
+        if (outputs.TryGetString("ecr_registry_url") is { } registry && registry != Settings.Registry)
+            Log.Warning("Terraform output ecr_registry_url is {Output}, but this run uses {Registry}: if the output is right, pass --registry {Output} (or the matching --aws-account-id/--aws-region).", registry, Settings.Registry, registry);
     }
 
     private async Task<TerraformPlan> PlanTerraformApplyAsync(CancellationToken cancellationToken)
@@ -284,7 +308,10 @@ internal sealed partial class Build
     private async Task PlanTerraformAsync(CancellationToken cancellationToken)
     {
         var plan = await PlanStackAsync(destroy: false, cancellationToken);
-        Log.Information("{Counts}", plan.Summary.CountsLine);
+        foreach (var line in plan.Summary.Lines())
+            Log.Information("{Line:l}", line);
+        foreach (var problem in plan.VariableProblems)
+            Log.Warning("tfvars: {Problem}. Fix: {Fix}", problem.Describe(), Terraform.Settings.TfvarsFixCommand);
     }
 
     private async Task DestroyTerraformAsync(CancellationToken cancellationToken)

@@ -3,7 +3,7 @@ namespace Tesslate.Build.Images;
 /// <summary>Which tags an image gets: immutable ones on every push, mutable ones only on promotion.</summary>
 public static class ImageTags
 {
-    /// <summary>The BuildKit registry cache's tag; terraform/shared's ECR lifecycle keeps it by this prefix (<c>cache_tag_prefix</c>).</summary>
+    /// <summary>The BuildKit registry cache's tag; no rule of terraform/shared's ECR lifecycle policy selects it (tested).</summary>
     public const string Cache = "buildcache";
 
     public static string Revision(string commit, bool dirty = false) => $"git-{commit[..Math.Min(12, commit.Length)]}{(dirty ? "-dirty" : "")}";

@@ -59,6 +59,32 @@ public sealed record EnvironmentSettings
 
     public bool RunsTerraform => TerraformStack is not null;
 
+    /// <summary>
+    /// The environment stack's tfvars name their environment (variable <c>environment</c>, checked before any plan);
+    /// the shared stack has no such variable, and its live tfvars do not set one.
+    /// </summary>
+    public bool TfvarsNameTheEnvironment => Name is DeployEnvironment.Beta or DeployEnvironment.Production;
+
+    /// <summary>
+    /// What the pipeline passes to every plan as <c>-var</c> (after the tfvars, so these win): the account the aws
+    /// provider may act in (its allowed_account_ids), and for the environment stacks the state bucket their CI and
+    /// admin policies name. Names, never secrets: they are on the command line.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> TerraformVariables
+    {
+        get
+        {
+            var variables = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            if (!RunsTerraform)
+                return variables;
+            if (AccountId is not null)
+                variables["aws_account_id"] = AccountId;
+            if (Name is DeployEnvironment.Beta or DeployEnvironment.Production)
+                variables["terraform_state_bucket"] = StateBucket;
+            return variables;
+        }
+    }
+
     public bool HasWorkloads => Overlay is not null;
 
     /// <summary>Production asks for one approval before the first mutation.</summary>

@@ -57,6 +57,12 @@ public sealed record ReleasePlanSummary(string Environment)
 
     public PlanSummary? Terraform { get; init; }
 
+    /// <summary>tfvars values the stack does not declare (Terraform ignored them).</summary>
+    public IReadOnlyList<VariableProblem> TerraformVariableProblems { get; init; } = [];
+
+    /// <summary>Why there is no Terraform plan (a dry run that could not make one).</summary>
+    public string? TerraformNotPlanned { get; init; }
+
     public ApplyReport? Kubernetes { get; init; }
 
     /// <summary>Why the cluster was not compared (first provisioning, images not yet known, no cluster in dry-run).</summary>
@@ -75,17 +81,32 @@ public sealed record ReleasePlanSummary(string Environment)
         _ => $"unknown{(image.Reason is null ? "" : $" ({image.Reason})")}",
     };
 
-    /// <summary>Plain aligned lines, as the run's other summaries print.</summary>
+    /// <summary>
+    /// Plain aligned lines, as the run's other summaries print. A Terraform plan that destroys or replaces comes first,
+    /// each address named, with the destroys a moved block could explain.
+    /// </summary>
     public IReadOnlyList<string> Lines()
     {
-        var rows = new List<(string Label, string Text)>([.. Guard?.Rows() ?? []]);
-        foreach (var image in Images ?? [])
-            rows.Add(($"image {image.Name}", $"{ShortFingerprint(image.Fingerprint),-12}  {Describe(image)}"));
+        var terraform = new List<(string Label, string Text)>();
         if (Terraform is not null)
         {
-            rows.Add(("terraform", Terraform.CountsLine));
-            rows.AddRange(Terraform.DestroyedOrReplaced.Select(c => (c.Action == ResourceAction.Delete ? "  destroy" : "  replace", c.Address)));
+            terraform.Add(("terraform", Terraform.CountsLine));
+            terraform.AddRange(Terraform.DestroyedOrReplaced.Select(c => (c.Action == ResourceAction.Delete ? "  destroy" : "  replace", c.Address)));
+            terraform.AddRange(Terraform.MoveHints.Select(h => ("  moved?", h.Text)));
+            terraform.AddRange(TerraformVariableProblems.Select(p => ("  tfvars", p.Describe())));
         }
+        else if (TerraformNotPlanned is not null)
+        {
+            terraform.Add(("terraform", $"not planned: {TerraformNotPlanned}"));
+        }
+        // What the release would break or destroy comes first: the guard's refusals and volume changes, then destroys.
+        var rows = new List<(string Label, string Text)>([.. Guard?.Rows() ?? []]);
+        if (Terraform?.HasDestroyOrReplace == true)
+            rows.AddRange(terraform);
+        foreach (var image in Images ?? [])
+            rows.Add(($"image {image.Name}", $"{ShortFingerprint(image.Fingerprint),-12}  {Describe(image)}"));
+        if (Terraform?.HasDestroyOrReplace != true)
+            rows.AddRange(terraform);
         if (Kubernetes is not null)
         {
             rows.Add(("kubernetes", Kubernetes.Summary));
@@ -112,7 +133,10 @@ public sealed record ReleasePlanSummary(string Environment)
             destroy = Terraform.ToDestroy,
             replace = Terraform.ToReplace,
             destroyedOrReplaced = Terraform.DestroyedOrReplaced.Select(c => new { address = c.Address, action = c.Action.ToString() }),
+            moveHints = Terraform.MoveHints.Select(h => h.Text),
+            variableProblems = TerraformVariableProblems.Select(p => new { variable = p.Variable, problem = p.Describe() }),
         },
+        terraformNotPlanned = TerraformNotPlanned,
         kubernetes = Kubernetes is null ? null : new
         {
             created = Kubernetes.Count(ApplyOutcome.Created),

@@ -20,43 +20,13 @@ public sealed record TfvarsDiff(bool SecretExists, IReadOnlyList<string> Added, 
 public static partial class SensitiveVariables
 {
     /// <summary>Names of variables declared with <c>sensitive = true</c> in the stack's *.tf files.</summary>
-    public static IReadOnlySet<string> Declared(string stackDirectory)
-    {
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        if (!Directory.Exists(stackDirectory))
-            return names;
-        foreach (var file in Directory.EnumerateFiles(stackDirectory, "*.tf"))
-        {
-            var text = File.ReadAllText(file);
-            foreach (Match m in VariableBlock().Matches(text))
-            {
-                var body = BlockBody(text, m.Index + m.Length);
-                if (SensitiveTrue().IsMatch(body))
-                    names.Add(m.Groups["name"].Value);
-            }
-        }
-        return names;
-    }
+    public static IReadOnlySet<string> Declared(string stackDirectory) =>
+        StackVariables.Read(stackDirectory).Where(v => SensitiveTrue().IsMatch(v.Value)).Select(v => v.Key).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>The fallback when a stack does not say: names that usually hold secrets.</summary>
     public static bool LooksSensitive(string name) => SecretName().IsMatch(name);
 
     public static bool IsSensitive(string name, IReadOnlySet<string> declared) => declared.Contains(name) || LooksSensitive(name);
-
-    private static string BlockBody(string text, int openBrace)
-    {
-        var depth = 1;
-        var i = openBrace;
-        while (i < text.Length && depth > 0)
-        {
-            depth += text[i] switch { '{' => 1, '}' => -1, _ => 0 };
-            i++;
-        }
-        return text[openBrace..i];
-    }
-
-    [GeneratedRegex("""variable\s+"(?<name>[^"]+)"\s*\{""")]
-    private static partial Regex VariableBlock();
 
     [GeneratedRegex("""^\s*sensitive\s*=\s*true\b""", RegexOptions.Multiline)]
     private static partial Regex SensitiveTrue();

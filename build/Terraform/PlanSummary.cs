@@ -14,9 +14,43 @@ public enum ResourceAction
     ReplaceCreateBeforeDestroy,
 }
 
-/// <summary>One resource the plan changes: its address and what happens to it. No attribute values, ever.</summary>
-public sealed record ResourceChange(string Address, ResourceAction Action)
+/// <summary>One resource the plan changes: its address, its resource type and what happens to it. No attribute values, ever.</summary>
+public sealed partial record ResourceChange(string Address, ResourceAction Action)
 {
+    /// <summary>The resource type (<c>aws_ecr_repository</c>), from the plan's <c>type</c>, else read from the address.</summary>
+    public string Type { get; init; } = TypeOf(Address);
+
+    /// <summary>The address without its instance key: <c>aws_ecr_repository.catalog["backend"]</c> → <c>aws_ecr_repository.catalog</c>.</summary>
+    public string ResourceAddress => Address.EndsWith(']') && Address.LastIndexOf('[') is var i and >= 0 ? Address[..i] : Address;
+
+    /// <summary>The resource's name, or its instance key when it has one (<c>backend</c> in both examples above).</summary>
+    public string Name
+    {
+        get
+        {
+            var open = Address.LastIndexOf('[');
+            if (open >= 0 && Address.EndsWith(']'))
+                return Address[(open + 1)..^1].Trim('"');
+            return ResourceAddress[(ResourceAddress.LastIndexOf('.') + 1)..];
+        }
+    }
+
+    /// <summary><c>module.a.aws_x.y["k"]</c> → <c>aws_x</c>: the segment before the resource name, after any module path.</summary>
+    public static string TypeOf(string address)
+    {
+        // Instance keys first (module.a["x.y"].b): they may hold dots.
+        var parts = InstanceKey().Replace(address, string.Empty).Split('.');
+        var start = 0;
+        while (start + 1 < parts.Length && parts[start] == "module")
+            start += 2;
+        if (start < parts.Length && parts[start] == "data")
+            start++;
+        return start + 1 < parts.Length ? parts[start] : address;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\[[^\]]*\]")]
+    private static partial System.Text.RegularExpressions.Regex InstanceKey();
+
     public bool DestroysSomething => Action is ResourceAction.Delete or ResourceAction.Replace or ResourceAction.ReplaceCreateBeforeDestroy;
 
     public string ActionText => Action switch
@@ -50,6 +84,38 @@ public sealed record PlanSummary(IReadOnlyList<ResourceChange> Changes)
 
     public IEnumerable<ResourceChange> DestroyedOrReplaced => Changes.Where(c => c.DestroysSomething);
 
+    /// <summary>
+    /// Destroys a <c>moved</c> block could turn into a rename: a resource destroyed while another of the same type is
+    /// created in this plan (Terraform moves state only within a type). The created address whose name or key equals
+    /// the destroyed one's is the likely pair; without one, every created address of the type is a candidate.
+    /// </summary>
+    public IReadOnlyList<MoveHint> MoveHints
+    {
+        get
+        {
+            var created = Changes.Where(c => c.Action == ResourceAction.Create).ToList();
+            var hints = new List<MoveHint>();
+            foreach (var destroyed in Changes.Where(c => c.Action == ResourceAction.Delete))
+            {
+                var candidates = created.Where(c => c.Type == destroyed.Type).ToList();
+                if (candidates.Count == 0)
+                    continue;
+                var named = candidates.Where(c => c.Name == destroyed.Name).ToList();
+                hints.Add(new MoveHint(destroyed.Address, named.Count == 1 ? [named[0].Address] : [.. candidates.Select(c => c.Address)]));
+            }
+            return hints;
+        }
+    }
+
+    /// <summary>The counts, every address destroyed or replaced, and what a moved block could explain: for logs and notes.</summary>
+    public IReadOnlyList<string> Lines()
+    {
+        var lines = new List<string> { CountsLine };
+        lines.AddRange(DestroyedOrReplaced.Select(c => $"  {c.ActionText}: {c.Address}"));
+        lines.AddRange(MoveHints.Select(h => "  " + h.Text));
+        return lines;
+    }
+
     /// <summary>Terraform's own wording: <c>Plan: 1 to add, 2 to change, 0 to destroy.</c> plus replacements.</summary>
     public string CountsLine => HasChanges
         ? $"{ToAdd} to add, {ToChange} to change, {ToDestroy} to destroy" + (ToReplace > 0 ? $" ({ToReplace} replaced)" : "")
@@ -70,7 +136,10 @@ public sealed record PlanSummary(IReadOnlyList<ResourceChange> Changes)
                     continue;
                 var list = actions.EnumerateArray().Select(a => a.GetString() ?? "").ToArray();
                 if (Classify(list) is { } action)
-                    changes.Add(new ResourceChange(name, action));
+                {
+                    var type = entry.TryGetProperty("type", out var t) && t.GetString() is { Length: > 0 } declared ? declared : ResourceChange.TypeOf(name);
+                    changes.Add(new ResourceChange(name, action) { Type = type });
+                }
             }
         }
         return new PlanSummary(changes);
@@ -98,6 +167,8 @@ public sealed record PlanSummary(IReadOnlyList<ResourceChange> Changes)
             text.Append('\n').Append("> [!WARNING]\n> This plan destroys or replaces resources:\n");
             foreach (var change in DestroyedOrReplaced)
                 text.Append("> - `").Append(change.Address).Append("`: ").Append(change.ActionText).Append('\n');
+            foreach (var hint in MoveHints)
+                text.Append(">\n> ").Append(hint.Text).Append('\n');
         }
         if (HasChanges)
         {
@@ -109,4 +180,12 @@ public sealed record PlanSummary(IReadOnlyList<ResourceChange> Changes)
         }
         return text.ToString();
     }
+}
+
+/// <summary>A destroy a moved block could explain: the destroyed address and the created one(s) of the same type.</summary>
+public sealed record MoveHint(string Destroyed, IReadOnlyList<string> Created)
+{
+    public string Text => Created.Count == 1
+        ? $"{Destroyed} destroyed while {Created[0]} is created: add a moved block"
+        : $"{Destroyed} destroyed while {string.Join(", ", Created)} are created: if one of them is {Destroyed} renamed, add a moved block";
 }

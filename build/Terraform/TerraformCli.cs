@@ -86,8 +86,9 @@ public sealed class TerraformCli(IProcessRunner runner, ILogger logger, Terrafor
         logger.Information("Terraform in {Stack}: {Drift}; running init -reconfigure with {Backend}", settings.StackDirectory, drift.Describe(), Path.GetFileName(backendConfigFile));
         try
         {
-            // Quiet: init is chatty; its output is shown in full only when it fails.
-            await runner.RunAsync(InitCommand(backendConfigFile) with { CaptureOutput = true, Quiet = true }, cancellationToken);
+            // Quiet: init is chatty; its output is shown in full only when it fails. It writes local files only, so a
+            // preview (--dry-run) runs it too, to be able to plan.
+            await runner.RunAsync(InitCommand(backendConfigFile) with { CaptureOutput = true, Quiet = true, IsReadOnly = settings.Preview }, cancellationToken);
         }
         catch (ProcessFailedException failed)
         {
@@ -101,7 +102,9 @@ public sealed class TerraformCli(IProcessRunner runner, ILogger logger, Terrafor
 
     /// <summary>
     /// <c>plan -detailed-exitcode -out=&lt;private file&gt;</c>: exit 0 = no changes, 2 = changes (then summarised
-    /// with <c>show -json</c>). A lock held by someone else fails with Terraform's lock information.
+    /// with <c>show -json</c>). A lock held by someone else fails with Terraform's lock information; variables the
+    /// stack needs and nobody set fail naming each variable; tfvars values the stack does not declare are returned
+    /// as <see cref="TerraformPlan.VariableProblems"/>. In a preview the plan runs without the state lock.
     /// </summary>
     public async Task<TerraformPlan> PlanAsync(PlanOptions options, CancellationToken cancellationToken)
     {
@@ -109,18 +112,71 @@ public sealed class TerraformCli(IProcessRunner runner, ILogger logger, Terrafor
         if (options.VarFile is { } varFile && !File.Exists(varFile))
             throw new BuildFailure($"The tfvars file '{varFile}' does not exist.", "Point to an existing .tfvars file.");
         var planFile = Workspace.PlanFile;
-        var result = await TerraformFailures.ExplainingAsync(() => runner.RunAsync(PlanCommand(options, planFile), cancellationToken), settings);
+        ProcessResult result;
+        try
+        {
+            result = await TerraformFailures.ExplainingAsync(() => runner.RunAsync(PlanCommand(options, planFile), cancellationToken), settings);
+        }
+        catch (ProcessFailedException failed) when (VariablesFailure(failed.Result.Output, options, failed) is { } named)
+        {
+            throw named;
+        }
         if (result.WasDryRun)
             return new TerraformPlan(planFile, HasChanges: false, new PlanSummary([]), WasDryRun: true);
         TerraformWorkspace.MakePrivate(planFile);
+        var problems = VariableProblemsOf(result.Output, options).Where(p => !p.StopsThePlan).ToList();
+        foreach (var problem in problems)
+            logger.Warning("Terraform plan: {Problem}", problem.Describe());
         if (result.ExitCode == 0)
         {
             logger.Information("Terraform plan: no changes");
-            return new TerraformPlan(planFile, HasChanges: false, new PlanSummary([]));
+            return new TerraformPlan(planFile, HasChanges: false, new PlanSummary([])) { VariableProblems = problems, IsPreview = settings.Preview };
         }
         var summary = await ShowPlanAsync(planFile, cancellationToken);
         logger.Information("Terraform plan: {Counts}", summary.CountsLine);
-        return new TerraformPlan(planFile, HasChanges: true, summary);
+        return new TerraformPlan(planFile, HasChanges: true, summary) { VariableProblems = problems, IsPreview = settings.Preview };
+    }
+
+    /// <summary>Terraform's diagnostics about the plan's variables, each named; "N other variable(s)" named from the tfvars.</summary>
+    internal IReadOnlyList<VariableProblem> VariableProblemsOf(IEnumerable<OutputLine> output, PlanOptions options)
+    {
+        var (problems, more) = TerraformDiagnostics.VariableProblems(TerraformDiagnostics.Parse(output.Select(l => l.Text)));
+        if (more == 0 || options.VarFile is not { } varFile || !File.Exists(varFile))
+            return problems;
+        var declared = TerraformDiagnostics.DeclaredVariables(settings.StackDirectory);
+        var named = problems.Select(p => p.Variable).ToHashSet(StringComparer.Ordinal);
+        var rest = TfvarsFile.Parse(File.ReadAllText(varFile), varFile).VariableNames
+            .Where(name => !declared.Contains(name) && !named.Contains(name))
+            .Order(StringComparer.Ordinal)
+            .Select(name => new VariableProblem(VariableProblemKind.Undeclared, name, varFile));
+        return [.. problems, .. rest];
+    }
+
+    private BuildFailure? VariablesFailure(IEnumerable<OutputLine> output, PlanOptions options, Exception inner)
+    {
+        var problems = VariableProblemsOf(output, options);
+        var stopping = problems.Where(p => p.StopsThePlan).ToList();
+        if (stopping.Count == 0)
+            return null;
+        var stack = Path.GetFileName(Path.TrimEndingDirectorySeparator(settings.StackDirectory));
+        var lines = problems.OrderByDescending(p => p.StopsThePlan).Select(p => "    " + p.Describe());
+        var fixes = new List<string>();
+        if (stopping.Any(p => p.Kind == VariableProblemKind.Missing))
+        {
+            var missing = string.Join(", ", stopping.Where(p => p.Kind == VariableProblemKind.Missing).Select(p => p.Variable));
+            fixes.Add($"Set {missing} in the tfvars: {settings.TfvarsFix}.");
+            if (problems.Any(p => p.Kind == VariableProblemKind.Undeclared))
+                fixes.Add("A tfvars value the stack does not declare next to a missing one is often a renamed variable: rename it in the tfvars.");
+        }
+        if (stopping.Any(p => p.Kind == VariableProblemKind.UndeclaredOnCommandLine))
+        {
+            var passed = string.Join(", ", stopping.Where(p => p.Kind == VariableProblemKind.UndeclaredOnCommandLine).Select(p => p.Variable));
+            fixes.Add($"Declare {passed} in the stack (a variable block with a default): the pipeline passes it on every plan.");
+        }
+        return new BuildFailure(
+            $"Terraform did not plan {stack}: the variables it was given do not fit the stack.{System.Environment.NewLine}{string.Join(System.Environment.NewLine, lines)}",
+            string.Join(" ", fixes),
+            inner);
     }
 
     /// <summary><c>show -json PLANFILE</c>, kept in the private workspace and summarised (counts and addresses only).</summary>
@@ -145,6 +201,12 @@ public sealed class TerraformCli(IProcessRunner runner, ILogger logger, Terrafor
         if (!plan.HasChanges)
         {
             logger.Information("Terraform: the plan has no changes; nothing to apply");
+            return false;
+        }
+        if (plan.IsPreview)
+        {
+            // A preview plan was made without the state lock: shown, never applied.
+            logger.Information("[dry-run] would run: {Command:l}", ApplyCommand(plan.PlanFile).Display);
             return false;
         }
         await CheckVersionAsync(cancellationToken);
@@ -225,10 +287,11 @@ public sealed class TerraformCli(IProcessRunner runner, ILogger logger, Terrafor
     internal ToolCommand InitCommand(string backendConfigFile) =>
         Command("init", ["-input=false", .. ColorFlags(), .. LockFlags(), "-reconfigure", "-backend-config=" + Path.GetFullPath(backendConfigFile)]);
 
+    // A plan changes no infrastructure: a preview runs it (without the lock). Its output is kept for its diagnostics.
     internal ToolCommand PlanCommand(PlanOptions options, string planFile) =>
-        Command("plan", ["-input=false", .. ColorFlags(), .. LockFlags(), .. Targeting(options), "-detailed-exitcode", "-out=" + planFile])
+        Command("plan", ["-input=false", .. ColorFlags(), .. (settings.Preview ? ["-lock=false"] : LockFlags()), .. Targeting(options), "-detailed-exitcode", "-out=" + planFile])
             with
-        { AllowedExitCodes = [0, 2], WaitForExitOnCancel = true };
+        { AllowedExitCodes = [0, 2], WaitForExitOnCancel = true, CaptureOutput = true, IsReadOnly = settings.Preview };
 
     internal ToolCommand ApplyCommand(string planFile) =>
         Command("apply", ["-input=false", .. ColorFlags(), .. LockFlags(), Path.GetFullPath(planFile)]) with { WaitForExitOnCancel = true };
@@ -261,6 +324,9 @@ public sealed class TerraformCli(IProcessRunner runner, ILogger logger, Terrafor
             yield return "-destroy";
         if (options.VarFile is { } varFile)
             yield return "-var-file=" + Path.GetFullPath(varFile);
+        // After the file: the last value Terraform reads wins.
+        foreach (var (name, value) in options.Variables.OrderBy(v => v.Key, StringComparer.Ordinal))
+            yield return $"-var={name}={value}";
         foreach (var target in options.Targets)
             yield return "-target=" + target;
     }

@@ -11,10 +11,23 @@ public sealed record PlanOptions
 
     /// <summary><c>plan -destroy</c>: a saved plan that destroys everything, shown before it is applied.</summary>
     public bool Destroy { get; init; }
+
+    /// <summary>
+    /// <c>-var NAME=VALUE</c> after the tfvars file (so these win): values the pipeline owns, such as the account id.
+    /// Never secrets: they would be on the command line.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Variables { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>
-/// A saved plan in the private workspace: <see cref="HasChanges"/> from <c>-detailed-exitcode</c> (2), and the
-/// summary of <c>show -json</c> when there are changes.
+/// A saved plan in the private workspace: <see cref="HasChanges"/> from <c>-detailed-exitcode</c> (2), the summary of
+/// <c>show -json</c> when there are changes, and what Terraform warned about the variables it was given.
 /// </summary>
-public sealed record TerraformPlan(string PlanFile, bool HasChanges, PlanSummary Summary, bool WasDryRun = false);
+public sealed record TerraformPlan(string PlanFile, bool HasChanges, PlanSummary Summary, bool WasDryRun = false)
+{
+    /// <summary>tfvars values the stack does not declare (Terraform ignored them).</summary>
+    public IReadOnlyList<VariableProblem> VariableProblems { get; init; } = [];
+
+    /// <summary>A --dry-run plan made without the state lock: shown, never applied.</summary>
+    public bool IsPreview { get; init; }
+}

@@ -21,8 +21,19 @@ public sealed record TerraformSettings(string StackDirectory)
     /// </summary>
     public string? RecheckCommand { get; init; }
 
+    /// <summary>
+    /// A preview (--dry-run): plans still run, since a plan changes nothing, but without taking the state lock, and
+    /// a folder that needs it is initialised (local files only); nothing is ever applied.
+    /// </summary>
+    public bool Preview { get; init; }
+
+    /// <summary>How to correct the tfvars a plan was given, e.g. <c>./build.sh TfvarsDownload --environment beta</c> …</summary>
+    public string? TfvarsFixCommand { get; init; }
+
     /// <summary>Log prefix of Terraform's output lines, e.g. <c>terraform:beta</c>.</summary>
     public string LogPrefix { get; init; } = "terraform";
 
     internal string Recheck => RecheckCommand ?? $"cd {StackDirectory} && terraform plan";
+
+    internal string TfvarsFix => TfvarsFixCommand ?? "edit the tfvars file the plan was given";
 }

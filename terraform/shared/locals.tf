@@ -4,16 +4,16 @@ data "aws_availability_zones" "available" {
   state = "available"
 }
 
+data "aws_region" "current" {}
+
 locals {
+  # The platform cluster for internal tools (Headscale), apart from beta and production.
   cluster_name = "${var.project_name}-platform-eks"
-  account_id   = data.aws_caller_identity.current.account_id
-  azs          = slice(sort(data.aws_availability_zones.available.names), 0, 3)
 
-  cluster_admin_policy = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+  azs = slice(data.aws_availability_zones.available.names, 0, 3)
 
-  tags = {
-    Project     = var.project_name
-    Environment = "shared"
-    ManagedBy   = "terraform"
+  common_tags = {
+    Project = var.project_name
+    Stack   = "shared"
   }
 }

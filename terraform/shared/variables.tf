@@ -1,104 +1,98 @@
+# Every variable of the live stack, with its type, default and sensitivity: the shared tfvars
+# (Secrets Manager tesslate/terraform/shared) keep planning. New ones have defaults.
+
 variable "project_name" {
-  description = "Prefix of every resource name (ECR repositories <project>-<image>, cluster <project>-platform-eks)."
+  description = "Prefix of every resource name."
   type        = string
   default     = "tesslate"
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.project_name))
-    error_message = "project_name must be 2-21 lowercase letters, digits or dashes, starting with a letter."
-  }
 }
 
 variable "aws_region" {
-  description = "AWS region of the registry and the platform cluster."
+  description = "Region of the shared resources."
   type        = string
   default     = "us-east-1"
-
-  validation {
-    condition     = can(regex("^[a-z]{2}-[a-z]+-[0-9]$", var.aws_region))
-    error_message = "aws_region must look like us-east-1."
-  }
 }
 
-variable "ecr_repositories" {
-  description = "Repository names of the image catalog (images/*: backend, frontend, devserver, ast, marketplace, compute, markitdown, deerflow)."
-  type        = list(string)
-  default = [
-    "tesslate-backend",
-    "tesslate-frontend",
-    "tesslate-devserver",
-    "tesslate-ast",
-    "tesslate-marketplace",
-    "tesslate-btrfs-csi",
-    "tesslate-markitdown",
-    "tesslate-deerflow",
-  ]
-
-  validation {
-    condition     = length(var.ecr_repositories) == length(distinct(var.ecr_repositories))
-    error_message = "ecr_repositories must not contain duplicates."
-  }
-}
-
-variable "image_history_count" {
-  description = "Images kept per repository for each immutable tag family (git-*, src-*): the rollback window."
-  type        = number
-  default     = 200
-
-  validation {
-    condition     = var.image_history_count >= 200
-    error_message = "image_history_count must be at least 200: rollbacks need the history (legacy kept 1 day)."
-  }
-}
-
-variable "untagged_image_days" {
-  description = "Days an untagged image (an environment tag moved away and no immutable tag) is kept."
-  type        = number
-  default     = 90
-
-  validation {
-    condition     = var.untagged_image_days >= 90
-    error_message = "untagged_image_days must be at least 90."
-  }
-}
-
-variable "cache_tag_prefix" {
-  description = "Tag prefix of the BuildKit registry cache images: BuildImages tags them buildcache (ImageTags.Cache)."
+variable "aws_account_id" {
+  description = "The only account the aws provider may act in (allowed_account_ids). The pipeline sets it from its environment table (--aws-account-id)."
   type        = string
-  default     = "buildcache"
-}
+  default     = "859561299901"
 
-variable "cache_images_kept" {
-  description = "Registry cache images kept per repository."
-  type        = number
-  default     = 10
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.aws_account_id))
+    error_message = "aws_account_id must be a 12-digit AWS account id."
+  }
 }
 
 variable "vpc_cidr" {
-  description = "CIDR of the platform VPC."
+  description = "Range of the platform VPC."
   type        = string
   default     = "10.1.0.0/16"
+}
 
-  validation {
-    condition     = can(cidrhost(var.vpc_cidr, 0)) && tonumber(split("/", var.vpc_cidr)[1]) <= 16
-    error_message = "vpc_cidr must be a valid IPv4 CIDR of size /16 or larger."
-  }
+variable "domain_name" {
+  description = "Base domain of the platform tools (headscale.<domain>)."
+  type        = string
+  default     = "tesslate.com"
+}
+
+variable "cloudflare_api_token" {
+  description = "Cloudflare token for the Headscale record and cert-manager."
+  type        = string
+  sensitive   = true
+}
+
+variable "cloudflare_zone_id" {
+  description = "Cloudflare zone of domain_name."
+  type        = string
+}
+
+variable "cloudflare_zone_name" {
+  description = "Cloudflare zone name (cert-manager's DNS01 zone)."
+  type        = string
+  default     = "tesslate.com"
 }
 
 variable "eks_cluster_version" {
   description = "Kubernetes version of the platform cluster."
   type        = string
   default     = "1.35"
+}
 
-  validation {
-    condition     = can(regex("^1\\.[0-9]{2}$", var.eks_cluster_version))
-    error_message = "eks_cluster_version must look like 1.35."
-  }
+variable "eks_node_instance_types" {
+  description = "Instance types of the platform node group."
+  type        = list(string)
+  default     = ["t3.medium"]
+}
+
+variable "eks_node_desired_size" {
+  description = "Platform node group: desired nodes."
+  type        = number
+  default     = 1
+}
+
+variable "eks_node_min_size" {
+  description = "Platform node group: minimum nodes."
+  type        = number
+  default     = 1
+}
+
+variable "eks_node_max_size" {
+  description = "Platform node group: maximum nodes."
+  type        = number
+  default     = 2
+}
+
+variable "eks_node_disk_size" {
+  description = "Root volume size (GiB) of the platform nodes."
+  type        = number
+  default     = 30
 }
 
 variable "eks_admin_iam_arns" {
-  description = "IAM users or roles that may assume tesslate-platform-eks-eks-deployer and administer the platform cluster."
+  description = "IAM users or roles that may assume the platform cluster's eks-deployer role (Terraform reaches the cluster as that role)."
   type        = list(string)
+  default     = []
 
   validation {
     condition     = length(var.eks_admin_iam_arns) > 0
@@ -106,41 +100,39 @@ variable "eks_admin_iam_arns" {
   }
 }
 
-variable "headscale_hostname" {
-  description = "Public host name of Headscale."
+variable "terraform_iam_user" {
+  description = "The IAM user the live stack gives a cluster access entry (terraform_user). The public source redacts it; if a plan replaces module.eks's terraform_user access entry, set the real name in the tfvars."
   type        = string
-  default     = "headscale.tesslate.com"
+  default     = "tesslate-terraform"
 }
 
-variable "headscale_magic_dns_domain" {
-  description = "MagicDNS base domain of the tailnet."
+variable "headscale_subdomain" {
+  description = "Headscale's host name under domain_name."
+  type        = string
+  default     = "headscale"
+}
+
+variable "headscale_image_tag" {
+  description = "Headscale image tag. The database is 0.28's: keep 0.28 or newer, never older."
+  type        = string
+  default     = "0.28.0"
+}
+
+variable "headscale_base_domain" {
+  description = "MagicDNS domain of the mesh (must differ from Headscale's own host name)."
   type        = string
   default     = "vpn.tesslate.com"
 }
 
-variable "headscale_chart_version" {
-  description = "Version of the headscale chart (https://charts.gabe565.com)."
-  type        = string
-  default     = "0.12.5"
-}
-
-variable "cloudflare_zone_id" {
-  description = "Cloudflare zone that holds headscale_hostname."
-  type        = string
-
-  validation {
-    condition     = can(regex("^[0-9a-f]{32}$", var.cloudflare_zone_id))
-    error_message = "cloudflare_zone_id must be the 32-character hexadecimal zone id."
-  }
-}
-
-variable "letsencrypt_email" {
-  description = "Contact address of the Let's Encrypt account."
-  type        = string
-}
-
-variable "cloudflare_api_token" {
-  description = "Cloudflare API token with DNS edit on the zone."
+variable "tauri_signing_private_key" {
+  description = "Minisign key of the desktop updater bundles. Not used by any resource: the tfvars secret is where it is kept and recovered from."
   type        = string
   sensitive   = true
+  default     = ""
+}
+
+variable "create_github_oidc_provider" {
+  description = "Create GitHub's OIDC provider for the account (the environments' deploy and build roles trust it). False when the account already has one outside this state."
+  type        = bool
+  default     = true
 }

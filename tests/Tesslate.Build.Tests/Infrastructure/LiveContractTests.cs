@@ -34,6 +34,28 @@ public sealed class LiveContractTests
     }
 
     [Fact]
+    public void The_LiteLLM_configuration_means_what_the_live_one_means()
+    {
+        var fixture = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(InfrastructureLayout.Full($"{LiveContractLayout.FixtureDirectory}/{LiteLlmConfig.FixtureFile}")))!;
+        var ours = File.ReadAllText(InfrastructureLayout.Full(LiteLlmConfig.ProjectPath));
+
+        Assert.Equal((string?)fixture["meaningSha256"], LiteLlmConfig.MeaningSha256(ours));
+        Assert.Equal(Contract.Value.Live["aws-beta"].Source.Commit, (string?)fixture["source"]!["commit"]);
+    }
+
+    [Theory]
+    [InlineData("  database_connection_pool_limit: 20", "  database_connection_pool_limit: \"20\"")] // a number becomes a string
+    [InlineData("  num_retries: 2", "  num_retries: 3")]
+    public void A_changed_value_or_quoting_changes_the_LiteLLM_configurations_meaning(string line, string changed)
+    {
+        var ours = File.ReadAllText(InfrastructureLayout.Full(LiteLlmConfig.ProjectPath));
+        Assert.Contains(line, ours);
+        Assert.NotEqual(LiteLlmConfig.MeaningSha256(ours), LiteLlmConfig.MeaningSha256(ours.Replace(line, changed, StringComparison.Ordinal)));
+        // Comments and key order are not meaning.
+        Assert.Equal(LiteLlmConfig.MeaningSha256(ours), LiteLlmConfig.MeaningSha256("# a comment\n" + ours));
+    }
+
+    [Fact]
     public void Fixture_holds_facts_of_one_recorded_studio_commit_and_no_manifest()
     {
         var sources = Contract.Value.Live.Values.Select(f => f.Source).ToList();

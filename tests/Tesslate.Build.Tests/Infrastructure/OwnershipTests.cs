@@ -121,34 +121,39 @@ public sealed class OwnershipTests
 
     private static bool TerraformCreates(TerraformStack stack, string allText, OwnedObject owned)
     {
+        // The live stack's kubernetes provider 2 types (kubernetes_namespace, ...) and their _v1 twins: the same objects.
         var resourceType = owned.Kind switch
         {
-            "Namespace" => "kubernetes_namespace_v1",
-            "ServiceAccount" => "kubernetes_service_account_v1",
-            "StorageClass" => "kubernetes_storage_class_v1",
-            "ConfigMap" => "kubernetes_config_map_v1",
-            "Secret" => "kubernetes_secret_v1",
-            "Deployment" => "kubernetes_deployment_v1",
+            "Namespace" => "kubernetes_namespace",
+            "ServiceAccount" => "kubernetes_service_account",
+            "StorageClass" => "kubernetes_storage_class",
+            "ConfigMap" => "kubernetes_config_map",
+            "Secret" => "kubernetes_secret",
+            "Deployment" => "kubernetes_deployment",
             "Ingress" => "kubernetes_ingress_v1",
-            "PriorityClass" => "kubernetes_priority_class_v1",
+            "PriorityClass" => "kubernetes_priority_class",
             _ => null,
         };
-        if (resourceType is null)
-        {
-            // Custom resources go through kubectl_manifest: look for kind and name in its body.
-            return stack.Resources("kubectl_manifest").Select(r => r.Body.GetProperty("yaml_body").GetString() ?? "").Any(body =>
-                System.Text.RegularExpressions.Regex.IsMatch(body, $"kind\\s*=\\s*\"{owned.Kind}\"")
-                && System.Text.RegularExpressions.Regex.IsMatch(body, $"name\\s*=\\s*\"{owned.Name}\""));
-        }
 
-        foreach (var (_, body) in stack.Resources(resourceType))
+        // Anything can also be applied as a kubectl_manifest (custom resources, and the live stack's Ingress).
+        if (stack.Resources("kubectl_manifest").Select(r => r.Body.GetProperty("yaml_body").GetString() ?? "").Any(body =>
+                System.Text.RegularExpressions.Regex.IsMatch(body, $"kind\\s*[=:]\\s*\"?{owned.Kind}\"?\\s*$", System.Text.RegularExpressions.RegexOptions.Multiline)
+                && System.Text.RegularExpressions.Regex.IsMatch(body, $"name\\s*[=:]\\s*\"?{System.Text.RegularExpressions.Regex.Escape(owned.Name)}\"?\\s*$", System.Text.RegularExpressions.RegexOptions.Multiline)))
+            return true;
+        if (resourceType is null)
+            return false;
+
+        foreach (var type in new[] { resourceType, resourceType.EndsWith("_v1", StringComparison.Ordinal) ? resourceType : resourceType + "_v1" }.Distinct())
         {
-            var name = body.GetProperty("metadata")[0].GetProperty("name").GetString();
-            if (name == owned.Name)
-                return true;
-            if (name == "${each.key}" && body.TryGetProperty("for_each", out var forEach) && forEach.ValueKind == System.Text.Json.JsonValueKind.Object
-                && forEach.TryGetProperty(owned.Name, out _))
-                return true;
+            foreach (var (_, body) in stack.Resources(type))
+            {
+                var name = body.GetProperty("metadata")[0].GetProperty("name").GetString();
+                if (name == owned.Name)
+                    return true;
+                if (name == "${each.key}" && body.TryGetProperty("for_each", out var forEach) && forEach.ValueKind == System.Text.Json.JsonValueKind.Object
+                    && forEach.TryGetProperty(owned.Name, out _))
+                    return true;
+            }
         }
 
         return false;

@@ -113,24 +113,25 @@ public sealed partial class TeamRbacTests
     public async Task Terraform_access_entries_map_team_roles_to_the_groups_the_rbac_binds(string entry, string[] groups)
     {
         await Hcl2Json.StackAsync("terraform/aws");
-        var eks = File.ReadAllText(InfrastructureLayout.Full("terraform/aws/eks.tf"));
+        var eks = File.ReadAllText(InfrastructureLayout.Full("terraform/aws/cluster.tf"));
         var rbac = await RbacAsync();
 
         var match = Regex.Match(eks, entry + @"\s*=\s*\{[^}]*?kubernetes_groups\s*=\s*\[([^\]]*)\]", RegexOptions.Singleline);
-        Assert.True(match.Success, $"access entry {entry} with kubernetes_groups not found in terraform/aws/eks.tf");
+        Assert.True(match.Success, $"access entry {entry} with kubernetes_groups not found in terraform/aws/cluster.tf");
         var declared = QuotedString().Matches(match.Groups[1].Value).Select(m => m.Groups[1].Value).ToArray();
         Assert.Equal(groups, declared);
         Assert.True(rbac.Allows(declared, "get", "", "pods", "tesslate"));
     }
 
     [Fact]
-    public async Task Admin_deployer_and_ci_roles_get_cluster_admin_through_access_entries()
+    public async Task Admin_deployer_bootstrap_and_ci_identities_get_cluster_admin_through_access_entries()
     {
         await Hcl2Json.StackAsync("terraform/aws");
-        var eks = File.ReadAllText(InfrastructureLayout.Full("terraform/aws/eks.tf"));
+        var eks = File.ReadAllText(InfrastructureLayout.Full("terraform/aws/cluster.tf"));
 
-        foreach (var entry in new[] { "eks_deployer", "team_admin", "github_deploy" })
-            Assert.Matches(entry + @"\s*=\s*\{\s*principal_arn[^\n]*\n\s*policy_associations\s*=\s*\{\s*admin\s*=\s*\{\s*policy_arn\s*=\s*local\.cluster_admin_policy", eks);
+        // The live entries; the GitHub deploy role reaches the cluster through eks-deployer (Terraform) and team-admin (kubectl).
+        foreach (var entry in new[] { "eks_deployer_role", "terraform_user", "github_actions", "team_admin" })
+            Assert.Matches(entry + @"\s*=\s*\{\s*principal_arn[^\n]*\n\s*policy_associations\s*=\s*\{\s*admin\s*=\s*\{\s*policy_arn\s*=\s*""arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy""", eks);
         Assert.Contains("enable_cluster_creator_admin_permissions = false", eks, StringComparison.Ordinal);
     }
 

@@ -73,8 +73,15 @@ internal static class Hcl2Json
     /// <summary>Parses files; a parse error fails with every file's message.</summary>
     public static async Task<IReadOnlyDictionary<string, JsonElement>> ParseAsync(IReadOnlyList<string> files, CancellationToken cancellationToken)
     {
+        var output = await RunAsync("parse.js", files, cancellationToken);
+        return output.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal);
+    }
+
+    /// <summary>Runs one of the tool folder's node scripts and reads its JSON output; exit 1 fails with its stderr.</summary>
+    public static async Task<JsonElement> RunAsync(string script, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
         RequireInstalled();
-        var command = new ToolCommand("node", [Path.Combine(ToolDirectory, "parse.js"), .. files])
+        var command = new ToolCommand("node", [Path.Combine(ToolDirectory, script), .. arguments])
         {
             CaptureOutput = true,
             Quiet = true,
@@ -88,7 +95,7 @@ internal static class Hcl2Json
             throw new HclParseException(result.StandardError);
 
         using var document = JsonDocument.Parse(result.StandardOutput);
-        return document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone(), StringComparer.Ordinal);
+        return document.RootElement.Clone();
     }
 
     private static async Task<TerraformStack> LoadStackAsync(string relativeDirectory)

@@ -142,6 +142,117 @@ public sealed class TerraformTargetsTests(MotoFixture moto) : MotoTests(moto)
     }
 
     [Fact]
+    public async Task The_account_and_the_state_bucket_reach_every_plan_as_variables_after_the_tfvars()
+    {
+        CreateStack();
+        var tfvars = Path.Combine(_root, "beta.tfvars");
+        File.WriteAllText(tfvars, "environment = \"beta\"\n");
+        _terraform.PlanExitCode = 0;
+
+        var (exitCode, output) = await PipelineRun.RunAsync(Args("TerraformPlan", "--tfvars", tfvars, "--state-bucket", "acme-tf-state"), Environment(), _root);
+
+        Assert.True(exitCode == 0, output);
+        var plan = Assert.Single(_terraform.CallsOf("plan")).Arguments.ToList();
+        var file = plan.FindIndex(a => a.StartsWith("-var-file=", StringComparison.Ordinal));
+        Assert.Equal([$"-var=aws_account_id={MotoFixture.DefaultAccount}", "-var=terraform_state_bucket=acme-tf-state"], plan.Skip(file + 1).Take(2));
+    }
+
+    [Fact]
+    public async Task The_shared_stacks_tfvars_need_no_environment_and_get_only_the_account()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "terraform", "shared"));
+        File.WriteAllText(Path.Combine(_root, "terraform", "shared", "backend-shared.hcl"),
+            "bucket = \"tesslate-terraform-state\"\nkey = \"shared/terraform.tfstate\"\nregion = \"us-east-1\"\nencrypt = true\nuse_lockfile = true\n");
+        var tfvars = Path.Combine(_root, "shared.tfvars");
+        // As the live shared tfvars: the stack declares no environment variable.
+        File.WriteAllText(tfvars, "cloudflare_zone_id = \"0123\"\n");
+        _terraform.PlanExitCode = 0;
+
+        var (exitCode, output) = await PipelineRun.RunAsync(["TerraformPlan", "--environment", "shared", "--aws-account-id", MotoFixture.DefaultAccount, "--tfvars", tfvars], Environment(), _root);
+
+        Assert.True(exitCode == 0, output);
+        var plan = Assert.Single(_terraform.CallsOf("plan"));
+        Assert.Equal(MotoFixture.DefaultAccount, plan.Flag("-var=aws_account_id"));
+        Assert.DoesNotContain(plan.Arguments, a => a.StartsWith("-var=terraform_state_bucket", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TerraformPlan_names_every_address_it_destroys_and_the_moved_block_a_rename_needs()
+    {
+        CreateStack();
+        var tfvars = Path.Combine(_root, "beta.tfvars");
+        File.WriteAllText(tfvars, "environment = \"beta\"\n");
+        _terraform.ShowJson = PlanFixtures.RenamedWithoutMovedBlocks;
+
+        var (exitCode, output) = await PipelineRun.RunAsync(Args("TerraformPlan", "--tfvars", tfvars), Environment(), _root);
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("4 to add, 0 to change, 3 to destroy (1 replaced)", output);
+        Assert.Contains("destroy: aws_ecr_repository.backend", output);
+        Assert.Contains("destroy: kubernetes_namespace.tesslate", output);
+        Assert.Contains("aws_ecr_repository.backend destroyed while aws_ecr_repository.catalog[\"backend\"] is created: add a moved block", output);
+        var section = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(_root, ".nuke", "temp", "run-report.json")))!["sections"]!["terraform"]!;
+        Assert.Single(section["moveHints"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Tfvars_without_a_required_variable_stop_the_plan_naming_the_variable_and_TfvarsUpload()
+    {
+        CreateStack();
+        File.WriteAllText(Path.Combine(_root, "terraform", "aws", "variables.tf"), """
+            variable "environment" {
+              type    = string
+              default = "production"
+            }
+
+            variable "aws_account_id" {
+              type    = string
+              default = "859561299901"
+            }
+
+            variable "terraform_state_bucket" {
+              type    = string
+              default = "tesslate-terraform-state"
+            }
+
+            variable "domain_name" {
+              type = string
+            }
+            """);
+        var tfvars = Path.Combine(_root, "beta.tfvars");
+        File.WriteAllText(tfvars, "environment = \"beta\"\nletsencrypt_email = \"ops@example.com\"\n");
+
+        var (exitCode, output) = await PipelineRun.RunAsync(Args("TerraformPlan", "--tfvars", tfvars), Environment(), _root);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Terraform did not plan aws: the variables it was given do not fit the stack.", output);
+        Assert.Contains("'domain_name' has no default (variables.tf line 16) and the tfvars do not set it", output);
+        Assert.Contains("the tfvars set 'letsencrypt_email', which the stack does not declare", output);
+        Assert.Contains($"./build.sh TfvarsUpload --environment beta --tfvars {tfvars}", output);
+        Assert.DoesNotContain("exited with code", output);
+        Assert.Empty(_terraform.CallsOf("show"));
+    }
+
+    [Fact]
+    public async Task A_dry_run_apply_plans_without_the_lock_lists_the_destroys_first_and_applies_nothing()
+    {
+        CreateStack();
+        var tfvars = Path.Combine(_root, "beta.tfvars");
+        File.WriteAllText(tfvars, "environment = \"beta\"\n");
+        _terraform.ShowJson = PlanFixtures.RenamedWithoutMovedBlocks;
+
+        var (exitCode, output) = await PipelineRun.RunAsync(Args("TerraformApply", "--tfvars", tfvars, "--dry-run"), Environment(), _root);
+
+        Assert.True(exitCode == 0, output);
+        Assert.True(Assert.Single(_terraform.CallsOf("plan")).Has("-lock=false"));
+        Assert.Empty(_terraform.CallsOf("apply"));
+        var releasePlan = output[output.IndexOf("Release plan for beta:", StringComparison.Ordinal)..].Split('\n');
+        Assert.Matches(@"terraform +4 to add, 0 to change, 3 to destroy \(1 replaced\)", releasePlan[1]);
+        Assert.Contains(releasePlan, l => l.Contains("moved?", StringComparison.Ordinal) && l.Contains("add a moved block", StringComparison.Ordinal));
+        Assert.Contains("[dry-run] would run:", output);
+    }
+
+    [Fact]
     public async Task TerraformDestroy_with_another_accounts_credentials_stops_before_any_terraform_call_naming_both_accounts()
     {
         CreateStack();

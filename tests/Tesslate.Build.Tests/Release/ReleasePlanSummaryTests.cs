@@ -35,21 +35,41 @@ public sealed class ReleasePlanSummaryTests
     ], DryRun: true);
 
     [Fact]
-    public void The_plan_lists_each_image_with_its_short_fingerprint_and_action_then_Terraform_and_Kubernetes_aligned()
+    public void A_terraform_plan_that_destroys_comes_first_with_every_address_then_the_images_and_Kubernetes_aligned()
     {
         var lines = new ReleasePlanSummary("beta") { Images = [Reused, Built], Terraform = Terraform, Kubernetes = Kubernetes }.Lines();
 
         Assert.Equal([
             "Release plan for beta:",
-            "  image backend   0123456789ab  reuse src-0123456789abcdef0123",
-            "  image frontend  fedcba987654  build (not in the registry)",
             "  terraform       1 to add, 1 to change, 2 to destroy (1 replaced)",
             "    replace       module.eks.aws_eks_node_group.main",
             "    destroy       aws_iam_role.old",
+            "  image backend   0123456789ab  reuse src-0123456789abcdef0123",
+            "  image frontend  fedcba987654  build (not in the registry)",
             "  kubernetes      1 created, 1 configured, 1 unchanged, 0 skipped",
             "    configured    Deployment/tesslate/backend",
             "    created       ConfigMap/tesslate/new",
         ], lines);
+    }
+
+    [Fact]
+    public void A_terraform_plan_without_destroys_follows_the_images_and_names_moved_block_candidates_and_tfvars_problems()
+    {
+        var creates = new PlanSummary([new ResourceChange("module.github_deploy_role.aws_iam_role.this[0]", ResourceAction.Create)]);
+        var renamed = PlanSummary.FromJson(Tesslate.Build.Tests.Terraform.PlanFixtures.RenamedWithoutMovedBlocks);
+
+        var quiet = new ReleasePlanSummary("beta")
+        {
+            Images = [Built],
+            Terraform = creates,
+            TerraformVariableProblems = [new VariableProblem(VariableProblemKind.Undeclared, "letsencrypt_email")],
+        }.Lines();
+        var loud = new ReleasePlanSummary("beta") { Images = [Built], Terraform = renamed }.Lines();
+
+        Assert.StartsWith("  image frontend", quiet[1], StringComparison.Ordinal);
+        Assert.Matches("^    tfvars +the tfvars set 'letsencrypt_email', which the stack does not declare: Terraform ignores that value$", quiet[^1]);
+        Assert.StartsWith("  terraform", loud[1], StringComparison.Ordinal);
+        Assert.Contains(loud, l => l.Contains("moved?", StringComparison.Ordinal) && l.EndsWith("aws_ecr_repository.backend destroyed while aws_ecr_repository.catalog[\"backend\"] is created: add a moved block", StringComparison.Ordinal));
     }
 
     [Fact]

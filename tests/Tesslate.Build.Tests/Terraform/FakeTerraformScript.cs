@@ -14,6 +14,7 @@ internal static class FakeTerraformScript
     if [ -n "${TF_IN_AUTOMATION:-}" ]; then echo "TF_IN_AUTOMATION=$TF_IN_AUTOMATION" >> "$fake/env.log"; fi
 
     cmd="$1"; shift
+    no_color=0; for a in "$@"; do [ "$a" = "-no-color" ] && no_color=1; done
     sub=""
     if [ "$cmd" = "state" ]; then sub="$1"; shift; fi
     name="$cmd${sub:+-$sub}"
@@ -62,6 +63,75 @@ internal static class FakeTerraformScript
 
     hcl_value() { sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\"\\(.*\\)\"[[:space:]]*\$/\\1/p" "$2" | head -n1; }
 
+    # Terraform's diagnostics, as its human output prints them: plain with -no-color, boxed and coloured otherwise,
+    # the detail wrapped to the width (78 columns without a terminal). Warnings go to stdout, errors to stderr.
+    diagnostic() { # diagnostic warning|error "Summary" "subject lines or empty" "detail paragraph" ["second paragraph"]
+      local severity="$1" summary="$2" subject="$3"; shift 3
+      local body="" paragraph width=78
+      [ "$no_color" = 1 ] || width=76 # the box takes two columns
+      [ -n "$subject" ] && body="$subject"$'\n\n'
+      for paragraph in "$@"; do body+="$(printf '%s' "$paragraph" | fold -s -w "$width" | sed 's/[[:space:]]*$//')"$'\n\n'; done
+      body="${body%$'\n\n'}"
+      local label="Warning" color=33 fd=1
+      [ "$severity" = error ] && { label="Error"; color=31; fd=2; }
+      if [ "$no_color" = 1 ]; then
+        printf '\n%s: %s\n\n%s\n' "$label" "$summary" "$body" >&$fd
+      else
+        local e=$'\033'
+        { printf '%s[%sm╷%s[0m%s[0m\n' "$e" "$color" "$e" "$e"
+          printf '%s[%sm│%s[0m %s[0m%s[1m%s[%sm%s: %s[0m%s[0m%s[1m%s%s[0m\n' "$e" "$color" "$e" "$e" "$e" "$e" "$color" "$label" "$e" "$e" "$e" "$summary" "$e"
+          printf '%s[%sm│%s[0m %s[0m\n' "$e" "$color" "$e" "$e"
+          while IFS= read -r line; do printf '%s[%sm│%s[0m %s[0m%s\n' "$e" "$color" "$e" "$e" "$line"; done <<< "$body"
+          printf '%s[%sm╵%s[0m%s[0m\n' "$e" "$color" "$e" "$e"; } >&$fd
+      fi
+    }
+
+    # The root module's variables against the values given (tfvars, -var, TF_VAR_*), as Terraform checks them before
+    # planning: a tfvars value nothing declares is a warning (two shown, the rest counted), a -var nothing declares
+    # and a declared variable without default that nothing sets are errors. Only when the folder has .tf files.
+    check_variables() {
+      compgen -G '*.tf' > /dev/null || return 0
+      local declared
+      declared="$(awk 'FNR==1{file=FILENAME} /^variable "/{match($0,/"[^"]+"/); name=substr($0,RSTART+1,RLENGTH-2); line=FNR; def=0; inblock=1; next}
+                      inblock && /^[[:space:]]+default[[:space:]]*=/{def=1}
+                      inblock && /^}/{print name, def, file, line; inblock=0}' *.tf)"
+      local given="" undeclared=() cli_undeclared=() missing=() name
+      local varfile; varfile="$(arg_value -var-file "$@")" || varfile=""
+      if [ -n "$varfile" ] && [ -f "$varfile" ]; then
+        while IFS= read -r name; do
+          given+=" $name "
+          grep -q "^$name " <<< "$declared" || undeclared+=("$name")
+        done < <(sed -n 's/^\([A-Za-z_][A-Za-z0-9_-]*\)[[:space:]]*=.*/\1/p' "$varfile")
+      fi
+      for a in "$@"; do case "$a" in -var=*) name="${a#-var=}"; name="${name%%=*}"; given+=" $name "
+        grep -q "^$name " <<< "$declared" || cli_undeclared+=("$name");; esac; done
+      while IFS= read -r name; do given+=" ${name#TF_VAR_} "; done < <(env | sed -n 's/^\(TF_VAR_[A-Za-z0-9_-]*\)=.*/\1/p')
+      while read -r name def file line; do
+        [ -n "$name" ] && [ "$def" = 0 ] && [[ "$given" != *" $name "* ]] && missing+=("$name $file $line")
+      done <<< "$declared"
+      local shown=0
+      for name in "${undeclared[@]}"; do
+        shown=$((shown + 1)); [ "$shown" -gt 2 ] && continue
+        diagnostic warning "Value for undeclared variable" "" \
+          "The root module does not declare a variable named \"$name\" but a value was found in file \"$varfile\". If you meant to use this value, add a \"variable\" block to the configuration." \
+          "To silence these warnings, use TF_VAR_... environment variables to provide certain \"global\" settings to all configurations in your organization. To reduce the verbosity of these warnings, use the -compact-warnings option."
+      done
+      if [ "$shown" -gt 2 ]; then
+        diagnostic warning "Values for undeclared variables" "" "In addition to the other similar warnings shown, $((shown - 2)) other variable(s) defined without being declared."
+      fi
+      for name in "${cli_undeclared[@]}"; do
+        diagnostic error "Value for undeclared variable" "" \
+          "A variable named \"$name\" was assigned on the command line, but the root module does not declare a variable of that name. To use this value, add a \"variable\" block to the configuration."
+      done
+      local entry file line
+      for entry in "${missing[@]}"; do
+        read -r name file line <<< "$entry"
+        diagnostic error "No value for required variable" "$(printf '  on %s line %s:\n%4s: variable "%s" {' "$file" "$line" "$line" "$name")" \
+          "The root module input variable \"$name\" is not set, and has no default value. Use a -var or -var-file command line argument to provide a value for this variable."
+      done
+      [ "${#cli_undeclared[@]}" -eq 0 ] && [ "${#missing[@]}" -eq 0 ]
+    }
+
     case "$name" in
       version)
         if [ -f "$fake/version.json" ]; then cat "$fake/version.json"; else
@@ -84,6 +154,7 @@ internal static class FakeTerraformScript
           [ -f "$vars" ] || { echo "Error: Failed to read variables file: Given variables file $vars does not exist." >&2; exit 1; }
           printf '%s\037%s\n' "$(stat -c %a "$vars")" "$vars" >> "$fake/var-files.log"
         fi
+        check_variables "$@" || exit 1
         code="$(cat "$fake/plan-exitcode" 2>/dev/null || echo 2)"
         if [ "$code" = 1 ]; then echo "Error: Invalid value for variable" >&2; exit 1; fi
         out="$(arg_value -out "$@")" && echo "FAKE PLAN (holds sensitive values)" > "$out"

@@ -72,4 +72,27 @@ internal static class PlanFixtures
     public const string Version19 = """{"terraform_version":"1.9.8","platform":"linux_amd64","provider_selections":{},"terraform_outdated":true}""";
 
     public const string Version111 = """{"terraform_version":"1.11.0","platform":"darwin_arm64","provider_selections":{},"terraform_outdated":false}""";
+
+    /// <summary>The takeover's classic mistake: the ECR repositories re-addressed under for_each without moved blocks.</summary>
+    public const string RenamedWithoutMovedBlocks = """
+        {
+          "format_version": "1.2",
+          "terraform_version": "1.11.4",
+          "resource_changes": [
+            { "address": "aws_ecr_repository.backend", "mode": "managed", "type": "aws_ecr_repository", "name": "backend",
+              "change": { "actions": ["delete"], "before": {}, "after": null } },
+            { "address": "aws_ecr_repository.catalog[\"backend\"]", "mode": "managed", "type": "aws_ecr_repository", "name": "catalog", "index": "backend",
+              "change": { "actions": ["create"], "before": null, "after": {} } },
+            { "address": "aws_ecr_repository.catalog[\"frontend\"]", "mode": "managed", "type": "aws_ecr_repository", "name": "catalog", "index": "frontend",
+              "change": { "actions": ["create"], "before": null, "after": {} } },
+            { "address": "kubernetes_namespace.tesslate", "mode": "managed", "type": "kubernetes_namespace", "name": "tesslate",
+              "change": { "actions": ["delete"], "before": {}, "after": null } },
+            { "address": "kubernetes_namespace_v1.tesslate", "mode": "managed", "type": "kubernetes_namespace_v1", "name": "tesslate",
+              "change": { "actions": ["create"], "before": null, "after": {} } },
+            { "address": "module.eks.module.eks_managed_node_group[\"spot\"].aws_eks_node_group.this[0]", "module_address": "module.eks.module.eks_managed_node_group[\"spot\"]",
+              "mode": "managed", "type": "aws_eks_node_group", "name": "this", "index": 0,
+              "change": { "actions": ["delete", "create"], "before": {}, "after": {} } }
+          ]
+        }
+        """;
 }

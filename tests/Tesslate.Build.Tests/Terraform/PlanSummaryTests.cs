@@ -107,4 +107,60 @@ public sealed class TerraformVersionTests
     {
         Assert.Throws<Engine.BuildFailure>(() => TerraformVersion.Require(TerraformVersion.Parse("OpenTofu?"), "terraform", "OpenTofu?"));
     }
+
+    [Fact]
+    public void A_destroy_with_a_create_of_the_same_type_says_a_moved_block_would_keep_it()
+    {
+        var summary = PlanSummary.FromJson(PlanFixtures.RenamedWithoutMovedBlocks);
+
+        var hint = Assert.Single(summary.MoveHints);
+        Assert.Equal("aws_ecr_repository.backend destroyed while aws_ecr_repository.catalog[\"backend\"] is created: add a moved block", hint.Text);
+    }
+
+    [Fact]
+    public void A_destroy_paired_only_with_a_create_of_another_type_gets_no_moved_block_hint()
+    {
+        // kubernetes_namespace → kubernetes_namespace_v1: the provider cannot move state across types.
+        var summary = PlanSummary.FromJson(PlanFixtures.RenamedWithoutMovedBlocks);
+
+        Assert.DoesNotContain(summary.MoveHints, h => h.Destroyed == "kubernetes_namespace.tesslate");
+        Assert.Contains(summary.DestroyedOrReplaced, c => c.Address == "kubernetes_namespace.tesslate");
+    }
+
+    [Fact]
+    public void Without_a_matching_name_every_created_address_of_the_type_is_a_candidate()
+    {
+        var summary = new PlanSummary([
+            new ResourceChange("aws_s3_bucket.logs", ResourceAction.Delete),
+            new ResourceChange("aws_s3_bucket.archive", ResourceAction.Create),
+            new ResourceChange("module.storage.aws_s3_bucket.this[0]", ResourceAction.Create),
+        ]);
+
+        var hint = Assert.Single(summary.MoveHints);
+        Assert.Equal(["aws_s3_bucket.archive", "module.storage.aws_s3_bucket.this[0]"], hint.Created);
+        Assert.EndsWith("are created: if one of them is aws_s3_bucket.logs renamed, add a moved block", hint.Text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("aws_ecr_repository.backend", "aws_ecr_repository")]
+    [InlineData("aws_ecr_repository.catalog[\"backend\"]", "aws_ecr_repository")]
+    [InlineData("module.eks.module.eks_managed_node_group[\"spot\"].aws_eks_node_group.this[0]", "aws_eks_node_group")]
+    [InlineData("module.eks.data.aws_partition.current", "aws_partition")]
+    public void The_resource_type_is_read_from_an_address_when_the_plan_has_none(string address, string type)
+    {
+        Assert.Equal(type, ResourceChange.TypeOf(address));
+    }
+
+    [Fact]
+    public void The_lines_name_the_counts_every_destroyed_or_replaced_address_and_the_hints()
+    {
+        var lines = PlanSummary.FromJson(PlanFixtures.RenamedWithoutMovedBlocks).Lines();
+
+        Assert.Equal("4 to add, 0 to change, 3 to destroy (1 replaced)", lines[0]);
+        Assert.Contains("  destroy: aws_ecr_repository.backend", lines);
+        Assert.Contains("  destroy: kubernetes_namespace.tesslate", lines);
+        Assert.Contains("  replace (destroy, then create): module.eks.module.eks_managed_node_group[\"spot\"].aws_eks_node_group.this[0]", lines);
+        Assert.Contains(lines, l => l.EndsWith("is created: add a moved block", StringComparison.Ordinal));
+        Assert.Contains("add a moved block", PlanSummary.FromJson(PlanFixtures.RenamedWithoutMovedBlocks).ToMarkdown("plan"), StringComparison.Ordinal);
+    }
 }

@@ -384,7 +384,7 @@ public sealed class TerraformCliTests : IDisposable
     }
 
     [Fact]
-    public async Task Under_dry_run_only_the_version_check_runs_and_the_plan_reports_no_changes()
+    public async Task Under_dry_run_without_preview_only_the_version_check_runs_and_the_plan_reports_no_changes()
     {
         var cli = _bed.Cli(dryRun: true);
 
@@ -394,5 +394,94 @@ public sealed class TerraformCliTests : IDisposable
         Assert.True(plan.WasDryRun);
         Assert.False(await cli.ApplyAsync(plan, Ct));
         Assert.Equal(["version"], _bed.Fake.Calls.Select(c => c.Command));
+    }
+
+    [Fact]
+    public async Task A_preview_initialises_and_plans_without_the_state_lock_shows_what_it_destroys_and_never_applies()
+    {
+        var cli = _bed.Cli(s => s with { Preview = true, LockTimeout = TimeSpan.FromMinutes(5) }, dryRun: true);
+        _bed.Fake.ShowJson = PlanFixtures.RenamedWithoutMovedBlocks;
+
+        await cli.EnsureBackendAsync(_bed.WriteBackend("beta"), Ct);
+        var plan = await cli.PlanAsync(new PlanOptions(), Ct);
+        var applied = await cli.ApplyAsync(plan, Ct);
+
+        Assert.Equal(["version", "init", "plan", "show"], _bed.Fake.Calls.Select(c => c.Command));
+        var call = _bed.Fake.CallsOf("plan")[0];
+        Assert.True(call.Has("-lock=false"));
+        Assert.Null(call.Flag("-lock-timeout"));
+        Assert.True(plan.IsPreview && plan.HasChanges && plan.Summary.HasDestroyOrReplace);
+        Assert.Contains(plan.Summary.MoveHints, h => h.Destroyed == "aws_ecr_repository.backend");
+        Assert.False(applied);
+        Assert.Contains(_bed.Log.Lines, l => l.Contains("[dry-run] would run:", StringComparison.Ordinal) && l.Contains(" apply ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Pipeline_variables_follow_the_tfvars_file_so_they_win()
+    {
+        var backend = _bed.WriteBackend("beta");
+        var tfvars = _bed.WriteTfvars("environment = \"beta\"\n");
+        var cli = _bed.Cli();
+        await cli.EnsureBackendAsync(backend, Ct);
+
+        await cli.PlanAsync(new PlanOptions { VarFile = tfvars, Variables = new Dictionary<string, string> { ["aws_account_id"] = "123456789012", ["terraform_state_bucket"] = "state" } }, Ct);
+
+        var arguments = _bed.Fake.CallsOf("plan")[0].Arguments.ToList();
+        var file = arguments.IndexOf("-var-file=" + tfvars);
+        Assert.True(file > 0);
+        Assert.Equal(["-var=aws_account_id=123456789012", "-var=terraform_state_bucket=state"], arguments.Skip(file + 1).Take(2));
+    }
+
+    private const string DeclaredVariables = """
+        variable "environment" {
+          type    = string
+          default = "production"
+        }
+
+        variable "aws_account_id" {
+          type    = string
+          default = "859561299901"
+        }
+
+        variable "domain_name" {
+          type = string
+        }
+        """;
+
+    [Fact]
+    public async Task Tfvars_values_the_stack_does_not_declare_are_named_each_even_those_terraform_only_counts()
+    {
+        File.WriteAllText(Path.Combine(_bed.StackDirectory, "variables.tf"), DeclaredVariables);
+        var tfvars = _bed.WriteTfvars("environment = \"beta\"\ndomain_name = \"beta.example.com\"\nletsencrypt_email = \"a@b\"\napp_extra_secrets = {\n  X = \"y\"\n}\ngithub_repository = \"o/r\"\n");
+        var cli = _bed.Cli();
+        await cli.EnsureBackendAsync(_bed.WriteBackend("beta"), Ct);
+
+        var plan = await cli.PlanAsync(new PlanOptions { VarFile = tfvars, Variables = new Dictionary<string, string> { ["aws_account_id"] = "123456789012" } }, Ct);
+
+        Assert.True(plan.HasChanges);
+        Assert.Equal(["app_extra_secrets", "github_repository", "letsencrypt_email"], plan.VariableProblems.Select(p => p.Variable).Order(StringComparer.Ordinal));
+        Assert.All(plan.VariableProblems, p => Assert.Equal(VariableProblemKind.Undeclared, p.Kind));
+        Assert.Equal(3, _bed.Log.Lines.Count(l => l.Contains("which the stack does not declare", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_variable_nothing_sets_and_a_pipeline_variable_the_stack_lacks_stop_the_plan_naming_each_and_the_fix()
+    {
+        File.WriteAllText(Path.Combine(_bed.StackDirectory, "variables.tf"), DeclaredVariables.Replace("aws_account_id", "account", StringComparison.Ordinal));
+        var tfvars = _bed.WriteTfvars("environment = \"beta\"\ndomain = \"beta.example.com\"\n");
+        var cli = _bed.Cli(s => s with { TfvarsFixCommand = "./build.sh TfvarsDownload --environment beta, edit it, ./build.sh TfvarsUpload --environment beta" });
+        await cli.EnsureBackendAsync(_bed.WriteBackend("beta"), Ct);
+
+        var failure = await Assert.ThrowsAsync<BuildFailure>(() => cli.PlanAsync(
+            new PlanOptions { VarFile = tfvars, Variables = new Dictionary<string, string> { ["aws_account_id"] = "123456789012" } }, Ct));
+
+        Assert.IsNotType<ProcessFailedException>(failure);
+        Assert.Contains("'domain_name' has no default (variables.tf line 11) and the tfvars do not set it", failure.Problem, StringComparison.Ordinal);
+        Assert.Contains("the pipeline passes -var aws_account_id, which the stack does not declare", failure.Problem, StringComparison.Ordinal);
+        Assert.Contains("the tfvars set 'domain', which the stack does not declare", failure.Problem, StringComparison.Ordinal);
+        Assert.Contains("Set domain_name in the tfvars: ./build.sh TfvarsDownload --environment beta", failure.Fix, StringComparison.Ordinal);
+        Assert.Contains("renamed variable", failure.Fix, StringComparison.Ordinal);
+        Assert.Contains("Declare aws_account_id in the stack", failure.Fix, StringComparison.Ordinal);
+        Assert.Empty(_bed.Fake.CallsOf("show"));
     }
 }

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Tesslate.Build.LiveContract;
 
 // Usage (README.md beside this file):
-//   dotnet run --project tests/tools/live-contract -- extract --git-dir /work/.mirror/TesslateAI+Studio/repo [--ref HEAD]
+//   dotnet run --project tests/tools/live-contract -- extract --git-dir /work/.mirror/TesslateAI+Studio/repo [--ref HEAD] [--write-litellm true]
 //   dotnet run --project tests/tools/live-contract -- extract --studio <checkout> [--commit <sha> --date <yyyy-mm-dd>]
 //   dotnet run --project tests/tools/live-contract -- compare
 try
@@ -89,6 +89,17 @@ internal static class Commands
                 var file = Path.Combine(output, LiveContractLayout.FixtureFile(overlay));
                 await File.WriteAllTextAsync(file, facts.ToJson(), cancellationToken);
                 Console.WriteLine($"{file}: {facts.Objects.Count} objects, {facts.Objects.Sum(o => o.Value.Count)} facts");
+            }
+
+            var litellm = await File.ReadAllTextAsync(Path.Combine(studio, LiteLlmConfig.StudioPath), cancellationToken);
+            var litellmFile = Path.Combine(output, LiteLlmConfig.FixtureFile);
+            await File.WriteAllTextAsync(litellmFile, LiteLlmConfig.FixtureJson(commit, date, litellm), cancellationToken);
+            Console.WriteLine($"{litellmFile}: meaning {LiteLlmConfig.MeaningSha256(litellm)[..12]}");
+            if (options.Get("write-litellm") == "true")
+            {
+                var target = Path.Combine(root, LiteLlmConfig.ProjectPath);
+                await File.WriteAllTextAsync(target, LiteLlmConfig.Rewrite(litellm, $"{LiveContractLayout.StudioRepository}@{commit[..8]} ({date}) {LiteLlmConfig.StudioPath}"), cancellationToken);
+                Console.WriteLine($"{target}: written from the live file");
             }
 
             var terraform = await TerraformObjects.ReadAsync(Path.Combine(studio, "k8s", "terraform", "aws"), Path.Combine(root, "tests", "tools", "hcl2json"), cancellationToken);
