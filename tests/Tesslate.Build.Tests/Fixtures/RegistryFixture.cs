@@ -8,8 +8,11 @@ namespace Tesslate.Build.Tests.Fixtures;
 /// started one, otherwise one on 127.0.0.1 with a free port and a temp storage dir, stopped by PID at the end.
 /// Tests keep apart by using their own repository prefix (<see cref="NewNamespace"/>).
 /// </summary>
-public sealed class RegistryFixture : IAsyncLifetime
+public class RegistryFixture : IAsyncLifetime
 {
+    /// <summary>Whether TESSLATE_TEST_REGISTRY (the run's shared registry) may be used instead of starting one.</summary>
+    protected virtual bool MayShare => true;
+
     private Process? _registry;
     private string? _directory;
 
@@ -20,7 +23,7 @@ public sealed class RegistryFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        if (Environment.GetEnvironmentVariable("TESSLATE_TEST_REGISTRY") is { Length: > 0 } given)
+        if (MayShare && Environment.GetEnvironmentVariable("TESSLATE_TEST_REGISTRY") is { Length: > 0 } given)
             Address = given;
         else
         {
@@ -50,10 +53,20 @@ public sealed class RegistryFixture : IAsyncLifetime
 
     public ValueTask DisposeAsync()
     {
+        GC.SuppressFinalize(this);
         ServerProcess.Stop(_registry);
         _registry?.Dispose();
         if (_directory is not null)
             Directory.Delete(_directory, true);
         return ValueTask.CompletedTask;
     }
+}
+
+/// <summary>
+/// A registry of the test class's own: for tests that assert what a registry does *not* hold (an image never pushed,
+/// so no tag to pin), which pushes of other tests to the shared registry would change.
+/// </summary>
+public sealed class PrivateRegistryFixture : RegistryFixture
+{
+    protected override bool MayShare => false;
 }

@@ -148,7 +148,9 @@ public sealed class ReleaseGuardPipelineTests(RegistryFixture registry) : IAsync
         var (exitCode, output) = await _env.DeployAsync(Built);
 
         Assert.True(exitCode == 0, output);
-        Assert.Equal(templates, _env.Templates());
+        var after = _env.Templates();
+        var changed = templates.Where(t => after.GetValueOrDefault(t.Key) != t.Value).Select(t => $"{t.Key}:\n  before {t.Value}\n  after  {after.GetValueOrDefault(t.Key)}").ToList();
+        Assert.True(changed.Count == 0, "the takeover changed pod templates:\n" + string.Join("\n", changed));
         var live = _env.Get(KubeResources.Deployments, backend.Namespace, "tesslate-backend")!;
         Assert.DoesNotContain(live["metadata"]!["managedFields"]!.AsArray(), m => (string?)m!["manager"] == FakeKubeApi.ClientSideApplyManager);
         Assert.Contains(live["metadata"]!["managedFields"]!.AsArray(), m => (string?)m!["manager"] == "tesslate-build" && (string?)m["operation"] == "Apply");

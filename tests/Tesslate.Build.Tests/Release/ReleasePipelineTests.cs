@@ -14,8 +14,8 @@ namespace Tesslate.Build.Tests.Release;
 /// CI deploy job does, --skip BuildImages) of small images pushed here, then --rollback-on-failure and the Rollback
 /// target. Where each pin comes from is checked on the way: the build report, the live objects, the environment tag.
 /// </summary>
-[Collection(RepositoryCopy.CatalogRepositories)]
-public sealed class ReleasePipelineTests(RegistryFixture registry) : IAsyncLifetime
+/// <remarks>A registry of its own: "nothing anywhere" below means no `local` tag of deerflow, which other tests push.</remarks>
+public sealed class ReleasePipelineTests(PrivateRegistryFixture registry) : IAsyncLifetime, IClassFixture<PrivateRegistryFixture>
 {
     private const string Context = "tesslate-fake";
     private const string Namespace = "tesslate";

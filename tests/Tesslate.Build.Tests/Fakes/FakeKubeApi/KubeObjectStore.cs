@@ -710,6 +710,8 @@ public sealed class KubeObjectStore
             : s;
     }
 
+    // Field by field, as the API server's SetDefaults_* functions do: a field a server-side apply removed (its manager
+    // stopped applying it) comes back as its default, so the object, and its generation, stay as they were.
     private static void ApplyDefaults(KubeResource r, JsonObject obj)
     {
         var spec = obj["spec"] as JsonObject;
@@ -719,11 +721,15 @@ public sealed class KubeObjectStore
                 spec["replicas"] ??= 1;
                 spec["progressDeadlineSeconds"] ??= 600;
                 spec["revisionHistoryLimit"] ??= 10;
-                spec["strategy"] ??= new JsonObject
+                var strategy = spec.Obj("strategy");
+                strategy["type"] ??= "RollingUpdate";
+                if (strategy.Str("type") == "RollingUpdate")
                 {
-                    ["type"] = "RollingUpdate",
-                    ["rollingUpdate"] = new JsonObject { ["maxSurge"] = "25%", ["maxUnavailable"] = "25%" },
-                };
+                    var rolling = strategy.Obj("rollingUpdate");
+                    rolling["maxSurge"] ??= "25%";
+                    rolling["maxUnavailable"] ??= "25%";
+                }
+
                 break;
             case "replicasets" when spec is not null:
                 spec["replicas"] ??= 1;
@@ -732,19 +738,22 @@ public sealed class KubeObjectStore
                 spec["replicas"] ??= 1;
                 spec["podManagementPolicy"] ??= "OrderedReady";
                 spec["revisionHistoryLimit"] ??= 10;
-                spec["updateStrategy"] ??= new JsonObject
-                {
-                    ["type"] = "RollingUpdate",
-                    ["rollingUpdate"] = new JsonObject { ["partition"] = 0 },
-                };
+                var statefulUpdate = spec.Obj("updateStrategy");
+                statefulUpdate["type"] ??= "RollingUpdate";
+                if (statefulUpdate.Str("type") == "RollingUpdate")
+                    statefulUpdate.Obj("rollingUpdate")["partition"] ??= 0;
                 break;
             case "daemonsets" when spec is not null:
                 spec["revisionHistoryLimit"] ??= 10;
-                spec["updateStrategy"] ??= new JsonObject
+                var daemonUpdate = spec.Obj("updateStrategy");
+                daemonUpdate["type"] ??= "RollingUpdate";
+                if (daemonUpdate.Str("type") == "RollingUpdate")
                 {
-                    ["type"] = "RollingUpdate",
-                    ["rollingUpdate"] = new JsonObject { ["maxUnavailable"] = 1, ["maxSurge"] = 0 },
-                };
+                    var rolling = daemonUpdate.Obj("rollingUpdate");
+                    rolling["maxUnavailable"] ??= 1;
+                    rolling["maxSurge"] ??= 0;
+                }
+
                 break;
             case "namespaces":
                 obj.Obj("status")["phase"] ??= "Active";
