@@ -158,7 +158,7 @@ internal sealed partial class Build
     {
         if (ReleaseApproval.VolumeReason(Settings, guard.AllowedVolumeChanges.Count) is not { } reason || IsDryRun)
             return;
-        await Approvals.RequireAsync($"Approve the change to {Settings.Id} ({reason})?", "yes", cancellationToken);
+        await ApproveOnceAsync($"Approve the change to {Settings.Id} ({reason})?", cancellationToken);
         Note($"approved ({reason})");
     }
 }

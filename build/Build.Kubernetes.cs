@@ -42,7 +42,7 @@ internal sealed partial class Build
             configuration = EksKubernetesAccess.ClientConfiguration(cluster, roleSession.EksTokens(Settings.ClusterName!));
             name = $"{Settings.ClusterName} as {role.Role}";
         }
-        var connected = KubeCluster.Connect(configuration, name);
+        var connected = KubeCluster.Connect(configuration, name, BeforeChangeAsync);
         Cleanup.Register("close the cluster connection", () => { connected.Dispose(); return Task.CompletedTask; });
         return _cluster = connected;
     }

@@ -19,7 +19,8 @@ internal sealed partial class Build
 
     private ReleaseHistory History(KubeCluster cluster) => new(cluster.Client, new ReleaseHistoryOptions(Namespace, "tesslate-deploy-history"), Log);
 
-    private DeployLock Lock(KubeCluster cluster) => new(cluster.Client, new DeployLockOptions(Namespace, "tesslate-deploy"), Log);
+    private DeployLock Lock(KubeCluster cluster) =>
+        new(cluster.Client, new DeployLockOptions(Namespace, "tesslate-deploy") { LeaseDuration = DeployLockLease, RenewInterval = DeployLockLease / 3 }, Log);
 
     private async Task<ReleaseStamp> StampAsync(CancellationToken cancellationToken)
     {
@@ -157,14 +158,14 @@ internal sealed partial class Build
             report.Rollouts.ThrowIfFailed();
         }
         var after = await new WorkloadSnapshot(cluster).CaptureAsync(_before.Select(b => b.Workload), cancellationToken);
-        Note($"tags moved: {await Promotion.PromoteAsync(PromotionFor(after), report.Rollouts, dryRun: false, cancellationToken)}");
+        Note((await Promotion.PromoteAsync(PromotionFor(after), report.Rollouts, dryRun: false, cancellationToken)).Summary);
         await RecordOperationAsync(cluster, ReleaseKind.DeployCompute, ReleaseOutcome.Succeeded, "DeployCompute", cancellationToken);
     }
 
     private async Task SafeShutdownAsync(CancellationToken cancellationToken)
     {
         if (Settings.RequiresApproval && !IsDryRun)
-            await new Approvals(Approve, Console.In, Console.Out, IsInteractive).RequireAsync($"Shut {Settings.Id} down: scale the user projects, the worker and the backend to zero (counts recorded for Resume)?", "yes", cancellationToken);
+            await ApproveOnceAsync($"Shut {Settings.Id} down: scale the user projects, the worker and the backend to zero (counts recorded for Resume)?", cancellationToken);
         await TakeDeployLockAsync(cancellationToken);
         var report = await (await OperationsAsync(cancellationToken)).SafeShutdownAsync(cancellationToken);
         Note($"deleted {report.DeletedProjectPods.Count} project pod(s)");
@@ -237,7 +238,7 @@ internal sealed partial class Build
         Note($"{candidates.Count} orphaned project namespace(s)");
         if (candidates.Count == 0 || IsDryRun)
             return;
-        await new Approvals(Approve, Console.In, Console.Out, IsInteractive).RequireAsync($"Delete {candidates.Count} project namespace(s) listed above?", "yes", cancellationToken);
+        await ApproveOnceAsync($"Delete {candidates.Count} project namespace(s) listed above?", cancellationToken);
         await pruning.DeleteAsync(candidates, IsDryRun, cancellationToken);
     }
 
@@ -253,7 +254,7 @@ internal sealed partial class Build
         var session = await AwsAsync(cancellationToken);
         await Diagnosed(async () =>
         {
-            await action(new TfvarsSync(session.SecretsManager, new Approvals(Approve, Console.In, Console.Out, IsInteractive), Log));
+            await action(new TfvarsSync(session.SecretsManager, Approvals, Log));
             return true;
         });
     }

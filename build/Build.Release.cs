@@ -24,7 +24,8 @@ internal sealed partial class Build
     /// <summary>
     /// The environment-wide deploy lock, before the first mutation and held to the end (released on failure and
     /// Ctrl-C too). A cluster that does not exist yet (first provisioning) has no lease: Terraform's state lock guards.
-    /// Every Deploy that took the lock leaves a release record, even one that fails before anything is applied.
+    /// Every Deploy that took the lock leaves a release record, even one that fails before anything is applied
+    /// (not one that stopped for the approval: it changed nothing).
     /// </summary>
     private async Task TakeDeployLockAsync(CancellationToken cancellationToken)
     {
@@ -43,6 +44,35 @@ internal sealed partial class Build
         if (_lock.IsGuarded && IsPlanned(nameof(Deploy)))
             Cleanup.Register("record a failed release", RecordFailedReleaseAsync);
         Note(_lock.IsGuarded ? $"deploy lock held by {Holder}" : "no deploy lock (the namespace does not exist yet): Terraform's state lock is the only guard");
+    }
+
+    /// <summary>
+    /// Before every change this run makes to the environment (a write to its cluster, a command in one of its pods, an
+    /// environment tag moved, Terraform's apply): a run that lost the deploy lock stops, naming who holds it now; in an
+    /// environment that needs approval, the first change waits for the run's one approval. Derived from what a target
+    /// does, not from a list of targets, so a target added later asks too.
+    /// </summary>
+    private async Task BeforeChangeAsync(string change, CancellationToken cancellationToken)
+    {
+        _lock?.ThrowIfLost();
+        if (Settings.RequiresApproval && !IsDryRun && !RecordingOnly.Value)
+            await ApproveOnceAsync($"{Scheduler.Current?.Name ?? "This run"} changes {Settings.Id} (first: {change}). Approve?", cancellationToken);
+    }
+
+    private Task? _approval;
+    private readonly Lock _approvalGate = new();
+
+    /// <summary>Set while the run only records what happened (a failed release's history entry): bookkeeping, not a change needing approval.</summary>
+    private static readonly AsyncLocal<bool> RecordingOnly = new();
+
+    /// <summary>
+    /// The run's one approval (a terminal's yes, or --approve): asked once, by whoever needs it first — the release plan
+    /// with its reasons, an operation with its own question, or the change gate before a target's first change.
+    /// </summary>
+    private Task ApproveOnceAsync(string question, CancellationToken cancellationToken)
+    {
+        lock (_approvalGate)
+            return _approval ??= Approvals.RequireAsync(question, "yes", cancellationToken);
     }
 
     /// <summary>A GitHub Deployment for this release (laptop or CI), in_progress now, success or failure at the end.</summary>
@@ -72,6 +102,15 @@ internal sealed partial class Build
     {
         if (_released || _cluster is null)
             return;
+        if (_approval is { IsCompleted: false } or { IsFaulted: true } or { IsCanceled: true })
+            return; // stopped for the approval before its first change: nothing happened to record
+        if (_lock?.LostTo is { } holderNow)
+        {
+            // The history belongs to the run that holds the lock now; the summary says what this one changed.
+            Log.Warning("This release is not recorded in the history: the deploy lock was lost ({HolderNow}).", holderNow);
+            return;
+        }
+        RecordingOnly.Value = true;
         var after = await new WorkloadSnapshot(_cluster).CaptureAsync(_before.Select(b => b.Workload), CancellationToken.None);
         var outcome = _rolledBack ? ReleaseOutcome.RolledBack : ReleaseOutcome.Failed;
         var draft = ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(CancellationToken.None)).GitSha, outcome, WorkloadSnapshot.Compare(_before, after)) with
@@ -151,7 +190,7 @@ internal sealed partial class Build
         return plan with { Restores = restores };
     }
 
-    private TagPromotion Promotion => new(new RegistryImageTagger(RegistryClient), Log);
+    private TagPromotion Promotion => new(new RegistryImageTagger(RegistryClient, BeforeChangeAsync), Log);
 
     private IReadOnlySet<string> CatalogRepositories => Catalog.Images.Select(i => $"{Settings.Registry}/{i.Repository}").ToHashSet(StringComparer.Ordinal);
 
@@ -192,7 +231,7 @@ internal sealed partial class Build
             return;
         }
         var cluster = await ClusterAsync(cancellationToken);
-        var result = await new PodCommandRunner(cluster.Client, Log).RunAsync(
+        var result = await new PodCommandRunner(cluster.Client, Log, cluster.BeforeChangeAsync).RunAsync(
             new PodCommand("SeedApps", Namespace, Backend.Name, ["python", "-m", "scripts.seed_apps"])
             {
                 Timeout = SeedTimeout,

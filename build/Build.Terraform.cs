@@ -198,7 +198,7 @@ internal sealed partial class Build
         var reasons = ReleaseApproval.Reasons(Settings, changes, plan.Terraform?.DestroyedOrReplaced.Count() ?? 0, plan.Guard?.AllowedVolumeChanges.Count ?? 0);
         if (reasons.Count == 0 || IsDryRun)
             return;
-        await Approvals.RequireAsync($"Approve the release to {Settings.Id} ({string.Join("; ", reasons)})?", "yes", cancellationToken);
+        await ApproveOnceAsync($"Approve the release to {Settings.Id} ({string.Join("; ", reasons)})?", cancellationToken);
         Note($"approved ({string.Join("; ", reasons)})");
     }
 
@@ -243,6 +243,8 @@ internal sealed partial class Build
     private async Task ApplyTerraformAsync(CancellationToken cancellationToken)
     {
         var plan = _releaseTerraformPlan ?? await PlanTerraformApplyAsync(cancellationToken);
+        if (plan.HasChanges && !plan.IsPreview)
+            await BeforeChangeAsync($"terraform apply: {plan.Summary.CountsLine}", cancellationToken);
         if (await Terraform.ApplyAsync(plan, cancellationToken))
             Note($"applied: {plan.Summary.CountsLine}");
         else if (plan.IsPreview && plan.HasChanges)
@@ -321,6 +323,7 @@ internal sealed partial class Build
             return;
         // A typed confirmation even with --approve: destroying is never a flag away.
         await Confirmations.RequireAsync($"Destroy {Settings.TerraformStack} for {Settings.Id}: {plan.Summary.CountsLine}", $"destroy {Settings.Id}", cancellationToken);
+        await BeforeChangeAsync($"terraform destroy: {plan.Summary.CountsLine}", cancellationToken);
         await Terraform.ApplyAsync(plan, cancellationToken);
         Note($"destroyed: {plan.Summary.CountsLine}");
     }
@@ -350,7 +353,7 @@ internal sealed partial class Build
                 Log.Information("{State}", await Terraform.StateShowAsync(command.Addresses[0], cancellationToken));
                 break;
             case "rm":
-                await Approvals.RequireAsync($"Remove {string.Join(", ", command.Addresses)} from the {Settings.Id} state (the resources stay, Terraform forgets them)?", "yes", cancellationToken);
+                await ApproveOnceAsync($"Remove {string.Join(", ", command.Addresses)} from the {Settings.Id} state (the resources stay, Terraform forgets them)?", cancellationToken);
                 await Terraform.StateRemoveAsync(command.Addresses, cancellationToken);
                 break;
         }

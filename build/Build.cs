@@ -117,6 +117,9 @@ internal sealed partial class Build : BuildBase
     [Parameter("Take the deploy lock even though another run holds it.")]
     readonly bool BreakLock;
 
+    [Parameter("How long the deploy lock outlives its holder's last renewal (renewed every third of it): longer for flaky connections.", Positive = true)]
+    readonly TimeSpan DeployLockLease = TimeSpan.FromSeconds(90);
+
     [Parameter("Rollback to the image tagged git-<sha> instead of the previous release.")]
     readonly string? ToTag;
 

@@ -303,25 +303,29 @@ public sealed class DeployLock(IKubernetes client, DeployLockOptions options, IL
     private static DateTimeOffset? ToOffset(DateTime? at) =>
         at is null ? null : new DateTimeOffset(DateTime.SpecifyKind(at.Value, DateTimeKind.Utc));
 
-    /// <summary>Renews the lease if we still hold it; false when someone else took it.</summary>
-    internal async Task<bool> RenewAsync(LockHolder holder, CancellationToken cancellationToken)
+    /// <summary>Renews the lease if we still hold it; otherwise says who holds it now (never writes it then).</summary>
+    internal async Task<string?> RenewAsync(LockHolder holder, CancellationToken cancellationToken)
     {
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
             var lease = await ReadAsync(cancellationToken);
             if (lease?.Spec?.HolderIdentity != holder.Identity)
-                return false;
+            {
+                var now = _time.GetUtcNow();
+                var observed = lease is null ? null : Observe(lease);
+                return LeaseJudge.Describe(LeaseJudge.Judge(observed, holder.Identity, now), observed, options.Display, now);
+            }
             lease.Spec.RenewTime = _time.GetUtcNow().UtcDateTime;
             try
             {
                 await client.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, options.Name, options.Namespace, cancellationToken: cancellationToken);
-                return true;
+                return null;
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
             {
             }
         }
-        return true;
+        return null;
     }
 
     /// <summary>Clears the holder if it is still us (the lease object stays, with its transition count).</summary>
@@ -388,8 +392,11 @@ public sealed class HeldDeployLock : IAsyncDisposable
     /// <summary>False when the namespace did not exist and no lock was taken (first provisioning).</summary>
     public bool IsGuarded => _lock is not null;
 
-    /// <summary>Someone took the lock from this run (--break-lock elsewhere); what runs after should stop.</summary>
-    public bool IsLost { get; private set; }
+    /// <summary>Someone took the lock from this run (--break-lock elsewhere); what runs after must stop.</summary>
+    public bool IsLost => LostTo is not null;
+
+    /// <summary>Once lost: the lease as this run found it ("… is held by bob from ci (run 42) since …").</summary>
+    public string? LostTo { get; private set; }
 
     private async Task RenewLoopAsync(TimeProvider time, CancellationToken cancellationToken)
     {
@@ -398,10 +405,10 @@ public sealed class HeldDeployLock : IAsyncDisposable
             try
             {
                 await Task.Delay(_lock!.Options.RenewInterval, time, cancellationToken);
-                if (!await _lock.RenewAsync(Holder!, cancellationToken))
+                if (await _lock.RenewAsync(Holder!, cancellationToken) is { } holderNow)
                 {
-                    IsLost = true;
-                    _logger!.Error("{Lock} was taken from this run by someone else (--break-lock?); changes made from now on are not guarded", _lock.Options.Display);
+                    LostTo = holderNow;
+                    _logger!.Error("{Lock} was taken from this run ({HolderNow}); it changes nothing more", _lock.Options.Display, holderNow);
                     return;
                 }
             }
@@ -417,11 +424,12 @@ public sealed class HeldDeployLock : IAsyncDisposable
         }
     }
 
-    /// <summary>Throws when the lock was taken away, so a caller can check before a mutation.</summary>
+    /// <summary>Throws when the lock was taken away, so a caller can check before a change.</summary>
     public void ThrowIfLost()
     {
-        if (IsLost)
-            throw new BuildFailure($"{Options.Display} was taken over by another run while this one held it.", "Find out who broke the lock (kubectl get lease -o yaml) before deploying again.");
+        if (LostTo is { } holderNow)
+            throw new BuildFailure($"This run lost the deploy lock: {holderNow}. It stopped before its next change; what it changed before is listed above.",
+                $"Let that run finish, then check the environment (./build.sh Status) and deploy again. It was taken with --break-lock, or after this run missed renewals for {Durations.Format(Options.LeaseDuration)} (kubectl get lease {Options.Name} -n {Options.Namespace} -o yaml).");
     }
 
     public async ValueTask DisposeAsync()

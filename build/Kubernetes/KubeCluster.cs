@@ -75,15 +75,24 @@ public sealed class KubeCluster : IDisposable
     private readonly SemaphoreSlim _discoveryGate = new(1, 1);
 
     /// <param name="client">A <see cref="k8s.Kubernetes"/> (its HTTP pipeline and credentials serve the generic calls too).</param>
-    public KubeCluster(IKubernetes client, string displayName = "cluster")
+    /// <param name="gate">What every change passes first; the client's HTTP pipeline must hold a <see cref="ChangeGateHandler"/> with it.</param>
+    public KubeCluster(IKubernetes client, string displayName = "cluster", ChangeGate? gate = null)
     {
         _client = client as k8s.Kubernetes
             ?? throw new ArgumentException($"KubeCluster needs a k8s.Kubernetes client, got {client.GetType().Name}.", nameof(client));
         DisplayName = displayName;
+        _gate = gate;
     }
 
-    public static KubeCluster Connect(KubernetesClientConfiguration configuration, string displayName = "cluster") =>
-        new(new k8s.Kubernetes(configuration), displayName);
+    private readonly ChangeGate? _gate;
+
+    /// <summary>A connection whose every write (any client call, typed or generic) passes <paramref name="gate"/> first.</summary>
+    public static KubeCluster Connect(KubernetesClientConfiguration configuration, string displayName = "cluster", ChangeGate? gate = null) =>
+        gate is null ? new(new k8s.Kubernetes(configuration), displayName) : new(new k8s.Kubernetes(configuration, new ChangeGateHandler(gate)), displayName, gate);
+
+    /// <summary>For changes that do not go through HTTP (exec over a WebSocket): the same gate the writes pass.</summary>
+    public Task BeforeChangeAsync(string change, CancellationToken cancellationToken) =>
+        _gate?.Invoke(change, cancellationToken) ?? Task.CompletedTask;
 
     public IKubernetes Client => _client;
 

@@ -101,7 +101,8 @@ public static class PodCommandJudge
 /// pod that is shutting down. Exec goes through the API (WebSocket); output is streamed to the log; the exit code
 /// comes from the status channel.
 /// </summary>
-public sealed class PodCommandRunner(IKubernetes client, ILogger logger)
+/// <param name="gate">Asked before the command runs (a command in a pod is a change; exec does not pass the cluster's HTTP gate).</param>
+public sealed class PodCommandRunner(IKubernetes client, ILogger logger, ChangeGate? gate = null)
 {
     public async Task<PodCommandResult> RunAsync(PodCommand command, CancellationToken cancellationToken)
     {
@@ -122,6 +123,8 @@ public sealed class PodCommandRunner(IKubernetes client, ILogger logger)
 
         var podName = pod.Metadata.Name;
         var container = command.Container ?? pod.Spec.Containers[0].Name;
+        if (gate is not null)
+            await gate($"exec {command.CommandLine} in pod {command.Namespace}/{podName}", cancellationToken);
         logger.Information("[{Name}] {Command} in pod {Pod} (container {Container}, timeout {Timeout})", command.Name, command.CommandLine, podName, container, Durations.Format(command.Timeout));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(command.Timeout);

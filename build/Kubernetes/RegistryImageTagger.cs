@@ -8,7 +8,8 @@ namespace Tesslate.Build.Kubernetes;
 /// manifest the digest names (same bytes, same media type: no layer moves, the digest is unchanged). Repositories are
 /// written as in image names (<c>host/path</c>); they must live in the client's registry.
 /// </summary>
-public sealed class RegistryImageTagger(RegistryClient registry) : IImageTagger
+/// <param name="gate">Asked before a tag moves: an environment tag names what runs, so moving it is a change of the environment.</param>
+public sealed class RegistryImageTagger(RegistryClient registry, ChangeGate? gate = null) : IImageTagger
 {
     public Task<string?> ResolveDigestAsync(string repository, string tag, CancellationToken cancellationToken) =>
         registry.GetDigestAsync(PathOf(repository), tag, cancellationToken);
@@ -16,6 +17,8 @@ public sealed class RegistryImageTagger(RegistryClient registry) : IImageTagger
     public async Task TagAsync(string repository, string digest, string tag, CancellationToken cancellationToken)
     {
         var path = PathOf(repository);
+        if (gate is not null)
+            await gate($"move {repository}:{tag} to {digest}", cancellationToken);
         var manifest = await registry.GetManifestAsync(path, digest, cancellationToken)
             ?? throw new BuildFailure($"Registry {registry.Registry}: {path}@{digest} is gone, so {tag} cannot point at it.",
                 "The image was deleted (lifecycle policy?): rebuild it (BuildImages) and deploy again.");

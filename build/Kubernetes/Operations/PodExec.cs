@@ -15,6 +15,7 @@ public static class PodExec
     public static async Task<ExecResult> RunAsync(KubeCluster cluster, string ns, string pod, string? container, IReadOnlyList<string> command,
         TimeSpan timeout, CancellationToken cancellationToken)
     {
+        await cluster.BeforeChangeAsync($"exec {string.Join(' ', command)} in pod {ns}/{pod}", cancellationToken);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         string stdout = "", stderr = "";
