@@ -36,6 +36,26 @@ public sealed record ImageDecision
 
     /// <summary>The tag whose manifest a reuse tags again.</summary>
     public string? ReuseTag => Action == ImageAction.Reuse ? Fingerprint?.Tag : null;
+
+    /// <summary>
+    /// What can be decided before asking the registry (pure): build with <c>--force-build</c> or when a base image's
+    /// digest is unknown (the fingerprint cannot prove the image unchanged), unknown when the registry is not checked
+    /// (dry-run without one); null when only the registry's answer for the fingerprint's tag can tell.
+    /// </summary>
+    public static ImageDecision? BeforeLookup(string name, ImageFingerprint fingerprint, bool forceBuild, bool registryChecked)
+    {
+        var build = new ImageDecision { Name = name, Action = ImageAction.Build, Fingerprint = fingerprint };
+        if (forceBuild)
+            return build with { Reason = "--force-build" };
+        if (!fingerprint.IsComplete)
+            return build with { Reason = "base image digest unknown" };
+        return registryChecked ? null : build with { Action = ImageAction.Unknown, Reason = "registry not checked" };
+    }
+
+    /// <summary>After the lookup (pure): reuse the manifest the registry has under the fingerprint's tag, else build.</summary>
+    public static ImageDecision AfterLookup(string name, ImageFingerprint fingerprint, RegistryManifest? existing) => existing is null
+        ? new ImageDecision { Name = name, Action = ImageAction.Build, Fingerprint = fingerprint, Reason = "not in the registry" }
+        : new ImageDecision { Name = name, Action = ImageAction.Reuse, Fingerprint = fingerprint, Existing = existing };
 }
 
 /// <summary>

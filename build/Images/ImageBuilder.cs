@@ -175,15 +175,10 @@ public sealed partial class ImageBuilder
             var inputs = FingerprintCalculator.ReadDockerfile(source);
             var bases = await Task.WhenAll(inputs.ExternalBaseImages.Select(async b => new BaseImageDigest(b, await ResolveBaseAsync(_docker, b, builder.Buildx, cancellationToken))));
             fingerprint = FingerprintCalculator.Compute(source, inputs, bases);
-            var decision = new ImageDecision { Name = source.Name, Action = ImageAction.Build, Fingerprint = fingerprint };
-            if (request.ForceBuild)
-                return decision with { Reason = "--force-build" };
-            if (!fingerprint.IsComplete)
-                return decision with { Reason = "base image digest unknown" };
-            if (request.RegistryNotChecked is not null)
-                return decision with { Action = ImageAction.Unknown, Reason = "registry not checked" };
+            if (ImageDecision.BeforeLookup(source.Name, fingerprint, request.ForceBuild, registryChecked: request.RegistryNotChecked is null) is { } decided)
+                return decided;
             var existing = await WithTransientRetryAsync(request, _console, () => _registry.GetManifestAsync(source.Definition.Repository, fingerprint.Tag, cancellationToken), cancellationToken);
-            return existing is null ? decision with { Reason = "not in the registry" } : decision with { Action = ImageAction.Reuse, Existing = existing };
+            return ImageDecision.AfterLookup(source.Name, fingerprint, existing);
         }
         catch (Exception e) when (e is BuildFailure or IOException or UnauthorizedAccessException or InvalidOperationException)
         {

@@ -67,6 +67,42 @@ public sealed class RolloutJudgeTests
         Assert.Equal(RolloutState.Complete, RolloutJudge.Judge(Sts(3, "a", "b", partition: 1, updated: 2)).State);
     }
 
+    /// <summary>A StatefulSet whose status, read alone, says done: three ready pods, all on the one revision.</summary>
+    private static V1StatefulSet SettledStatefulSet(long? generation, long? observed) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = "db", Generation = generation },
+        Spec = new V1StatefulSetSpec { Replicas = 3, UpdateStrategy = new V1StatefulSetUpdateStrategy { Type = "RollingUpdate" } },
+        Status = new V1StatefulSetStatus { ObservedGeneration = observed, Replicas = 3, ReadyReplicas = 3, UpdatedReplicas = 3, CurrentReplicas = 3, CurrentRevision = "db-a", UpdateRevision = "db-a" },
+    };
+
+    [Theory]
+    [InlineData(3L, 2L)]
+    [InlineData(7L, 1L)]
+    public void A_statefulset_whose_generation_is_ahead_of_the_observed_one_waits_although_its_old_status_looks_done(long generation, long observed)
+    {
+        // The status still describes the previous spec: its "all ready on one revision" says nothing about this one.
+        var verdict = RolloutJudge.Judge(SettledStatefulSet(generation, observed));
+        Assert.Equal(new RolloutVerdict(RolloutState.Progressing, "waiting for statefulset spec update to be observed"), verdict);
+    }
+
+    [Theory]
+    [InlineData(1L)]
+    [InlineData(0L)]
+    [InlineData(null)]
+    public void A_statefulset_the_controller_has_never_observed_waits(long? generation)
+    {
+        // kubectl: ObservedGeneration == 0 means the controller has not written a status for any spec yet.
+        Assert.Equal(new RolloutVerdict(RolloutState.Progressing, "waiting for statefulset spec update to be observed"), RolloutJudge.Judge(SettledStatefulSet(generation, 0)));
+        Assert.Equal(RolloutState.Progressing, RolloutJudge.Judge(SettledStatefulSet(generation, null)).State);
+        Assert.Equal(RolloutState.Progressing, RolloutJudge.Judge(new V1StatefulSet { Metadata = new V1ObjectMeta { Name = "db", Generation = generation }, Spec = new V1StatefulSetSpec { Replicas = 3 } }).State);
+    }
+
+    [Theory]
+    [InlineData(2L, 2L)]
+    [InlineData(2L, 3L)]
+    public void A_statefulset_whose_current_generation_was_observed_is_judged_by_its_status(long generation, long observed) =>
+        Assert.Equal(new RolloutVerdict(RolloutState.Complete, "statefulset rolling update complete 3 pods at revision db-a"), RolloutJudge.Judge(SettledStatefulSet(generation, observed)));
+
     [Fact]
     public void Deadlines_are_at_least_300s_and_grow_with_grace_periods_and_nodes()
     {

@@ -112,6 +112,25 @@ public sealed class DeployLockTests(FakeKubeApiFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_lock_held_for_several_lease_durations_and_renewed_often_still_refuses_a_second_run()
+    {
+        // A deploy outlives its lease duration many times over; only the renewals keep it.
+        var ns = await fixture.NewNamespaceAsync("lock");
+        var shortLease = Options(ns) with { LeaseDuration = TimeSpan.FromSeconds(2), RenewInterval = TimeSpan.FromMilliseconds(100) };
+        await using var held = await Lock(ns, options: shortLease).AcquireAsync(Alice, breakLock: false, Ct);
+        var acquired = (await LeaseAsync(ns)).Spec.AcquireTime!.Value;
+        await Poll.UntilAsync(() => LeaseAsync(ns), l => l.Spec.RenewTime > acquired + (3 * shortLease.LeaseDuration), "three lease durations of renewals", TimeSpan.FromSeconds(60));
+
+        var e = await Assert.ThrowsAsync<BuildFailure>(() => Lock(ns, options: shortLease).AcquireAsync(Ci, breakLock: false, Ct));
+
+        Assert.Contains("Another deploy is running", e.Problem);
+        var lease = await LeaseAsync(ns);
+        Assert.Equal(Alice.Identity, lease.Spec.HolderIdentity);
+        Assert.Equal(acquired, lease.Spec.AcquireTime);
+        Assert.False(held.IsLost);
+    }
+
+    [Fact]
     public async Task A_lease_past_its_duration_is_taken_over_with_a_warning()
     {
         var ns = await fixture.NewNamespaceAsync("lock");

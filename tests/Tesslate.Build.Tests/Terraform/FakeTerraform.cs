@@ -26,11 +26,35 @@ public sealed class FakeTerraform : IDisposable
 
     public string ExecutablePath { get; }
 
-    public string ShowJson { set => Write("show.json", value); }
+    /// <summary>The plan <c>show -json</c> prints; plain <c>show</c> prints it as Terraform's human text.</summary>
+    public string ShowJson
+    {
+        set
+        {
+            Write("show.json", value);
+            Write("show.txt", FakeTerraformText.Plan(value));
+        }
+    }
 
-    public string VersionJson { set => Write("version.json", value); }
+    /// <summary>What <c>version -json</c> prints; plain <c>version</c> prints "Terraform vX" and the platform.</summary>
+    public string VersionJson
+    {
+        set
+        {
+            Write("version.json", value);
+            Write("version.txt", FakeTerraformText.Version(value));
+        }
+    }
 
-    public string OutputsJson { set => Write("outputs.json", value); }
+    /// <summary>What <c>output -json</c> prints; plain <c>output</c> prints <c>name = value</c> lines, sensitive values hidden.</summary>
+    public string OutputsJson
+    {
+        set
+        {
+            Write("outputs.json", value);
+            Write("outputs.txt", FakeTerraformText.Outputs(value));
+        }
+    }
 
     /// <summary>0 no changes, 1 error, 2 changes (what -detailed-exitcode returns).</summary>
     public int PlanExitCode { set => Write("plan-exitcode", value.ToString()); }

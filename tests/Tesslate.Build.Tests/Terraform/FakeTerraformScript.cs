@@ -134,7 +134,10 @@ internal static class FakeTerraformScript
 
     case "$name" in
       version)
-        if [ -f "$fake/version.json" ]; then cat "$fake/version.json"; else
+        # Without -json real terraform prints text ("Terraform v1.11.4" / "on linux_amd64"), never JSON.
+        if ! has_flag -json "$@"; then
+          if [ -f "$fake/version.txt" ]; then cat "$fake/version.txt"; else printf 'Terraform v1.11.4\non linux_amd64\n'; fi
+        elif [ -f "$fake/version.json" ]; then cat "$fake/version.json"; else
           echo '{"terraform_version":"1.11.4","platform":"linux_amd64","provider_selections":{},"terraform_outdated":false}'; fi
         ;;
       init)
@@ -166,7 +169,8 @@ internal static class FakeTerraformScript
       show)
         plan="${*: -1}"
         [ -f "$plan" ] || { echo "Error: Failed to read the given file as a state or plan file" >&2; exit 1; }
-        cat "$fake/show.json"
+        # Without -json the plan is human text ("Terraform will perform the following actions: ..."), as real terraform prints it.
+        if has_flag -json "$@"; then cat "$fake/show.json"; else cat "$fake/show.txt"; fi
         ;;
       apply)
         require_init
@@ -202,7 +206,13 @@ internal static class FakeTerraformScript
         ;;
       output)
         require_init
-        if [ -f "$fake/outputs.json" ]; then cat "$fake/outputs.json"; else echo '{}'; fi
+        if has_flag -json "$@"; then
+          if [ -f "$fake/outputs.json" ]; then cat "$fake/outputs.json"; else echo '{}'; fi
+        elif [ -s "$fake/outputs.txt" ]; then cat "$fake/outputs.txt"
+        else
+          # No outputs: a warning diagnostic on stderr and nothing on stdout, as real terraform does without -json.
+          printf '╷\n│ Warning: No outputs found\n│\n│ The state file either has no outputs defined, or all the defined outputs\n│ are empty.\n╵\n' >&2
+        fi
         ;;
       state-list)
         require_init
