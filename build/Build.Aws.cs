@@ -7,40 +7,41 @@ namespace Tesslate.Build;
 
 internal sealed partial class Build
 {
-    private AwsSession? _aws;
-    private EcrAuthorization? _ecr;
-    private EcrCredentials? _ecrCredentials;
+    private readonly Once<AwsSession> _aws = new();
+    private readonly Once<EcrCredentials> _ecrCredentials = new();
 
-    private async Task<AwsSession> AwsAsync(CancellationToken cancellationToken)
+    /// <summary>The run's AWS session, connected once by whichever target needs it first (targets run side by side).</summary>
+    private Task<AwsSession> AwsAsync(CancellationToken cancellationToken) => _aws.GetAsync(async () =>
     {
-        if (_aws is not null)
-            return _aws;
         var session = await AwsSession.ConnectAsync(new AwsOptions { Profile = AwsProfile, Region = Settings.Region, RegionSource = RegionSource }, Log, cancellationToken, AwsVariables);
         Cleanup.Register("close AWS clients", () => { session.Dispose(); return Task.CompletedTask; });
-        return _aws = session;
-    }
+        return session;
+    });
+
+    /// <summary>The ECR token source shared by docker login and the registry client (one token, refreshed when it expires).</summary>
+    private Task<EcrCredentials> EcrCredentialsAsync(CancellationToken cancellationToken) =>
+        _ecrCredentials.GetAsync(async () => new EcrCredentials((await AwsAsync(cancellationToken)).Ecr));
 
     private string ExpectedAccount => Settings.AccountId ?? throw new UsageException($"{Settings.Id} has no AWS account.");
 
     private async Task RunPreflightAsync(CancellationToken cancellationToken)
     {
-        // The request first: a ref that names nothing is bad input, whatever else is missing.
+        // The request first: a ref that names nothing is bad input, whatever else is missing. Then the account, before
+        // any tool is started (even `terraform version`): credentials of another account change nothing.
         await CheckApplicationSourceAsync(cancellationToken);
+        if (Settings.AccountId is not null && Environment != DeployEnvironment.Local)
+        {
+            var session = await AwsAsync(cancellationToken);
+            var repositories = IsPlanned(nameof(BuildImages)) && Registry is null ? SelectedRepositories() : [];
+            var readsTfvarsSecret = Tfvars is null && Settings.RunsTerraform && new[] { nameof(TerraformPlan), nameof(TerraformApply), nameof(TerraformDestroy) }.Any(IsPlanned);
+            var secrets = readsTfvarsSecret ? new[] { Settings.TfvarsSecretId } : [];
+            var report = await Diagnosed(() => IdentityPreflight.RunAsync(session, ExpectedAccount, repositories, secrets, Log, cancellationToken));
+            foreach (var item in report.Checked)
+                Note(item);
+        }
         var failed = (await CheckToolsAsync(ToolsForPlan(), cancellationToken)).Where(c => !c.Ok).ToList();
         if (failed.Count > 0)
             throw new PrerequisiteMissingException(string.Join("; ", failed.Select(c => $"{c.Name}: {c.Found}")), string.Join(" ", failed.Select(c => c.Fix)));
-        if (Settings.AccountId is null || Environment == DeployEnvironment.Local)
-        {
-            await PreflightClusterAsync(cancellationToken);
-            return;
-        }
-        var session = await AwsAsync(cancellationToken);
-        var repositories = IsPlanned(nameof(BuildImages)) && Registry is null ? SelectedRepositories() : [];
-        var readsTfvarsSecret = Tfvars is null && Settings.RunsTerraform && new[] { nameof(TerraformPlan), nameof(TerraformApply), nameof(TerraformDestroy) }.Any(IsPlanned);
-        var secrets = readsTfvarsSecret ? new[] { Settings.TfvarsSecretId } : [];
-        var report = await Diagnosed(() => IdentityPreflight.RunAsync(session, ExpectedAccount, repositories, secrets, Log, cancellationToken));
-        foreach (var item in report.Checked)
-            Note(item);
         await PreflightClusterAsync(cancellationToken);
     }
 
@@ -87,12 +88,11 @@ internal sealed partial class Build
 
     private async Task LoginToEcrAsync(CancellationToken cancellationToken)
     {
-        var session = await AwsAsync(cancellationToken);
-        _ecrCredentials ??= new EcrCredentials(session.Ecr);
-        _ecr = await Diagnosed(() => _ecrCredentials.GetAsync(cancellationToken));
+        var credentials = await EcrCredentialsAsync(cancellationToken);
+        var ecr = await Diagnosed(() => credentials.GetAsync(cancellationToken));
         var registry = Settings.Registry!;
-        await DockerLogin.LoginAsync(Runner, registry, _ecr.Username, _ecr.Password, cancellationToken);
-        Note($"docker logged in to {registry} (token valid until {_ecr.ExpiresAt:u}; refreshed before each use when it expires)");
+        await DockerLogin.LoginAsync(Runner, registry, ecr.Username, ecr.Password, cancellationToken);
+        Note($"docker logged in to {registry} (token valid until {ecr.ExpiresAt:u}; refreshed before each use when it expires)");
     }
 
     /// <summary>The tfvars text from Secrets Manager; never printed.</summary>

@@ -15,18 +15,12 @@ internal sealed partial class Build
 
     private static readonly Version MinimumTerraform = new(1, 11);
 
-    /// <summary>The tools the planned targets will start, so a missing one fails before any side effect.</summary>
+    /// <summary>The tools the planned targets start (their <see cref="StartsTool"/> facts), so a missing one fails before any side effect.</summary>
     private IEnumerable<string> ToolsForPlan()
     {
-        // The application commit is read from the source root (and --application-ref resolved there) before anything runs.
-        if (IsPlanned(nameof(SubmodulesInit)) || (SourceRootInEffect() is not null && (ApplicationRef is not null || IsPlanned(nameof(BuildImages)))))
-            yield return "git";
-        if (IsPlanned(nameof(BuildImages)) && BuildReport is null)
-            yield return "docker";
-        if (IsPlanned(nameof(KustomizeApply)))
-            yield return "kubectl";
-        if (IsPlanned(nameof(TerraformApply)) && Settings.RunsTerraform)
-            yield return "terraform";
+        var tools = TargetFacts.Tools(ScheduledTargets);
+        // The requested application commit is resolved in the source root before anything runs.
+        return ApplicationRef is not null && SourceRootInEffect() is not null ? tools.Append("git").Distinct() : tools;
     }
 
     private async Task RunDoctorAsync(CancellationToken cancellationToken)
@@ -214,17 +208,14 @@ internal sealed partial class Build
 
     private static readonly TimeSpan ApiServerTimeout = TimeSpan.FromSeconds(15);
 
-    /// <summary>Targets that talk to the cluster: the preflight probes it before the first of them runs.</summary>
-    private static readonly string[] ClusterReaders = [.. RunChanges.ClusterTargets, "WaitRollout", "Reload", "Status", "Verify", "Migrate", "Logs", "PruneProjectNamespaces"];
-
     /// <summary>
-    /// Preflight's part of <see cref="CheckClusterAsync"/>: only when a cluster target is scheduled. A cluster that does not
+    /// Preflight's part of <see cref="CheckClusterAsync"/>: only when a scheduled target uses the cluster. A cluster that does not
     /// exist while Terraform may create or rename it in this run (TerraformApply, TerraformOutput) is first provisioning,
     /// not a failure. --dry-run reports failures as warnings.
     /// </summary>
     private async Task PreflightClusterAsync(CancellationToken cancellationToken)
     {
-        if (!HasCluster || !ClusterReaders.Any(IsPlanned))
+        if (!HasCluster || TargetFacts.Cluster(ScheduledTargets) == ClusterUse.None)
             return;
         if (Environment != DeployEnvironment.Local && (IsPlanned(nameof(TerraformApply)) || IsPlanned(nameof(TerraformOutput))) && !await ClusterExistsAsync(cancellationToken))
         {

@@ -10,7 +10,7 @@ internal sealed partial class Build
 {
     private ImageCatalog? _catalog;
     private BuildReport? _buildReport;
-    private RegistryClient? _registry;
+    private readonly Once<RegistryClient> _registry = new();
 
     private ImageCatalog Catalog => _catalog ??= ImageCatalog.Load(Path.Combine(RootDirectory, "images"));
 
@@ -23,11 +23,11 @@ internal sealed partial class Build
     private IReadOnlyCollection<string> SelectedRepositories() => [.. SelectedImages.Select(i => i.Repository).Distinct()];
 
     /// <summary>The environment's registry, with ECR's Basic credentials (refreshed before they expire) or none for local.</summary>
-    private RegistryClient RegistryClient => _registry ??= CreateRegistryClient();
+    private RegistryClient RegistryClient => _registry.Get(CreateRegistryClient);
 
     private RegistryClient CreateRegistryClient()
     {
-        IRegistryCredentialProvider? credentials = Settings.UsesEcr ? new EcrRegistryCredentials(this) : null;
+        IRegistryCredentialProvider? credentials = Settings.UsesEcr ? new EcrRegistryCredentials(EcrCredentialsAsync) : null;
         var client = new RegistryClient(Settings.Registry!, credentials, Log, IsDryRun);
         Cleanup.Register("close the registry client", () => { client.Dispose(); return Task.CompletedTask; });
         return client;
@@ -136,13 +136,11 @@ internal sealed partial class Build
     }
 
     /// <summary>ECR's Basic credentials for the registry client, from the same token EcrLogin used.</summary>
-    private sealed class EcrRegistryCredentials(Build build) : IRegistryCredentialProvider
+    private sealed class EcrRegistryCredentials(Func<CancellationToken, Task<global::Tesslate.Build.Aws.EcrCredentials>> credentials) : IRegistryCredentialProvider
     {
         public async Task<RegistryCredentials?> GetAsync(string registry, CancellationToken cancellationToken)
         {
-            var session = await build.AwsAsync(cancellationToken);
-            build._ecrCredentials ??= new global::Tesslate.Build.Aws.EcrCredentials(session.Ecr);
-            var authorization = await build._ecrCredentials.GetAsync(cancellationToken);
+            var authorization = await (await credentials(cancellationToken)).GetAsync(cancellationToken);
             return new RegistryCredentials(authorization.Username, authorization.Password);
         }
     }

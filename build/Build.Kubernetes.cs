@@ -15,16 +15,23 @@ internal sealed partial class Build
     private const string Namespace = "tesslate";
     private static readonly ObjectRef RuntimeImages = new("ConfigMap", Namespace, "tesslate-runtime-images");
 
-    private KubeCluster? _cluster;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Once<KubeCluster>> _clusters = new(StringComparer.Ordinal);
+
+    /// <summary>The connection to the cluster this run acts on now, if one was made (a cluster_name adopted from Terraform's outputs gets its own).</summary>
+    private KubeCluster? ConnectedCluster => _clusters.GetValueOrDefault(ClusterKey)?.ValueOrDefault;
+
+    private string ClusterKey => Environment == DeployEnvironment.Local ? $"context:{KubeContext}" : Settings.ClusterName ?? "";
     private ApplyReport? _applyReport;
     private RolloutRestarter? _restarter;
     private readonly List<ObjectRef> _restarted = [];
 
     /// <summary>The cluster for this run: in memory, never through (or into) the user's kubeconfig's current context.</summary>
-    private async Task<KubeCluster> ClusterAsync(CancellationToken cancellationToken)
+    /// <summary>The environment's cluster, connected once per cluster name by whichever target needs it first.</summary>
+    private Task<KubeCluster> ClusterAsync(CancellationToken cancellationToken) =>
+        _clusters.GetOrAdd(ClusterKey, _ => new()).GetAsync(() => ConnectAsync(cancellationToken));
+
+    private async Task<KubeCluster> ConnectAsync(CancellationToken cancellationToken)
     {
-        if (_cluster is not null)
-            return _cluster;
         KubernetesClientConfiguration configuration;
         string name;
         if (Environment == DeployEnvironment.Local)
@@ -44,7 +51,7 @@ internal sealed partial class Build
         }
         var connected = KubeCluster.Connect(configuration, name, BeforeChangeAsync);
         Cleanup.Register("close the cluster connection", () => { connected.Dispose(); return Task.CompletedTask; });
-        return _cluster = connected;
+        return connected;
     }
 
     /// <summary>Container env variables whose values are catalog image references (the backend starts these images).</summary>

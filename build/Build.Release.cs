@@ -59,8 +59,7 @@ internal sealed partial class Build
             await ApproveOnceAsync($"{Scheduler.Current?.Name ?? "This run"} changes {Settings.Id} (first: {change}). Approve?", cancellationToken);
     }
 
-    private Task? _approval;
-    private readonly Lock _approvalGate = new();
+    private readonly Once _approval = new();
 
     /// <summary>Set while the run only records what happened (a failed release's history entry): bookkeeping, not a change needing approval.</summary>
     private static readonly AsyncLocal<bool> RecordingOnly = new();
@@ -70,10 +69,7 @@ internal sealed partial class Build
     /// with its reasons, an operation with its own question, or the change gate before a target's first change.
     /// </summary>
     private Task ApproveOnceAsync(string question, CancellationToken cancellationToken)
-    {
-        lock (_approvalGate)
-            return _approval ??= Approvals.RequireAsync(question, "yes", cancellationToken);
-    }
+        => _approval.RunAsync(() => Approvals.RequireAsync(question, "yes", cancellationToken));
 
     /// <summary>A GitHub Deployment for this release (laptop or CI), in_progress now, success or failure at the end.</summary>
     private async Task StartDeploymentRecordAsync(CancellationToken cancellationToken)
@@ -100,9 +96,9 @@ internal sealed partial class Build
 
     private async Task RecordFailedReleaseAsync()
     {
-        if (_released || _cluster is null)
+        if (_released || ConnectedCluster is not { } cluster)
             return;
-        if (_approval is { IsCompleted: false } or { IsFaulted: true } or { IsCanceled: true })
+        if (_approval.Started is { IsCompletedSuccessfully: false })
             return; // stopped for the approval before its first change: nothing happened to record
         if (_lock?.LostTo is { } holderNow)
         {
@@ -111,7 +107,7 @@ internal sealed partial class Build
             return;
         }
         RecordingOnly.Value = true;
-        var after = await new WorkloadSnapshot(_cluster).CaptureAsync(_before.Select(b => b.Workload), CancellationToken.None);
+        var after = await new WorkloadSnapshot(cluster).CaptureAsync(_before.Select(b => b.Workload), CancellationToken.None);
         var outcome = _rolledBack ? ReleaseOutcome.RolledBack : ReleaseOutcome.Failed;
         var draft = ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(CancellationToken.None)).GitSha, outcome, WorkloadSnapshot.Compare(_before, after)) with
         {
@@ -119,7 +115,7 @@ internal sealed partial class Build
             TakenOver = TakenOverNames,
             AllowedVolumeChanges = AllowedVolumeChangeNames,
         };
-        var record = await History(_cluster).AppendAsync(draft, CancellationToken.None);
+        var record = await History(cluster).AppendAsync(draft, CancellationToken.None);
         Log.Warning("Recorded release {Id} as {Outcome}: {Summary}", record.Id, outcome, record.Summary);
     }
 
@@ -274,7 +270,7 @@ internal sealed partial class Build
     /// <summary>--dry-run: the lock's state, the release that would be recorded (what runs now → the pinned images) and the tags that would move.</summary>
     private async Task PreviewReleaseAsync(CancellationToken cancellationToken)
     {
-        if (_cluster is null)
+        if (ConnectedCluster is not { } cluster)
         {
             Note($"would move :{Settings.ImageTag} to the deployed digests and record the release (no cluster: nothing to preview)");
             return;
@@ -286,7 +282,7 @@ internal sealed partial class Build
             ApplicationCommit = (await ApplicationCommitAsync(cancellationToken))?.Sha,
         };
         var registry = await RegistryReachableAsync(cancellationToken);
-        var preview = await ReleasePreview.BuildAsync(Lock(_cluster), Holder, History(_cluster), draft, registry ? Promotion : null, registry ? PromotionFor(after) : null, cancellationToken);
+        var preview = await ReleasePreview.BuildAsync(Lock(cluster), Holder, History(cluster), draft, registry ? Promotion : null, registry ? PromotionFor(after) : null, cancellationToken);
         preview.Log(Log);
         Note($"would record release {preview.Record.Id} and move {(registry ? preview.Tags.Count(t => t.IsChange).ToString(System.Globalization.CultureInfo.InvariantCulture) : "(registry not reachable)")} tag(s)");
     }

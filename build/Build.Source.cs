@@ -83,15 +83,11 @@ internal sealed partial class Build
         return "a profile's parameters file";
     }
 
-    private readonly Lock _applicationGate = new();
-    private Task<ApplicationCommit?>? _applicationCommit;
+    private readonly Once<ApplicationCommit?> _applicationCommit = new();
 
     /// <summary>The application commit this run builds and deploys, decided once (see <see cref="ApplicationCommits.Decide"/>).</summary>
     private Task<ApplicationCommit?> ApplicationCommitAsync(CancellationToken cancellationToken)
-    {
-        lock (_applicationGate)
-            return _applicationCommit ??= DecideApplicationCommitAsync(cancellationToken);
-    }
+        => _applicationCommit.GetAsync(() => DecideApplicationCommitAsync(cancellationToken));
 
     private async Task<ApplicationCommit?> DecideApplicationCommitAsync(CancellationToken cancellationToken)
     {

@@ -11,7 +11,7 @@ internal sealed partial class Build
     // Variables whose values are not secret: registering them would mask "us-east-1" in every log line.
     private static readonly string[] PublicTfvars = ["aws_region", "project_name", "domain_name", "environment", "eks_cluster_version", "vpc_cidr"];
 
-    private TerraformCli? _terraform;
+    private readonly Once<TerraformCli> _terraform = new();
     private TerraformPlan? _releaseTerraformPlan;
 
     private string StackDirectory => Path.Combine(RootDirectory, Settings.TerraformStack!);
@@ -20,12 +20,8 @@ internal sealed partial class Build
 
     private string TerraformExecutable => EnvironmentVariables.GetValueOrDefault("TERRAFORM_EXE") ?? "terraform";
 
-    private TerraformCli Terraform
-    {
-        get
+    private TerraformCli Terraform => _terraform.Get(() =>
         {
-            if (_terraform is not null)
-                return _terraform;
             var terraform = new TerraformCli(Runner, Log, new TerraformSettings(StackDirectory)
             {
                 Executable = TerraformExecutable,
@@ -38,9 +34,8 @@ internal sealed partial class Build
                     : $"./build.sh TfvarsDownload --environment {Settings.Id} (writes {Settings.TerraformStack}/{Settings.TfvarsFile}), edit it, then ./build.sh TfvarsUpload --environment {Settings.Id}",
             });
             Cleanup.Register("delete Terraform plan files and fetched tfvars", () => { terraform.Dispose(); return Task.CompletedTask; });
-            return _terraform = terraform;
-        }
-    }
+            return terraform;
+        });
 
     /// <summary>The tfvars file for this run: --tfvars (only read), else Secrets Manager into the private workspace.</summary>
     private async Task<string> ResolveTfvarsAsync(CancellationToken cancellationToken)
@@ -82,7 +77,7 @@ internal sealed partial class Build
             // A dry run shows what it can; a plan it could not make is a warning, not the end of the preview.
             Log.Warning("Terraform plan not available in this dry run: {Problem}", failure.Problem);
             Note("not planned (dry run): " + failure.Problem.Split('\n')[0]);
-            return new TerraformPlan(Terraform.Workspace.PlanFile, HasChanges: false, new PlanSummary([]), WasDryRun: true);
+            return new TerraformPlan(Terraform.Workspace.PlanFile, new PlanSummary([]), WasDryRun: true);
         }
         foreach (var line in plan.Summary.Lines())
             Note(line.Trim());
@@ -98,6 +93,7 @@ internal sealed partial class Build
             change = plan.Summary.ToChange,
             destroy = plan.Summary.ToDestroy,
             replace = plan.Summary.ToReplace,
+            outputs = plan.Summary.OutputChanges,
             destroyedOrReplaced = plan.Summary.DestroyedOrReplaced.Select(c => new { c.Address, action = c.Action.ToString() }),
             moveHints = plan.Summary.MoveHints.Select(h => h.Text),
             variableProblems = plan.VariableProblems.Select(p => new { variable = p.Variable, kind = p.Kind.ToString(), problem = p.Describe() }),
@@ -115,16 +111,21 @@ internal sealed partial class Build
     private bool IsPlanned(string target) => ExecutionPlan?[target] is { Status: TargetStatus.Scheduled or TargetStatus.Running };
 
     /// <summary>What this run will change: the basis of the approval, the deploy lock and the cluster permission check.</summary>
-    private RunChanges Changes => RunChanges.Of(
-        [.. ExecutionPlan?.Targets.Where(t => t.Status is TargetStatus.Scheduled or TargetStatus.Running).Select(t => t.Name) ?? []],
-        Promote, reloadApplies: Workloads.Length == 0, Settings.RunsTerraform);
+    private RunChanges Changes => RunChanges.Of(ScheduledTargets, Settings.RunsTerraform);
+
+    /// <summary>The targets this run still executes (or is executing).</summary>
+    private IReadOnlyList<BuildTarget> ScheduledTargets =>
+        [.. ExecutionPlan?.Targets.Where(t => t.Status is TargetStatus.Scheduled or TargetStatus.Running).Select(t => t.Target) ?? []];
 
     /// <summary>
-    /// A target that pushes or changes the environment runs after ReleasePlan's work, which happens once per run even
-    /// under --skip ReleasePlan: skipping the plan never skips the permission check, the deploy lock or the approval.
+    /// A target that pushes or changes the environment (<see cref="GuardedByReleasePlan"/>) runs after ReleasePlan's
+    /// work, which happens once per run even under --skip ReleasePlan: skipping the plan never skips the permission
+    /// check, the deploy lock or the approval. Targets that touch images or a cluster are refused on shared.
     /// </summary>
-    private Func<CancellationToken, Task> Prepared(Func<CancellationToken, Task> work) => async cancellationToken =>
+    protected override async Task BeforeTargetAsync(BuildTarget target, CancellationToken cancellationToken)
     {
+        if (!TargetFacts.IsGuarded(target))
+            return;
         try
         {
             await PrepareReleaseAsync(cancellationToken);
@@ -133,17 +134,15 @@ internal sealed partial class Build
         {
             // ReleasePlan reported what it could not check; the dry run still shows what this target would do.
         }
-        await work(cancellationToken);
-    };
+    }
 
-    private Task? _preparation;
-    private readonly Lock _preparationGate = new();
+    protected override IEnumerable<Requirement> RequirementsOf(BuildTarget target) =>
+        TargetFacts.NeedsWorkloads(target) ? [new Requirement(NotShared, SharedRefusal, SharedFix)] : [];
+
+    private readonly Once _preparation = new();
 
     private Task PrepareReleaseAsync(CancellationToken cancellationToken)
-    {
-        lock (_preparationGate)
-            return _preparation ??= PrepareReleaseOnceAsync(cancellationToken);
-    }
+        => _preparation.RunAsync(() => PrepareReleaseOnceAsync(cancellationToken));
 
     /// <summary>
     /// Everything read-only first, then one approval before the first mutation: in production for a run that changes
@@ -270,7 +269,7 @@ internal sealed partial class Build
             else
             {
                 Log.Warning("Terraform output cluster_name is {Output}, the environment table says {Table}: later targets use {Output}.", cluster, Settings.ClusterName, cluster);
-                _settings = Settings with { ClusterName = cluster };
+                _adoptedClusterName.Get(() => cluster);
             }
         }
         if (outputs.TryGetString("ecr_registry_url") is { } registry && registry != Settings.Registry)

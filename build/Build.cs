@@ -144,7 +144,9 @@ internal sealed partial class Build : BuildBase
     readonly bool Check;
 
     // ── The release ────────────────────────────────────────────────────────────────────────────────────────────────
-    // Prepared(...): ReleasePlan's permission check, deploy lock and approval run before the target, once per run,
+    // What each target does is declared with .Is(...) (build/Platform/TargetFacts.cs); from it the pipeline derives
+    // Preflight's tools and cluster probe, what the run changes (lock, permissions, approval), the refusal on shared,
+    // and for Guarded targets ReleasePlan's permission check, deploy lock and approval before the target, once per run,
     // even under --skip ReleasePlan.
     Target Doctor => _ => _
         .Description("Check every prerequisite of the chosen environment and print a table with fixes.")
@@ -161,13 +163,13 @@ internal sealed partial class Build : BuildBase
 
     Target SubmodulesInit => _ => _
         .Description("Sync and initialise the application's git submodules (recursively).")
-        .Requires(NotShared, SharedRefusal, SharedFix)
+        .Is(WorksOnImages, Starts("git"))
         .OnlyWhenDynamic(SourceHasGitmodules, "no .gitmodules in the source root: no submodules to initialise")
         .Executes(InitSubmodulesAsync);
 
     Target EcrLogin => _ => _
         .Description("Log Docker in to the environment's ECR registry, or --registry, with an ECR token (password through stdin).")
-        .Requires(NotShared, SharedRefusal, SharedFix)
+        .Is(WorksOnImages, Starts("docker", when: () => Settings.UsesEcr))
         .DependsOn(Preflight)
         .After(SubmodulesInit)
         .OnlyWhen(() => Settings.UsesEcr, "no ECR for this environment (local)")
@@ -181,66 +183,70 @@ internal sealed partial class Build : BuildBase
 
     Target BuildImages => _ => _
         .Description("Build and push the selected images in parallel; reuse what did not change.")
+        .Is(WorksOnImages, Guarded, Starts("git", when: () => SourceRootInEffect() is not null), Starts("docker", when: () => BuildReport is null), new UsesCluster(() => Promote ? ClusterUse.Changes : ClusterUse.None))
         .DependsOn(SubmodulesInit, EcrLogin, ReleasePlan)
-        .Requires(NotShared, SharedRefusal, SharedFix)
         .Requires(() => SelectedImages)
-        .Executes(Prepared(BuildImagesAsync));
+        .Executes(BuildImagesAsync);
 
     Target TerraformApply => _ => _
         .Description("Plan the environment's stack and apply exactly that plan, when it has changes.")
+        .Is(AppliesTerraform.Instance, Guarded, StartsTerraform)
         .DependsOn(ReleasePlan)
         .OnlyWhen(() => Settings.RunsTerraform, "no Terraform for this environment")
         .Before(ClusterOperations)
         .PartialWorkOnInterrupt("Terraform was interrupted once and asked to stop gracefully; the state may be partially applied: run TerraformPlan to see what is left")
-        .Executes(Prepared(ApplyTerraformAsync));
+        .Executes(ApplyTerraformAsync);
 
     Target KustomizeApply => _ => _
         .Description("Render the overlay, pin every image to its digest, apply it server-side in dependency order.")
+        .Is(ChangesCluster, Guarded, Starts("kubectl"))
         .DependsOn(ReleasePlan, BuildImages, TerraformApply)
-        .Requires(NotShared, SharedRefusal, SharedFix)
-        .Executes(Prepared(ApplyKustomizeAsync));
+        .Executes(ApplyKustomizeAsync);
 
     Target RolloutRestart => _ => _
         .Description("Restart the workloads that reference an image by tag (pinned digests roll by themselves).")
-        .Requires(NotShared, SharedRefusal, SharedFix)
+        .Is(ChangesCluster, Guarded)
         .DependsOn(KustomizeApply)
-        .Executes(Prepared(RestartRolloutsAsync));
+        .Executes(RestartRolloutsAsync);
 
     Target WaitRollout => _ => _
         .Description("Wait for every changed workload to roll out, diagnosing failing pods.")
-        .Requires(NotShared, SharedRefusal, SharedFix)
+        .Is(ReadsCluster)
         .DependsOn(RolloutRestart)
         .Executes(WaitForRolloutsAsync);
 
     Target SeedApps => _ => _
         .Description("Seed the apps registry in a Ready pod of the new backend (only when the backend image was deployed).")
-        .Requires(NotShared, SharedRefusal, SharedFix)
+        .Is(ChangesCluster, Guarded)
         .DependsOn(WaitRollout)
-        .Executes(Prepared(SeedAppsAsync));
+        .Executes(SeedAppsAsync);
 
     Target Deploy => _ => _
         .Description("The whole release: build, Terraform, apply, roll out, seed, then promote the environment tags.")
-        .Requires(NotShared, SharedRefusal, SharedFix)
+        .Is(ChangesCluster, Guarded)
         // Every stage by name, so that --skip of one stage skips that stage only. SubmodulesInit and EcrLogin serve
         // BuildImages alone, so `--skip BuildImages` (the CI deploy job, deploy-k8s) skips them too.
         .DependsOn(ReleasePlan, BuildImages, TerraformApply, KustomizeApply, RolloutRestart, WaitRollout, SeedApps)
-        .Executes(Prepared(PromoteAndRecordAsync));
+        .Executes(PromoteAndRecordAsync);
 
     // ── Terraform ──────────────────────────────────────────────────────────────────────────────────────────────────
     Target TerraformInit => _ => _
         .Description("terraform init -reconfigure with the environment's backend file.")
+        .Is(StartsTerraform)
         .DependsOn(Preflight)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
         .Executes(InitTerraformAsync);
 
     Target TerraformPlan => _ => _
         .Description("Plan the environment's stack; summarise adds, changes, destroys and replacements.")
+        .Is(StartsTerraform)
         .DependsOn(Preflight)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
         .Executes(PlanTerraformAsync);
 
     Target TerraformDestroy => _ => _
         .Description("Destroy the environment's stack (typed confirmation 'destroy <environment>').")
+        .Is(StartsTerraform)
         .DependsOn(Preflight)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
         .Requires(() => Environment != DeployEnvironment.Production || Approve, "TerraformDestroy on production needs --approve as well as the typed confirmation 'destroy production' on a terminal.")
@@ -249,6 +255,7 @@ internal sealed partial class Build : BuildBase
 
     Target TerraformOutput => _ => _
         .Description("Print the stack's outputs (terraform output -json, parsed); later targets of the run use its cluster_name.")
+        .Is(StartsTerraform)
         .DependsOn(Preflight)
         .Before(ClusterOperations)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
@@ -256,6 +263,7 @@ internal sealed partial class Build : BuildBase
 
     Target TerraformState => _ => _
         .Description("terraform state list | show ADDRESS | rm ADDRESS (--state-args; rm asks for confirmation).")
+        .Is(StartsTerraform)
         .DependsOn(Preflight)
         .Requires(() => Settings.RunsTerraform, "this environment has no Terraform stack.")
         .Executes(RunTerraformStateAsync);
@@ -281,73 +289,73 @@ internal sealed partial class Build : BuildBase
     // ── Operations ─────────────────────────────────────────────────────────────────────────────────────────────────
     Target Rollback => _ => _
         .Description("Return workloads (all, or --workloads) to the digests of the previous release, a --release id, or --to-tag git-<sha>; restores recorded digests only (no other manifest change); recorded, tags moved back.")
+        .Is(ChangesCluster, Starts("kubectl"))
         .DependsOn(Preflight)
-        .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(RollbackAsync);
 
     Target Reload => _ => _
         .Description("No --workloads: apply the overlay pinned as Deploy pins it and restart backend, frontend, worker. With --workloads: restart only those, keeping their pinned templates (legacy short names accepted). Recorded.")
+        .Is(new UsesCluster(() => Workloads.Length == 0 ? ClusterUse.Changes : ClusterUse.Reads), Starts("kubectl"))
         .DependsOn(Preflight)
-        .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(ReloadAsync);
 
     Target DeployCompute => _ => _
         .Description("Release the compute layer alone, pinned: all but the Volume Hub, the CSI DaemonSet rolled to completion, then the Volume Hub; recorded, tags moved after success.")
+        .Is(ChangesCluster, Starts("kubectl"))
         .DependsOn(Preflight)
-        .Requires(NotShared, SharedRefusal, SharedFix)
         .Requires(() => !NotShared() || ComputeOverlayPath is not null, "local has no compute layer: the btrfs CSI driver and the Volume Hub run on beta and production.",
             "Use --environment beta or production, or name a compute overlay to apply anyway with --compute-overlay <dir>.")
         .Executes(DeployComputeAsync);
 
     Target SafeShutdown => _ => _
         .Description("Scale the user projects (proj-* workloads), the worker and the backend to zero, recording every count for Resume.")
+        .Is(ChangesCluster)
         .DependsOn(Preflight)
-        .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(SafeShutdownAsync);
 
     Target Resume => _ => _
         .Description("Restore the replica counts the last SafeShutdown recorded.")
+        .Is(ChangesCluster)
         .DependsOn(Preflight)
-        .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(ResumeAsync);
 
     Target Status => _ => _
         .Description("Per workload: digests and the git sha they came from, ready/desired; the current release and the deploy lock.")
+        .Is(ReadsCluster, Starts("kubectl"))
         .DependsOn(Preflight)
-        .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(StatusAsync);
 
     Target Verify => _ => _
         .Description("HTTP check of the public URL and its health endpoint, and the wildcard certificate's Ready condition (with cert-manager diagnosis).")
+        .Is(ReadsCluster)
         .DependsOn(Preflight)
-        .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(VerifyAsync);
 
     Target Migrate => _ => _
         .Description("alembic upgrade head in a Ready backend pod (detects multiple heads and says how to merge them).")
+        .Is(ChangesCluster)
         .DependsOn(Preflight)
-        .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(MigrateAsync);
 
     Target Scale => _ => _
         .Description("Scale --workloads to --replicas (recorded in the release history).")
+        .Is(ChangesCluster, Starts("kubectl"))
         .DependsOn(Preflight)
-        .Requires(NotShared, SharedRefusal, SharedFix)
         .Requires(() => Workloads)
         .Requires(() => Replicas)
         .Executes(ScaleAsync);
 
     Target Logs => _ => _
         .Description("Follow the logs of every pod of --workloads, prefixed [pod/container], until Ctrl-C.")
+        .Is(ReadsCluster, Starts("kubectl"))
         .DependsOn(Preflight)
-        .Requires(NotShared, SharedRefusal, SharedFix)
         .Requires(() => Workloads)
         .Executes(FollowLogsAsync);
 
     Target PruneProjectNamespaces => _ => _
         .Description("List proj-* namespaces with no project behind them (no pods or workloads, older than 1h); delete after confirmation.")
+        .Is(ChangesCluster)
         .DependsOn(Preflight)
-        .Requires(NotShared, SharedRefusal, SharedFix)
         .Executes(PruneProjectNamespacesAsync);
 
     Target Kubeconfig => _ => _
@@ -372,8 +380,18 @@ internal sealed partial class Build : BuildBase
     // Operations on the cluster run after the Terraform targets of the same run, which may rename the cluster.
     private Target[] ClusterOperations => [Rollback, Reload, DeployCompute, SafeShutdown, Resume, Status, Verify, Migrate, Scale, Logs, PruneProjectNamespaces, Kubeconfig];
 
-    private EnvironmentSettings Settings => _settings ??= ResolveSettings();
-    private EnvironmentSettings? _settings;
+    /// <summary>The environment as bound from the parameters, with the cluster name Terraform's outputs reported in this run (a new value, not a rewrite).</summary>
+    private EnvironmentSettings Settings => _adoptedClusterName.ValueOrDefault is { } adopted ? BoundSettings with { ClusterName = adopted } : BoundSettings;
+
+    private EnvironmentSettings BoundSettings => _settings.Get(ResolveSettings);
+    private readonly Once<EnvironmentSettings> _settings = new();
+    private readonly Once<string> _adoptedClusterName = new();
+
+    private static readonly ITargetFact WorksOnImages = UsesImages.Instance, ReadsCluster = UsesCluster.Reading, ChangesCluster = UsesCluster.Changing, Guarded = GuardedByReleasePlan.Instance;
+
+    private ITargetFact StartsTerraform => new StartsTool("terraform", () => Settings.RunsTerraform);
+
+    private static StartsTool Starts(string tool, Func<bool>? when = null) => new(tool, when);
 
     // Image and cluster targets refuse shared, as the legacy script's kube commands did.
     private bool NotShared() => Environment != DeployEnvironment.Shared;

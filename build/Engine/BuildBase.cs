@@ -129,33 +129,38 @@ public abstract class BuildBase
     {
     }
 
+    /// <summary>Requirements derived from a target's facts; checked with its declared ones, before anything runs.</summary>
+    protected virtual IEnumerable<Requirement> RequirementsOf(BuildTarget target) => [];
+
+    /// <summary>Work derived from a target's facts that runs right before its actions (and fails the target when it fails).</summary>
+    protected virtual Task BeforeTargetAsync(BuildTarget target, CancellationToken cancellationToken) => Task.CompletedTask;
+
     public static async Task<int> Execute<T>(string[] args) where T : BuildBase, new()
     {
         Console.OutputEncoding = System.Text.Encoding.UTF8;
         using var interrupt = new CancellationTokenSource();
-        using var abort = new CancellationTokenSource();
         void OnSignal(PosixSignalContext context)
         {
             context.Cancel = true;
             if (!interrupt.IsCancellationRequested)
             {
-                Console.Error.WriteLine("Interrupt received: stopping running targets gracefully (press Ctrl-C again to stop cleanup too).");
+                Console.Error.WriteLine("Interrupt received: stopping running targets gracefully, then cleaning up.");
                 interrupt.Cancel();
             }
             else
             {
-                abort.Cancel();
+                Console.Error.WriteLine("Still stopping: running targets and the cleanup are finishing (Terraform is waited for, so its state lock is released).");
             }
         }
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         var environment = System.Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
             .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "", OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
-        return await new T().RunAsync(args, environment, output: null, interrupt.Token, abort.Token);
+        return await new T().RunAsync(args, environment, output: null, interrupt.Token);
     }
 
     /// <summary>One run of the build with explicit inputs (tests call this directly; <paramref name="terminal"/> answers prompts as if typed).</summary>
-    public async Task<int> RunAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, TextWriter? output = null, CancellationToken interrupt = default, CancellationToken abort = default, TextReader? terminal = null)
+    public async Task<int> RunAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, TextWriter? output = null, CancellationToken interrupt = default, TextReader? terminal = null)
     {
         var stopwatch = Stopwatch.StartNew();
         EnvironmentVariables = environment;
@@ -165,7 +170,7 @@ public abstract class BuildBase
         int exitCode;
         try
         {
-            exitCode = await RunCoreAsync(args, environment, console, output, interrupt, abort, stopwatch);
+            exitCode = await RunCoreAsync(args, environment, console, output, interrupt, stopwatch);
         }
         catch (BuildFailure failure)
         {
@@ -188,7 +193,7 @@ public abstract class BuildBase
         return exitCode;
     }
 
-    private async Task<int> RunCoreAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, IAnsiConsole console, TextWriter? output, CancellationToken interrupt, CancellationToken abort, Stopwatch stopwatch)
+    private async Task<int> RunCoreAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, IAnsiConsole console, TextWriter? output, CancellationToken interrupt, Stopwatch stopwatch)
     {
         GitHubActions = GitHubActionsHost.Detect(environment, output ?? Console.Out);
         if (GitHubActions is { } github)
@@ -220,7 +225,7 @@ public abstract class BuildBase
         var plan = ExecutionPlanner.Plan(Graph, commandLine.Targets, DefaultTargets, Skip);
         ExecutionPlan = plan;
         OnPlanned();
-        var unmet = ExecutionPlanner.UnmetRequirements(plan, DescribeMember);
+        var unmet = ExecutionPlanner.UnmetRequirements(plan, DescribeMember, RequirementsOf);
         var options = new SchedulerOptions { MaxParallel = MaxParallel, NoParallel = NoParallel, DryRun = DryRun };
         if (Plan)
         {
@@ -228,16 +233,16 @@ public abstract class BuildBase
             return unmet.Count == 0 ? ExitCodes.Success : ExitCodes.Usage;
         }
         if (unmet.Count > 0)
-            throw new UsageException(string.Join(System.Environment.NewLine, unmet), ExecutionPlanner.UnmetFix(plan) ?? "Pass the missing values (see ./build.sh --help), or --skip the target that needs them.");
+            throw new UsageException(string.Join(System.Environment.NewLine, unmet), ExecutionPlanner.UnmetFix(plan, RequirementsOf) ?? "Pass the missing values (see ./build.sh --help), or --skip the target that needs them.");
 
         OnRunStarting();
         foreach (var kept in plan.Targets.Where(t => t.Status == TargetStatus.Scheduled && t.Note is not null))
             Log.Warning("{Target} {Note}", kept.Name, kept.Note);
         var observer = new TargetLogObserver(Log, _logging);
-        var scheduler = new Scheduler(plan, options, Log, observer);
+        var scheduler = new Scheduler(plan, options, Log, observer, BeforeTargetAsync);
         try
         {
-            await scheduler.RunAsync(interrupt, abort);
+            await scheduler.RunAsync(interrupt);
         }
         finally
         {

@@ -1,25 +1,20 @@
+using Tesslate.Build.Engine;
 using Tesslate.Build.Images;
 using Tesslate.Build.Kubernetes;
 using Tesslate.Build.Terraform;
 
 namespace Tesslate.Build.Platform;
 
-/// <summary>What a run will change, judged from the targets it schedules (and the flags that widen them).</summary>
+/// <summary>What a run will change, judged from the facts of the targets it schedules (<see cref="TargetFacts"/>).</summary>
 public sealed record RunChanges(bool Terraform, bool Cluster)
 {
-    /// <summary>Targets that change what runs in the cluster or what the environment tag names (and write the history).</summary>
-    public static readonly IReadOnlyList<string> ClusterTargets =
-        ["KustomizeApply", "RolloutRestart", "SeedApps", "Deploy", "Rollback", "Scale", "SafeShutdown", "Resume", "DeployCompute"];
-
     public bool Environment => Terraform || Cluster;
 
     /// <param name="scheduled">The targets this run will execute.</param>
-    /// <param name="promote">BuildImages --promote moves the environment tag.</param>
-    /// <param name="reloadApplies">Reload without --workloads applies the manifests (with --workloads it only restarts).</param>
-    /// <param name="runsTerraform">The environment has a Terraform stack (TerraformApply does nothing otherwise).</param>
-    public static RunChanges Of(IReadOnlyCollection<string> scheduled, bool promote, bool reloadApplies, bool runsTerraform) => new(
-        Terraform: runsTerraform && scheduled.Contains("TerraformApply"),
-        Cluster: scheduled.Any(ClusterTargets.Contains) || (promote && scheduled.Contains("BuildImages")) || (reloadApplies && scheduled.Contains("Reload")));
+    /// <param name="runsTerraform">The environment has a Terraform stack (applying it changes nothing otherwise).</param>
+    public static RunChanges Of(IReadOnlyCollection<BuildTarget> scheduled, bool runsTerraform) => new(
+        Terraform: runsTerraform && scheduled.Any(t => t.FactsOf<AppliesTerraform>().Any()),
+        Cluster: TargetFacts.Cluster(scheduled) == ClusterUse.Changes);
 }
 
 /// <summary>The approval rule of a release (pure): the pipeline asks once, before the first mutation, when this is not empty.</summary>

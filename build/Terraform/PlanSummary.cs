@@ -78,7 +78,14 @@ public sealed record PlanSummary(IReadOnlyList<ResourceChange> Changes)
 
     public int ToReplace => Changes.Count(c => c.Action is ResourceAction.Replace or ResourceAction.ReplaceCreateBeforeDestroy);
 
-    public bool HasChanges => Changes.Count > 0;
+    /// <summary>Root outputs whose value the plan changes (added, changed or removed): applying such a plan changes what people and scripts read.</summary>
+    public IReadOnlyList<string> OutputChanges { get; init; } = [];
+
+    /// <summary>
+    /// The one rule for "this plan has changes": a resource or an output changes. It agrees with Terraform's
+    /// <c>-detailed-exitcode</c> (2 for an outputs-only plan too), and an apply of such a plan is what updates the state.
+    /// </summary>
+    public bool HasChanges => Changes.Count > 0 || OutputChanges.Count > 0;
 
     public bool HasDestroyOrReplace => Changes.Any(c => c.DestroysSomething);
 
@@ -117,9 +124,9 @@ public sealed record PlanSummary(IReadOnlyList<ResourceChange> Changes)
     }
 
     /// <summary>Terraform's own wording: <c>Plan: 1 to add, 2 to change, 0 to destroy.</c> plus replacements.</summary>
-    public string CountsLine => HasChanges
-        ? $"{ToAdd} to add, {ToChange} to change, {ToDestroy} to destroy" + (ToReplace > 0 ? $" ({ToReplace} replaced)" : "")
-        : "no changes";
+    public string CountsLine => !HasChanges ? "no changes"
+        : $"{ToAdd} to add, {ToChange} to change, {ToDestroy} to destroy" + (ToReplace > 0 ? $" ({ToReplace} replaced)" : "")
+          + (OutputChanges.Count > 0 ? $"; {OutputChanges.Count} output(s) changed" : "");
 
     /// <summary>Reads the resource changes of a JSON plan; read-only and no-op entries are left out.</summary>
     public static PlanSummary FromJson(string planJson)
@@ -142,7 +149,16 @@ public sealed record PlanSummary(IReadOnlyList<ResourceChange> Changes)
                 }
             }
         }
-        return new PlanSummary(changes);
+        var outputs = new List<string>();
+        if (document.RootElement.TryGetProperty("output_changes", out var outputChanges) && outputChanges.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var output in outputChanges.EnumerateObject())
+            {
+                if (output.Value.TryGetProperty("actions", out var actions) && actions.EnumerateArray().Any(a => a.GetString() is "create" or "update" or "delete"))
+                    outputs.Add(output.Name);
+            }
+        }
+        return new PlanSummary(changes) { OutputChanges = [.. outputs.Order(StringComparer.Ordinal)] };
     }
 
     /// <summary>Maps Terraform's action lists (<c>["create"]</c>, <c>["delete","create"]</c>, …) to one action.</summary>
@@ -170,7 +186,7 @@ public sealed record PlanSummary(IReadOnlyList<ResourceChange> Changes)
             foreach (var hint in MoveHints)
                 text.Append(">\n> ").Append(hint.Text).Append('\n');
         }
-        if (HasChanges)
+        if (Changes.Count > 0)
         {
             text.Append('\n').Append("<details><summary>").Append(Changes.Count).Append(" resource changes</summary>\n\n");
             text.Append("| Action | Address |\n|---|---|\n");

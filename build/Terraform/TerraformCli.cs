@@ -122,7 +122,7 @@ public sealed class TerraformCli(IProcessRunner runner, ILogger logger, Terrafor
             throw named;
         }
         if (result.WasDryRun)
-            return new TerraformPlan(planFile, HasChanges: false, new PlanSummary([]), WasDryRun: true);
+            return new TerraformPlan(planFile, new PlanSummary([]), WasDryRun: true);
         TerraformWorkspace.MakePrivate(planFile);
         var problems = VariableProblemsOf(result.Output, options).Where(p => !p.StopsThePlan).ToList();
         foreach (var problem in problems)
@@ -130,11 +130,11 @@ public sealed class TerraformCli(IProcessRunner runner, ILogger logger, Terrafor
         if (result.ExitCode == 0)
         {
             logger.Information("Terraform plan: no changes");
-            return new TerraformPlan(planFile, HasChanges: false, new PlanSummary([])) { VariableProblems = problems, IsPreview = settings.Preview };
+            return new TerraformPlan(planFile, new PlanSummary([])) { VariableProblems = problems, IsPreview = settings.Preview };
         }
         var summary = await ShowPlanAsync(planFile, cancellationToken);
         logger.Information("Terraform plan: {Counts}", summary.CountsLine);
-        return new TerraformPlan(planFile, HasChanges: true, summary) { VariableProblems = problems, IsPreview = settings.Preview };
+        return new TerraformPlan(planFile, summary) { VariableProblems = problems, IsPreview = settings.Preview };
     }
 
     /// <summary>Terraform's diagnostics about the plan's variables, each named; "N other variable(s)" named from the tfvars.</summary>

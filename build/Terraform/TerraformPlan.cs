@@ -20,11 +20,14 @@ public sealed record PlanOptions
 }
 
 /// <summary>
-/// A saved plan in the private workspace: <see cref="HasChanges"/> from <c>-detailed-exitcode</c> (2), the summary of
-/// <c>show -json</c> when there are changes, and what Terraform warned about the variables it was given.
+/// A saved plan in the private workspace: the summary of <c>show -json</c> when <c>-detailed-exitcode</c> said there are
+/// changes (empty when it said none), and what Terraform warned about the variables it was given.
 /// </summary>
-public sealed record TerraformPlan(string PlanFile, bool HasChanges, PlanSummary Summary, bool WasDryRun = false)
+public sealed record TerraformPlan(string PlanFile, PlanSummary Summary, bool WasDryRun = false)
 {
+    /// <summary>The summary's rule (<see cref="PlanSummary.HasChanges"/>), the only answer to "does this plan change anything".</summary>
+    public bool HasChanges => Summary.HasChanges;
+
     /// <summary>tfvars values the stack does not declare (Terraform ignored them).</summary>
     public IReadOnlyList<VariableProblem> VariableProblems { get; init; } = [];
 

@@ -25,7 +25,6 @@ public sealed class HostTests : IDisposable
         public Target Test => _ => _.Description("Run the tests.").DependsOn(Compile).Executes(() => Log.Information("token is {Token}", Token));
         public Target Publish => _ => _.DependsOn(Test).Requires(() => Channel).Executes(() => { });
         public Target Explode => _ => _.Executes(() => throw new BuildFailure($"exploded holding {Token}", "stop holding it"));
-        public Target Hidden => _ => _.Unlisted().Executes(() => { });
 
         public bool CleanedUp { get; private set; }
 
@@ -56,7 +55,6 @@ public sealed class HostTests : IDisposable
         Assert.Contains("Compile (default)", output);
         Assert.Contains("-> Compile", output);
         Assert.Contains("Run the tests.", output);
-        Assert.DoesNotContain("Hidden", output);
         Assert.Contains("--stage <local|beta|early-access>", output);
         Assert.Contains("default: local; env: SAMPLE_STAGE", output);
         Assert.Contains("--max-parallel", output);

@@ -15,10 +15,8 @@ public sealed class PlannerTests
         public Target Build => _ => _.DependsOn(Init, Login);
         public Target Infra => _ => _;
         public Target Apply => _ => _.DependsOn(Build, Infra).Requires(() => Needed);
-        public Target Deploy => _ => _.DependsOn(Apply).Triggers(Report);
-        public Target Report => _ => _;
+        public Target Deploy => _ => _.DependsOn(Apply);
         public Target Lonely => _ => _.Before(Init);
-        public Target Notify => _ => _.TriggeredBy(Build);
     }
 
     // The guard of the release's shape: every target that changes something depends on it.
@@ -49,7 +47,7 @@ public sealed class PlannerTests
     {
         var (graph, _) = Create();
         var plan = Plan(graph, ["Build"]);
-        Assert.Equal(["Init", "Login", "Build", "Notify"], Names(plan));
+        Assert.Equal(["Init", "Login", "Build"], Names(plan));
     }
 
     [Fact]
@@ -59,16 +57,6 @@ public sealed class PlannerTests
         Assert.Equal(["Login"], Names(Plan(graph, ["Login"])));
         Assert.Equal(["Init", "Login"], Names(Plan(graph, ["Login", "Init"])));
         Assert.Equal(["Lonely", "Init"], Names(Plan(graph, ["Init", "Lonely"])));
-    }
-
-    [Fact]
-    public void Triggers_and_TriggeredBy_add_targets_that_run_after_the_trigger()
-    {
-        var (graph, build) = Create(b => b.Needed = "x");
-        var plan = Plan(graph, ["Deploy"]);
-        Assert.Equal(["Init", "Login", "Build", "Infra", "Apply", "Deploy", "Report", "Notify"], Names(plan));
-        Assert.True(Names(plan).IndexOf("Notify") > Names(plan).IndexOf("Build"));
-        Assert.True(Names(plan).IndexOf("Report") > Names(plan).IndexOf("Deploy"));
     }
 
     [Fact]
@@ -223,6 +211,6 @@ public sealed class PlannerTests
 
         var waves = plan.Waves().Select(w => w.Select(t => t.Name).ToList()).ToList();
 
-        Assert.Equal([["Init"], ["Login"], ["Build"], ["Deploy", "Notify"], ["Report"]], waves);
+        Assert.Equal([["Init"], ["Login"], ["Build"], ["Deploy"]], waves);
     }
 }

@@ -76,43 +76,23 @@ public sealed class SchedulerTests
     private sealed class Failing(Recorder recorder, TaskCompletionSource slowStarted)
     {
         public Target Slow => _ => _.Executes(recorder.Body("Slow", async ct => { slowStarted.TrySetResult(); await Task.Delay(200, ct); }));
-        public Target Cancellable => _ => _.CancelOnFailure().Executes(recorder.Body("Cancellable", ct => Task.Delay(Deadline, ct)));
         public Target Broken => _ => _.Executes(async _ => { await slowStarted.Task; throw new BuildFailure("it broke", "fix it"); });
         public Target AfterBroken => _ => _.DependsOn(Broken).Executes(recorder.Body("AfterBroken"));
         public Target Later => _ => _.DependsOn(Slow).Executes(recorder.Body("Later"));
-        public Target Cleanup => _ => _.DependsOn(Broken).AssuredAfterFailure().Executes(recorder.Body("Cleanup"));
-        public Target All => _ => _.DependsOn(Slow, Cancellable, AfterBroken, Later, Cleanup);
+        public Target All => _ => _.DependsOn(Slow, AfterBroken, Later);
     }
 
     [Fact]
-    public async Task After_a_failure_running_targets_finish_no_new_target_starts_and_assured_ones_still_run()
+    public async Task After_a_failure_running_targets_finish_and_no_new_target_starts()
     {
         var recorder = new Recorder();
         var plan = await RunAsync(new Failing(recorder, new()), ["All"]);
         Assert.Equal(TargetStatus.Failed, plan["Broken"]!.Status);
         Assert.Equal("it broke", plan["Broken"]!.Note);
         Assert.Equal(TargetStatus.Succeeded, plan["Slow"]!.Status);           // was running: finishes
-        Assert.Equal(TargetStatus.Aborted, plan["Cancellable"]!.Status);      // opted in to cancellation
-        Assert.Equal("cancelled after another target failed", plan["Cancellable"]!.Note);
         Assert.Equal(TargetStatus.NotRun, plan["AfterBroken"]!.Status);
         Assert.Equal(TargetStatus.NotRun, plan["Later"]!.Status);             // would have been new work
-        Assert.Equal(TargetStatus.Succeeded, plan["Cleanup"]!.Status);        // assured
         Assert.DoesNotContain("start Later", recorder.Events);
-    }
-
-    private sealed class Proceeding(Recorder recorder)
-    {
-        public Target Flaky => _ => _.ProceedAfterFailure().Executes(_ => throw new InvalidOperationException("flaky"));
-        public Target Next => _ => _.DependsOn(Flaky).Executes(recorder.Body("Next"));
-    }
-
-    [Fact]
-    public async Task Proceed_after_failure_lets_dependents_run()
-    {
-        var recorder = new Recorder();
-        var plan = await RunAsync(new Proceeding(recorder), ["Next"]);
-        Assert.Equal(TargetStatus.Failed, plan["Flaky"]!.Status);
-        Assert.Equal(TargetStatus.Succeeded, plan["Next"]!.Status);
     }
 
     private sealed class Interruptible(Recorder recorder, TaskCompletionSource started)
@@ -121,24 +101,25 @@ public sealed class SchedulerTests
         public Target Apply => _ => _.PartialWorkOnInterrupt("the state may be partially applied")
             .Executes(recorder.Body("Apply", async ct => { started.TrySetResult(); await Task.Delay(Deadline, ct); }));
         public Target Next => _ => _.DependsOn(Apply).Executes(recorder.Body("Next"));
-        public Target Release => _ => _.After(Apply).AssuredAfterFailure().Executes(recorder.Body("Release"));
+        public Target Independent => _ => _.Executes(recorder.Body("Independent", async ct => { await started.Task; await Task.Delay(Deadline, ct); }));
         public Target Gate => _ => _.OnlyWhenDynamic(() => Open, "gate closed").Executes(recorder.Body("Gate"));
     }
 
     [Fact]
-    public async Task An_interrupt_aborts_running_targets_says_what_may_be_partial_and_still_runs_assured_ones()
+    public async Task An_interrupt_aborts_every_running_target_and_says_what_may_be_partial()
     {
         var recorder = new Recorder();
         var started = new TaskCompletionSource();
         using var interrupt = new CancellationTokenSource();
-        var run = RunAsync(new Interruptible(recorder, started), ["Next", "Release"], interrupt: interrupt.Token);
+        var run = RunAsync(new Interruptible(recorder, started), ["Next", "Independent"], interrupt: interrupt.Token);
         await started.Task.WaitAsync(Deadline);
         await interrupt.CancelAsync();
         var plan = await run;
         Assert.Equal(TargetStatus.Aborted, plan["Apply"]!.Status);
         Assert.Equal("the state may be partially applied", plan["Apply"]!.Note);
         Assert.Equal(TargetStatus.NotRun, plan["Next"]!.Status);
-        Assert.Equal(TargetStatus.Succeeded, plan["Release"]!.Status);
+        Assert.Equal(TargetStatus.Aborted, plan["Independent"]!.Status);
+        Assert.Equal("interrupted; it may have left partial work", plan["Independent"]!.Note);
     }
 
     [Fact]

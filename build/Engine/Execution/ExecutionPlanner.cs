@@ -1,8 +1,8 @@
 namespace Tesslate.Build.Engine;
 
 /// <summary>
-/// NUKE's planning rules, in one place: invoked targets (or the defaults) pull in their dependencies and triggers;
-/// the order follows DependsOn/After/Before/Triggers with declaration order breaking ties; then --skip, static
+/// NUKE's planning rules, in one place: invoked targets (or the defaults) pull in their dependencies;
+/// the order follows DependsOn/After/Before with declaration order breaking ties; then --skip, static
 /// conditions (each skip cascading to dependencies no other scheduled target needs), then requirements.
 /// </summary>
 public static class ExecutionPlanner
@@ -19,7 +19,7 @@ public static class ExecutionPlanner
         {
             if (!included.Add(target))
                 return;
-            foreach (var next in target.Dependencies.Concat(target.Triggers))
+            foreach (var next in target.Dependencies)
                 Include(next);
         }
         invoked.ForEach(Include);
@@ -30,7 +30,8 @@ public static class ExecutionPlanner
     }
 
     /// <summary>Requirements of every target still scheduled, all reported at once, before anything runs.</summary>
-    public static IReadOnlyList<string> UnmetRequirements(ExecutionPlan plan, Func<string, string> describeMember)
+    /// <param name="derived">Requirements the build derives from a target's facts, checked like the declared ones.</param>
+    public static IReadOnlyList<string> UnmetRequirements(ExecutionPlan plan, Func<string, string> describeMember, Func<BuildTarget, IEnumerable<Requirement>>? derived = null)
     {
         var problems = new List<string>();
         foreach (var planned in plan.Targets.Where(t => t.Status == TargetStatus.Scheduled))
@@ -40,7 +41,7 @@ public static class ExecutionPlanner
                 if (IsMissing(value()))
                     problems.Add($"Target '{planned.Name}' requires {describeMember(member)}.");
             }
-            foreach (var requirement in planned.Target.Definition.RequiredConditions.Where(r => !r.IsMet()))
+            foreach (var requirement in Conditions(planned.Target, derived).Where(r => !r.IsMet()))
                 problems.Add($"Target '{planned.Name}': {requirement.Problem}");
         }
         return problems;
@@ -50,19 +51,22 @@ public static class ExecutionPlanner
     /// The fix the unmet requirements name themselves, when each of them is a condition that names one; null when a
     /// value is missing or a condition has no fix of its own (the caller's generic hint applies then).
     /// </summary>
-    public static string? UnmetFix(ExecutionPlan plan)
+    public static string? UnmetFix(ExecutionPlan plan, Func<BuildTarget, IEnumerable<Requirement>>? derived = null)
     {
-        var scheduled = plan.Targets.Where(t => t.Status == TargetStatus.Scheduled).Select(t => t.Target.Definition).ToList();
-        if (scheduled.Any(d => d.RequiredValues.Any(r => IsMissing(r.Value()))))
+        var scheduled = plan.Targets.Where(t => t.Status == TargetStatus.Scheduled).Select(t => t.Target).ToList();
+        if (scheduled.Any(t => t.Definition.RequiredValues.Any(r => IsMissing(r.Value()))))
             return null;
-        var fixes = scheduled.SelectMany(d => d.RequiredConditions).Where(r => !r.IsMet()).Select(r => r.Fix).Distinct().ToList();
+        var fixes = scheduled.SelectMany(t => Conditions(t, derived)).Where(r => !r.IsMet()).Select(r => r.Fix).Distinct().ToList();
         return fixes.Count > 0 && fixes.All(f => f is not null) ? string.Join(" ", fixes) : null;
     }
+
+    private static IEnumerable<Requirement> Conditions(BuildTarget target, Func<BuildTarget, IEnumerable<Requirement>>? derived) =>
+        derived is null ? target.Definition.RequiredConditions : target.Definition.RequiredConditions.Concat(derived(target));
 
     public static BuildTarget Resolve(TargetGraph graph, string name) =>
         graph.Find(name) ?? throw new UsageException(
             $"Target '{name}' does not exist.{Suggestions.DidYouMean(name, graph.Targets.Select(t => t.Name))}",
-            $"Available targets: {string.Join(", ", graph.Targets.Where(t => t.IsListed).Select(t => t.Name).Order(StringComparer.Ordinal))}.");
+            $"Available targets: {string.Join(", ", graph.Targets.Select(t => t.Name).Order(StringComparer.Ordinal))}.");
 
     private static bool IsMissing(object? value) => value switch
     {
@@ -116,12 +120,12 @@ public static class ExecutionPlanner
             return;
         planned.Status = TargetStatus.Skipped;
         planned.Note = reason;
-        foreach (var next in planned.Target.Dependencies.Concat(planned.Target.Triggers).Where(plan.Contains).Select(plan.Of))
+        foreach (var next in planned.Target.Dependencies.Where(plan.Contains).Select(plan.Of))
         {
             if (next.Status != TargetStatus.Scheduled || next.Invoked)
                 continue;
             var stillNeeded = plan.Targets.Any(other => other.Status == TargetStatus.Scheduled && other != next
-                && (other.Target.Dependencies.Contains(next.Target) || other.Target.Triggers.Contains(next.Target)));
+                && other.Target.Dependencies.Contains(next.Target));
             if (!stillNeeded)
                 Skip(plan, next, $"because {planned.Name} is skipped");
         }

@@ -24,11 +24,12 @@ public interface ITargetObserver
 
 /// <summary>
 /// Runs a plan: every target whose predecessors are done starts, side by side, up to the limit. After a failure no
-/// new target starts except assured ones; running targets finish unless they opted in to cancellation. An interrupt
-/// cancels every running target's token (children get one interrupt from the process runner) and still runs the
-/// assured targets.
+/// new target starts and running targets finish (a half-run apply is worse than a late failure). An interrupt cancels
+/// every running target's token (children get one interrupt from the process runner); cleanup belongs to
+/// <see cref="RunCleanup"/>, which runs after the targets whatever happened.
 /// </summary>
-public sealed class Scheduler(ExecutionPlan plan, SchedulerOptions options, ILogger log, ITargetObserver? observer = null)
+/// <param name="before">Runs right before each target's actions (the build's work derived from the target's facts).</param>
+public sealed class Scheduler(ExecutionPlan plan, SchedulerOptions options, ILogger log, ITargetObserver? observer = null, Func<BuildTarget, CancellationToken, Task>? before = null)
 {
     private static readonly AsyncLocal<PlannedTarget?> CurrentTarget = new();
 
@@ -39,11 +40,9 @@ public sealed class Scheduler(ExecutionPlan plan, SchedulerOptions options, ILog
 
     public bool Interrupted { get; private set; }
 
-    /// <param name="interrupt">Cancelled on Ctrl-C: running targets are interrupted, assured targets still run.</param>
-    /// <param name="abort">Cancelled on a second Ctrl-C: assured targets are interrupted too.</param>
-    public async Task RunAsync(CancellationToken interrupt, CancellationToken abort = default)
+    /// <param name="interrupt">Cancelled on Ctrl-C: running targets are interrupted, nothing new starts.</param>
+    public async Task RunAsync(CancellationToken interrupt)
     {
-        using var failureSource = new CancellationTokenSource();
         var running = new Dictionary<Task, PlannedTarget>();
         var limit = options.NoParallel ? 1 : options.MaxParallel ?? int.MaxValue;
         await using var onInterrupt = interrupt.Register(() => Interrupted = true);
@@ -56,7 +55,7 @@ public sealed class Scheduler(ExecutionPlan plan, SchedulerOptions options, ILog
                     break;
                 if (options.NoParallel && running.Count > 0)
                     break;
-                running.Add(RunTargetAsync(ready, interrupt, abort, failureSource), ready);
+                running.Add(RunTargetAsync(ready, interrupt), ready);
             }
 
             if (running.Count == 0)
@@ -65,8 +64,6 @@ public sealed class Scheduler(ExecutionPlan plan, SchedulerOptions options, ILog
             var finished = await Task.WhenAny(running.Keys);
             running.Remove(finished);
             await finished;
-            if (Failed && !failureSource.IsCancellationRequested)
-                await failureSource.CancelAsync();
         }
 
         foreach (var left in plan.Targets.Where(t => t.Status == TargetStatus.Scheduled))
@@ -89,17 +86,15 @@ public sealed class Scheduler(ExecutionPlan plan, SchedulerOptions options, ILog
                 continue;
             }
 
-            var assured = candidate.Target.Definition.IsAssured;
             var blockedBy = plan.ThroughSkipped(candidate.Target, t => t.Dependencies)
-                .FirstOrDefault(d => d.Status is TargetStatus.NotRun or TargetStatus.Aborted or TargetStatus.AwaitingApproval
-                    || (d.Status == TargetStatus.Failed && !d.Target.Definition.ProceedsAfterFailure));
-            if (blockedBy is not null && !assured)
+                .FirstOrDefault(d => d.Status is TargetStatus.NotRun or TargetStatus.Aborted or TargetStatus.AwaitingApproval or TargetStatus.Failed);
+            if (blockedBy is not null)
             {
                 candidate.Status = TargetStatus.NotRun;
                 candidate.Note = $"{blockedBy.Name} {Describe(blockedBy.Status)}";
                 continue;
             }
-            if (stopping && !assured)
+            if (stopping)
             {
                 candidate.Status = TargetStatus.NotRun;
                 candidate.Note = Interrupted ? "interrupted before it started" : "not started after an earlier failure";
@@ -119,7 +114,7 @@ public sealed class Scheduler(ExecutionPlan plan, SchedulerOptions options, ILog
         _ => "did not run",
     };
 
-    private async Task RunTargetAsync(PlannedTarget target, CancellationToken interrupt, CancellationToken abort, CancellationTokenSource failure)
+    private async Task RunTargetAsync(PlannedTarget target, CancellationToken interrupt)
     {
         var definition = target.Target.Definition;
         var dynamicSkip = definition.DynamicConditions.FirstOrDefault(c => !c.Evaluate());
@@ -131,11 +126,7 @@ public sealed class Scheduler(ExecutionPlan plan, SchedulerOptions options, ILog
             return;
         }
 
-        // Assured targets clean up after an interrupt, so only a second Ctrl-C (abort) cancels them.
-        var tokens = new List<CancellationToken> { definition.IsAssured ? abort : interrupt };
-        if (definition.CancelsOnFailure)
-            tokens.Add(failure.Token);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource([.. tokens]);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(interrupt);
 
         target.Status = TargetStatus.Running;
         observer?.Started(target);
@@ -147,6 +138,8 @@ public sealed class Scheduler(ExecutionPlan plan, SchedulerOptions options, ILog
             await Task.Yield();
             try
             {
+                if (before is not null && definition.Actions.Count > 0)
+                    await before(target.Target, linked.Token);
                 foreach (var action in definition.Actions)
                     await action(linked.Token);
                 target.Status = TargetStatus.Succeeded;
@@ -166,17 +159,14 @@ public sealed class Scheduler(ExecutionPlan plan, SchedulerOptions options, ILog
             catch (OperationCanceledException) when (linked.IsCancellationRequested)
             {
                 target.Status = TargetStatus.Aborted;
-                target.Note = interrupt.IsCancellationRequested
-                    ? definition.PartialWork ?? "interrupted; it may have left partial work"
-                    : "cancelled after another target failed";
+                target.Note = definition.PartialWork ?? "interrupted; it may have left partial work";
             }
             catch (Exception exception)
             {
                 target.Status = TargetStatus.Failed;
                 target.Failure = exception;
                 target.Note = exception is BuildFailure failureInfo ? failureInfo.Problem.Split('\n')[0] : $"{exception.GetType().Name}: {Secrets.Redact(exception.Message)}";
-                if (!definition.ProceedsAfterFailure)
-                    Failed = true;
+                Failed = true;
                 LogFailure(exception);
             }
             finally

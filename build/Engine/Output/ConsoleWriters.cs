@@ -25,7 +25,7 @@ public static class ConsoleWriters
         console.MarkupLine($"[bold]Usage:[/] {Markup.Escape(usage)}");
         console.WriteLine();
         var targets = new Table().NoBorder().HideHeaders().AddColumn("Target").AddColumn("Description");
-        foreach (var target in graph.Targets.Where(t => t.IsListed))
+        foreach (var target in graph.Targets)
         {
             var name = Markup.Escape(target.Name) + (defaultTargets.Contains(target.Name, StringComparer.OrdinalIgnoreCase) ? " [green](default)[/]" : "");
             var dependencies = target.Dependencies.Count == 0 ? "" : $"\n[grey]-> {Markup.Escape(string.Join(", ", target.Dependencies.Select(d => d.Name)))}[/]";

@@ -18,11 +18,6 @@ public interface ITargetDefinition
     /// <summary>Ordering only: if both are planned, this runs before them. Nothing is pulled in.</summary>
     ITargetDefinition Before(params Target[] targets);
 
-    /// <summary>When this target is planned, the given targets are planned too and run after it.</summary>
-    ITargetDefinition Triggers(params Target[] targets);
-
-    /// <summary>When any of the given targets is planned, this one is planned too and runs after it.</summary>
-    ITargetDefinition TriggeredBy(params Target[] targets);
 
     /// <summary>Evaluated for every planned target before anything runs; false skips the target (and cascades).</summary>
     ITargetDefinition OnlyWhen(Func<bool> condition, [CallerArgumentExpression(nameof(condition))] string? reason = null);
@@ -43,20 +38,7 @@ public interface ITargetDefinition
 
     ITargetDefinition Executes(Action action);
 
-    /// <summary>Hidden from --help; still invocable.</summary>
-    ITargetDefinition Unlisted();
 
-    /// <summary>If this target fails, the run goes on (including its dependents); the run still ends failed.</summary>
-    ITargetDefinition ProceedAfterFailure();
-
-    /// <summary>Runs even after another target failed or the run was interrupted (cleanup, lock release, reporting).</summary>
-    ITargetDefinition AssuredAfterFailure();
-
-    /// <summary>
-    /// Opt in to being cancelled when another target fails. Targets that apply infrastructure or hold a lock must
-    /// not: a half-run apply is worse than a late failure.
-    /// </summary>
-    ITargetDefinition CancelOnFailure();
 
     /// <summary>How the summary describes partial work if this target is interrupted (e.g. "the state may be partially applied").</summary>
     ITargetDefinition PartialWorkOnInterrupt(string description);
@@ -66,4 +48,14 @@ public interface ITargetDefinition
     /// <paramref name="why"/> says what it protects. Its own static conditions still apply.
     /// </summary>
     ITargetDefinition Safeguard(string why);
+
+    /// <summary>
+    /// Facts about what the target does, typed by the build that declares them (the engine stores them and gives them no
+    /// meaning): the build derives from them its requirements (<see cref="BuildBase"/>'s <c>RequirementsOf</c>), the work
+    /// before the target's actions (<c>BeforeTargetAsync</c>) and whatever else it judges from the plan.
+    /// </summary>
+    ITargetDefinition Is(params ITargetFact[] facts);
 }
+
+/// <summary>A typed fact about a target (see <see cref="ITargetDefinition.Is"/>).</summary>
+public interface ITargetFact;

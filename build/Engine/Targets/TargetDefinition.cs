@@ -11,38 +11,28 @@ internal sealed class TargetDefinition : ITargetDefinition
     public List<Target> Dependencies { get; } = [];
     public List<Target> AfterTargets { get; } = [];
     public List<Target> BeforeTargets { get; } = [];
-    public List<Target> TriggerTargets { get; } = [];
-    public List<Target> TriggeredByTargets { get; } = [];
     public List<Condition> StaticConditions { get; } = [];
     public List<Condition> DynamicConditions { get; } = [];
     public List<(Func<object?> Value, string Member)> RequiredValues { get; } = [];
     public List<Requirement> RequiredConditions { get; } = [];
     public List<Func<CancellationToken, Task>> Actions { get; } = [];
-    public bool IsUnlisted { get; private set; }
-    public bool ProceedsAfterFailure { get; private set; }
-    public bool IsAssured { get; private set; }
-    public bool CancelsOnFailure { get; private set; }
     public string? PartialWork { get; private set; }
     public string? SafeguardReason { get; private set; }
+    public List<ITargetFact> Facts { get; } = [];
 
     public ITargetDefinition Description(string description) => Set(() => DescriptionText = description);
     public ITargetDefinition DependsOn(params Target[] targets) => Set(() => Dependencies.AddRange(targets));
     public ITargetDefinition After(params Target[] targets) => Set(() => AfterTargets.AddRange(targets));
     public ITargetDefinition Before(params Target[] targets) => Set(() => BeforeTargets.AddRange(targets));
-    public ITargetDefinition Triggers(params Target[] targets) => Set(() => TriggerTargets.AddRange(targets));
-    public ITargetDefinition TriggeredBy(params Target[] targets) => Set(() => TriggeredByTargets.AddRange(targets));
     public ITargetDefinition OnlyWhen(Func<bool> condition, string? reason = null) => Set(() => StaticConditions.Add(new(condition, CleanExpression(reason))));
     public ITargetDefinition OnlyWhenDynamic(Func<bool> condition, string? reason = null) => Set(() => DynamicConditions.Add(new(condition, CleanExpression(reason))));
     public ITargetDefinition Requires(Func<object?> value, string? member = null) => Set(() => RequiredValues.Add((value, CleanExpression(member))));
     public ITargetDefinition Requires(Func<bool> condition, string problem, string? fix = null) => Set(() => RequiredConditions.Add(new(condition, problem, fix)));
     public ITargetDefinition Executes(Func<CancellationToken, Task> action) => Set(() => Actions.Add(action));
     public ITargetDefinition Executes(Action action) => Set(() => Actions.Add(_ => { action(); return Task.CompletedTask; }));
-    public ITargetDefinition Unlisted() => Set(() => IsUnlisted = true);
-    public ITargetDefinition ProceedAfterFailure() => Set(() => ProceedsAfterFailure = true);
-    public ITargetDefinition AssuredAfterFailure() => Set(() => IsAssured = true);
-    public ITargetDefinition CancelOnFailure() => Set(() => CancelsOnFailure = true);
     public ITargetDefinition PartialWorkOnInterrupt(string description) => Set(() => PartialWork = description);
     public ITargetDefinition Safeguard(string why) => Set(() => SafeguardReason = why);
+    public ITargetDefinition Is(params ITargetFact[] facts) => Set(() => Facts.AddRange(facts));
 
     private TargetDefinition Set(Action change)
     {

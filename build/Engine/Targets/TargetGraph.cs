@@ -14,12 +14,16 @@ public sealed class BuildTarget
 
     public string Name { get; }
     public string? Description => Definition.DescriptionText;
-    public bool IsListed => !Definition.IsUnlisted;
     public int DeclarationOrder { get; }
     public IReadOnlyList<BuildTarget> Dependencies { get; internal set; } = [];
     public IReadOnlyList<BuildTarget> OrderedAfter { get; internal set; } = [];
-    public IReadOnlyList<BuildTarget> Triggers { get; internal set; } = [];
     internal TargetDefinition Definition { get; }
+
+    /// <summary>The facts declared with <see cref="ITargetDefinition.Is"/>.</summary>
+    public IReadOnlyList<ITargetFact> Facts => Definition.Facts;
+
+    /// <summary>The declared facts of type <typeparamref name="TFact"/>.</summary>
+    public IEnumerable<TFact> FactsOf<TFact>() where TFact : ITargetFact => Definition.Facts.OfType<TFact>();
 
     public override string ToString() => Name;
 }
@@ -75,12 +79,11 @@ public sealed class TargetGraph
         {
             var d = target.Definition;
             target.Dependencies = [.. d.Dependencies.Select(r => Resolve(target, r)).Distinct()];
-            target.Triggers = [.. d.TriggerTargets.Select(r => Resolve(target, r)).Distinct()];
             if (target.Dependencies.Contains(target))
                 throw new UsageException($"Target '{target.Name}' cannot have a dependency on itself.");
         }
 
-        // Every edge is stored once on the target that runs later: "after" (and Before / TriggeredBy reversed).
+        // Every edge is stored once on the target that runs later: "after" (and Before reversed).
         var after = targets.ToDictionary(t => t, _ => new HashSet<BuildTarget>());
         foreach (var target in targets)
         {
@@ -89,16 +92,9 @@ public sealed class TargetGraph
                 after[target].Add(other);
             foreach (var other in d.BeforeTargets.Select(r => Resolve(target, r)))
                 after[other].Add(target);
-            foreach (var other in d.TriggeredByTargets.Select(r => Resolve(target, r)))
-            {
-                after[target].Add(other);
-                other.Triggers = [.. other.Triggers.Append(target).Distinct()];
-            }
         }
         foreach (var target in targets)
         {
-            foreach (var triggered in target.Triggers)
-                after[triggered].Add(target);
             target.OrderedAfter = [.. after[target].Except(target.Dependencies)];
         }
 
@@ -106,7 +102,7 @@ public sealed class TargetGraph
         if (FindCycle(targets) is { } cycle)
             throw new UsageException(
                 $"Circular dependencies between targets: {string.Join(" -> ", cycle.Select(t => t.Name))}.",
-                "Remove one of the DependsOn/After/Before/Triggers edges on that cycle.");
+                "Remove one of the DependsOn/After/Before edges on that cycle.");
         return graph;
     }
 

@@ -50,6 +50,20 @@ public sealed class PlanSummaryTests
         Assert.Equal("no changes", summary.CountsLine);
     }
 
+    [Theory]
+    [InlineData("""{"output_changes":{"cluster_name":{"actions":["update"]}}}""", true, "0 to add, 0 to change, 0 to destroy; 1 output(s) changed")]
+    [InlineData("""{"output_changes":{"new_output":{"actions":["create"]},"gone":{"actions":["delete"]}}}""", true, "0 to add, 0 to change, 0 to destroy; 2 output(s) changed")]
+    [InlineData("""{"output_changes":{"cluster_name":{"actions":["no-op"]}}}""", false, "no changes")]
+    [InlineData("""{"resource_changes":[{"address":"a.b","change":{"actions":["update"]}}],"output_changes":{"x":{"actions":["update"]}}}""", true, "0 to add, 1 to change, 0 to destroy; 1 output(s) changed")]
+    [InlineData("""{}""", false, "no changes")]
+    public void A_plan_has_changes_when_a_resource_or_an_output_changes(string planJson, bool hasChanges, string counts)
+    {
+        var summary = PlanSummary.FromJson(planJson);
+
+        Assert.Equal(hasChanges, summary.HasChanges);
+        Assert.Equal(counts, summary.CountsLine);
+    }
+
     [Fact]
     public void The_step_summary_names_counts_and_addresses_but_no_attribute_values()
     {

@@ -88,6 +88,23 @@ public sealed class TerraformCliTests : IDisposable
     }
 
     [Fact]
+    public async Task A_plan_that_changes_only_outputs_is_applied_as_terraform_counts_it_a_change()
+    {
+        _bed.Fake.PlanExitCode = 2;
+        _bed.Fake.ShowJson = """{"format_version":"1.2","resource_changes":[],"output_changes":{"cluster_name":{"actions":["update"]}}}""";
+        var cli = _bed.Cli();
+        await cli.EnsureBackendAsync(_bed.WriteBackend("beta"), Ct);
+
+        var plan = await cli.PlanAsync(new PlanOptions(), Ct);
+        var applied = await cli.ApplyAsync(plan, Ct);
+
+        Assert.True(plan.HasChanges);
+        Assert.Equal(["cluster_name"], plan.Summary.OutputChanges);
+        Assert.True(applied);
+        Assert.Single(_bed.Fake.CallsOf("apply"));
+    }
+
+    [Fact]
     public async Task A_plan_without_changes_is_never_applied()
     {
         _bed.Fake.PlanExitCode = 0;
