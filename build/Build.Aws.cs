@@ -63,24 +63,22 @@ internal sealed partial class Build
         Note($"{identity.Arn} in {identity.Account}");
     }
 
-    private (ClusterRole Role, AwsSession Session, bool AlreadyTheRole)? _clusterSession;
+    private readonly Once<(ClusterRole Role, AwsSession Session, bool AlreadyTheRole)> _clusterSession = new();
 
     /// <summary>
     /// The session the cluster is reached with: the team role assumed through STS, or the caller's own credentials when
     /// they already are a session of that role (assuming a role from itself needs a trust policy that allows it).
     /// </summary>
-    private async Task<(ClusterRole Role, AwsSession Session, bool AlreadyTheRole)> ClusterSessionAsync(CancellationToken cancellationToken)
+    private Task<(ClusterRole Role, AwsSession Session, bool AlreadyTheRole)> ClusterSessionAsync(CancellationToken cancellationToken) => _clusterSession.GetAsync(async () =>
     {
-        if (_clusterSession is { } known)
-            return known;
         var session = await AwsAsync(cancellationToken);
         var role = ClusterRole();
         var identity = await Diagnosed(() => session.Sts.GetCallerIdentityAsync(cancellationToken));
         if (identity.IsSessionOf(role.Arn))
-            return (_clusterSession = (role, session, true)).Value;
+            return (role, session, true);
         var assumed = await Diagnosed(() => session.Sts.AssumeRoleAsync(role.Arn, RoleSessionName.Create(RoleSessionName.CurrentActor(session.Environment), DateTimeOffset.UtcNow), cancellationToken));
-        return (_clusterSession = (role, session.WithRole(assumed), false)).Value;
-    }
+        return (role, session.WithRole(assumed), false);
+    });
 
     private ClusterRole ClusterRole() =>
         TeamRoles.Resolve(Settings.Id, ExpectedAccount, ParameterSources.ContainsKey(nameof(Role)) ? ParameterDescriptor.Kebab(Role.ToString()) : null,

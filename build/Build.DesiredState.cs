@@ -86,7 +86,7 @@ internal sealed partial class Build
         var report = CurrentBuildReport();
         var images = Catalog.Images.ToDictionary(i => $"{Settings.Registry}/{i.Repository}", StringComparer.Ordinal);
         var resolution = await PinResolution.ResolveAsync(referenced, new DigestSources(
-            repository => report?[images[repository].Name]?.Digest ?? _imagePlan?.Images.FirstOrDefault(i => i.Name == images[repository].Name)?.Existing?.Digest,
+            repository => report?[images[repository].Name]?.Digest ?? _imagePlan.ValueOrDefault?.Images.FirstOrDefault(i => i.Name == images[repository].Name)?.Existing?.Digest,
             (repository, carriers, ct) => cluster is null ? Task.FromResult<string?>(null) : LiveDigestAsync(cluster, carriers, repository, ct),
             (repository, ct) => TaggedDigestAsync(images[repository].Repository, ct)), cancellationToken);
         foreach (var pin in resolution.Pins)

@@ -8,17 +8,20 @@ namespace Tesslate.Build;
 
 internal sealed partial class Build
 {
-    private ImageCatalog? _catalog;
-    private BuildReport? _buildReport;
+    private readonly Once<ImageCatalog> _catalog = new();
+    private readonly Once<IReadOnlyList<ImageDefinition>> _selectedImages = new();
     private readonly Once<RegistryClient> _registry = new();
+    private readonly Once<bool> _registryReachable = new();
+    private readonly Once<ImageBuildPlan> _imagePlan = new();
+    private readonly Once<BuildReport?> _givenBuildReport = new();
+    private readonly Handoff<BuildReport> _builtImages = new(nameof(BuildImages));
 
-    private ImageCatalog Catalog => _catalog ??= ImageCatalog.Load(Path.Combine(RootDirectory, "images"));
+    private ImageCatalog Catalog => _catalog.Get(() => ImageCatalog.Load(Path.Combine(RootDirectory, "images")));
 
     private string BuildReportPath => BuildReport is { } given ? Path.GetFullPath(given) : Path.Combine(TemporaryDirectory, "build-report.json");
 
     /// <summary>The --images selection; an unknown name is a usage error listing the valid ones (BuildImages requires it before anything runs).</summary>
-    private IReadOnlyList<ImageDefinition> SelectedImages => _selectedImages ??= Catalog.Select(Images);
-    private IReadOnlyList<ImageDefinition>? _selectedImages;
+    private IReadOnlyList<ImageDefinition> SelectedImages => _selectedImages.Get(() => Catalog.Select(Images));
 
     private IReadOnlyCollection<string> SelectedRepositories() => [.. SelectedImages.Select(i => i.Repository).Distinct()];
 
@@ -44,16 +47,12 @@ internal sealed partial class Build
         Builder = Builder,
     };
 
-    private bool? _registryReachable;
-
     /// <summary>
     /// Under dry-run, registry reads are probes: they run only when the registry answers and (for ECR) credentials
     /// exist. One quick check, instead of each lookup retrying against a registry that is not there.
     /// </summary>
-    private async Task<bool> RegistryReachableAsync(CancellationToken cancellationToken)
+    private Task<bool> RegistryReachableAsync(CancellationToken cancellationToken) => _registryReachable.GetAsync(async () =>
     {
-        if (_registryReachable is { } known)
-            return known;
         try
         {
             if (Settings.UsesEcr)
@@ -61,24 +60,21 @@ internal sealed partial class Build
             var scheme = RegistryClient.IsPlainHttp(Settings.Registry!) ? "http" : "https";
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
             using var response = await http.GetAsync($"{scheme}://{Settings.Registry}/v2/", cancellationToken);
-            _registryReachable = true;
+            return true;
         }
         catch (Exception error) when (error is PrerequisiteMissingException or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             Log.Warning("Registry {Registry} not checked in dry-run: {Problem}", Settings.Registry, error is BuildFailure failure ? failure.Problem : error.Message);
-            _registryReachable = false;
+            return false;
         }
-        return _registryReachable.Value;
-    }
-
-    private ImageBuildPlan? _imagePlan;
+    });
 
     /// <summary>
     /// Read-only: each selected image's fingerprint and whether BuildImages will build or reuse it. ReleasePlan asks
     /// first (to show it before the approval); BuildImages acts on the same answer instead of asking the registry again.
     /// </summary>
-    private async Task<ImageBuildPlan> PlanImagesAsync(CancellationToken cancellationToken) =>
-        _imagePlan ??= await NewImageBuilder().PlanAsync(await ImageRequestAsync(cancellationToken), cancellationToken);
+    private Task<ImageBuildPlan> PlanImagesAsync(CancellationToken cancellationToken) =>
+        _imagePlan.GetAsync(async () => await NewImageBuilder().PlanAsync(await ImageRequestAsync(cancellationToken), cancellationToken));
 
     private ImageBuilder NewImageBuilder() => new(new DockerCli(Runner, DockerOptions), RegistryClient, Log);
 
@@ -112,7 +108,7 @@ internal sealed partial class Build
         var report = await NewImageBuilder().BuildAsync(await ImageRequestAsync(cancellationToken) with { Progress = live }, plan, cancellationToken);
 
         quietConsole?.Dispose();
-        _buildReport = report;
+        _builtImages.Set(report);
         if (!IsDryRun)
             report.Write(BuildReportPath);
         Report.SetSection("images", report);
@@ -122,18 +118,14 @@ internal sealed partial class Build
     }
 
     /// <summary>This run's build report, or the one a CI build job handed over with --build-report.</summary>
-    private BuildReport? CurrentBuildReport()
+    private BuildReport? CurrentBuildReport() => _builtImages.ValueOrDefault ?? _givenBuildReport.Get(() =>
     {
-        if (_buildReport is not null)
-            return _buildReport;
-        if (BuildReport is not null)
-        {
-            if (!File.Exists(BuildReportPath))
-                throw new UsageException($"--build-report {BuildReport} does not exist.", "Point it at the build-report.json a BuildImages run wrote (the CI build job uploads it as an artifact).");
-            return _buildReport = global::Tesslate.Build.Images.BuildReport.Read(BuildReportPath);
-        }
-        return null;
-    }
+        if (BuildReport is null)
+            return null;
+        if (!File.Exists(BuildReportPath))
+            throw new UsageException($"--build-report {BuildReport} does not exist.", "Point it at the build-report.json a BuildImages run wrote (the CI build job uploads it as an artifact).");
+        return global::Tesslate.Build.Images.BuildReport.Read(BuildReportPath);
+    });
 
     /// <summary>ECR's Basic credentials for the registry client, from the same token EcrLogin used.</summary>
     private sealed class EcrRegistryCredentials(Func<CancellationToken, Task<global::Tesslate.Build.Aws.EcrCredentials>> credentials) : IRegistryCredentialProvider

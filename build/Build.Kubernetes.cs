@@ -21,12 +21,25 @@ internal sealed partial class Build
     private KubeCluster? ConnectedCluster => _clusters.GetValueOrDefault(ClusterKey)?.ValueOrDefault;
 
     private string ClusterKey => Environment == DeployEnvironment.Local ? $"context:{KubeContext}" : Settings.ClusterName ?? "";
-    private ApplyReport? _applyReport;
-    private RolloutRestarter? _restarter;
-    private readonly List<ObjectRef> _restarted = [];
 
-    /// <summary>The cluster for this run: in memory, never through (or into) the user's kubeconfig's current context.</summary>
-    /// <summary>The environment's cluster, connected once per cluster name by whichever target needs it first.</summary>
+    /// <summary>What KustomizeApply hands to RolloutRestart, WaitRollout and the release record.</summary>
+    private sealed record AppliedRelease(DesiredState Main, DesiredState? Compute, ApplyReport Report, PlannedState? ComputePlan, ApplyReport? ComputeFirst, IReadOnlyList<ObjectRef> RestartByTag);
+
+    private readonly Handoff<AppliedRelease> _applied = new(nameof(KustomizeApply));
+    private readonly Handoff<IReadOnlyList<ObjectRef>> _restarted = new(nameof(RolloutRestart));
+    private readonly Handoff<RolloutWaitReport> _rolledOut = new(nameof(WaitRollout));
+
+    /// <summary>Objects this run took over from client-side kubectl apply (for the release record); targets add to it as they apply.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentQueue<AppliedObject> _takenOver = new();
+
+    private void TookOver(IEnumerable<AppliedObject> objects)
+    {
+        foreach (var taken in objects.Where(o => o.TakenOverFrom.Count > 0))
+            _takenOver.Enqueue(taken);
+    }
+
+    /// <summary>The cluster for this run: in memory, never through (or into) the user's kubeconfig's current context;
+    /// connected once per cluster name by whichever target needs it first.</summary>
     private Task<KubeCluster> ClusterAsync(CancellationToken cancellationToken) =>
         _clusters.GetOrAdd(ClusterKey, _ => new()).GetAsync(() => ConnectAsync(cancellationToken));
 
@@ -160,13 +173,6 @@ internal sealed partial class Build
         ? "Use a kube context whose user may apply these objects (cluster-admin on kind/minikube/Docker Desktop)."
         : $"Applying manifests needs the admin role (--role admin, the default); you run as {ParameterDescriptor.Kebab(Role.ToString())}. deployer may only restart Deployments in {Namespace} (./build.sh Reload --workloads …).";
 
-    private DesiredState? _main;
-    private DesiredState? _compute;
-    private PlannedState? _computePlan;
-    private ApplyReport? _computeFirst;
-    private ApplyReport? _computeSecond;
-    private IReadOnlyList<AppliedObject> _takenOver = [];
-
     private async Task ApplyKustomizeAsync(CancellationToken cancellationToken)
     {
         KubeCluster? cluster = null;
@@ -179,11 +185,11 @@ internal sealed partial class Build
             Log.Warning("No cluster in dry-run ({Problem}): showing the rendered objects and the digests they would get, without a server-side diff.", missing.Problem);
         }
         var states = await DesiredStatesAsync(ReleaseOverlays, cluster, PinPurpose.Apply, cancellationToken);
-        _main = states[0];
-        _compute = states.Count > 1 ? states[1] : null;
-        if (_compute is null)
+        var desired = states[0];
+        var compute = states.Count > 1 ? states[1] : null;
+        if (compute is null)
             Note($"{Settings.Id} has no compute layer (the btrfs CSI driver and the Volume Hub run on beta and production)");
-        foreach (var change in _main.Pinning.Changes.Where(c => c.Object.Kind == "ConfigMap"))
+        foreach (var change in desired.Pinning.Changes.Where(c => c.Object.Kind == "ConfigMap"))
             Note($"runtime image {change.Location}: {change.After}");
         if (cluster is null)
         {
@@ -197,8 +203,8 @@ internal sealed partial class Build
         // Right before the first change, on the final pins: the server's refusals, the data volumes, the takeovers.
         var guarded = await GuardAsync(states, cluster, IsDryRun ? Log : Serilog.Core.Logger.None, cancellationToken);
         EnforceGuard(guarded.Guard);
-        var main = guarded.Of(_main);
-        _computePlan = _compute is null ? null : guarded.Of(_compute);
+        var main = guarded.Of(desired);
+        var computePlan = compute is null ? null : guarded.Of(compute);
         var plans = guarded.Plans.Select(p => p.Plan).ToList();
         var requirements = plans.SelectMany(PermissionPreflight.ForApply)
             .Concat(PermissionPreflight.ForRollouts(plans.SelectMany(p => p.Objects).Select(o => o.Object.Ref).Where(IsWorkload), restart: true));
@@ -206,46 +212,47 @@ internal sealed partial class Build
 
         await CaptureBeforeAsync(cluster, plans.SelectMany(p => p.Objects).Select(o => o.Object.Ref).Where(IsReleaseEntry), cancellationToken);
         var applier = new ManifestApplier(cluster, Log);
+        ApplyReport report;
+        ApplyReport? computeFirst = null;
         if (IsDryRun)
         {
-            _applyReport = main.DryRun;
-            if (_computePlan is not null)
-                Note($"compute overlay {_compute!.Overlay}: {_computePlan.DryRun.Summary}; would apply all but {PlatformWorkloads.VolumeHub} first, then {PlatformWorkloads.VolumeHub} once the rollouts it starts completed");
+            report = main.DryRun;
+            if (computePlan is not null)
+                Note($"compute overlay {compute!.Overlay}: {computePlan.DryRun.Summary}; would apply all but {PlatformWorkloads.VolumeHub} first, then {PlatformWorkloads.VolumeHub} once the rollouts it starts completed");
         }
         else
         {
-            _applyReport = await applier.ApplyAsync(main.ToApply, cancellationToken);
-            if (_computePlan is not null)
+            report = await applier.ApplyAsync(main.ToApply, cancellationToken);
+            if (computePlan is not null)
             {
                 // The compute layer after the main overlay; the Volume Hub keeps what it runs until WaitRollout saw the CSI nodes through.
-                _computeFirst = await applier.ApplyAsync(ComputeRelease.FirstStep(_computePlan.ToApply), cancellationToken);
-                Note($"compute overlay, step 1 (all but {PlatformWorkloads.VolumeHub.Name}): {_computeFirst.Summary}");
+                computeFirst = await applier.ApplyAsync(ComputeRelease.FirstStep(computePlan.ToApply), cancellationToken);
+                Note($"compute overlay, step 1 (all but {PlatformWorkloads.VolumeHub.Name}): {computeFirst.Summary}");
             }
         }
-        _takenOver = [.. _applyReport.TakenOver, .. _computeFirst?.TakenOver ?? []];
-        Note(_applyReport.Summary);
-        foreach (var diff in _applyReport.Objects.Where(o => o.Diff.Count > 0 && IsDryRun))
+        TookOver([.. report.TakenOver, .. computeFirst?.TakenOver ?? []]);
+        Note(report.Summary);
+        foreach (var diff in report.Objects.Where(o => o.Diff.Count > 0 && IsDryRun))
             Note($"{diff.Object}: {string.Join("; ", diff.Diff.Take(5))}");
         Report.SetSection("kubernetes", new
         {
             overlay = Settings.Overlay,
-            computeOverlay = _compute?.Overlay,
-            pins = _main.Pins,
-            objects = _applyReport.Objects.Concat(_computeFirst?.Objects ?? []).Select(o => new { @object = o.Object.ToString(), outcome = o.Outcome.ToString().ToLowerInvariant(), o.PodTemplateChanged }),
-            rolled = _applyReport.RolledWorkloads.Concat(_computeFirst?.RolledWorkloads ?? []).Select(w => w.ToString()),
+            computeOverlay = compute?.Overlay,
+            pins = desired.Pins,
+            objects = report.Objects.Concat(computeFirst?.Objects ?? []).Select(o => new { @object = o.Object.ToString(), outcome = o.Outcome.ToString().ToLowerInvariant(), o.PodTemplateChanged }),
+            rolled = report.RolledWorkloads.Concat(computeFirst?.RolledWorkloads ?? []).Select(w => w.ToString()),
             takenOver = _takenOver.Select(t => new { @object = t.Object.ToString(), from = t.TakenOverFrom }),
         });
 
         // Workloads whose catalog images stayed on a tag (local without a digest) do not roll by themselves. Only catalog
         // images: third-party tags (postgres, redis) are not ours to re-pull, and a no-change redeploy restarts nothing.
         var catalogRepositories = CatalogRepositories;
-        _restartByTag = [.. _main.Pinning.Unpinned.Where(u => catalogRepositories.Contains(u.Image.Repository)).Select(u => u.Workload).Where(IsWorkload).Distinct()];
+        IEnumerable<ObjectRef> restartByTag = desired.Pinning.Unpinned.Where(u => catalogRepositories.Contains(u.Image.Repository)).Select(u => u.Workload).Where(IsWorkload);
         // The runtime-images ConfigMap keeps its name, so its readers do not roll when a value changes.
-        if (_applyReport.Objects.Any(o => o.Object.Matches(RuntimeImages) && o.Outcome == ApplyOutcome.Configured && !JsonNode.DeepEquals(o.Live?["data"], o.Result?["data"])))
-            _restartByTag = [.. _restartByTag.Concat(ReadersOf(_main.Objects, RuntimeImages.Name)).Distinct()];
+        if (report.Objects.Any(o => o.Object.Matches(RuntimeImages) && o.Outcome == ApplyOutcome.Configured && !JsonNode.DeepEquals(o.Live?["data"], o.Result?["data"])))
+            restartByTag = restartByTag.Concat(ReadersOf(desired.Objects, RuntimeImages.Name));
+        _applied.Set(new AppliedRelease(desired, compute, report, computePlan, computeFirst, [.. restartByTag.Distinct()]));
     }
-
-    private List<ObjectRef> _restartByTag = [];
 
     private static bool IsWorkload(ObjectRef o) => o.Kind is "Deployment" or "DaemonSet" or "StatefulSet";
 
@@ -257,29 +264,32 @@ internal sealed partial class Build
 
     private async Task RestartRolloutsAsync(CancellationToken cancellationToken)
     {
+        var applied = _applied.ValueOrDefault;
         var cluster = await ClusterAsync(cancellationToken);
-        _restarter ??= new RolloutRestarter(cluster, Log, IsDryRun);
-        _restarter.MarkRolled(_applyReport?.RolledWorkloads ?? []);
-        foreach (var workload in _restartByTag)
+        var restarter = new RolloutRestarter(cluster, Log, IsDryRun);
+        restarter.MarkRolled(applied?.Report.RolledWorkloads ?? []);
+        var restarted = new List<ObjectRef>();
+        foreach (var workload in applied?.RestartByTag ?? [])
         {
-            var outcome = await _restarter.RestartAsync(workload, cancellationToken);
-            if (outcome == RestartOutcome.Restarted)
-                _restarted.Add(workload);
+            if (await restarter.RestartAsync(workload, cancellationToken) == RestartOutcome.Restarted)
+                restarted.Add(workload);
         }
-        Note(_restarted.Count == 0 ? "nothing to restart: every changed workload rolled through its new digest" : $"restarted {string.Join(", ", _restarted)}");
+        _restarted.Set(restarted);
+        Note(restarted.Count == 0 ? "nothing to restart: every changed workload rolled through its new digest" : $"restarted {string.Join(", ", restarted)}");
     }
 
     private async Task WaitForRolloutsAsync(CancellationToken cancellationToken)
     {
         var deadline = RolloutDeadlines.ValidateOverride(RolloutTimeout);
-        var workloads = (_applyReport?.RolledWorkloads ?? []).Concat(_restarted).Where(IsWorkload).Distinct().Select(w => new RolloutTarget(w))
-            .Concat(_computeFirst is null ? [] : ComputeRelease.FirstStepTargets(_computeFirst)).ToList();
+        var applied = _applied.ValueOrDefault;
+        var workloads = (applied?.Report.RolledWorkloads ?? []).Concat(_restarted.ValueOrDefault ?? []).Where(IsWorkload).Distinct().Select(w => new RolloutTarget(w))
+            .Concat(applied?.ComputeFirst is { } first ? ComputeRelease.FirstStepTargets(first) : []).ToList();
         if (IsDryRun)
         {
             Note(workloads.Count == 0 ? "no workload changed: nothing to wait for" : $"would wait for {string.Join(", ", workloads.Select(w => w.Workload))}");
             return;
         }
-        if (workloads.Count == 0 && _computePlan is null)
+        if (workloads.Count == 0 && applied?.ComputePlan is null)
         {
             Note("no workload changed: nothing to wait for");
             return;
@@ -293,21 +303,21 @@ internal sealed partial class Build
         };
         // The waiter logs each workload's progress itself; logging it here too printed every line twice.
         var report = await waiter.WaitAsync(workloads, options, cancellationToken);
-        if (_computePlan is not null)
+        if (applied?.ComputePlan is { } computePlan)
         {
             if (ComputeRelease.HubHeldBecause(report) is { } held)
                 Note(held);
             else
             {
                 // Step 2 of the compute layer: the Volume Hub gets its new digest only now that the CSI nodes are through.
-                _computeSecond = await new ManifestApplier(cluster, Log).ApplyAsync(ComputeRelease.SecondStep(_computePlan.ToApply), cancellationToken);
-                Note($"compute overlay, step 2 ({PlatformWorkloads.VolumeHub.Name}): {_computeSecond.Summary}");
-                _takenOver = [.. _takenOver, .. _computeSecond.TakenOver];
-                if (_computeSecond.RolledWorkloads.Count > 0)
-                    report = new RolloutWaitReport([.. report.Results, .. (await waiter.WaitAsync([.. _computeSecond.RolledWorkloads.Select(w => new RolloutTarget(w))], options, cancellationToken)).Results]);
+                var second = await new ManifestApplier(cluster, Log).ApplyAsync(ComputeRelease.SecondStep(computePlan.ToApply), cancellationToken);
+                Note($"compute overlay, step 2 ({PlatformWorkloads.VolumeHub.Name}): {second.Summary}");
+                TookOver(second.TakenOver);
+                if (second.RolledWorkloads.Count > 0)
+                    report = new RolloutWaitReport([.. report.Results, .. (await waiter.WaitAsync([.. second.RolledWorkloads.Select(w => new RolloutTarget(w))], options, cancellationToken)).Results]);
             }
         }
-        _rolloutReport = report;
+        _rolledOut.Set(report);
         Report.SetSection("rollouts", report.Results.Select(r => new { workload = r.Workload.ToString(), outcome = r.Outcome.ToString().ToLowerInvariant(), r.Message, seconds = Math.Round(r.Duration.TotalSeconds, 1), problems = r.Problems.Select(p => p.ToString()) }));
         foreach (var result in report.Results)
             Note($"{result.Workload.Name}: {result.Outcome.ToString().ToLowerInvariant()} ({Durations.Format(result.Duration)})");
@@ -317,6 +327,4 @@ internal sealed partial class Build
             await RollBackThisRunAsync(cancellationToken);
         report.ThrowIfFailed();
     }
-
-    private RolloutWaitReport? _rolloutReport;
 }

@@ -71,12 +71,12 @@ internal sealed partial class Build
         IReadOnlyList<ObjectRef> applied = [];
         if (plan.ApplyManifests)
         {
-            _main = (await DesiredStatesAsync([MainOverlay], cluster, PinPurpose.Apply, cancellationToken))[0];
-            var guarded = await GuardAsync([_main], cluster, IsDryRun ? Log : Serilog.Core.Logger.None, cancellationToken);
+            var desired = (await DesiredStatesAsync([MainOverlay], cluster, PinPurpose.Apply, cancellationToken))[0];
+            var guarded = await GuardAsync([desired], cluster, IsDryRun ? Log : Serilog.Core.Logger.None, cancellationToken);
             EnforceGuard(guarded.Guard);
             await ApproveVolumeChangesAsync(guarded.Guard, cancellationToken);
-            objects = _main.Objects;
-            applied = [.. guarded.Of(_main).Plan.Objects.Select(o => o.Object.Ref)];
+            objects = desired.Objects;
+            applied = [.. guarded.Of(desired).Plan.Objects.Select(o => o.Object.Ref)];
         }
         _before = await new WorkloadSnapshot(cluster).CaptureAsync(applied.Where(IsReleaseEntry).Concat(plan.Restarts).DistinctBy(w => w.ToString()), cancellationToken);
         var recordable = !IsDryRun && await MayRecordAsync(cluster, cancellationToken);
@@ -85,11 +85,11 @@ internal sealed partial class Build
         try
         {
             report = await operations.ReloadAsync(plan, objects, RootDirectory, ApplyOptionsFor(), WaitOptions(), cancellationToken);
-            _takenOver = operations.LastApply?.TakenOver ?? [];
+            TookOver(operations.LastApply?.TakenOver ?? []);
         }
         catch (Exception) when (recordable)
         {
-            _takenOver = operations.LastApply?.TakenOver ?? [];
+            TookOver(operations.LastApply?.TakenOver ?? []);
             await RecordOperationAsync(cluster, ReleaseKind.Reload, ReleaseOutcome.Failed, $"Reload: {plan}", CancellationToken.None);
             throw;
         }
@@ -120,11 +120,11 @@ internal sealed partial class Build
     {
         await TakeDeployLockAsync(cancellationToken);
         var cluster = await ClusterAsync(cancellationToken);
-        _compute = (await DesiredStatesAsync([ComputeLayer!], cluster, PinPurpose.Apply, cancellationToken))[0];
-        var guarded = await GuardAsync([_compute], cluster, IsDryRun ? Log : Serilog.Core.Logger.None, cancellationToken);
+        var compute = (await DesiredStatesAsync([ComputeLayer!], cluster, PinPurpose.Apply, cancellationToken))[0];
+        var guarded = await GuardAsync([compute], cluster, IsDryRun ? Log : Serilog.Core.Logger.None, cancellationToken);
         EnforceGuard(guarded.Guard);
         await ApproveVolumeChangesAsync(guarded.Guard, cancellationToken);
-        var planned = guarded.Of(_compute);
+        var planned = guarded.Of(compute);
         await PermissionPreflight.EnsureAsync(cluster,
             [.. PermissionPreflight.ForApply(planned.Plan), .. PermissionPreflight.ForRollouts(planned.Plan.Objects.Select(o => o.Object.Ref).Where(IsWorkload), restart: false),
              .. PermissionPreflight.ForRelease(Namespace, history: true, seeds: false)],
@@ -145,7 +145,7 @@ internal sealed partial class Build
             await RecordOperationAsync(cluster, ReleaseKind.DeployCompute, ReleaseOutcome.Failed, "DeployCompute", CancellationToken.None);
             throw;
         }
-        _takenOver = [.. report.Applied.Where(a => a.TakenOverFrom.Count > 0)];
+        TookOver(report.Applied);
         foreach (var result in report.Rollouts.Results)
             Note($"{result.Workload.Name}: {result.Outcome.ToString().ToLowerInvariant()} ({Durations.Format(result.Duration)})");
         if (report.Second is null && ComputeRelease.HubHeldBecause(report.FirstRollouts) is { } held)

@@ -135,7 +135,7 @@ internal sealed partial class Build
     private bool _rolledBack;
 
     /// <summary>What the release record keeps of the takeovers (null: none, so old records and new ones read alike).</summary>
-    private IReadOnlyList<string>? TakenOverNames => _takenOver.Count == 0 ? null : [.. _takenOver.Select(t => $"{t.Object} from {string.Join(", ", t.TakenOverFrom)}")];
+    private IReadOnlyList<string>? TakenOverNames => _takenOver.IsEmpty ? null : [.. _takenOver.Select(t => $"{t.Object} from {string.Join(", ", t.TakenOverFrom)}")];
 
     private IReadOnlyList<string>? AllowedVolumeChangeNames => _guard?.AllowedVolumeChanges is { Count: > 0 } allowed ? [.. allowed.Select(c => c.ToString())] : null;
 
@@ -216,7 +216,7 @@ internal sealed partial class Build
     {
         PodCommandJudge.ValidateTimeout(SeedTimeout, "--seed-timeout");
         var backendInRun = CurrentBuildReport()?["backend"] is { Digest: not null };
-        if (PodCommandGate.WhyNot("backend", backendInRun, Backend, _rolloutReport) is { } reason)
+        if (PodCommandGate.WhyNot("backend", backendInRun, Backend, _rolledOut.ValueOrDefault) is { } reason)
         {
             Note($"skipped: {reason}");
             return;
@@ -250,7 +250,7 @@ internal sealed partial class Build
         }
         var cluster = await ClusterAsync(cancellationToken);
         var after = await new WorkloadSnapshot(cluster).CaptureAsync(_before.Select(b => b.Workload), cancellationToken);
-        var rollouts = _rolloutReport ?? new RolloutWaitReport([]);
+        var rollouts = _rolledOut.ValueOrDefault ?? new RolloutWaitReport([]);
         var promoted = await Promotion.PromoteAsync(PromotionFor(after), rollouts, dryRun: false, cancellationToken);
         Note(promoted.Summary);
         _changes = WorkloadSnapshot.Compare(_before, after);
@@ -275,7 +275,8 @@ internal sealed partial class Build
             Note($"would move :{Settings.ImageTag} to the deployed digests and record the release (no cluster: nothing to preview)");
             return;
         }
-        IReadOnlyList<KubeObject> pinned = [.. _main?.Objects ?? [], .. _compute?.Objects ?? []];
+        var applied = _applied.ValueOrDefault;
+        IReadOnlyList<KubeObject> pinned = [.. applied?.Main.Objects ?? [], .. applied?.Compute?.Objects ?? []];
         var after = pinned.Where(o => _before.Any(b => b.Workload.Matches(o.Ref))).Select(WorkloadState.From).ToList();
         var draft = ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(cancellationToken)).GitSha, ReleaseOutcome.Succeeded, WorkloadSnapshot.Compare(_before, after)) with
         {

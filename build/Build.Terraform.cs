@@ -12,7 +12,7 @@ internal sealed partial class Build
     private static readonly string[] PublicTfvars = ["aws_region", "project_name", "domain_name", "environment", "eks_cluster_version", "vpc_cidr"];
 
     private readonly Once<TerraformCli> _terraform = new();
-    private TerraformPlan? _releaseTerraformPlan;
+    private readonly Handoff<TerraformPlan> _releaseTerraformPlan = new(nameof(ReleasePlan));
 
     private string StackDirectory => Path.Combine(RootDirectory, Settings.TerraformStack!);
 
@@ -171,10 +171,11 @@ internal sealed partial class Build
             plan = plan with { Images = (await PlanImagesAsync(cancellationToken)).Images };
         if (changes.Terraform)
         {
-            _releaseTerraformPlan = await PlanTerraformApplyAsync(cancellationToken);
-            plan = _releaseTerraformPlan.WasDryRun
+            var terraformPlan = await PlanTerraformApplyAsync(cancellationToken);
+            _releaseTerraformPlan.Set(terraformPlan);
+            plan = terraformPlan.WasDryRun
                 ? plan with { TerraformNotPlanned = "the dry run could not plan (see the warning above)" }
-                : plan with { Terraform = _releaseTerraformPlan.Summary, TerraformVariableProblems = _releaseTerraformPlan.VariableProblems };
+                : plan with { Terraform = terraformPlan.Summary, TerraformVariableProblems = terraformPlan.VariableProblems };
         }
         if (IsPlanned(nameof(KustomizeApply)) && Settings.HasWorkloads)
         {
@@ -241,7 +242,7 @@ internal sealed partial class Build
 
     private async Task ApplyTerraformAsync(CancellationToken cancellationToken)
     {
-        var plan = _releaseTerraformPlan ?? await PlanTerraformApplyAsync(cancellationToken);
+        var plan = _releaseTerraformPlan.ValueOrDefault ?? await PlanTerraformApplyAsync(cancellationToken);
         if (plan.HasChanges && !plan.IsPreview)
             await BeforeChangeAsync($"terraform apply: {plan.Summary.CountsLine}", cancellationToken);
         if (await Terraform.ApplyAsync(plan, cancellationToken))
