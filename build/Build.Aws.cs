@@ -91,7 +91,7 @@ internal sealed partial class Build
         _ecrCredentials ??= new EcrCredentials(session.Ecr);
         _ecr = await Diagnosed(() => _ecrCredentials.GetAsync(cancellationToken));
         var registry = Settings.Registry!;
-        await DockerLogin.LoginAsync(Runner, registry, _ecr.Username, _ecr.Password, cancellationToken);
+        await new DockerCli(Runner, DockerOptions).LoginAsync(registry, _ecr.Username, _ecr.Password, cancellationToken);
         Note($"docker logged in to {registry} (token valid until {_ecr.ExpiresAt:u}; refreshed before each use when it expires)");
     }
 

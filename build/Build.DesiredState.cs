@@ -42,7 +42,7 @@ internal sealed partial class Build
     {
         if (_renderedOverlays.TryGetValue(overlay, out var rendered))
             return rendered;
-        return _renderedOverlays[overlay] = RetargetRegistry(overlay, await new KustomizeRenderer(Runner).RenderAsync(Path.Combine(RootDirectory, overlay), cancellationToken));
+        return _renderedOverlays[overlay] = RetargetRegistry(overlay, await new KustomizeRenderer(Runner, Tools.Kubectl).RenderAsync(Path.Combine(RootDirectory, overlay), cancellationToken));
     }
 
     /// <summary>
