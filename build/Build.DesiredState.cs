@@ -92,7 +92,7 @@ internal sealed partial class Build
         foreach (var pin in resolution.Pins)
             Log.Debug("{Repository}: {Digest} ({Source})", pin.Repository, pin.Digest, pin.Source);
         var names = images.ToDictionary(i => i.Key, i => i.Value.Name, StringComparer.Ordinal);
-        if (purpose == PinPurpose.Apply && resolution.MissingFailure(names, Settings.Id, Settings.ImageTag!, Settings.Registry!) is { } failure)
+        if (purpose == PinPurpose.Apply && ReleaseProblems.MissingDigests(resolution, names, Settings.Id, Settings.ImageTag!, Settings.Registry!) is { } failure)
         {
             if (Environment != DeployEnvironment.Local && !IsDryRun)
                 throw failure;
