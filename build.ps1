@@ -12,7 +12,7 @@ $BinDir = Join-Path $TempDir 'bin'
 $Stamp = Join-Path $TempDir 'build.stamp'
 $BuildProject = Join-Path $Root 'build/_build.csproj'
 $BuiltDll = Join-Path $BinDir '_build.dll'
-$StampFormat = '1'
+$StampFormat = '2'
 
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
 $env:DOTNET_NOLOGO = '1'
@@ -139,8 +139,10 @@ function Invoke-Build([string] $Dotnet, [string] $SdkVersion) {
     if (Test-Path -LiteralPath $Stamp) { Remove-Item -LiteralPath $Stamp -Force }
     $log = Join-Path $TempDir 'build.log'
     [Console]::Error.WriteLine("build.ps1: building build/_build.csproj (inputs changed) with .NET SDK $SdkVersion...")
-    # Own artifacts folder so this build never races a solution build over build/obj.
-    & $Dotnet build $BuildProject -nologo -v:quiet -clp:NoSummary -tl:off -nodeReuse:false `
+    # Own artifacts folder so this build never races a solution build over build/obj. Published ReadyToRun for this
+    # machine's runtime (framework-dependent): precompiled code starts about twice as fast (docs/bootstrap.md).
+    & $Dotnet publish $BuildProject -c Release -nologo -v:quiet -clp:NoSummary -tl:off -nodeReuse:false `
+        --use-current-runtime --self-contained false -p:PublishReadyToRun=true `
         -p:UseArtifactsOutput=true "-p:ArtifactsPath=$TempDir/artifacts" -o $BinDir *> $log
     if ($LASTEXITCODE -ne 0) {
         $errors = @(Get-Content -LiteralPath $log | Where-Object { $_ -cmatch '(error|warning) [A-Z]+[0-9]+' } |

@@ -89,7 +89,7 @@ internal sealed partial class Build
         var credentials = await EcrCredentialsAsync(cancellationToken);
         var ecr = await Diagnosed(() => credentials.GetAsync(cancellationToken));
         var registry = Settings.Registry!;
-        await DockerLogin.LoginAsync(Runner, registry, ecr.Username, ecr.Password, cancellationToken);
+        await new DockerCli(Runner, DockerOptions).LoginAsync(registry, ecr.Username, ecr.Password, cancellationToken);
         Note($"docker logged in to {registry} (token valid until {ecr.ExpiresAt:u}; refreshed before each use when it expires)");
     }
 

@@ -42,7 +42,7 @@ internal sealed partial class Build
     {
         if (_renderedOverlays.TryGetValue(overlay, out var rendered))
             return rendered;
-        return _renderedOverlays[overlay] = RetargetRegistry(overlay, await new KustomizeRenderer(Runner).RenderAsync(Path.Combine(RootDirectory, overlay), cancellationToken));
+        return _renderedOverlays[overlay] = RetargetRegistry(overlay, await new KustomizeRenderer(Runner, Tools.Kubectl).RenderAsync(Path.Combine(RootDirectory, overlay), cancellationToken));
     }
 
     /// <summary>
@@ -92,7 +92,7 @@ internal sealed partial class Build
         foreach (var pin in resolution.Pins)
             Log.Debug("{Repository}: {Digest} ({Source})", pin.Repository, pin.Digest, pin.Source);
         var names = images.ToDictionary(i => i.Key, i => i.Value.Name, StringComparer.Ordinal);
-        if (purpose == PinPurpose.Apply && resolution.MissingFailure(names, Settings.Id, Settings.ImageTag!, Settings.Registry!) is { } failure)
+        if (purpose == PinPurpose.Apply && ReleaseProblems.MissingDigests(resolution, names, Settings.Id, Settings.ImageTag!, Settings.Registry!) is { } failure)
         {
             if (Environment != DeployEnvironment.Local && !IsDryRun)
                 throw failure;

@@ -6,14 +6,14 @@ using Tesslate.Build.Git;
 using Tesslate.Build.Images;
 using Tesslate.Build.Kubernetes;
 using Tesslate.Build.Platform;
+using Tesslate.Build.Tools;
+using TerraformVersion = Tesslate.Build.Terraform.TerraformVersion;
 
 namespace Tesslate.Build;
 
 internal sealed partial class Build
 {
     private sealed record PrerequisiteCheck(string Name, bool Ok, string Found, string Fix);
-
-    private static readonly Version MinimumTerraform = new(1, 11);
 
     /// <summary>The tools the planned targets start (their <see cref="StartsTool"/> facts), so a missing one fails before any side effect.</summary>
     private IEnumerable<string> ToolsForPlan()
@@ -55,7 +55,7 @@ internal sealed partial class Build
         const string name = "source root";
         if (SourceRootInEffect() is not var (path, origin))
             return new(name, false, $"not set: {Settings.Id} builds its images from a checkout of the application repository", SourceRoots.Fix);
-        var git = new GitRepository(Runner, path);
+        var git = new GitRepository(Runner, path, Tools.Git);
         try
         {
             if (!Directory.Exists(path) || !await git.IsRepositoryAsync(cancellationToken))
@@ -76,9 +76,9 @@ internal sealed partial class Build
         {
             checks.AddRange(tool switch
             {
-                "git" => [await ProbeAsync("git", new ToolCommand("git", ["--version"]), output => output.Replace("git version ", "", StringComparison.Ordinal), "Install git (https://git-scm.com/downloads).", cancellationToken)],
+                "git" => [await ProbeAsync("git", GitRepository.VersionCommand(Tools.Git), output => output.Replace("git version ", "", StringComparison.Ordinal), "Install git (https://git-scm.com/downloads).", cancellationToken)],
                 "docker" => await CheckDockerAsync(cancellationToken),
-                "kubectl" => [await ProbeAsync("kubectl + kustomize", new ToolCommand("kubectl", ["version", "--client", "-o", "json"]), KubectlVersion, "Install kubectl ≥ 1.27 (it embeds kustomize): https://kubernetes.io/docs/tasks/tools/.", cancellationToken)],
+                "kubectl" => [await ProbeAsync("kubectl + kustomize", KustomizeRenderer.VersionCommand(Tools.Kubectl), KubectlVersion, "Install kubectl ≥ 1.27 (it embeds kustomize): https://kubernetes.io/docs/tasks/tools/.", cancellationToken)],
                 "terraform" => [await CheckTerraformAsync(cancellationToken)],
                 _ => [],
             });
@@ -90,7 +90,7 @@ internal sealed partial class Build
     {
         try
         {
-            var result = await Runner.RunAsync(command.ReadOnly().Capturing() with { Quiet = true, Timeout = TimeSpan.FromSeconds(20) }, cancellationToken);
+            var result = await Runner.RunAsync(command.AsProbe() with { Timeout = TimeSpan.FromSeconds(20) }, cancellationToken);
             return new PrerequisiteCheck(name, true, describe(result.StandardOutput.Trim()), fix);
         }
         catch (BuildFailure failure)
@@ -121,11 +121,16 @@ internal sealed partial class Build
 
     private async Task<PrerequisiteCheck> CheckTerraformAsync(CancellationToken cancellationToken)
     {
-        var check = await ProbeAsync("terraform ≥ 1.11", new ToolCommand(TerraformExecutable, ["version", "-json"]), TerraformVersion,
-            "Install Terraform ≥ 1.11 (S3-native state locking): https://developer.hashicorp.com/terraform/install.", cancellationToken);
-        if (check.Ok && Version.TryParse(check.Found, out var version) && version < MinimumTerraform)
-            return check with { Ok = false, Found = $"{version} (too old)" };
-        return check;
+        // The adapter's minimum and parser: the Doctor reports what TerraformCli would refuse.
+        var minimum = TerraformVersion.Minimum.ToString(2);
+        var check = await ProbeAsync($"terraform ≥ {minimum}", new ToolCommand(TerraformExecutable, ["version", "-json"]).Prefixed("terraform"),
+            output => TerraformVersion.Parse(output)?.ToString() ?? "",
+            $"Install Terraform ≥ {minimum} (S3-native state locking): https://developer.hashicorp.com/terraform/install.", cancellationToken);
+        if (!check.Ok)
+            return check;
+        if (!Version.TryParse(check.Found, out var version))
+            return check with { Ok = false, Found = "its version could not be read" };
+        return TerraformVersion.IsSupported(version) ? check : check with { Ok = false, Found = $"{version} (too old)" };
     }
 
     private async Task<IEnumerable<PrerequisiteCheck>> CheckAwsAsync(CancellationToken cancellationToken)
@@ -243,11 +248,5 @@ internal sealed partial class Build
         var client = document.RootElement.GetProperty("clientVersion").GetProperty("gitVersion").GetString();
         var kustomize = document.RootElement.TryGetProperty("kustomizeVersion", out var k) ? k.GetString() : "?";
         return $"kubectl {client}, kustomize {kustomize}";
-    }
-
-    private static string TerraformVersion(string json)
-    {
-        using var document = JsonDocument.Parse(json);
-        return document.RootElement.GetProperty("terraform_version").GetString() ?? "?";
     }
 }

@@ -4,6 +4,8 @@ using Tesslate.Build.Images;
 using Tesslate.Build.Platform;
 using Tesslate.Build.Registry;
 
+using Tesslate.Build.Tools;
+
 namespace Tesslate.Build;
 
 internal sealed partial class Build
@@ -85,6 +87,9 @@ internal sealed partial class Build
             Registry = Registry ?? (defaults.UsesEcr && account is not null ? EnvironmentTable.EcrRegistry(account, region) : defaults.Registry),
         };
     }
+
+    /// <summary>The tools this run starts (GIT_EXE, DOCKER_EXE, TERRAFORM_EXE, KUBECTL_EXE from the run's environment).</summary>
+    private ToolExecutables Tools => ToolExecutables.From(EnvironmentVariables);
 
     /// <summary>The application tree images build from: the source root (three ways to set it), else (local only) the fixture app.</summary>
     private string ResolveSourceRoot()

@@ -42,7 +42,7 @@ internal sealed partial class Build
     /// </summary>
     private DockerOptions DockerOptions => new()
     {
-        Executable = EnvironmentVariables.GetValueOrDefault("DOCKER_EXE") is { Length: > 0 } executable ? executable : "docker",
+        Executable = Tools.Docker,
         Host = EnvironmentVariables.GetValueOrDefault("DOCKER_HOST") is { Length: > 0 } host ? host : null,
         Builder = Builder,
     };
@@ -76,7 +76,7 @@ internal sealed partial class Build
     private Task<ImageBuildPlan> PlanImagesAsync(CancellationToken cancellationToken) =>
         _imagePlan.GetAsync(async () => await NewImageBuilder().PlanAsync(await ImageRequestAsync(cancellationToken), cancellationToken));
 
-    private ImageBuilder NewImageBuilder() => new(new DockerCli(Runner, DockerOptions), RegistryClient, Log);
+    private ImageBuilder NewImageBuilder() => new(new DockerCli(Runner, DockerOptions), RegistryClient, Log, git: Tools.Git);
 
     private async Task<ImageBuildRequest> ImageRequestAsync(CancellationToken cancellationToken)
     {

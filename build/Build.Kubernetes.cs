@@ -12,7 +12,7 @@ namespace Tesslate.Build;
 
 internal sealed partial class Build
 {
-    private const string Namespace = "tesslate";
+    private const string Namespace = PlatformWorkloads.Namespace;
     private static readonly ObjectRef RuntimeImages = new("ConfigMap", Namespace, "tesslate-runtime-images");
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Once<KubeCluster>> _clusters = new(StringComparer.Ordinal);

@@ -29,7 +29,7 @@ internal sealed partial class Build
         string? sha = null;
         try
         {
-            sha = await new GitRepository(Runner, RootDirectory).HeadCommitAsync(cancellationToken);
+            sha = await new GitRepository(Runner, RootDirectory, Tools.Git).HeadCommitAsync(cancellationToken);
         }
         catch (BuildFailure)
         {

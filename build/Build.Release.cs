@@ -9,7 +9,7 @@ namespace Tesslate.Build;
 // The release around the apply: deploy lock, before/after snapshots, release history, promotion, rollback, seeds.
 internal sealed partial class Build
 {
-    private static readonly ObjectRef Backend = new("Deployment", Namespace, "tesslate-backend");
+    private static readonly ObjectRef Backend = PlatformWorkloads.Backend;
 
     private DeploymentRecorder? _deployment;
     private HeldDeployLock? _lock;
@@ -76,7 +76,7 @@ internal sealed partial class Build
     {
         if (!IsPlanned(nameof(Deploy)) || IsDryRun || _deployment is not null)
             return;
-        var commit = await new GitRepository(Runner, RootDirectory).HeadCommitAsync(cancellationToken);
+        var commit = await new GitRepository(Runner, RootDirectory, Tools.Git).HeadCommitAsync(cancellationToken);
         var application = await ApplicationCommitAsync(cancellationToken);
         _deployment = await DeploymentRecords.CreateAsync(GitHubToken, Settings.Id, commit, application?.Sha, Settings.RequiresApproval, RootDirectory, Runner, Log, cancellationToken,
             name => EnvironmentVariables.GetValueOrDefault(name));

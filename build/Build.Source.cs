@@ -13,7 +13,7 @@ internal sealed partial class Build
     private async Task InitSubmodulesAsync(CancellationToken cancellationToken)
     {
         var sourceRoot = ResolveSourceRoot();
-        var git = new GitRepository(Runner, sourceRoot);
+        var git = new GitRepository(Runner, sourceRoot, Tools.Git);
         if (!await git.IsRepositoryAsync(cancellationToken))
             throw new BuildFailure($"{sourceRoot} has a .gitmodules file but is not a git work tree.", "Clone the application repository with git (submodules need it), or point --source-root at such a clone.");
 
@@ -96,7 +96,7 @@ internal sealed partial class Build
         string? head = null, resolved = null;
         if (root is not null && (ApplicationRef is not null || buildsFromSource) && Directory.Exists(root))
         {
-            var git = new GitRepository(Runner, root);
+            var git = new GitRepository(Runner, root, Tools.Git);
             if (await git.IsRepositoryAsync(cancellationToken))
             {
                 head = await git.HeadCommitAsync(cancellationToken);

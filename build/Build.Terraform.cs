@@ -18,7 +18,7 @@ internal sealed partial class Build
 
     private string BackendFilePath => Path.Combine(StackDirectory, Settings.BackendFile);
 
-    private string TerraformExecutable => EnvironmentVariables.GetValueOrDefault("TERRAFORM_EXE") ?? "terraform";
+    private string TerraformExecutable => Tools.Terraform;
 
     private TerraformCli Terraform => _terraform.Get(() =>
         {

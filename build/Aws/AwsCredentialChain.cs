@@ -73,7 +73,27 @@ public static class AwsCredentialChain
     /// [default] (also when the keys come from environment variables, as the CLI does).
     /// </summary>
     public static string? ProfileRegion(string? profile, AwsEnvironment environment) =>
-        new CredentialProfileStoreChain().TryGetProfile(profile ?? environment.Get("AWS_PROFILE") ?? "default", out var found) ? found.Region?.SystemName : null;
+        HasProfileFiles(environment) && new CredentialProfileStoreChain().TryGetProfile(profile ?? environment.Get("AWS_PROFILE") ?? "default", out var found)
+            ? found.Region?.SystemName
+            : null;
+
+    // No shared config or credentials file means no profile: then the SDK (about 30 ms to load) is not asked at all.
+    // Windows also has the SDK's encrypted store, so there the SDK always answers.
+    private static bool HasProfileFiles(AwsEnvironment environment)
+    {
+        if (OperatingSystem.IsWindows())
+            return true;
+        var home = System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile);
+        string[] files =
+        [
+            environment.Get("AWS_CONFIG_FILE") ?? Path.Combine(home, ".aws", "config"),
+            environment.Get("AWS_SHARED_CREDENTIALS_FILE") ?? Path.Combine(home, ".aws", "credentials"),
+            // The SDK itself reads these two from the process's variables.
+            System.Environment.GetEnvironmentVariable("AWS_CONFIG_FILE") ?? "",
+            System.Environment.GetEnvironmentVariable("AWS_SHARED_CREDENTIALS_FILE") ?? "",
+        ];
+        return files.Any(f => f.Length > 0 && File.Exists(f));
+    }
 
     /// <summary>Fetches the key pair once (SSO and role profiles do network work here) and registers the secret parts.</summary>
     private static async Task ProbeAsync(ResolvedCredentials resolved, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Serilog;
 using Tesslate.Build.Engine;
 using Tesslate.Build.Engine.Processes;
+using Tesslate.Build.Tools;
 
 namespace Tesslate.Build.Docker;
 
@@ -40,13 +41,20 @@ public sealed class DockerCli(IProcessRunner runner, DockerOptions options)
     /// <summary>The same CLI writing through another runner (e.g. one that logs to an image's own log file).</summary>
     public DockerCli WithRunner(IProcessRunner other) => new(other, Options);
 
-    public ToolCommand Command(IEnumerable<string> arguments)
+    public ToolCommand Command(IEnumerable<string> arguments) => CommandFor(Options, arguments);
+
+    /// <summary>A docker command with these options' executable and engine; every docker command is built here.</summary>
+    public static ToolCommand CommandFor(DockerOptions options, IEnumerable<string> arguments)
     {
-        var command = new ToolCommand(Options.Executable, arguments).Prefixed("docker");
-        if (Options.Host is not null)
-            command = command.WithEnvironment("DOCKER_HOST", Options.Host).WithEnvironment("DOCKER_CONTEXT", null);
+        var command = new ToolCommand(options.Executable, arguments).Prefixed("docker");
+        if (options.Host is not null)
+            command = command.WithEnvironment("DOCKER_HOST", options.Host).WithEnvironment("DOCKER_CONTEXT", null);
         return command;
     }
+
+    /// <summary><c>docker login</c> to <paramref name="registry"/> with this CLI and engine (see <see cref="DockerLogin"/>).</summary>
+    public Task LoginAsync(string registry, string username, string password, CancellationToken cancellationToken, string? dockerConfig = null) =>
+        DockerLogin.LoginAsync(Runner, registry, username, password, cancellationToken, dockerConfig, Options);
 
     public Task<ProcessResult> RunAsync(IEnumerable<string> arguments, CancellationToken cancellationToken) =>
         Runner.RunAsync(Command(arguments), cancellationToken);
@@ -55,7 +63,7 @@ public sealed class DockerCli(IProcessRunner runner, DockerOptions options)
     {
         try
         {
-            return await Runner.RunAsync(Command(arguments).ReadOnly().Capturing().With(quiet: true), cancellationToken);
+            return await Runner.RunAsync(Command(arguments).AsProbe(), cancellationToken);
         }
         catch (Exception e) when (e is ProcessFailedException or PrerequisiteMissingException)
         {
@@ -89,7 +97,7 @@ public sealed class DockerCli(IProcessRunner runner, DockerOptions options)
         ProcessResult? version;
         try
         {
-            version = await Runner.RunAsync(Command(["version", "--format", "{{.Server.Version}}"]).ReadOnly().Capturing().With(quiet: true) with { Timeout = EngineProbeTimeout },
+            version = await Runner.RunAsync(Command(["version", "--format", "{{.Server.Version}}"]).AsProbe() with { Timeout = EngineProbeTimeout },
                 cancellationToken);
         }
         catch (ProcessFailedException e)
@@ -160,9 +168,4 @@ public sealed class DockerCli(IProcessRunner runner, DockerOptions options)
         var id = result?.StandardOutput.Trim();
         return string.IsNullOrEmpty(id) || result!.WasDryRun ? null : id;
     }
-}
-
-internal static class ToolCommandExtensions
-{
-    public static ToolCommand With(this ToolCommand command, bool quiet) => command with { Quiet = quiet };
 }

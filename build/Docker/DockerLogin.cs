@@ -10,7 +10,8 @@ namespace Tesslate.Build.Docker;
 public static class DockerLogin
 {
     /// <param name="dockerConfig">A Docker config directory (--config); null for the user's own (~/.docker).</param>
-    public static ToolCommand Command(string registry, string username, string password, string? dockerConfig = null, string docker = "docker")
+    /// <param name="docker">The CLI and engine (DOCKER_EXE, DOCKER_HOST) the login is for; null: docker on PATH, its own engine.</param>
+    public static ToolCommand Command(string registry, string username, string password, string? dockerConfig = null, DockerOptions? docker = null)
     {
         if (string.IsNullOrWhiteSpace(registry) || registry.Contains(' ', StringComparison.Ordinal))
             throw new UsageException($"'{registry}' is not a registry host.", "Pass a registry such as 123456789012.dkr.ecr.us-east-1.amazonaws.com or localhost:5000.");
@@ -19,11 +20,11 @@ public static class DockerLogin
         if (dockerConfig is not null)
             arguments.AddRange(["--config", dockerConfig]);
         arguments.AddRange(["login", "--username", username, "--password-stdin", registry]);
-        return new ToolCommand(docker, arguments).WithStandardInput(password).Capturing().Prefixed("docker:login");
+        return DockerCli.CommandFor(docker ?? new DockerOptions(), arguments).WithStandardInput(password).Capturing().Prefixed("docker:login");
     }
 
     public static async Task LoginAsync(IProcessRunner runner, string registry, string username, string password, CancellationToken cancellationToken,
-        string? dockerConfig = null, string docker = "docker")
+        string? dockerConfig = null, DockerOptions? docker = null)
     {
         var command = Command(registry, username, password, dockerConfig, docker);
         try

@@ -1,29 +1,50 @@
 using System.Text.RegularExpressions;
 using Tesslate.Build.Engine;
 using Tesslate.Build.Engine.Processes;
+using Tesslate.Build.Tools;
 
 namespace Tesslate.Build.Git;
 
 public sealed record Submodule(string Name, string Path, string Url);
 
-/// <summary>The few git operations the pipeline needs, through the process runner (argument lists only).</summary>
-public sealed class GitRepository(IProcessRunner runner, string directory)
+/// <summary>
+/// The few git operations the pipeline needs, through the process runner (argument lists only). Every git command
+/// the pipeline starts is built here, with <paramref name="git"/> (GIT_EXE through the run's environment, or git on PATH).
+/// </summary>
+public sealed class GitRepository(IProcessRunner runner, string directory, string git = "git")
 {
     public string Directory { get; } = directory;
 
     private ToolCommand Git(params string[] arguments) =>
-        new ToolCommand("git", ["-C", Directory, .. arguments]).Prefixed("git");
+        new ToolCommand(git, ["-C", Directory, .. arguments]).Prefixed("git");
+
+    /// <summary><c>git --version</c>, for a prerequisite probe (no repository needed).</summary>
+    public static ToolCommand VersionCommand(string git = "git") => new ToolCommand(git, ["--version"]).Prefixed("git");
 
     public async Task<bool> IsRepositoryAsync(CancellationToken cancellationToken)
     {
-        var result = await runner.RunAsync(Git("rev-parse", "--is-inside-work-tree").ReadOnly().Capturing().WithAllowedExitCodes(0, 128) with { Quiet = true }, cancellationToken);
+        var result = await runner.RunAsync(Git("rev-parse", "--is-inside-work-tree").AsProbe().WithAllowedExitCodes(0, 128), cancellationToken);
         return result.ExitCode == 0 && result.StandardOutput.Trim() == "true";
     }
 
     public async Task<string> HeadCommitAsync(CancellationToken cancellationToken)
     {
-        var result = await runner.RunAsync(Git("rev-parse", "HEAD").ReadOnly().Capturing() with { Quiet = true }, cancellationToken);
+        var result = await runner.RunAsync(Git("rev-parse", "HEAD").AsProbe(), cancellationToken);
         return result.StandardOutput.Trim();
+    }
+
+    /// <summary>Whether the work tree under the repository folder has changes (tracked or untracked), per <c>git status --porcelain -- .</c>.</summary>
+    public async Task<bool> HasChangesAsync(CancellationToken cancellationToken)
+    {
+        var result = await runner.RunAsync(Git("status", "--porcelain", "--", ".").AsProbe(), cancellationToken);
+        return result.StandardOutput.Trim().Length > 0;
+    }
+
+    /// <summary>The URL of a remote, or null when there is none (or the folder is not a repository).</summary>
+    public async Task<string?> RemoteUrlAsync(string remote, CancellationToken cancellationToken)
+    {
+        var result = await runner.RunAsync(Git("remote", "get-url", remote).AsProbe().WithAllowedExitCodes(0, 1, 2, 128), cancellationToken);
+        return result.ExitCode == 0 ? result.StandardOutput.Trim() : null;
     }
 
     /// <summary>
@@ -33,7 +54,7 @@ public sealed class GitRepository(IProcessRunner runner, string directory)
     public async Task<string?> ResolveCommitAsync(string reference, CancellationToken cancellationToken)
     {
         var result = await runner.RunAsync(
-            Git("rev-parse", "--verify", "--quiet", "--end-of-options", reference + "^{commit}").ReadOnly().Capturing().WithAllowedExitCodes(0, 1, 128) with { Quiet = true },
+            Git("rev-parse", "--verify", "--quiet", "--end-of-options", reference + "^{commit}").AsProbe().WithAllowedExitCodes(0, 1, 128),
             cancellationToken);
         return result.ExitCode == 0 ? result.StandardOutput.Trim() : null;
     }
@@ -44,7 +65,7 @@ public sealed class GitRepository(IProcessRunner runner, string directory)
         if (!File.Exists(Path.Combine(Directory, ".gitmodules")))
             return [];
         var result = await runner.RunAsync(
-            Git("config", "--file", ".gitmodules", "--get-regexp", @"^submodule\..*\.(path|url)$").ReadOnly().Capturing().WithAllowedExitCodes(0, 1) with { Quiet = true },
+            Git("config", "--file", ".gitmodules", "--get-regexp", @"^submodule\..*\.(path|url)$").AsProbe().WithAllowedExitCodes(0, 1),
             cancellationToken);
         return ParseSubmoduleConfig(result.StandardOutput);
     }
@@ -73,7 +94,7 @@ public sealed class GitRepository(IProcessRunner runner, string directory)
     /// <summary>Initialises and updates one submodule (recursively), so a failure can name it (or the nested one that failed) and its URL.</summary>
     public async Task UpdateSubmoduleAsync(Submodule submodule, CancellationToken cancellationToken, params string[] gitOptions)
     {
-        var command = new ToolCommand("git", ["-C", Directory, .. gitOptions, "submodule", "update", "--init", "--recursive", "--", submodule.Path]).Prefixed("git");
+        var command = new ToolCommand(git, ["-C", Directory, .. gitOptions, "submodule", "update", "--init", "--recursive", "--", submodule.Path]).Prefixed("git");
         try
         {
             await runner.RunAsync(command, cancellationToken);

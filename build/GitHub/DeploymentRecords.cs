@@ -1,5 +1,6 @@
 using Serilog;
 using Tesslate.Build.Engine.Processes;
+using Tesslate.Build.Git;
 
 namespace Tesslate.Build.GitHub;
 
@@ -17,9 +18,10 @@ public static class DeploymentRecords
         string repositoryDirectory, IProcessRunner runner, ILogger logger, CancellationToken cancellationToken, Func<string, string?>? variables = null)
     {
         variables ??= System.Environment.GetEnvironmentVariable;
+        var git = variables("GIT_EXE") is { Length: > 0 } gitExe ? gitExe : "git";
         var run = ActionsRun.FromEnvironment(variables);
         var token = await GitHubTokenSource.ResolveAsync(explicitToken, variables, runner, logger, cancellationToken);
-        var repository = run?.Repository ?? await OriginAsync(repositoryDirectory, runner, cancellationToken);
+        var repository = run?.Repository ?? await OriginAsync(repositoryDirectory, runner, git, cancellationToken);
         if (repository is null)
         {
             logger.Information("GitHub deployment record skipped: the origin remote is not a GitHub repository.");
@@ -36,18 +38,10 @@ public static class DeploymentRecords
             : DeploymentRecorder.Create(token, run?.ApiUrl ?? new Uri("https://api.github.com"), request, logger);
     }
 
-    private static async Task<GitHubRepository?> OriginAsync(string directory, IProcessRunner runner, CancellationToken cancellationToken)
+    private static async Task<GitHubRepository?> OriginAsync(string directory, IProcessRunner runner, string git, CancellationToken cancellationToken)
     {
-        if (ToolLocator.Find("git") is null)
+        if (ToolLocator.Find(git) is null)
             return null;
-        var result = await runner.RunAsync(new ToolCommand("git", ["remote", "get-url", "origin"])
-        {
-            WorkingDirectory = directory,
-            CaptureOutput = true,
-            Quiet = true,
-            IsReadOnly = true,
-            AllowedExitCodes = [0, 1, 2, 128],
-        }, cancellationToken);
-        return result.ExitCode == 0 ? GitHubRepository.TryParseRemote(result.StandardOutput.Trim()) : null;
+        return await new GitRepository(runner, directory, git).RemoteUrlAsync("origin", cancellationToken) is { } url ? GitHubRepository.TryParseRemote(url) : null;
     }
 }

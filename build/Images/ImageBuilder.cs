@@ -8,6 +8,7 @@ using Serilog;
 using Tesslate.Build.Docker;
 using Tesslate.Build.Engine;
 using Tesslate.Build.Engine.Processes;
+using Tesslate.Build.Git;
 using Tesslate.Build.Registry;
 
 namespace Tesslate.Build.Images;
@@ -73,15 +74,18 @@ public sealed partial class ImageBuilder
     private readonly DockerCli _docker;
     private readonly RegistryClient _registry;
     private readonly ILogger _console;
+    private readonly string _git;
     private readonly Func<ILogger, IProcessRunner> _runnerFactory;
     private readonly IRegistryCredentialProvider? _baseCredentials;
     private readonly ConcurrentDictionary<string, Task<string?>> _baseDigests = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<string?>> _localImageIds = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RegistryClient> _baseRegistries = new(StringComparer.Ordinal);
 
+    /// <param name="git">The git executable the source root's commit is read with (GIT_EXE through the run's environment).</param>
     public ImageBuilder(DockerCli docker, RegistryClient registry, ILogger console,
-        Func<ILogger, IProcessRunner>? runnerFactory = null, IRegistryCredentialProvider? baseImageCredentials = null)
+        Func<ILogger, IProcessRunner>? runnerFactory = null, IRegistryCredentialProvider? baseImageCredentials = null, string git = "git")
     {
+        _git = git;
         _docker = docker;
         _registry = registry;
         _console = console;
@@ -469,12 +473,10 @@ public sealed partial class ImageBuilder
 
     private async Task<(string Commit, bool Dirty)> RevisionAsync(string sourceRoot, CancellationToken cancellationToken)
     {
-        var runner = _runnerFactory(_console);
+        var git = new GitRepository(_runnerFactory(_console), sourceRoot, _git);
         try
         {
-            var head = await runner.RunAsync(new ToolCommand("git", ["rev-parse", "HEAD"]).WithWorkingDirectory(sourceRoot).ReadOnly().Capturing() with { Quiet = true }, cancellationToken);
-            var status = await runner.RunAsync(new ToolCommand("git", ["status", "--porcelain", "--", "."]).WithWorkingDirectory(sourceRoot).ReadOnly().Capturing() with { Quiet = true }, cancellationToken);
-            return (head.StandardOutput.Trim(), status.StandardOutput.Trim().Length > 0);
+            return (await git.HeadCommitAsync(cancellationToken), await git.HasChangesAsync(cancellationToken));
         }
         catch (ProcessFailedException e)
         {

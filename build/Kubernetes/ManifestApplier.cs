@@ -7,7 +7,7 @@ namespace Tesslate.Build.Kubernetes;
 
 public sealed record ApplyOptions
 {
-    public string FieldManager { get; init; } = "tesslate-build";
+    public string FieldManager { get; init; } = FieldManagers.Pipeline;
 
     /// <summary>Objects another tool owns (Terraform): never applied, listed as skipped.</summary>
     public IReadOnlyList<ObjectRef> Excluded { get; init; } = [];

@@ -1,5 +1,3 @@
-using Tesslate.Build.Engine;
-
 namespace Tesslate.Build.Kubernetes;
 
 public enum PinSource
@@ -51,18 +49,5 @@ public sealed record PinResolution(IReadOnlyList<ResolvedPin> Pins, IReadOnlyLis
                 missing.Add(repository);
         }
         return new PinResolution(pins, missing);
-    }
-
-    /// <summary>
-    /// The stop when a referenced image has no digest anywhere: names the images and the <c>--images</c> value that
-    /// builds them. <paramref name="imageNames"/>: repository → catalog image name.
-    /// </summary>
-    public BuildFailure? MissingFailure(IReadOnlyDictionary<string, string> imageNames, string environment, string tag, string registry)
-    {
-        if (Missing.Count == 0)
-            return null;
-        var names = Missing.Select(m => imageNames.GetValueOrDefault(m, m)).ToList();
-        return new BuildFailure($"No digest for {string.Join(", ", names)}: not built in this run, not running in {environment}, and no :{tag} tag in {registry}.",
-            $"Build them in this run: --images {string.Join(",", names)} (added to what you deploy).");
     }
 }

@@ -134,7 +134,7 @@ public sealed record RollbackContext(LockHolder Actor, string? GitSha, RolloutWa
     /// </summary>
     public IReadOnlyDictionary<ObjectRef, IReadOnlyList<ObjectRef>> Readers { get; init; } = new Dictionary<ObjectRef, IReadOnlyList<ObjectRef>>();
 
-    public string FieldManager { get; init; } = "tesslate-build";
+    public string FieldManager { get; init; } = FieldManagers.Pipeline;
 
     /// <summary>
     /// Repositories a rollback may restore by digest only (the catalog's): a recorded tag reference of one is left as

@@ -18,7 +18,7 @@ public enum RestartOutcome
 /// per run: a workload already rolled by this run (by an earlier restart, or by an apply that changed its pod
 /// template) is not rolled again.
 /// </summary>
-public sealed class RolloutRestarter(KubeCluster cluster, ILogger logger, bool dryRun = false, TimeProvider? time = null, string fieldManager = "tesslate-build")
+public sealed class RolloutRestarter(KubeCluster cluster, ILogger logger, bool dryRun = false, TimeProvider? time = null, string fieldManager = FieldManagers.Pipeline)
 {
     public const string RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
 

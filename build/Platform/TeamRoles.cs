@@ -31,7 +31,7 @@ public static partial class TeamRoles
             var arn = roleArnOverride.Trim();
             if (!RoleArn().IsMatch(arn))
                 throw new UsageException($"AWS_EKS_ROLE_ARN='{arn}' is not an IAM role ARN.",
-                    "Set it to a full ARN like arn:aws:iam::859561299901:role/tesslate-beta-eks-team-admin, or unset it and use --role.");
+                    $"Set it to a full ARN like arn:aws:iam::{EnvironmentTable.TesslateAccountId}:role/tesslate-beta-eks-team-admin, or unset it and use --role.");
             return new ClusterRole(arn, arn.Split('/').Last(), "AWS_EKS_ROLE_ARN");
         }
         var chosen = string.IsNullOrWhiteSpace(role) ? Default : role.Trim();

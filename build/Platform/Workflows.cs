@@ -16,7 +16,7 @@ public sealed record WorkflowSettings
     public string AwsRegion { get; init; } = "us-east-1";
 
     /// <summary>The account the deploy role must belong to (configure-aws-credentials fails otherwise).</summary>
-    public string AwsAccountId { get; init; } = "859561299901";
+    public string AwsAccountId { get; init; } = EnvironmentTable.TesslateAccountId;
 
     /// <summary>The application repository the images are built from (checked out next to this one).</summary>
     public string ApplicationRepository { get; init; } = "TesslateAI/Studio";

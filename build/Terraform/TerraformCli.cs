@@ -2,6 +2,7 @@ using System.Globalization;
 using Serilog;
 using Tesslate.Build.Engine;
 using Tesslate.Build.Engine.Processes;
+using Tesslate.Build.Tools;
 
 namespace Tesslate.Build.Terraform;
 
@@ -42,7 +43,7 @@ public sealed class TerraformCli(IProcessRunner runner, ILogger logger, Terrafor
             $"Terraform was not found ('{settings.Executable}' is not on PATH).",
             $"Install Terraform {TerraformVersion.Minimum.ToString(2)} or newer (https://developer.hashicorp.com/terraform/install, " +
             "'brew install hashicorp/tap/terraform', or hashicorp/setup-terraform in GitHub Actions), or set TERRAFORM_EXE to its full path.");
-        var result = await runner.RunAsync(Command("version", "-json") with { CaptureOutput = true, Quiet = true, IsReadOnly = true }, cancellationToken);
+        var result = await runner.RunAsync(Command("version", "-json").AsProbe(), cancellationToken);
         if (result.WasDryRun)
             return null;
         var version = TerraformVersion.Parse(result.StandardOutput);
@@ -88,7 +89,7 @@ public sealed class TerraformCli(IProcessRunner runner, ILogger logger, Terrafor
         {
             // Quiet: init is chatty; its output is shown in full only when it fails. It writes local files only, so a
             // preview (--dry-run) runs it too, to be able to plan.
-            await runner.RunAsync(InitCommand(backendConfigFile) with { CaptureOutput = true, Quiet = true, IsReadOnly = settings.Preview }, cancellationToken);
+            await runner.RunAsync(InitCommand(backendConfigFile).Capturing().Quietly().ReadOnly(settings.Preview), cancellationToken);
         }
         catch (ProcessFailedException failed)
         {
@@ -184,7 +185,7 @@ public sealed class TerraformCli(IProcessRunner runner, ILogger logger, Terrafor
     {
         await CheckVersionAsync(cancellationToken);
         // Quiet: the JSON holds sensitive values in plain text; it must never reach the log.
-        var result = await runner.RunAsync(Command("show", "-json", planFile) with { CaptureOutput = true, Quiet = true, IsReadOnly = true }, cancellationToken);
+        var result = await runner.RunAsync(Command("show", "-json", planFile).AsProbe(), cancellationToken);
         if (result.WasDryRun)
             return new PlanSummary([]);
         Workspace.WriteFile(Path.GetFileName(Workspace.PlanJsonFile), result.StandardOutput);
@@ -228,7 +229,7 @@ public sealed class TerraformCli(IProcessRunner runner, ILogger logger, Terrafor
     public async Task<TerraformOutputs> OutputAsync(CancellationToken cancellationToken)
     {
         await CheckVersionAsync(cancellationToken);
-        var result = await runner.RunAsync(Command("output", "-json") with { CaptureOutput = true, Quiet = true, IsReadOnly = true }, cancellationToken);
+        var result = await runner.RunAsync(Command("output", "-json").AsProbe(), cancellationToken);
         return TerraformOutputs.Parse(result.WasDryRun ? "{}" : result.StandardOutput);
     }
 
@@ -236,7 +237,7 @@ public sealed class TerraformCli(IProcessRunner runner, ILogger logger, Terrafor
     public async Task<IReadOnlyList<string>> StateListAsync(CancellationToken cancellationToken)
     {
         await CheckVersionAsync(cancellationToken);
-        var result = await runner.RunAsync(StateCommand("list") with { CaptureOutput = true, Quiet = true, IsReadOnly = true }, cancellationToken);
+        var result = await runner.RunAsync(StateCommand("list").AsProbe(), cancellationToken);
         return [.. result.Output.Where(l => !l.IsError).Select(l => l.Text.Trim()).Where(l => l.Length > 0)];
     }
 

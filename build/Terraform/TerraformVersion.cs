@@ -10,6 +10,9 @@ public static partial class TerraformVersion
     /// <summary>1.11 is the first release where S3-native state locking (<c>use_lockfile</c>) is generally available.</summary>
     public static Version Minimum { get; } = new(1, 11, 0);
 
+    /// <summary>Whether <paramref name="version"/> is new enough for the stacks.</summary>
+    public static bool IsSupported(Version version) => version >= Minimum;
+
     /// <summary>Reads <c>terraform version -json</c>; falls back to the text form (<c>Terraform v0.12.31</c>) of releases without -json.</summary>
     public static Version? Parse(string output)
     {
@@ -40,7 +43,7 @@ public static partial class TerraformVersion
                 $"Could not read Terraform's version from '{executablePath} version -json' (it printed: {Shorten(rawOutput)}).",
                 $"Make sure '{executablePath}' is HashiCorp Terraform {Minimum.ToString(2)} or newer.");
         }
-        if (found < Minimum)
+        if (!IsSupported(found))
         {
             throw new BuildFailure(
                 $"Terraform {found} is installed at {executablePath}, but {Minimum.ToString(2)} or newer is required " +

@@ -18,7 +18,7 @@ public static class ConfigMapFiles
 {
     /// <summary>A missing file is a warning and nothing changes (the legacy script skipped the sync the same way).</summary>
     public static async Task<ConfigMapSyncOutcome> SyncAsync(KubeCluster cluster, string ns, string name, string key, string filePath,
-        ILogger logger, CancellationToken cancellationToken, bool dryRun = false, string fieldManager = "tesslate-build")
+        ILogger logger, CancellationToken cancellationToken, bool dryRun = false, string fieldManager = FieldManagers.Pipeline)
     {
         if (!File.Exists(filePath))
         {

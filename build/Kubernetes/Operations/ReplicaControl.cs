@@ -14,7 +14,7 @@ public sealed record ReplicaRecord(ObjectRef Workload, int Replicas);
 /// do), and parks workloads at zero with their previous count kept in an annotation on the workload itself, so a
 /// later run (another machine, another person) can restore exactly what was there.
 /// </summary>
-public sealed class ReplicaControl(KubeCluster cluster, ILogger logger, bool dryRun = false, string fieldManager = "tesslate-build")
+public sealed class ReplicaControl(KubeCluster cluster, ILogger logger, bool dryRun = false, string fieldManager = FieldManagers.Pipeline)
 {
     public static void ValidateCount(int? replicas, string parameter = "--replicas")
     {

@@ -1,5 +1,6 @@
 using Tesslate.Build.Engine.Processes;
 using Tesslate.Build.Kubernetes;
+using Tesslate.Build.Platform;
 using Tesslate.Build.Tests.Infrastructure;
 using Xunit;
 
@@ -77,12 +78,12 @@ public sealed class PinResolutionTests
     {
         var resolution = new PinResolution([], [$"{Ecr}/tesslate-deerflow", $"{Ecr}/tesslate-markitdown"]);
 
-        var failure = resolution.MissingFailure(new Dictionary<string, string> { [$"{Ecr}/tesslate-deerflow"] = "deerflow", [$"{Ecr}/tesslate-markitdown"] = "markitdown" }, "beta", "beta", Ecr);
+        var failure = ReleaseProblems.MissingDigests(resolution, new Dictionary<string, string> { [$"{Ecr}/tesslate-deerflow"] = "deerflow", [$"{Ecr}/tesslate-markitdown"] = "markitdown" }, "beta", "beta", Ecr);
 
         Assert.NotNull(failure);
         Assert.Contains("No digest for deerflow, markitdown", failure.Problem);
         Assert.Contains("no :beta tag", failure.Problem);
         Assert.Contains("--images deerflow,markitdown", failure.Fix);
-        Assert.Null(new PinResolution([], []).MissingFailure(new Dictionary<string, string>(), "beta", "beta", Ecr));
+        Assert.Null(ReleaseProblems.MissingDigests(new PinResolution([], []), new Dictionary<string, string>(), "beta", "beta", Ecr));
     }
 }
