@@ -270,6 +270,35 @@ public sealed class ClusterOperationsTests(RegistryFixture registry) : IAsyncLif
     }
 
     [Fact]
+    public async Task A_failing_CSI_rollout_in_the_compute_release_leaves_the_volume_hub_untouched()
+    {
+        const string v1 = "registry.test/tesslate-btrfs-csi@sha256:1111111111111111111111111111111111111111111111111111111111111111";
+        const string v2 = "registry.test/tesslate-btrfs-csi@sha256:3333333333333333333333333333333333333333333333333333333333333333";
+        async Task<ComputeReleaseReport> ReleaseAsync(string image)
+        {
+            var objects = new[] { Workload("tesslate-btrfs-csi-node", "kube-system", replicas: null, kind: "DaemonSet", image: image), Workload("tesslate-volume-hub", "kube-system", image: image) }
+                .Select(o => new KubeObject(o)).ToList();
+            var plan = await new ManifestApplier(_cluster, _log.Logger).PlanAsync(objects, new ApplyOptions { DefaultNamespace = "kube-system" }, Ct);
+            return await new ComputeRelease(_cluster, _log.Logger).RunAsync(plan, Fast, Ct);
+        }
+        Assert.True((await ReleaseAsync(v1)).Rollouts.AllSucceeded);
+        _fake.Faults.Inject("kube-system", "tesslate-btrfs-csi-node", PodFault.CrashLoop(2, ["btrfs: mount failed"]));
+        _fake.ClearRequests();
+
+        var report = await ReleaseAsync(v2);
+
+        var csi = Assert.Single(report.Rollouts.Results);
+        Assert.Equal("tesslate-btrfs-csi-node", csi.Workload.Name);
+        Assert.Equal(RolloutOutcome.Failed, csi.Outcome);
+        Assert.Null(report.Second);
+        Assert.DoesNotContain(_fake.Mutations, m => m.Path.EndsWith("/deployments/tesslate-volume-hub", StringComparison.Ordinal));
+        var hub = await GetAsync("Deployment", "kube-system", "tesslate-volume-hub");
+        Assert.Equal(v1, (string?)hub["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]);
+        Assert.Null(hub["spec"]?["template"]?["metadata"]?["annotations"]?[RolloutRestarter.RestartedAtAnnotation]);
+        Assert.Contains("tesslate-volume-hub keeps what it runs", _log.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Status_reports_counts_running_digests_and_the_git_sha_of_the_tag()
     {
         _fake.Seed(Workload("tesslate-backend", replicas: 2));
