@@ -7,9 +7,10 @@
 #   bench/mutation.sh --ref main          another commit, e.g. for a before/after comparison
 #   bench/mutation.sh --only RolloutJudge one target while adding tests (names below)
 #   bench/mutation.sh --concurrency 2     parallel test sessions (default 1: the cores are shared)
+#   bench/mutation.sh --work DIR          work folder (default .nuke/temp/mutation; two runs at once need two)
 #
-# It mutates a copy of the sources under .nuke/temp/mutation/, so the work tree's own build outputs are never replaced
-# by mutated assemblies. Results: .nuke/temp/mutation/scores.md and the Stryker reports next to it.
+# It mutates a copy of the sources under the work folder, so the work tree's own build outputs are never replaced
+# by mutated assemblies. Results: <work>/scores.md and the Stryker reports next to it.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -19,12 +20,14 @@ GOAL=80
 ref=""
 only=""
 concurrency=1
+WORK="$ROOT/.nuke/temp/mutation"
 while [ $# -gt 0 ]; do
   case "$1" in
     --ref) ref="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
     --concurrency) concurrency="$2"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --work) WORK="$(mkdir -p "$2" && cd "$2" && pwd)"; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "bench/mutation.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -47,7 +50,7 @@ if [ ! -x "$STRYKER" ] || [ ! -d "$TOOLS/.store/dotnet-stryker/5.1.0" ]; then
   dotnet tool install --tool-path "$TOOLS" dotnet-stryker --version 5.1.0 >/dev/null
 fi
 
-WORK="$ROOT/.nuke/temp/mutation"
+case "$WORK" in "$ROOT"/.nuke/temp/*|/tmp/*) ;; *) echo "bench/mutation.sh: --work must be under .nuke/temp or /tmp (it is emptied first)" >&2; exit 2 ;; esac
 SRC="$WORK/src"
 rm -rf "$WORK"
 mkdir -p "$SRC"

@@ -3,7 +3,12 @@ using Xunit;
 
 namespace Tesslate.Build.Engine.Tests;
 
-/// <summary>Real child processes: interrupted through the whole host, in their own process group, with their environment.</summary>
+/// <summary>Tests that set process-wide environment variables: they run alone, never beside another test.</summary>
+[CollectionDefinition("process environment", DisableParallelization = true)]
+public sealed class ProcessEnvironmentCollection;
+
+/// <summary>Real child processes: interrupted through the whole host, in their own process group, with their environment (set process-wide: serialised).</summary>
+[Collection("process environment")]
 public sealed class ChildProcessTests : IDisposable
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);

@@ -20,7 +20,6 @@ public sealed class AuthModeMoto : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        System.Environment.SetEnvironmentVariable("AWS_EC2_METADATA_DISABLED", "true");
         _server = await MotoServer.StartAsync(new Dictionary<string, string> { ["INITIAL_NO_AUTH_ACTION_COUNT"] = "2" });
         await MotoServer.AwsCliAsync(Url, "iam", "create-user", "--user-name", "bob");
         var key = JsonDocument.Parse(await MotoServer.AwsCliAsync(Url, "iam", "create-access-key", "--user-name", "bob")).RootElement.GetProperty("AccessKey");

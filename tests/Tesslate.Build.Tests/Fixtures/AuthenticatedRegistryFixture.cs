@@ -22,54 +22,28 @@ public sealed class AuthenticatedRegistryFixture : IAsyncLifetime
         _directory = Directory.CreateTempSubdirectory("tesslate-registry-");
         var htpasswd = await RunAsync("htpasswd", "-Bbn", Username, Password);
         await File.WriteAllTextAsync(Path.Combine(_directory.FullName, "htpasswd"), htpasswd);
-        var port = MotoServer.FreePort();
-        Registry = $"127.0.0.1:{port}";
-        var config = Path.Combine(_directory.FullName, "config.yml");
-        await File.WriteAllTextAsync(config, $"""
-            version: 0.1
-            storage:
-              filesystem:
-                rootdirectory: {_directory.FullName}/data
-            http:
-              addr: {Registry}
-            auth:
-              htpasswd:
-                realm: tesslate-test
-                path: {_directory.FullName}/htpasswd
-            """);
-        var start = new ProcessStartInfo("docker-registry", ["serve", config]) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        try
-        {
-            _process = Process.Start(start)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException("docker-registry is not installed: apt-get install -y --no-install-recommends docker-registry apache2-utils", e);
-        }
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        var directory = _directory.FullName;
+        var config = Path.Combine(directory, "config.yml");
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
+        (_process, var port) = await ServerProcess.StartOnFreePortAsync(async port =>
         {
-            try
-            {
-                using var response = await http.GetAsync($"http://{Registry}/v2/");
-                if ((int)response.StatusCode == 401)
-                    return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException)
-            {
-            }
-            if (_process.HasExited || DateTime.UtcNow > deadline)
-                throw new InvalidOperationException($"docker-registry did not start on {Registry}.");
-            await Task.Delay(100);
-        }
+            await File.WriteAllTextAsync(config, $"""
+                version: 0.1
+                storage:
+                  filesystem:
+                    rootdirectory: {directory}/data
+                http:
+                  addr: 127.0.0.1:{port}
+                auth:
+                  htpasswd:
+                    realm: tesslate-test
+                    path: {directory}/htpasswd
+                """);
+            if (!File.Exists("/usr/bin/docker-registry"))
+                throw new InvalidOperationException("docker-registry is not installed: apt-get install -y --no-install-recommends docker-registry apache2-utils");
+            return ServerProcess.Start("/usr/bin/docker-registry", ["serve", config], Path.Combine(directory, "registry.log"));
+        }, async port => (int)(await http.GetAsync($"http://127.0.0.1:{port}/v2/")).StatusCode == 401, TimeSpan.FromSeconds(30), "password-protected docker-registry");
+        Registry = $"127.0.0.1:{port}";
     }
 
     private static async Task<string> RunAsync(string file, params string[] arguments)

@@ -24,8 +24,7 @@ public sealed class MotoFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        // The SDK's credential chain would otherwise try the instance metadata address, which is off-limits here.
-        System.Environment.SetEnvironmentVariable("AWS_EC2_METADATA_DISABLED", "true");
+        // AWS_EC2_METADATA_DISABLED is set once for the whole run by AwsTestHome's module initializer.
         if (System.Environment.GetEnvironmentVariable("TESSLATE_TEST_MOTO_URL") is { Length: > 0 } url)
         {
             Url = new Uri(url.TrimEnd('/') + "/");
@@ -78,54 +77,37 @@ public sealed class MotoServer : IAsyncDisposable
 
     public static async Task<MotoServer> StartAsync(IReadOnlyDictionary<string, string> environment)
     {
-        var port = FreePort();
-        var start = new ProcessStartInfo("moto_server", ["-H", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture)])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var (name, value) in environment)
-            start.Environment[name] = value;
-        Process process;
-        try
-        {
-            process = Process.Start(start)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException("moto_server is not on PATH; install moto[server] or set TESSLATE_TEST_MOTO_URL.", e);
-        }
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var url = new Uri($"http://127.0.0.1:{port}/");
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
+        var (process, port) = await ServerProcess.StartOnFreePortAsync(port =>
         {
-            if (process.HasExited)
-                throw new InvalidOperationException($"moto_server exited with code {process.ExitCode} before answering.");
+            var start = new ProcessStartInfo("moto_server", ["-H", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            foreach (var (name, value) in environment)
+                start.Environment[name] = value;
+            Process process;
             try
             {
-                using var response = await http.GetAsync(new Uri(url, "moto-api/data.json"));
-                if (response.IsSuccessStatusCode)
-                    return new MotoServer(process, url);
+                process = Process.Start(start)!;
             }
-            catch (HttpRequestException)
+            catch (System.ComponentModel.Win32Exception e)
             {
+                throw new InvalidOperationException("moto_server is not on PATH; install moto[server] or set TESSLATE_TEST_MOTO_URL.", e);
             }
-            catch (TaskCanceledException)
-            {
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"moto_server did not answer on {url} within 60 s.");
-            }
-            await Task.Delay(100);
-        }
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            return Task.FromResult(process);
+        }, async port =>
+        {
+            using var response = await http.GetAsync($"http://127.0.0.1:{port}/moto-api/data.json");
+            return response.IsSuccessStatusCode;
+        }, TimeSpan.FromSeconds(60), "moto_server");
+        return new MotoServer(process, new Uri($"http://127.0.0.1:{port}/"));
     }
 
     public static async Task ResetAsync(Uri url)

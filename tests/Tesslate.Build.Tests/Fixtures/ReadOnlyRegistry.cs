@@ -20,26 +20,26 @@ public sealed class ReadOnlyRegistry : IDisposable
     public static async Task<ReadOnlyRegistry> StartAsync()
     {
         var directory = Directory.CreateTempSubdirectory("tesslate-registry-ro-").FullName;
-        var port = ServerProcess.FreePort();
         var config = Path.Combine(directory, "config.yml");
-        await File.WriteAllTextAsync(config, $"""
-            version: 0.1
-            log:
-              level: warn
-            storage:
-              filesystem:
-                rootdirectory: {directory}/data
-              maintenance:
-                readonly:
-                  enabled: true
-            http:
-              addr: 127.0.0.1:{port}
-            """);
-        var process = ServerProcess.Start("/usr/bin/docker-registry", ["serve", config], Path.Combine(directory, "registry.log"));
-        var registry = new ReadOnlyRegistry(process, directory, $"127.0.0.1:{port}");
         using var http = new HttpClient();
-        await ServerProcess.WaitUntilAsync(async () => (await http.GetAsync($"http://{registry.Address}/v2/")).IsSuccessStatusCode, TimeSpan.FromSeconds(30), "read-only registry");
-        return registry;
+        var (process, port) = await ServerProcess.StartOnFreePortAsync(async port =>
+        {
+            await File.WriteAllTextAsync(config, $"""
+                version: 0.1
+                log:
+                  level: warn
+                storage:
+                  filesystem:
+                    rootdirectory: {directory}/data
+                  maintenance:
+                    readonly:
+                      enabled: true
+                http:
+                  addr: 127.0.0.1:{port}
+                """);
+            return ServerProcess.Start("/usr/bin/docker-registry", ["serve", config], Path.Combine(directory, "registry.log"));
+        }, async port => (await http.GetAsync($"http://127.0.0.1:{port}/v2/")).IsSuccessStatusCode, TimeSpan.FromSeconds(30), "read-only registry");
+        return new ReadOnlyRegistry(process, directory, $"127.0.0.1:{port}");
     }
 
     public void Dispose()

@@ -29,23 +29,27 @@ public class RegistryFixture : IAsyncLifetime
         {
             if (!File.Exists("/usr/bin/docker-registry"))
                 await PackageInstall.EnsureAsync("docker-registry");
-            _directory = Directory.CreateTempSubdirectory("tesslate-registry-").FullName;
-            var port = ServerProcess.FreePort();
+            var directory = _directory = Directory.CreateTempSubdirectory("tesslate-registry-").FullName;
+            var config = Path.Combine(directory, "config.yml");
+            using var probe = new HttpClient();
+            (_registry, var port) = await ServerProcess.StartOnFreePortAsync(async port =>
+            {
+                await File.WriteAllTextAsync(config, $"""
+                    version: 0.1
+                    log:
+                      level: warn
+                    storage:
+                      filesystem:
+                        rootdirectory: {directory}/data
+                      delete:
+                        enabled: true
+                    http:
+                      addr: 127.0.0.1:{port}
+                    """);
+                return ServerProcess.Start("/usr/bin/docker-registry", ["serve", config], Path.Combine(directory, "registry.log"));
+            }, async port => (await probe.GetAsync($"http://127.0.0.1:{port}/v2/")).IsSuccessStatusCode, TimeSpan.FromSeconds(30), "docker-registry");
             Address = $"127.0.0.1:{port}";
-            var config = Path.Combine(_directory, "config.yml");
-            await File.WriteAllTextAsync(config, $"""
-                version: 0.1
-                log:
-                  level: warn
-                storage:
-                  filesystem:
-                    rootdirectory: {_directory}/data
-                  delete:
-                    enabled: true
-                http:
-                  addr: 127.0.0.1:{port}
-                """);
-            _registry = ServerProcess.Start("/usr/bin/docker-registry", ["serve", config], Path.Combine(_directory, "registry.log"));
+            return;
         }
         using var http = new HttpClient();
         await ServerProcess.WaitUntilAsync(async () => (await http.GetAsync($"http://{Address}/v2/")).IsSuccessStatusCode, TimeSpan.FromSeconds(30), $"registry at {Address}");

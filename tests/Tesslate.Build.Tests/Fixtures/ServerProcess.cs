@@ -14,6 +14,46 @@ internal static class ServerProcess
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>
+    /// Starts a server on a loopback port picked free, and starts it again on another port when it exits before
+    /// answering: another process took the port between the pick and the server's bind (docker-registry and moto_server
+    /// cannot bind port 0 and say which port they got). A server that answers while ours has exited is someone else's.
+    /// </summary>
+    /// <param name="start">Starts the server on the port (writing its configuration first).</param>
+    /// <param name="ready">Whether the server on the port answers as ours would.</param>
+    public static async Task<(Process Process, int Port)> StartOnFreePortAsync(Func<int, Task<Process>> start, Func<int, Task<bool>> ready,
+        TimeSpan deadline, string what, int attempts = 3)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = FreePort();
+            var process = await start(port);
+            var stopwatch = Stopwatch.StartNew();
+            while (!process.HasExited)
+            {
+                try
+                {
+                    if (await ready(port) && !process.HasExited)
+                        return (process, port);
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException or SocketException or TaskCanceledException)
+                {
+                    // not up yet
+                }
+                if (stopwatch.Elapsed > deadline)
+                {
+                    Stop(process);
+                    throw new TimeoutException($"{what} did not answer on 127.0.0.1:{port} within {deadline.TotalSeconds:0} s.");
+                }
+                await Task.Delay(100);
+            }
+            var code = process.ExitCode;
+            process.Dispose();
+            if (attempt == attempts)
+                throw new InvalidOperationException($"{what} exited (code {code}) before answering, on {attempts} ports in a row (the last 127.0.0.1:{port}): see its log.");
+        }
+    }
+
     public static Process Start(string fileName, IEnumerable<string> arguments, string logFile)
     {
         var info = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

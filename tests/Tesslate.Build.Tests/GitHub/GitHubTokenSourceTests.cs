@@ -5,6 +5,8 @@ using Xunit;
 
 namespace Tesslate.Build.Tests.GitHub;
 
+/// <summary>One test sets GH_EXE for the process: the class runs in the serialised collection.</summary>
+[Collection("process environment")]
 public sealed class GitHubTokenSourceTests
 {
     private static readonly IProcessRunner Runner = new ProcessRunner(new Serilog.LoggerConfiguration().CreateLogger());

@@ -26,8 +26,9 @@ public sealed class ImageBuildTests(DockerEngineFixture engine, RegistryFixture 
         [.. _catalog.Select(names).Select(i => i with { Repository = $"{_namespace}/{i.Repository}" })];
 
     private async Task<Run> BuildAsync(IReadOnlyList<ImageDefinition> images, Func<ImageBuildRequest, ImageBuildRequest>? configure = null,
-        DockerOptions? options = null, RegistryClient? client = null, LogCapture? console = null)
+        DockerOptions? options = null, RegistryClient? client = null, LogCapture? console = null, Func<IProcessRunner, IProcessRunner>? wrap = null)
     {
+        wrap ??= runner => runner;
         var sink = console ?? new LogCapture();
         var log = sink.Logger;
         var commands = new ConcurrentQueue<ToolCommand>();
@@ -43,9 +44,9 @@ public sealed class ImageBuildTests(DockerEngineFixture engine, RegistryFixture 
         request = configure?.Invoke(request) ?? request;
         options ??= new DockerOptions { Executable = engine.DockerExecutable, Host = engine.Host };
         using var ownClient = client is null ? new RegistryClient(request.Registry, logger: log, dryRun: request.DryRun) : null;
-        var docker = new DockerCli(new RecordingProcessRunner(new ProcessRunner(log, request.DryRun), commands), options);
+        var docker = new DockerCli(wrap(new RecordingProcessRunner(new ProcessRunner(log, request.DryRun), commands)), options);
         var builder = new ImageBuilder(docker, client ?? ownClient!, log,
-            logger => new RecordingProcessRunner(new ProcessRunner(logger, request.DryRun), commands));
+            logger => wrap(new RecordingProcessRunner(new ProcessRunner(logger, request.DryRun), commands)));
         var report = await builder.BuildAsync(request, Token);
         return new Run(report, [.. commands], sink);
     }
@@ -80,6 +81,82 @@ public sealed class ImageBuildTests(DockerEngineFixture engine, RegistryFixture 
         }
         // Progress lines reach the console prefixed with the image name.
         Assert.Contains(run.Console.Lines, l => l.StartsWith("[\"ast\"] Step 1/", StringComparison.Ordinal) || l.StartsWith("[ast] Step 1/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task At_most_build_parallelism_builds_run_at_once_and_more_than_one_do()
+    {
+        var busybox = await engine.BusyboxBaseAsync();
+        string[] names = ["backend", "frontend", "ast", "marketplace"];
+        foreach (var dockerfile in new[] { "orchestrator/Dockerfile", "app/Dockerfile.prod", "services/ast/Dockerfile", "packages/tesslate-marketplace/Dockerfile" })
+            _app.Write(dockerfile, $"FROM {busybox}\nRUN [\"/bin/busybox\", \"true\"]\n");
+        _app.Commit("four small images");
+        var builds = new BuildOverlap(names.Length, atOnce: 2);
+
+        var run = await BuildAsync(Images(names), r => r with { Parallelism = 2 }, wrap: builds.Around);
+
+        Assert.True(run.Report.Succeeded, string.Join("\n", run.Report.Failed.Select(f => f.Error)));
+        Assert.Equal(names.Length * 2, builds.Events.Count);
+        Assert.Equal(2, builds.MostAtOnce);
+        // Ordering, not duration: the first end comes after the second start.
+        Assert.Equal([true, true], builds.Events.Take(2).Select(e => e.Start));
+    }
+
+    /// <summary>
+    /// Records the start and end of every image build (a <c>docker build</c> or <c>docker buildx build</c> process) in
+    /// the order they happen. A started build waits (at most 10 s) until <c>atOnce</c> builds are under way, or every
+    /// build has started: so more than one overlap whenever the builder allows it, however fast each build is, and a
+    /// builder that runs them one by one shows one at a time.
+    /// </summary>
+    private sealed class BuildOverlap(int total, int atOnce)
+    {
+        private readonly Lock _gate = new();
+        private readonly List<(bool Start, int InFlight)> _events = [];
+        private readonly int _total = total;
+        private readonly int _atOnce = atOnce;
+        private int _inFlight;
+        private int _started;
+
+        public IReadOnlyList<(bool Start, int InFlight)> Events { get { lock (_gate) return [.. _events]; } }
+
+        public int MostAtOnce => Events.Max(e => e.InFlight);
+
+        public IProcessRunner Around(IProcessRunner inner) => new Runner(this, inner);
+
+        private sealed class Runner(BuildOverlap overlap, IProcessRunner inner) : IProcessRunner
+        {
+            public bool DryRun => inner.DryRun;
+
+            public async Task<ProcessResult> RunAsync(ToolCommand command, CancellationToken cancellationToken)
+            {
+                if (!IsBuild(command))
+                    return await inner.RunAsync(command, cancellationToken);
+                lock (overlap._gate)
+                {
+                    overlap._started++;
+                    overlap._events.Add((true, ++overlap._inFlight));
+                }
+                var until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+                while (DateTime.UtcNow < until)
+                {
+                    lock (overlap._gate)
+                    {
+                        if (overlap._inFlight >= overlap._atOnce || overlap._started == overlap._total)
+                            break;
+                    }
+                    await Task.Delay(10, cancellationToken);
+                }
+                try
+                {
+                    return await inner.RunAsync(command, cancellationToken);
+                }
+                finally
+                {
+                    lock (overlap._gate)
+                        overlap._events.Add((false, overlap._inFlight--));
+                }
+            }
+        }
     }
 
     [Fact]

@@ -119,6 +119,58 @@ public sealed class PodDiagnosisTests
         Assert.False(problem.IsTerminal);
     }
 
+    private static V1Pod RunningNotReady(string name, params string[] containers)
+    {
+        var pod = Pod(name, statuses: [.. containers.Select(c => new V1ContainerStatus { Name = c, Image = "x", ImageID = "", Ready = false, RestartCount = 0, State = new V1ContainerState { Running = new V1ContainerStateRunning() } })]);
+        pod.Status.Phase = "Running";
+        return pod;
+    }
+
+    [Fact]
+    public void A_pod_being_deleted_is_not_diagnosed_whatever_it_still_shows()
+    {
+        var leaving = Pod("p1", statuses: Waiting("ImagePullBackOff", "Back-off pulling image \"registry.test/app@sha256:abc\""));
+        leaving.Metadata.DeletionTimestamp = DateTime.UtcNow;
+        var events = new[] { Event("p1", "Failed", "Failed to pull image \"registry.test/app@sha256:abc\": 401 Unauthorized") };
+
+        Assert.Empty(PodDiagnosis.Diagnose([leaving], events));
+        leaving.Metadata.DeletionTimestamp = null;
+        Assert.Single(PodDiagnosis.Diagnose([leaving], events));
+    }
+
+    [Fact]
+    public void Readiness_failures_count_every_event_of_that_pod_only_and_name_the_one_unready_container()
+    {
+        var events = new[]
+        {
+            Event("p1", "Unhealthy", "Readiness probe failed: connection refused", count: 3),
+            Event("p1", "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503", count: 4),
+            Event("p2", "Unhealthy", "Readiness probe failed: elsewhere", count: 50),
+        };
+        var problem = Assert.Single(PodDiagnosis.Diagnose([RunningNotReady("p1", "app")], events));
+        Assert.Equal("app", problem.Container);
+        Assert.Contains("(7 times)", problem.Message);
+        Assert.Equal("pod p1, container app", problem.ToString().Split(':')[0]);
+
+        var two = Assert.Single(PodDiagnosis.Diagnose([RunningNotReady("p1", "app", "sidecar")], [Event("p1", "Unhealthy", "Readiness probe failed: x")]));
+        Assert.Null(two.Container);
+        Assert.Contains("(1 time)", two.Message);
+        Assert.StartsWith("pod p1: Unhealthy: ", two.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Liveness_failures_ready_pods_and_pods_not_running_are_no_readiness_problem()
+    {
+        Assert.Empty(PodDiagnosis.Diagnose([RunningNotReady("p1", "app")], [Event("p1", "Unhealthy", "Liveness probe failed: timeout")]));
+        Assert.Empty(PodDiagnosis.Diagnose([RunningNotReady("p1", "app")], [Event("p1", "Killing", "Readiness probe failed: x")]));
+        var ready = RunningNotReady("p1", "app");
+        ready.Status.ContainerStatuses[0].Ready = true;
+        Assert.Empty(PodDiagnosis.Diagnose([ready], [Event("p1", "Unhealthy", "Readiness probe failed: an old one")]));
+        var pending = RunningNotReady("p1", "app");
+        pending.Status.Phase = "Pending";
+        Assert.Empty(PodDiagnosis.Diagnose([pending], [Event("p1", "Unhealthy", "Readiness probe failed: x")]));
+    }
+
     [Fact]
     public void Only_pods_of_the_new_revision_are_looked_at()
     {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using k8s;
 using Tesslate.Build.Kubernetes;
 using Tesslate.Build.Tests.Fakes;
 using Xunit;
@@ -148,12 +149,86 @@ public sealed class RolloutTests : IAsyncLifetime
         _fake.Simulation.SetRolloutDuration("tesslate", "two", TimeSpan.FromMinutes(5));
         await ApplyAsync(Deployment("one"), Deployment("two"));
         var waiting = WaitAsync(Fast, Ref("one"), Ref("two"));
-        await Task.Delay(500, Ct);
+        await _fake.UntilWatchingAsync("deployments", count: 2);
         _fake.BeginOutage(OutageMode.Reset);
         var report = await waiting;
         Assert.All(report.Results, r => Assert.Equal(RolloutOutcome.ClusterUnreachable, r.Outcome));
         var e = Assert.Throws<global::Tesslate.Build.Engine.BuildFailure>(report.ThrowIfFailed);
         Assert.Contains("still in progress: Deployment/tesslate/one, Deployment/tesslate/two", e.Fix);
+    }
+
+    /// <summary>Short enough that a waiter which never hears of the rollout's end fails the test instead of hanging it.</summary>
+    private static readonly RolloutWaitOptions Bounded = Fast with { DeadlineOverride = TimeSpan.FromSeconds(30) };
+
+    private int WatchRequests(string name) =>
+        _fake.Requests.Count(r => r.Method == "GET" && r.Path.EndsWith("/deployments", StringComparison.Ordinal) && r.Query.Contains("watch=true", StringComparison.Ordinal)
+            && r.Query.Contains(Uri.EscapeDataString("metadata.name=" + name), StringComparison.Ordinal));
+
+    [Fact]
+    public async Task A_watch_that_ends_with_410_gone_is_followed_again_from_a_fresh_read_and_the_rollout_completes()
+    {
+        _fake.Simulation.SetRolloutDuration("tesslate", "one", TimeSpan.FromSeconds(3));
+        await ApplyAsync(Deployment("one"));
+        var waiting = WaitAsync(Bounded, Ref("one"));
+        await _fake.UntilWatchingAsync("deployments");
+        var before = _fake.Requests.Count;
+
+        // The server forgot the history the watch was following: an ERROR event with a 410 Expired Status ends it.
+        _fake.ExpireWatches();
+        var report = await waiting;
+
+        var result = Assert.Single(report.Results);
+        Assert.Equal(RolloutOutcome.Succeeded, result.Outcome);
+        var after = _fake.Requests.Skip(before).ToList();
+        var reread = after.FindIndex(r => r.Method == "GET" && r.Path == "/apis/apps/v1/namespaces/tesslate/deployments/one");
+        Assert.True(reread >= 0, "after a 410 the waiter reads the workload again");
+        Assert.Contains(after.Skip(reread), r => r.Path.EndsWith("/deployments", StringComparison.Ordinal) && r.Query.Contains("watch=true", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_dropped_watch_is_resumed_from_the_last_version_seen_and_the_rollout_completes()
+    {
+        _fake.Simulation.SetRolloutDuration("tesslate", "one", TimeSpan.FromSeconds(3));
+        await ApplyAsync(Deployment("one"));
+        var waiting = WaitAsync(Bounded, Ref("one"));
+        await _fake.UntilWatchingAsync("deployments");
+        var watchesBefore = WatchRequests("one");
+
+        _fake.DropWatches();
+        var report = await waiting;
+
+        Assert.Equal(RolloutOutcome.Succeeded, Assert.Single(report.Results).Outcome);
+        Assert.True(WatchRequests("one") > watchesBefore, "the waiter watches again after the connection was cut");
+        var resumed = _fake.Requests.Where(r => r.Path.EndsWith("/deployments", StringComparison.Ordinal) && r.Query.Contains("watch=true", StringComparison.Ordinal)).Last();
+        Assert.Contains("resourceVersion=", resumed.Query, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Pods_being_deleted_are_not_diagnosed_a_rollout_whose_stuck_pods_were_deleted_completes()
+    {
+        await ApplyAsync(Deployment("app"));
+        Assert.True((await WaitAsync(Bounded, Ref("app"))).AllSucceeded);
+
+        // A release whose image cannot be pulled: the new revision's pod stays in ErrImagePull/ImagePullBackOff.
+        _fake.Faults.Inject("tesslate", "app", PodFault.ImagePullUnauthorized());
+        await ApplyAsync(Deployment("app", "registry.test/app@sha256:bb"));
+        var pods = await _cluster.RequireAsync("v1", "Pod", Ct);
+        var stuck = await Poll.UntilAsync(
+            async () => (await _cluster.ListAsync(pods, "tesslate", "app=app", null, Ct))
+                .Where(p => (p["status"]?["containerStatuses"] as JsonArray ?? []).Any(c => (string?)c?["state"]?["waiting"]?["reason"] == "ImagePullBackOff")).ToList(),
+            l => l.Count > 0, "a pod that cannot pull its image");
+
+        // The registry is fixed and the stuck pods deleted: they stay Terminating (their containers stop slowly)
+        // while their replacements start. What they still show is no verdict on this rollout.
+        _fake.Simulation.SetShutdownDuration("tesslate", "app", TimeSpan.FromMinutes(5));
+        foreach (var pod in stuck)
+            await _cluster.Client.CoreV1.DeleteNamespacedPodAsync((string)pod["metadata"]!["name"]!, "tesslate", cancellationToken: Ct);
+        _fake.Faults.Clear("tesslate", "app");
+        var report = await WaitAsync(Bounded, Ref("app"));
+
+        Assert.Equal(RolloutOutcome.Succeeded, Assert.Single(report.Results).Outcome);
+        var left = await _cluster.ListAsync(pods, "tesslate", "app=app", null, Ct);
+        Assert.Contains(left, p => p["metadata"]?["deletionTimestamp"] is not null);
     }
 
     [Fact]

@@ -270,6 +270,35 @@ public sealed class ClusterOperationsTests(RegistryFixture registry) : IAsyncLif
     }
 
     [Fact]
+    public async Task A_failing_CSI_rollout_in_the_compute_release_leaves_the_volume_hub_untouched()
+    {
+        const string v1 = "registry.test/tesslate-btrfs-csi@sha256:1111111111111111111111111111111111111111111111111111111111111111";
+        const string v2 = "registry.test/tesslate-btrfs-csi@sha256:3333333333333333333333333333333333333333333333333333333333333333";
+        async Task<ComputeReleaseReport> ReleaseAsync(string image)
+        {
+            var objects = new[] { Workload("tesslate-btrfs-csi-node", "kube-system", replicas: null, kind: "DaemonSet", image: image), Workload("tesslate-volume-hub", "kube-system", image: image) }
+                .Select(o => new KubeObject(o)).ToList();
+            var plan = await new ManifestApplier(_cluster, _log.Logger).PlanAsync(objects, new ApplyOptions { DefaultNamespace = "kube-system" }, Ct);
+            return await new ComputeRelease(_cluster, _log.Logger).RunAsync(plan, Fast, Ct);
+        }
+        Assert.True((await ReleaseAsync(v1)).Rollouts.AllSucceeded);
+        _fake.Faults.Inject("kube-system", "tesslate-btrfs-csi-node", PodFault.CrashLoop(2, ["btrfs: mount failed"]));
+        _fake.ClearRequests();
+
+        var report = await ReleaseAsync(v2);
+
+        var csi = Assert.Single(report.Rollouts.Results);
+        Assert.Equal("tesslate-btrfs-csi-node", csi.Workload.Name);
+        Assert.Equal(RolloutOutcome.Failed, csi.Outcome);
+        Assert.Null(report.Second);
+        Assert.DoesNotContain(_fake.Mutations, m => m.Path.EndsWith("/deployments/tesslate-volume-hub", StringComparison.Ordinal));
+        var hub = await GetAsync("Deployment", "kube-system", "tesslate-volume-hub");
+        Assert.Equal(v1, (string?)hub["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]);
+        Assert.Null(hub["spec"]?["template"]?["metadata"]?["annotations"]?[RolloutRestarter.RestartedAtAnnotation]);
+        Assert.Contains("tesslate-volume-hub keeps what it runs", _log.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Status_reports_counts_running_digests_and_the_git_sha_of_the_tag()
     {
         _fake.Seed(Workload("tesslate-backend", replicas: 2));
@@ -379,6 +408,36 @@ public sealed class ClusterOperationsTests(RegistryFixture registry) : IAsyncLif
         Assert.True(await following >= 2);
     }
 
+    [Theory]
+    [InlineData("dropped")]
+    [InlineData("expired")]
+    public async Task Following_logs_keeps_following_new_pods_after_the_pod_watch_is_cut_or_expires_with_410(string how)
+    {
+        _fake.Seed(Workload("tesslate-worker", replicas: 1, container: "worker"));
+        _fake.Simulation.SetLogs("tesslate", "tesslate-worker", ["job done"]);
+        var first = (string)(await ReadyPodsAsync("tesslate", "tesslate-worker", 1))[0]["metadata"]!["name"]!;
+        var lines = new List<string>();
+        bool Saw(string pod) { lock (lines) return lines.Contains($"[{pod}/worker] job done"); }
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var following = new PodLogs(_cluster, _log.Logger).FollowAsync(PlatformWorkloads.Worker, l => { lock (lines) lines.Add(l); }, follow: true, tailLines: null, stop.Token);
+        await Poll.UntilAsync(() => Task.FromResult(Saw(first)), seen => seen, "the first pod's log line");
+        await _fake.UntilWatchingAsync("pods");
+
+        if (how == "dropped")
+            _fake.DropWatches();
+        else
+            _fake.ExpireWatches();
+        var deployment = await _cluster.RequireAsync("apps/v1", "Deployment", Ct);
+        await _cluster.StrategicPatchAsync(deployment, "tesslate", "tesslate-worker", new JsonObject { ["spec"] = new JsonObject { ["replicas"] = 2 } }, "test", Ct);
+        var second = (string)(await ReadyPodsAsync("tesslate", "tesslate-worker", 2)).Select(p => p["metadata"]!["name"]!).First(n => (string)n! != first)!;
+
+        await Poll.UntilAsync(() => Task.FromResult(Saw(second)), seen => seen, "the log line of a pod that started after the watch ended");
+        Assert.Contains("Pod watch of \"tesslate\" ended", _log.Text, StringComparison.Ordinal);
+        Assert.False(following.IsCompleted, "following ends only on Ctrl-C");
+        stop.Cancel();
+        await following;
+    }
+
     [Fact]
     public async Task Following_logs_ends_quietly_on_cancellation()
     {
@@ -403,10 +462,60 @@ public sealed class ClusterOperationsTests(RegistryFixture registry) : IAsyncLif
         Assert.Equal("proj-empty", Assert.Single(candidates).Name);
         Assert.Empty(await pruning.FindAsync(PlatformWorkloads.ProjectNamespacePrefix, TimeSpan.FromMinutes(30), DateTimeOffset.UtcNow, Ct));
         await pruning.DeleteAsync(candidates, dryRun: false, Ct);
-        var remaining = (await _cluster.Client.CoreV1.ListNamespaceAsync(cancellationToken: Ct)).Items.Select(n => n.Metadata.Name).ToList();
-        Assert.DoesNotContain("proj-empty", remaining);
+        // Namespace deletion is graceful: Terminating until the namespace controller has emptied it.
+        var remaining = await Poll.UntilAsync(async () => (await _cluster.Client.CoreV1.ListNamespaceAsync(cancellationToken: Ct)).Items.Select(n => n.Metadata.Name).ToList(),
+            names => !names.Contains("proj-empty"), "proj-empty gone");
         Assert.Contains("proj-busy", remaining);
         Assert.Contains("proj-kept", remaining);
+    }
+
+    [Fact]
+    public async Task A_project_namespace_still_terminating_is_not_a_candidate_again()
+    {
+        // Something in it has a finalizer no controller removes yet: the namespace stays Terminating after the prune.
+        _fake.Seed(new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = "proj-slow" } });
+        _fake.Seed(new JsonObject { ["apiVersion"] = "v1", ["kind"] = "ConfigMap", ["metadata"] = new JsonObject { ["name"] = "held", ["namespace"] = "proj-slow", ["finalizers"] = new JsonArray("example.com/cleanup") } });
+        var pruning = new NamespacePruning(_cluster, _log.Logger);
+        var later = DateTimeOffset.UtcNow.AddHours(2);
+        var candidates = await pruning.FindAsync(PlatformWorkloads.ProjectNamespacePrefix, TimeSpan.FromMinutes(30), later, Ct);
+        Assert.Equal("proj-slow", Assert.Single(candidates).Name);
+        await pruning.DeleteAsync(candidates, dryRun: false, Ct);
+        await Poll.UntilAsync(async () => await _cluster.ListAsync(await _cluster.RequireAsync("v1", "ConfigMap", Ct), "proj-slow", null, null, Ct),
+            l => l.Count == 1 && l[0]["metadata"]?["deletionTimestamp"] is not null, "the namespace controller deleting its content");
+
+        // A second prune (the real server would answer 409 to a second DELETE) leaves it to finish.
+        var survey = Assert.Single(await pruning.SurveyAsync("proj-slow", Ct));
+        Assert.True(survey.Terminating);
+        Assert.Empty(await pruning.FindAsync(PlatformWorkloads.ProjectNamespacePrefix, TimeSpan.FromMinutes(30), later, Ct));
+    }
+
+    [Fact]
+    public async Task SafeShutdown_deletes_project_pods_gracefully_and_a_second_shutdown_meets_them_terminating()
+    {
+        _fake.Seed(Workload("tesslate-backend"));
+        _fake.Seed(Workload("tesslate-worker"));
+        _fake.Seed(new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Pod",
+            ["metadata"] = new JsonObject { ["name"] = "one-off", ["namespace"] = "proj-2222" },
+            ["spec"] = new JsonObject { ["terminationGracePeriodSeconds"] = 45, ["containers"] = new JsonArray(new JsonObject { ["name"] = "app", ["image"] = "registry.test/tesslate-devserver:beta" }) },
+        });
+        await Poll.UntilAsync(async () => await _cluster.Client.CoreV1.ReadNamespacedPodAsync("one-off", "proj-2222", cancellationToken: Ct), p => p.Status?.Phase == "Running", "the project pod running");
+        // Its processes take their time to stop (e.g. a dev server flushing files).
+        _fake.Simulation.SetShutdownDuration("proj-2222", "one-off", TimeSpan.FromMinutes(10));
+        var operations = new PlatformOperations(_cluster, _log.Logger);
+
+        var report = await operations.SafeShutdownAsync(Ct);
+        Assert.Equal(new ObjectRef("Pod", "proj-2222", "one-off"), Assert.Single(report.DeletedProjectPods));
+        // Not forced: the pod keeps its own grace period to stop.
+        var terminating = await _cluster.Client.CoreV1.ReadNamespacedPodAsync("one-off", "proj-2222", cancellationToken: Ct);
+        Assert.Equal(45, terminating.Metadata.DeletionGracePeriodSeconds);
+
+        // A second shutdown meets the pod still Terminating: it neither fails nor forces it.
+        await operations.SafeShutdownAsync(Ct);
+        Assert.Equal(45, (await _cluster.Client.CoreV1.ReadNamespacedPodAsync("one-off", "proj-2222", cancellationToken: Ct)).Metadata.DeletionGracePeriodSeconds);
+        Assert.Null(_fake.ControllerError);
     }
 
     [Fact]

@@ -55,6 +55,7 @@ internal sealed class Controllers(KubeObjectStore store, FakeClock clock, Simula
         lock (store.Gate)
         {
             var now = clock.Now;
+            FinishDeletions(now);
             CollectGarbage();
             foreach (var d in store.List(KubeResources.Deployments))
             {
@@ -117,10 +118,11 @@ internal sealed class Controllers(KubeObjectStore store, FakeClock clock, Simula
         foreach (var r in owned)
         {
             var orphans = store.List(r, null, o => o["metadata"]?["ownerReferences"] is JsonArray { Count: > 0 } owners
-                && owners.All(ow => !uids.Contains(ow.Str("uid") ?? "")));
+                && owners.All(ow => !uids.Contains(ow.Str("uid") ?? "")) && !IsTerminating(o));
             foreach (var o in orphans)
             {
-                Delete(r, o);
+                // The garbage collector deletes through the API: an orphaned pod terminates gracefully.
+                store.DeleteGracefully(r, o.Str("metadata", "namespace"), o.Str("metadata", "name")!);
             }
         }
 
@@ -133,6 +135,57 @@ internal sealed class Controllers(KubeObjectStore store, FakeClock clock, Simula
 
     private void Delete(KubeResource r, JsonObject o) =>
         store.Delete(r, o.Str("metadata", "namespace"), o.Str("metadata", "name")!);
+
+    // ---- graceful deletion: the kubelet stopping deleted pods, the namespace controller, finalizers ----------------
+
+    private static bool IsTerminating(JsonObject o) => o["metadata"]?["deletionTimestamp"] is not null;
+
+    /// <summary>Pods that count for a ReplicaSet or a Deployment's status: the real controllers leave Terminating ones out.</summary>
+    private List<JsonObject> ActivePods(JsonObject owner) => [.. OwnedBy(KubeResources.Pods, owner).Where(p => !IsTerminating(p))];
+
+    private void FinishDeletions(DateTimeOffset now)
+    {
+        foreach (var (r, o) in store.Terminating())
+        {
+            var ns = o.Str("metadata", "namespace");
+            var name = o.Str("metadata", "name")!;
+            if (o["metadata"]?["finalizers"] is JsonArray { Count: > 0 })
+            {
+                continue;
+            }
+
+            if (r == KubeResources.Namespaces)
+            {
+                // The namespace controller deletes every object in it (pods gracefully) and lets it go once it is empty.
+                var contents = store.Contents(name);
+                foreach (var (kind, child) in contents.Where(c => !IsTerminating(c.Object)))
+                {
+                    store.DeleteGracefully(kind, name, child.Str("metadata", "name")!);
+                }
+
+                if (store.Contents(name).Count == 0)
+                {
+                    store.Delete(KubeResources.Namespaces, null, name);
+                }
+            }
+            else if (r == KubeResources.Pods)
+            {
+                // The kubelet sent SIGTERM when the deletion began; the pod goes once its containers stopped, or at its deadline.
+                var grace = TimeSpan.FromSeconds(o.Long("metadata", "deletionGracePeriodSeconds") ?? 0);
+                var deadline = KubeJson.ParseTime(o["metadata"]!["deletionTimestamp"]) ?? now;
+                var workload = _pods.TryGetValue(o.Str("metadata", "uid") ?? "", out var sim) ? sim.Workload : name;
+                var shutdown = simulation.ShutdownDuration(ns!, workload);
+                if (now >= deadline - grace + (shutdown < grace ? shutdown : grace))
+                {
+                    store.Delete(r, ns, name);
+                }
+            }
+            else
+            {
+                store.Delete(r, ns, name);
+            }
+        }
+    }
 
     // ---- deployments ----------------------------------------------------------------------------------------------
 
@@ -170,7 +223,7 @@ internal sealed class Controllers(KubeObjectStore store, FakeClock clock, Simula
             return;
         }
 
-        var newPods = OwnedBy(KubeResources.Pods, newRs);
+        var newPods = ActivePods(newRs);
         var newAvailable = newPods.Count(IsReady);
         var newSpec = (int)(newRs.Long("spec", "replicas") ?? 0);
         var oldSpecs = olds.Sum(rs => (int)(rs.Long("spec", "replicas") ?? 0));
@@ -306,8 +359,8 @@ internal sealed class Controllers(KubeObjectStore store, FakeClock clock, Simula
         var hash = TemplateHash(d["spec"]!["template"]!.AsObject());
         var rses = OwnedBy(KubeResources.ReplicaSets, d);
         var newRs = rses.FirstOrDefault(rs => rs.Str("metadata", "labels", TemplateHashLabel) == hash);
-        var pods = rses.SelectMany(rs => OwnedBy(KubeResources.Pods, rs)).ToList();
-        var newPods = newRs is null ? [] : OwnedBy(KubeResources.Pods, newRs);
+        var pods = rses.SelectMany(ActivePods).ToList();
+        var newPods = newRs is null ? [] : ActivePods(newRs);
         var ready = pods.Count(IsReady);
         var specTotal = rses.Sum(rs => (int)(rs.Long("spec", "replicas") ?? 0));
         var old = d["status"] as JsonObject ?? [];
@@ -414,7 +467,7 @@ internal sealed class Controllers(KubeObjectStore store, FakeClock clock, Simula
     private void ReconcileReplicaSetPods(JsonObject rs, DateTimeOffset now)
     {
         var want = (int)(rs.Long("spec", "replicas") ?? 0);
-        var pods = OwnedBy(KubeResources.Pods, rs);
+        var pods = ActivePods(rs);
         var owner = Owner(rs);
         var workload = owner ?? rs.Str("metadata", "name")!;
         if (pods.Count < want)
@@ -442,7 +495,7 @@ internal sealed class Controllers(KubeObjectStore store, FakeClock clock, Simula
 
     private void WriteReplicaSetStatus(JsonObject rs)
     {
-        var pods = OwnedBy(KubeResources.Pods, rs);
+        var pods = ActivePods(rs);
         var ready = pods.Count(IsReady);
         var status = new JsonObject
         {
@@ -680,6 +733,12 @@ internal sealed class Controllers(KubeObjectStore store, FakeClock clock, Simula
 
     private void RunKubelet(JsonObject pod, DateTimeOffset now)
     {
+        if (IsTerminating(pod))
+        {
+            // Shutting down: the kubelet restarts nothing and the last status stands until the pod is gone.
+            return;
+        }
+
         var ns = pod.Str("metadata", "namespace")!;
         var uid = pod.Str("metadata", "uid")!;
         if (!_pods.TryGetValue(uid, out var sim))
@@ -767,7 +826,15 @@ internal sealed class Controllers(KubeObjectStore store, FakeClock clock, Simula
 
         status["conditions"] = conditions;
         status["qosClass"] = "BestEffort";
-        if (!KubeJson.Same(pod["status"], status))
+        // The scheduler binds a pod created without a node (a bare pod) to one.
+        var nodes = scheduled && pod.Str("spec", "nodeName") is null ? store.List(KubeResources.Nodes) : [];
+        var bind = nodes.Count > 0;
+        if (bind)
+        {
+            pod.Obj("spec")["nodeName"] = nodes[0].Str("metadata", "name");
+        }
+
+        if (bind || !KubeJson.Same(pod["status"], status))
         {
             pod["status"] = status;
             store.SystemWrite(KubeResources.Pods, pod);

@@ -212,6 +212,27 @@ public sealed class FakeKubeApi : IAsyncDisposable
     /// <summary>Cuts every open watch connection (the client sees a transport error), as a dying API server would.</summary>
     public void DropWatches() => Store.EndAllWatches();
 
+    /// <summary>Ends every open watch with a 410 Expired ERROR event after compacting (see <see cref="KubeObjectStore.ExpireWatches"/>).</summary>
+    public void ExpireWatches() => Store.ExpireWatches();
+
+    /// <summary>
+    /// Waits until at least <paramref name="count"/> watches of <paramref name="resource"/> (plural) are open, so a
+    /// test can break a watch mid-stream without sleeping; fails after <paramref name="within"/> (default 20 s).
+    /// </summary>
+    public async Task UntilWatchingAsync(string resource, int count = 1, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(20));
+        while (Store.OpenWatches(resource) < count)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"gave up waiting for {count} open watch(es) of {resource}; open: {Store.OpenWatches(resource)}");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
     /// <summary>The API server stops answering: open watches are cut and new requests fail as the mode says.</summary>
     public void BeginOutage(OutageMode mode = OutageMode.Hang)
     {
@@ -458,6 +479,20 @@ public sealed class FakeKubeApi : IAsyncDisposable
             throw NoSuchResource();
         }
 
+        var applyCreates = verb == "patch" && (ctx.Request.ContentType ?? "").StartsWith("application/apply-patch", StringComparison.Ordinal) && Store.Get(r, ns, name!) is null;
+        if (ns is not null && sub is null && (verb == "create" || applyCreates) && Store.IsTerminating(ns))
+        {
+            // The NamespaceLifecycle admission: nothing new in a namespace being deleted.
+            throw new KubeApiException(403, "Forbidden",
+                $"{r.QualifiedName} {(name is null ? "" : $"\"{name}\" ")}is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                new JsonObject
+                {
+                    ["name"] = name,
+                    ["kind"] = r.Plural,
+                    ["causes"] = new JsonArray(new JsonObject { ["reason"] = "NamespaceTerminating", ["message"] = $"namespace {ns} is being terminated", ["field"] = "metadata.namespace" }),
+                });
+        }
+
         switch (verb)
         {
             case "get" when sub == "log":
@@ -497,8 +532,9 @@ public sealed class FakeKubeApi : IAsyncDisposable
 
                 return;
             case "delete":
-                var gone = Store.Delete(r, ns, name!, dryRun);
-                await WriteJson(ctx, 200, r == KubeResources.Pods ? gone : new JsonObject
+                var (gone, removed) = Store.DeleteGracefully(r, ns, name!, await GracePeriodAsync(ctx), dryRun);
+                // A deletion still under way (a Terminating pod or namespace, pending finalizers) answers the object itself.
+                await WriteJson(ctx, 200, r == KubeResources.Pods || !removed ? gone : new JsonObject
                 {
                     ["kind"] = "Status",
                     ["apiVersion"] = "v1",
@@ -509,13 +545,33 @@ public sealed class FakeKubeApi : IAsyncDisposable
                 return;
             case "deletecollection":
                 var selector = Selector.Labels(q["labelSelector"].FirstOrDefault());
+                var collectionGrace = await GracePeriodAsync(ctx);
                 foreach (var o in Store.List(r, ns).Where(selector.Matches))
                 {
-                    Store.Delete(r, o.Str("metadata", "namespace"), o.Str("metadata", "name")!, dryRun);
+                    Store.DeleteGracefully(r, o.Str("metadata", "namespace"), o.Str("metadata", "name")!, collectionGrace, dryRun);
                 }
 
                 await WriteJson(ctx, 200, new JsonObject { ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Success" });
                 return;
+        }
+    }
+
+    /// <summary>The grace period of a DELETE: the <c>gracePeriodSeconds</c> parameter, else the DeleteOptions body's.</summary>
+    private static async Task<long?> GracePeriodAsync(HttpContext ctx)
+    {
+        if (long.TryParse(ctx.Request.Query["gracePeriodSeconds"].FirstOrDefault(), CultureInfo.InvariantCulture, out var grace))
+        {
+            return grace;
+        }
+
+        var body = await ReadBody(ctx);
+        try
+        {
+            return string.IsNullOrWhiteSpace(body) ? null : JsonNode.Parse(body).Long("gracePeriodSeconds");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new KubeApiException(400, "BadRequest", $"error decoding DeleteOptions: {e.Message}");
         }
     }
 
@@ -597,6 +653,11 @@ public sealed class FakeKubeApi : IAsyncDisposable
         catch (Exception e) when (e is WatchDroppedException || e.InnerException is WatchDroppedException)
         {
             ctx.Abort();
+        }
+        catch (Exception e) when ((e as WatchExpiredException ?? e.InnerException as WatchExpiredException) is { } expired)
+        {
+            var status = new KubeApiException(410, "Expired", $"too old resource version: {from ?? 0} ({expired.CompactedThrough})").ToStatus();
+            await ctx.Response.WriteAsync(KubeJson.Serialize(new JsonObject { ["type"] = "ERROR", ["object"] = status }) + "\n", ctx.RequestAborted);
         }
         catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested && !_stopping.IsCancellationRequested)
         {

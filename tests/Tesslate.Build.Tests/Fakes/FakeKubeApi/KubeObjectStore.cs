@@ -18,6 +18,12 @@ internal sealed record WatchRecord(long ResourceVersion, KubeResource Resource, 
 /// <summary>Ends a watch stream by resetting its connection.</summary>
 internal sealed class WatchDroppedException : Exception;
 
+/// <summary>Ends a watch stream with an ERROR event carrying a 410 Expired Status, then closes it cleanly.</summary>
+internal sealed class WatchExpiredException(long compactedThrough) : Exception
+{
+    public long CompactedThrough { get; } = compactedThrough;
+}
+
 internal sealed class WatchSubscription(KubeResource resource, string? ns)
 {
     public KubeResource Resource { get; } = resource;
@@ -461,6 +467,86 @@ public sealed class KubeObjectStore
         }
     }
 
+    // ---- graceful deletion (DELETE requests; the simulated controllers finish it) ---------------------------------
+
+    /// <summary>
+    /// DELETE as the API server does it. A pod on a node gets <c>deletionTimestamp</c> (now + its grace period: the
+    /// request's, else <c>spec.terminationGracePeriodSeconds</c>, else 30) and <c>deletionGracePeriodSeconds</c> and
+    /// stays, Terminating, until the simulated kubelet has stopped it (grace 0, an unscheduled or a finished pod: gone
+    /// at once). A namespace turns Terminating
+    /// (<c>deletionTimestamp</c>, <c>spec.finalizers: [kubernetes]</c>, <c>status.phase: Terminating</c>) until the
+    /// namespace controller has removed its contents; deleting it again is a 409. An object with
+    /// <c>metadata.finalizers</c> stays until they are removed. Anything else goes at once (<see cref="Delete"/>).
+    /// </summary>
+    /// <returns>The object as the server answers, and whether this call removed it.</returns>
+    public (JsonObject Object, bool Gone) DeleteGracefully(KubeResource r, string? ns, string name, long? gracePeriodSeconds = null, bool dryRun = false)
+    {
+        lock (Gate)
+        {
+            var live = MustGetLive(r, ns, name);
+            var terminating = live["metadata"]?["deletionTimestamp"] is not null;
+            var finalizers = live["metadata"]?["finalizers"] is JsonArray { Count: > 0 };
+            if (r == KubeResources.Namespaces && terminating)
+            {
+                throw new KubeApiException(409, "Conflict",
+                    $"Operation cannot be fulfilled on namespaces \"{name}\": The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.",
+                    new JsonObject { ["name"] = name, ["kind"] = "namespaces" });
+            }
+
+            // A pod no node runs (never scheduled, or finished) has nothing to stop: the real server deletes it at once.
+            var running = live.Str("spec", "nodeName") is not null && live.Str("status", "phase") is not ("Succeeded" or "Failed");
+            var grace = r == KubeResources.Pods && running ? Math.Max(0, gracePeriodSeconds ?? live.Long("spec", "terminationGracePeriodSeconds") ?? 30) : 0;
+            if (r != KubeResources.Namespaces && !finalizers && grace == 0)
+            {
+                return (Delete(r, ns, name, dryRun), true);
+            }
+
+            if (terminating)
+            {
+                // Already on its way out: a second DELETE changes nothing (a grace of 0 above forces it).
+                return (live, false);
+            }
+
+            var next = live.Clone();
+            next.Obj("metadata")["deletionTimestamp"] = KubeJson.Time(_clock.Now + TimeSpan.FromSeconds(grace));
+            next.Obj("metadata")["deletionGracePeriodSeconds"] = grace;
+            if (r == KubeResources.Namespaces)
+            {
+                next.Obj("spec")["finalizers"] = new JsonArray("kubernetes");
+                next.Obj("status")["phase"] = "Terminating";
+            }
+
+            return (dryRun ? next : CommitUpdate(r, live, next, null, null, dryRun: false), false);
+        }
+    }
+
+    /// <summary>Whether the namespace exists and is being deleted (new content is then refused).</summary>
+    internal bool IsTerminating(string ns)
+    {
+        lock (Gate)
+        {
+            return Table(KubeResources.Namespaces).TryGetValue(Key(null, ns), out var o) && o["metadata"]?["deletionTimestamp"] is not null;
+        }
+    }
+
+    /// <summary>Every object being deleted (deletionTimestamp set), for the controllers that finish deletions.</summary>
+    internal IReadOnlyList<(KubeResource Resource, JsonObject Object)> Terminating()
+    {
+        lock (Gate)
+        {
+            return [.. _objects.SelectMany(t => t.Value.Values.Where(o => o["metadata"]?["deletionTimestamp"] is not null).Select(o => (t.Key, o.Clone())))];
+        }
+    }
+
+    /// <summary>Every namespaced object in <paramref name="ns"/>, for the namespace controller.</summary>
+    internal IReadOnlyList<(KubeResource Resource, JsonObject Object)> Contents(string ns)
+    {
+        lock (Gate)
+        {
+            return [.. _objects.Where(t => t.Key.Namespaced).SelectMany(t => t.Value.Where(kv => kv.Key.StartsWith(ns + "/", StringComparison.Ordinal)).Select(kv => (t.Key, kv.Value.Clone())))];
+        }
+    }
+
     // ---- writes by the simulated controllers (no field manager, status included) --------------------------------
 
     internal JsonObject SystemWrite(KubeResource r, JsonObject next)
@@ -523,7 +609,32 @@ public sealed class KubeObjectStore
         }
     }
 
-    internal void EndAllWatches()
+    /// <summary>
+    /// Compacts, then ends every open watch with an ERROR event carrying a 410 Expired Status, as the real server does
+    /// when a watcher fell behind the history it keeps: the client must list (or get) again and watch from there.
+    /// </summary>
+    public void ExpireWatches()
+    {
+        long through;
+        lock (Gate)
+        {
+            _log.Clear();
+            through = _compactedThrough = _resourceVersion + 1;
+        }
+
+        EndAllWatches(new WatchExpiredException(through));
+    }
+
+    /// <summary>How many watches of <paramref name="resource"/> (plural, e.g. "deployments") are open now.</summary>
+    public int OpenWatches(string resource)
+    {
+        lock (Gate)
+        {
+            return _subscriptions.Count(s => s.Resource.Plural == resource);
+        }
+    }
+
+    internal void EndAllWatches(Exception? reason = null)
     {
         List<WatchSubscription> subs;
         lock (Gate)
@@ -534,7 +645,7 @@ public sealed class KubeObjectStore
 
         foreach (var s in subs)
         {
-            s.Events.Writer.TryComplete(new WatchDroppedException());
+            s.Events.Writer.TryComplete(reason ?? new WatchDroppedException());
         }
     }
 
@@ -586,6 +697,15 @@ public sealed class KubeObjectStore
         }
 
         meta["resourceVersion"] = liveMeta["resourceVersion"]?.DeepClone();
+        // Set by DELETE alone: an update can neither clear nor move it.
+        foreach (var k in new[] { "deletionTimestamp", "deletionGracePeriodSeconds" })
+        {
+            if (liveMeta[k] is not null)
+            {
+                meta[k] = liveMeta[k]!.DeepClone();
+            }
+        }
+
         if (manager is not null)
         {
             // A request that rewrites metadata.managedFields (a JSON patch, as kubectl apply --server-side sends to move

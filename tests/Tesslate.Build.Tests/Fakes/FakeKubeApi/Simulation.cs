@@ -6,6 +6,7 @@ public sealed class Simulation
     private readonly Lock _gate = new();
     private readonly Dictionary<(string Namespace, string Workload), TimeSpan> _durations = [];
     private readonly Dictionary<(string Namespace, string Workload), IReadOnlyList<string>> _logs = [];
+    private readonly Dictionary<(string Namespace, string Workload), TimeSpan> _shutdowns = [];
 
     /// <summary>How long a whole rollout of a workload takes in simulated time, unless set per workload.</summary>
     public TimeSpan DefaultRolloutDuration { get; set; } = TimeSpan.FromSeconds(1);
@@ -27,6 +28,26 @@ public sealed class Simulation
         lock (_gate)
         {
             return _durations.GetValueOrDefault((@namespace, workload), DefaultRolloutDuration);
+        }
+    }
+
+    /// <summary>
+    /// How long the containers of a workload's pods (or of a bare pod, by its name) take to stop after SIGTERM when
+    /// the pod is deleted: it stays Terminating that long, at most its grace period. Default zero: they exit at once.
+    /// </summary>
+    public void SetShutdownDuration(string @namespace, string workload, TimeSpan duration)
+    {
+        lock (_gate)
+        {
+            _shutdowns[(@namespace, workload)] = duration;
+        }
+    }
+
+    internal TimeSpan ShutdownDuration(string @namespace, string workload)
+    {
+        lock (_gate)
+        {
+            return _shutdowns.GetValueOrDefault((@namespace, workload), TimeSpan.Zero);
         }
     }
 
