@@ -24,7 +24,9 @@ public sealed class HostTests : IDisposable
         public Target Compile => _ => _.Description("Compile everything.").Executes(() => Note($"compiled for {Stage}"));
         public Target Test => _ => _.Description("Run the tests.").DependsOn(Compile).Executes(() => Log.Information("token is {Token}", Token));
         public Target Publish => _ => _.DependsOn(Test).Requires(() => Channel).Executes(() => { });
-        public Target Explode => _ => _.Executes(() => throw new BuildFailure($"exploded holding {Token}", "stop holding it"));
+        // After Compile, so that under --max-parallel it starts in the same pass as Test (both ready at once): a failure
+        // stops new targets, and an Explode racing Compile could otherwise leave Test not started.
+        public Target Explode => _ => _.DependsOn(Compile).Executes(() => throw new BuildFailure($"exploded holding {Token}", "stop holding it"));
 
         public bool CleanedUp { get; private set; }
 
