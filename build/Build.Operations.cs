@@ -201,6 +201,8 @@ internal sealed partial class Build
 
     private async Task MigrateAsync(CancellationToken cancellationToken)
     {
+        // A schema change while another run rolls out a backend is a release of its own: it holds the deploy lock too.
+        await TakeDeployLockAsync(cancellationToken);
         var result = await DatabaseMigration.RunAsync(await ClusterAsync(cancellationToken), Log, SeedTimeout, cancellationToken);
         Note($"alembic upgrade head exited {result.ExitCode}");
     }
@@ -238,6 +240,7 @@ internal sealed partial class Build
         Note($"{candidates.Count} orphaned project namespace(s)");
         if (candidates.Count == 0 || IsDryRun)
             return;
+        await TakeDeployLockAsync(cancellationToken);
         await ApproveOnceAsync($"Delete {candidates.Count} project namespace(s) listed above?", cancellationToken);
         await pruning.DeleteAsync(candidates, IsDryRun, cancellationToken);
     }

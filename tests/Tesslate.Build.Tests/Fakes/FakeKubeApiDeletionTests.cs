@@ -81,7 +81,9 @@ public sealed class FakeKubeApiDeletionTests(FrozenClockFakeKubeApiFixture fixtu
         await _client.AppsV1.CreateNamespacedDeploymentAsync(Deployment("web", 2), ns, cancellationToken: Ct);
         var pods = await ReadyPodsAsync(ns, "web", 2);
         fixture.Api.Simulation.SetShutdownDuration(ns, "web", TimeSpan.FromSeconds(3));
-        var deletedAt = fixture.Api.Clock.Now;
+        var now = fixture.Api.Clock.Now;
+        // deletionTimestamp has whole seconds, as the API server writes it: the containers' stop counts from there.
+        var deletedAt = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerSecond));
 
         var answer = await _client.CoreV1.DeleteNamespacedPodAsync(pods[0].Metadata.Name, ns, cancellationToken: Ct);
         Assert.Equal(30, answer.Metadata.DeletionGracePeriodSeconds);

@@ -58,4 +58,20 @@ public sealed class LostLockPipelineTests(RegistryFixture registry)
         var lease = await env.Fake.CreateClient().CoordinationV1.ReadNamespacedLeaseAsync("tesslate-deploy", LocalRelease.Namespace, cancellationToken: Ct);
         Assert.Equal(Bob.Identity, lease.Spec.HolderIdentity);
     }
+
+    [Fact]
+    public async Task A_Migrate_while_another_run_holds_the_lock_runs_no_command_and_names_the_holder()
+    {
+        await using var env = await LocalRelease.StartAsync(registry.Address);
+        await env.Fake.CreateClient().CoreV1.CreateNamespaceAsync(new k8s.Models.V1Namespace { Metadata = new k8s.Models.V1ObjectMeta { Name = LocalRelease.Namespace } }, cancellationToken: Ct);
+        env.Fake.Exec.Respond("alembic upgrade head", 0, "migrated");
+        await using var bob = await new DeployLock(env.Fake.CreateClient(), new DeployLockOptions(LocalRelease.Namespace, "tesslate-deploy"), new LogCapture().Logger)
+            .AcquireAsync(Bob, breakLock: false, Ct);
+
+        var (exitCode, output) = await Task.Run(() => env.RunAsync("Migrate"), Ct);
+
+        Assert.True(exitCode == 1, output);
+        Assert.Contains("held by bob from bob-laptop (run run-bob)", output);
+        Assert.Empty(env.Fake.Exec.Invocations);
+    }
 }
