@@ -7,11 +7,8 @@ namespace Tesslate.Build;
 
 internal sealed partial class Build
 {
-    private readonly Once<AwsSession> _aws = new();
-    private readonly Once<EcrCredentials> _ecrCredentials = new();
-
     /// <summary>The run's AWS session, connected once by whichever target needs it first (targets run side by side).</summary>
-    private Task<AwsSession> AwsAsync(CancellationToken cancellationToken) => _aws.GetAsync(async () =>
+    private Task<AwsSession> AwsAsync(CancellationToken cancellationToken) => _run.Aws.GetAsync(async () =>
     {
         var session = await AwsSession.ConnectAsync(new AwsOptions { Profile = AwsProfile, Region = Settings.Region, RegionSource = RegionSource }, Log, cancellationToken, AwsVariables);
         Cleanup.Register("close AWS clients", () => { session.Dispose(); return Task.CompletedTask; });
@@ -20,7 +17,7 @@ internal sealed partial class Build
 
     /// <summary>The ECR token source shared by docker login and the registry client (one token, refreshed when it expires).</summary>
     private Task<EcrCredentials> EcrCredentialsAsync(CancellationToken cancellationToken) =>
-        _ecrCredentials.GetAsync(async () => new EcrCredentials((await AwsAsync(cancellationToken)).Ecr));
+        _run.EcrCredentials.GetAsync(async () => new EcrCredentials((await AwsAsync(cancellationToken)).Ecr));
 
     private string ExpectedAccount => Settings.AccountId ?? throw new UsageException($"{Settings.Id} has no AWS account.");
 
@@ -63,21 +60,19 @@ internal sealed partial class Build
         Note($"{identity.Arn} in {identity.Account}");
     }
 
-    private readonly Once<(ClusterRole Role, AwsSession Session, bool AlreadyTheRole)> _clusterSession = new();
-
     /// <summary>
     /// The session the cluster is reached with: the team role assumed through STS, or the caller's own credentials when
     /// they already are a session of that role (assuming a role from itself needs a trust policy that allows it).
     /// </summary>
-    private Task<(ClusterRole Role, AwsSession Session, bool AlreadyTheRole)> ClusterSessionAsync(CancellationToken cancellationToken) => _clusterSession.GetAsync(async () =>
+    private Task<ClusterSession> ClusterSessionAsync(CancellationToken cancellationToken) => _run.ClusterSession.GetAsync(async () =>
     {
         var session = await AwsAsync(cancellationToken);
         var role = ClusterRole();
         var identity = await Diagnosed(() => session.Sts.GetCallerIdentityAsync(cancellationToken));
         if (identity.IsSessionOf(role.Arn))
-            return (role, session, true);
+            return new ClusterSession(role, session, true);
         var assumed = await Diagnosed(() => session.Sts.AssumeRoleAsync(role.Arn, RoleSessionName.Create(RoleSessionName.CurrentActor(session.Environment), DateTimeOffset.UtcNow), cancellationToken));
-        return (role, session.WithRole(assumed), false);
+        return new ClusterSession(role, session.WithRole(assumed), false);
     });
 
     private ClusterRole ClusterRole() =>

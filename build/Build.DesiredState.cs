@@ -33,17 +33,12 @@ internal sealed partial class Build
 
     private Overlay? ComputeLayer => ComputeOverlayPath is { } path ? new(path, SystemNamespace) : null;
 
-    private readonly Dictionary<string, IReadOnlyList<KubeObject>> _renderedOverlays = new(StringComparer.Ordinal);
-
     private async Task<IReadOnlyList<KubeObject>> RenderAsync(CancellationToken cancellationToken) => await RenderAsync(Settings.Overlay!, cancellationToken);
 
     /// <summary>Rendered once per run (kubectl kustomize, offline), catalog references moved to the run's registry.</summary>
-    private async Task<IReadOnlyList<KubeObject>> RenderAsync(string overlay, CancellationToken cancellationToken)
-    {
-        if (_renderedOverlays.TryGetValue(overlay, out var rendered))
-            return rendered;
-        return _renderedOverlays[overlay] = RetargetRegistry(overlay, await new KustomizeRenderer(Runner, Tools.Kubectl).RenderAsync(Path.Combine(RootDirectory, overlay), cancellationToken));
-    }
+    private Task<IReadOnlyList<KubeObject>> RenderAsync(string overlay, CancellationToken cancellationToken) =>
+        _run.RenderedOverlays.GetOrAdd(overlay, _ => new()).GetAsync(async () =>
+            RetargetRegistry(overlay, await new KustomizeRenderer(Runner, Tools.Kubectl).RenderAsync(Path.Combine(RootDirectory, overlay), cancellationToken)));
 
     /// <summary>
     /// The one desired state of each overlay given. Pins are resolved once for all of them, from the carriers of every
@@ -86,7 +81,7 @@ internal sealed partial class Build
         var report = CurrentBuildReport();
         var images = Catalog.Images.ToDictionary(i => $"{Settings.Registry}/{i.Repository}", StringComparer.Ordinal);
         var resolution = await PinResolution.ResolveAsync(referenced, new DigestSources(
-            repository => report?[images[repository].Name]?.Digest ?? _imagePlan.ValueOrDefault?.Images.FirstOrDefault(i => i.Name == images[repository].Name)?.Existing?.Digest,
+            repository => report?[images[repository].Name]?.Digest ?? _run.ImagePlan.ValueOrDefault?.Images.FirstOrDefault(i => i.Name == images[repository].Name)?.Existing?.Digest,
             (repository, carriers, ct) => cluster is null ? Task.FromResult<string?>(null) : LiveDigestAsync(cluster, carriers, repository, ct),
             (repository, ct) => TaggedDigestAsync(images[repository].Repository, ct)), cancellationToken);
         foreach (var pin in resolution.Pins)
@@ -138,14 +133,14 @@ internal sealed partial class Build
     }
 
     /// <summary>Right before the first change: stop on anything that would break what runs, naming it and the fix.</summary>
-    private void EnforceGuard(GuardReport guard)
+    private void EnforceGuard(ReleaseOperation operation, GuardReport guard)
     {
         foreach (var unused in guard.UnusedAllowances)
             Log.Warning("--allow-volume-change {Allowance} names no volume change of this release: nothing to allow there.", unused);
         foreach (var (label, text) in guard.Rows())
             Log.Information("{Label,-9} {Text:l}", label, text);
         Report.SetSection("releaseGuard", guard.ToReport());
-        _guard = guard;
+        operation.Guard.Set(guard);
         if (guard.Failure() is { } failure)
             throw failure;
     }

@@ -58,26 +58,17 @@ internal sealed partial class Build
     private AwsEnvironment AwsVariables => AwsEnvironment.From(EnvironmentVariables.ToDictionary(p => p.Key, p => (string?)p.Value));
 
     /// <summary>Where Settings.Region came from (Whoami shows it).</summary>
-    private string RegionSource
-    {
-        get
-        {
-            _ = Settings;
-            return _regionSource!;
-        }
-    }
+    private string RegionSource => _run.Environment.Get(BindEnvironment).RegionSource;
 
-    private string? _regionSource;
-
-    private EnvironmentSettings ResolveSettings()
+    private BoundEnvironment BindEnvironment()
     {
         var defaults = EnvironmentTable.Defaults(Environment);
         var account = AwsAccountId ?? defaults.AccountId;
         // Explicit choices win (flag, AWS_REGION, AWS_DEFAULT_REGION, the profile's region); the table's region, where the
         // environment's cluster and registry really are, only replaces the SDK's us-east-1 as the last resort.
-        (var region, _regionSource) = global::Tesslate.Build.Aws.AwsRegion.Resolve(AwsRegion, AwsVariables, AwsCredentialChain.ProfileRegion(AwsProfile, AwsVariables),
+        var (region, regionSource) = global::Tesslate.Build.Aws.AwsRegion.Resolve(AwsRegion, AwsVariables, AwsCredentialChain.ProfileRegion(AwsProfile, AwsVariables),
             (defaults.Region, $"the environment table's region for {defaults.Id}"));
-        return defaults with
+        return new(defaults with
         {
             AccountId = account,
             Region = region,
@@ -85,7 +76,7 @@ internal sealed partial class Build
             Domain = Domain ?? defaults.Domain,
             StateBucket = StateBucket ?? defaults.StateBucket,
             Registry = Registry ?? (defaults.UsesEcr && account is not null ? EnvironmentTable.EcrRegistry(account, region) : defaults.Registry),
-        };
+        }, regionSource);
     }
 
     /// <summary>The tools this run starts (GIT_EXE, DOCKER_EXE, TERRAFORM_EXE, KUBECTL_EXE from the run's environment).</summary>

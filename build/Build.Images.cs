@@ -8,25 +8,17 @@ namespace Tesslate.Build;
 
 internal sealed partial class Build
 {
-    private readonly Once<ImageCatalog> _catalog = new();
-    private readonly Once<IReadOnlyList<ImageDefinition>> _selectedImages = new();
-    private readonly Once<RegistryClient> _registry = new();
-    private readonly Once<bool> _registryReachable = new();
-    private readonly Once<ImageBuildPlan> _imagePlan = new();
-    private readonly Once<BuildReport?> _givenBuildReport = new();
-    private readonly Handoff<BuildReport> _builtImages = new(nameof(BuildImages));
-
-    private ImageCatalog Catalog => _catalog.Get(() => ImageCatalog.Load(Path.Combine(RootDirectory, "images")));
+    private ImageCatalog Catalog => _run.Catalog.Get(() => ImageCatalog.Load(Path.Combine(RootDirectory, "images")));
 
     private string BuildReportPath => BuildReport is { } given ? Path.GetFullPath(given) : Path.Combine(TemporaryDirectory, "build-report.json");
 
     /// <summary>The --images selection; an unknown name is a usage error listing the valid ones (BuildImages requires it before anything runs).</summary>
-    private IReadOnlyList<ImageDefinition> SelectedImages => _selectedImages.Get(() => Catalog.Select(Images));
+    private IReadOnlyList<ImageDefinition> SelectedImages => _run.SelectedImages.Get(() => Catalog.Select(Images));
 
     private IReadOnlyCollection<string> SelectedRepositories() => [.. SelectedImages.Select(i => i.Repository).Distinct()];
 
     /// <summary>The environment's registry, with ECR's Basic credentials (refreshed before they expire) or none for local.</summary>
-    private RegistryClient RegistryClient => _registry.Get(CreateRegistryClient);
+    private RegistryClient RegistryClient => _run.Registry.Get(CreateRegistryClient);
 
     private RegistryClient CreateRegistryClient()
     {
@@ -51,7 +43,7 @@ internal sealed partial class Build
     /// Under dry-run, registry reads are probes: they run only when the registry answers and (for ECR) credentials
     /// exist. One quick check, instead of each lookup retrying against a registry that is not there.
     /// </summary>
-    private Task<bool> RegistryReachableAsync(CancellationToken cancellationToken) => _registryReachable.GetAsync(async () =>
+    private Task<bool> RegistryReachableAsync(CancellationToken cancellationToken) => _run.RegistryReachable.GetAsync(async () =>
     {
         try
         {
@@ -74,7 +66,7 @@ internal sealed partial class Build
     /// first (to show it before the approval); BuildImages acts on the same answer instead of asking the registry again.
     /// </summary>
     private Task<ImageBuildPlan> PlanImagesAsync(CancellationToken cancellationToken) =>
-        _imagePlan.GetAsync(async () => await NewImageBuilder().PlanAsync(await ImageRequestAsync(cancellationToken), cancellationToken));
+        _run.ImagePlan.GetAsync(async () => await NewImageBuilder().PlanAsync(await ImageRequestAsync(cancellationToken), cancellationToken));
 
     private ImageBuilder NewImageBuilder() => new(new DockerCli(Runner, DockerOptions), RegistryClient, Log, git: Tools.Git);
 
@@ -108,7 +100,7 @@ internal sealed partial class Build
         var report = await NewImageBuilder().BuildAsync(await ImageRequestAsync(cancellationToken) with { Progress = live }, plan, cancellationToken);
 
         quietConsole?.Dispose();
-        _builtImages.Set(report);
+        _run.BuiltImages.Set(report);
         if (!IsDryRun)
             report.Write(BuildReportPath);
         Report.SetSection("images", report);
@@ -118,7 +110,7 @@ internal sealed partial class Build
     }
 
     /// <summary>This run's build report, or the one a CI build job handed over with --build-report.</summary>
-    private BuildReport? CurrentBuildReport() => _builtImages.ValueOrDefault ?? _givenBuildReport.Get(() =>
+    private BuildReport? CurrentBuildReport() => _run.BuiltImages.ValueOrDefault ?? _run.GivenBuildReport.Get(() =>
     {
         if (BuildReport is null)
             return null;

@@ -5,8 +5,6 @@ using Tesslate.Build.Engine;
 using Tesslate.Build.Images;
 using Tesslate.Build.Kubernetes;
 using Tesslate.Build.Platform;
-using YamlDotNet.Serialization;
-using YamlDotNet.Serialization.NamingConventions;
 
 namespace Tesslate.Build;
 
@@ -15,33 +13,24 @@ internal sealed partial class Build
     private const string Namespace = PlatformWorkloads.Namespace;
     private static readonly ObjectRef RuntimeImages = new("ConfigMap", Namespace, "tesslate-runtime-images");
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Once<KubeCluster>> _clusters = new(StringComparer.Ordinal);
-
     /// <summary>The connection to the cluster this run acts on now, if one was made (a cluster_name adopted from Terraform's outputs gets its own).</summary>
-    private KubeCluster? ConnectedCluster => _clusters.GetValueOrDefault(ClusterKey)?.ValueOrDefault;
+    private KubeCluster? ConnectedCluster => _run.Clusters.GetValueOrDefault(ClusterKey)?.ValueOrDefault;
 
     private string ClusterKey => Environment == DeployEnvironment.Local ? $"context:{KubeContext}" : Settings.ClusterName ?? "";
 
     /// <summary>What KustomizeApply hands to RolloutRestart, WaitRollout and the release record.</summary>
     private sealed record AppliedRelease(DesiredState Main, DesiredState? Compute, ApplyReport Report, PlannedState? ComputePlan, ApplyReport? ComputeFirst, IReadOnlyList<ObjectRef> RestartByTag);
 
-    private readonly Handoff<AppliedRelease> _applied = new(nameof(KustomizeApply));
-    private readonly Handoff<IReadOnlyList<ObjectRef>> _restarted = new(nameof(RolloutRestart));
-    private readonly Handoff<RolloutWaitReport> _rolledOut = new(nameof(WaitRollout));
-
-    /// <summary>Objects this run took over from client-side kubectl apply (for the release record); targets add to it as they apply.</summary>
-    private readonly System.Collections.Concurrent.ConcurrentQueue<AppliedObject> _takenOver = new();
-
     private void TookOver(IEnumerable<AppliedObject> objects)
     {
         foreach (var taken in objects.Where(o => o.TakenOverFrom.Count > 0))
-            _takenOver.Enqueue(taken);
+            _run.TakenOver.Enqueue(taken);
     }
 
     /// <summary>The cluster for this run: in memory, never through (or into) the user's kubeconfig's current context;
     /// connected once per cluster name by whichever target needs it first.</summary>
     private Task<KubeCluster> ClusterAsync(CancellationToken cancellationToken) =>
-        _clusters.GetOrAdd(ClusterKey, _ => new()).GetAsync(() => ConnectAsync(cancellationToken));
+        _run.Clusters.GetOrAdd(ClusterKey, _ => new()).GetAsync(() => ConnectAsync(cancellationToken));
 
     private async Task<KubeCluster> ConnectAsync(CancellationToken cancellationToken)
     {
@@ -85,28 +74,8 @@ internal sealed partial class Build
     }
 
     /// <summary>Objects Terraform owns (k8s/ownership.yaml) are never applied from an aws overlay.</summary>
-    private IReadOnlyList<ObjectRef> TerraformOwnedObjects()
-    {
-        if (Environment == DeployEnvironment.Local)
-            return [];
-        var path = Path.Combine(RootDirectory, "k8s", "ownership.yaml");
-        var ownership = new DeserializerBuilder().WithNamingConvention(CamelCaseNamingConvention.Instance).IgnoreUnmatchedProperties().Build()
-            .Deserialize<OwnershipFile>(File.ReadAllText(path));
-        return [.. ownership.Objects.Where(o => o.Owner == "terraform").Select(o => new ObjectRef(o.Kind, string.IsNullOrEmpty(o.Namespace) ? null : o.Namespace, o.Name))];
-    }
-
-    private sealed class OwnershipFile
-    {
-        public List<OwnedObject> Objects { get; set; } = [];
-    }
-
-    private sealed class OwnedObject
-    {
-        public string Kind { get; set; } = "";
-        public string? Namespace { get; set; }
-        public string Name { get; set; } = "";
-        public string Owner { get; set; } = "";
-    }
+    private IReadOnlyList<ObjectRef> TerraformOwnedObjects() =>
+        Environment == DeployEnvironment.Local ? [] : ObjectOwnership.OwnedByTerraform(ObjectOwnership.PathIn(RootDirectory));
 
     /// <summary>The overlays a release applies: the main one, then the compute layer where the environment has one.</summary>
     private IReadOnlyList<Overlay> ReleaseOverlays => ComputeLayer is { } compute ? [MainOverlay, compute] : [MainOverlay];
@@ -202,7 +171,7 @@ internal sealed partial class Build
 
         // Right before the first change, on the final pins: the server's refusals, the data volumes, the takeovers.
         var guarded = await GuardAsync(states, cluster, IsDryRun ? Log : Serilog.Core.Logger.None, cancellationToken);
-        EnforceGuard(guarded.Guard);
+        EnforceGuard(DeployRelease, guarded.Guard);
         var main = guarded.Of(desired);
         var computePlan = compute is null ? null : guarded.Of(compute);
         var plans = guarded.Plans.Select(p => p.Plan).ToList();
@@ -210,7 +179,7 @@ internal sealed partial class Build
             .Concat(PermissionPreflight.ForRollouts(plans.SelectMany(p => p.Objects).Select(o => o.Object.Ref).Where(IsWorkload), restart: true));
         await PermissionPreflight.EnsureAsync(cluster, requirements, PermissionFix, cancellationToken);
 
-        await CaptureBeforeAsync(cluster, plans.SelectMany(p => p.Objects).Select(o => o.Object.Ref).Where(IsReleaseEntry), cancellationToken);
+        await CaptureBeforeAsync(DeployRelease, cluster, plans.SelectMany(p => p.Objects).Select(o => o.Object.Ref).Where(IsReleaseEntry), cancellationToken);
         var applier = new ManifestApplier(cluster, Log);
         ApplyReport report;
         ApplyReport? computeFirst = null;
@@ -241,7 +210,7 @@ internal sealed partial class Build
             pins = desired.Pins,
             objects = report.Objects.Concat(computeFirst?.Objects ?? []).Select(o => new { @object = o.Object.ToString(), outcome = o.Outcome.ToString().ToLowerInvariant(), o.PodTemplateChanged }),
             rolled = report.RolledWorkloads.Concat(computeFirst?.RolledWorkloads ?? []).Select(w => w.ToString()),
-            takenOver = _takenOver.Select(t => new { @object = t.Object.ToString(), from = t.TakenOverFrom }),
+            takenOver = _run.TakenOver.Select(t => new { @object = t.Object.ToString(), from = t.TakenOverFrom }),
         });
 
         // Workloads whose catalog images stayed on a tag (local without a digest) do not roll by themselves. Only catalog
@@ -251,7 +220,7 @@ internal sealed partial class Build
         // The runtime-images ConfigMap keeps its name, so its readers do not roll when a value changes.
         if (report.Objects.Any(o => o.Object.Matches(RuntimeImages) && o.Outcome == ApplyOutcome.Configured && !JsonNode.DeepEquals(o.Live?["data"], o.Result?["data"])))
             restartByTag = restartByTag.Concat(ReadersOf(desired.Objects, RuntimeImages.Name));
-        _applied.Set(new AppliedRelease(desired, compute, report, computePlan, computeFirst, [.. restartByTag.Distinct()]));
+        _run.Applied.Set(new AppliedRelease(desired, compute, report, computePlan, computeFirst, [.. restartByTag.Distinct()]));
     }
 
     private static bool IsWorkload(ObjectRef o) => o.Kind is "Deployment" or "DaemonSet" or "StatefulSet";
@@ -264,7 +233,7 @@ internal sealed partial class Build
 
     private async Task RestartRolloutsAsync(CancellationToken cancellationToken)
     {
-        var applied = _applied.ValueOrDefault;
+        var applied = _run.Applied.ValueOrDefault;
         var cluster = await ClusterAsync(cancellationToken);
         var restarter = new RolloutRestarter(cluster, Log, IsDryRun);
         restarter.MarkRolled(applied?.Report.RolledWorkloads ?? []);
@@ -274,15 +243,15 @@ internal sealed partial class Build
             if (await restarter.RestartAsync(workload, cancellationToken) == RestartOutcome.Restarted)
                 restarted.Add(workload);
         }
-        _restarted.Set(restarted);
+        _run.Restarted.Set(restarted);
         Note(restarted.Count == 0 ? "nothing to restart: every changed workload rolled through its new digest" : $"restarted {string.Join(", ", restarted)}");
     }
 
     private async Task WaitForRolloutsAsync(CancellationToken cancellationToken)
     {
         var deadline = RolloutDeadlines.ValidateOverride(RolloutTimeout);
-        var applied = _applied.ValueOrDefault;
-        var workloads = (applied?.Report.RolledWorkloads ?? []).Concat(_restarted.ValueOrDefault ?? []).Where(IsWorkload).Distinct().Select(w => new RolloutTarget(w))
+        var applied = _run.Applied.ValueOrDefault;
+        var workloads = (applied?.Report.RolledWorkloads ?? []).Concat(_run.Restarted.ValueOrDefault ?? []).Where(IsWorkload).Distinct().Select(w => new RolloutTarget(w))
             .Concat(applied?.ComputeFirst is { } first ? ComputeRelease.FirstStepTargets(first) : []).ToList();
         if (IsDryRun)
         {
@@ -317,14 +286,14 @@ internal sealed partial class Build
                     report = new RolloutWaitReport([.. report.Results, .. (await waiter.WaitAsync([.. second.RolledWorkloads.Select(w => new RolloutTarget(w))], options, cancellationToken)).Results]);
             }
         }
-        _rolledOut.Set(report);
+        _run.RolledOut.Set(report);
         Report.SetSection("rollouts", report.Results.Select(r => new { workload = r.Workload.ToString(), outcome = r.Outcome.ToString().ToLowerInvariant(), r.Message, seconds = Math.Round(r.Duration.TotalSeconds, 1), problems = r.Problems.Select(p => p.ToString()) }));
         foreach (var result in report.Results)
             Note($"{result.Workload.Name}: {result.Outcome.ToString().ToLowerInvariant()} ({Durations.Format(result.Duration)})");
         if (report.Results.Count == 0)
             Note("no workload changed: nothing to wait for");
         if (!report.AllSucceeded && RollbackOnFailure)
-            await RollBackThisRunAsync(cancellationToken);
+            await RollBackThisRunAsync(DeployRelease, cancellationToken);
         report.ThrowIfFailed();
     }
 }

@@ -65,6 +65,7 @@ internal sealed partial class Build
         var rendered = await RenderAsync(cancellationToken);
         var plan = ReloadPlan.For(Workloads, [.. rendered.Select(o => o.Ref).Where(IsWorkload)]);
         Log.Information("Reload: {Plan}", plan);
+        var reload = _run.Operation(ReleaseKind.Reload);
         await TakeDeployLockAsync(cancellationToken);
         var cluster = await ClusterAsync(cancellationToken);
         IReadOnlyList<KubeObject> objects = [];
@@ -73,12 +74,12 @@ internal sealed partial class Build
         {
             var desired = (await DesiredStatesAsync([MainOverlay], cluster, PinPurpose.Apply, cancellationToken))[0];
             var guarded = await GuardAsync([desired], cluster, IsDryRun ? Log : Serilog.Core.Logger.None, cancellationToken);
-            EnforceGuard(guarded.Guard);
+            EnforceGuard(reload, guarded.Guard);
             await ApproveVolumeChangesAsync(guarded.Guard, cancellationToken);
             objects = desired.Objects;
             applied = [.. guarded.Of(desired).Plan.Objects.Select(o => o.Object.Ref)];
         }
-        _before = await new WorkloadSnapshot(cluster).CaptureAsync(applied.Where(IsReleaseEntry).Concat(plan.Restarts).DistinctBy(w => w.ToString()), cancellationToken);
+        await CaptureBeforeAsync(reload, cluster, applied.Where(IsReleaseEntry).Concat(plan.Restarts).DistinctBy(w => w.ToString()), cancellationToken);
         var recordable = !IsDryRun && await MayRecordAsync(cluster, cancellationToken);
         var operations = await OperationsAsync(cancellationToken);
         RolloutWaitReport report;
@@ -119,17 +120,18 @@ internal sealed partial class Build
     private async Task DeployComputeAsync(CancellationToken cancellationToken)
     {
         await TakeDeployLockAsync(cancellationToken);
+        var release = _run.Operation(ReleaseKind.DeployCompute);
         var cluster = await ClusterAsync(cancellationToken);
         var compute = (await DesiredStatesAsync([ComputeLayer!], cluster, PinPurpose.Apply, cancellationToken))[0];
         var guarded = await GuardAsync([compute], cluster, IsDryRun ? Log : Serilog.Core.Logger.None, cancellationToken);
-        EnforceGuard(guarded.Guard);
+        EnforceGuard(release, guarded.Guard);
         await ApproveVolumeChangesAsync(guarded.Guard, cancellationToken);
         var planned = guarded.Of(compute);
         await PermissionPreflight.EnsureAsync(cluster,
             [.. PermissionPreflight.ForApply(planned.Plan), .. PermissionPreflight.ForRollouts(planned.Plan.Objects.Select(o => o.Object.Ref).Where(IsWorkload), restart: false),
              .. PermissionPreflight.ForRelease(Namespace, history: true, seeds: false)],
             "DeployCompute writes cluster-scoped objects and kube-system workloads: run it with --role admin.", cancellationToken);
-        _before = await new WorkloadSnapshot(cluster).CaptureAsync(planned.Plan.Objects.Select(o => o.Object.Ref).Where(IsReleaseEntry), cancellationToken);
+        await CaptureBeforeAsync(release, cluster, planned.Plan.Objects.Select(o => o.Object.Ref).Where(IsReleaseEntry), cancellationToken);
         if (IsDryRun)
         {
             Note($"{planned.DryRun.Summary}; would apply all but {PlatformWorkloads.VolumeHub} first, wait for the rollouts it starts, then {PlatformWorkloads.VolumeHub}");
@@ -153,11 +155,11 @@ internal sealed partial class Build
         if (!report.Rollouts.AllSucceeded)
         {
             if (RollbackOnFailure)
-                await RollBackThisRunAsync(cancellationToken);
-            await RecordOperationAsync(cluster, ReleaseKind.DeployCompute, _rolledBack ? ReleaseOutcome.RolledBack : ReleaseOutcome.Failed, "DeployCompute", CancellationToken.None);
+                await RollBackThisRunAsync(release, cancellationToken);
+            await RecordOperationAsync(cluster, ReleaseKind.DeployCompute, release.RolledBack.ValueOrDefault is null ? ReleaseOutcome.Failed : ReleaseOutcome.RolledBack, "DeployCompute", CancellationToken.None);
             report.Rollouts.ThrowIfFailed();
         }
-        var after = await new WorkloadSnapshot(cluster).CaptureAsync(_before.Select(b => b.Workload), cancellationToken);
+        var after = await new WorkloadSnapshot(cluster).CaptureAsync(release.BeforeOrEmpty.Select(b => b.Workload), cancellationToken);
         Note((await Promotion.PromoteAsync(PromotionFor(after), report.Rollouts, dryRun: false, cancellationToken)).Summary);
         await RecordOperationAsync(cluster, ReleaseKind.DeployCompute, ReleaseOutcome.Succeeded, "DeployCompute", cancellationToken);
     }

@@ -11,11 +11,7 @@ internal sealed partial class Build
 {
     private static readonly ObjectRef Backend = PlatformWorkloads.Backend;
 
-    private DeploymentRecorder? _deployment;
-    private HeldDeployLock? _lock;
-    private IReadOnlyList<WorkloadState> _before = [];
-    private IReadOnlyList<WorkloadRelease> _changes = [];
-    private bool _released;
+    private ReleaseOperation DeployRelease => _run.Operation(ReleaseKind.Deploy);
 
     private string EnvironmentUrl => $"https://{Settings.Domain}";
 
@@ -29,22 +25,30 @@ internal sealed partial class Build
     /// </summary>
     private async Task TakeDeployLockAsync(CancellationToken cancellationToken)
     {
-        if (!Changes.Cluster || _lock is not null)
-            return;
+        if (Changes.Cluster)
+            await _run.DeployLock.GetAsync(() => AcquireDeployLockAsync(cancellationToken));
+    }
+
+    private async Task<HeldDeployLock?> AcquireDeployLockAsync(CancellationToken cancellationToken)
+    {
         var cluster = await ClusterAsync(cancellationToken);
         var deployLock = Lock(cluster);
         if (IsDryRun)
         {
             var state = await deployLock.InspectAsync(Holder, cancellationToken);
             Note($"deploy lock: {state.Description}");
-            return;
+            return null;
         }
-        _lock = await deployLock.AcquireAsync(Holder, BreakLock, cancellationToken);
-        Cleanup.Register("release the deploy lock", () => _lock.DisposeAsync().AsTask());
-        if (_lock.IsGuarded && IsPlanned(nameof(Deploy)))
+        var held = await deployLock.AcquireAsync(Holder, BreakLock, cancellationToken);
+        Cleanup.Register("release the deploy lock", () => held.DisposeAsync().AsTask());
+        if (held.IsGuarded && IsPlanned(nameof(Deploy)))
             Cleanup.Register("record a failed release", RecordFailedReleaseAsync);
-        Note(_lock.IsGuarded ? $"deploy lock held by {Holder}" : "no deploy lock (the namespace does not exist yet): Terraform's state lock is the only guard");
+        Note(held.IsGuarded ? $"deploy lock held by {Holder}" : "no deploy lock (the namespace does not exist yet): Terraform's state lock is the only guard");
+        return held;
     }
+
+    /// <summary>The deploy lock this run holds, once taken.</summary>
+    private HeldDeployLock? HeldLock => _run.DeployLock.ValueOrDefault;
 
     /// <summary>
     /// Before every change this run makes to the environment (a write to its cluster, a command in one of its pods, an
@@ -54,12 +58,10 @@ internal sealed partial class Build
     /// </summary>
     private async Task BeforeChangeAsync(string change, CancellationToken cancellationToken)
     {
-        _lock?.ThrowIfLost();
+        HeldLock?.ThrowIfLost();
         if (Settings.RequiresApproval && !IsDryRun && !RecordingOnly.Value)
             await ApproveOnceAsync($"{Scheduler.Current?.Name ?? "This run"} changes {Settings.Id} (first: {change}). Approve?", cancellationToken);
     }
-
-    private readonly Once _approval = new();
 
     /// <summary>Set while the run only records what happened (a failed release's history entry): bookkeeping, not a change needing approval.</summary>
     private static readonly AsyncLocal<bool> RecordingOnly = new();
@@ -69,51 +71,57 @@ internal sealed partial class Build
     /// with its reasons, an operation with its own question, or the change gate before a target's first change.
     /// </summary>
     private Task ApproveOnceAsync(string question, CancellationToken cancellationToken)
-        => _approval.RunAsync(() => Approvals.RequireAsync(question, "yes", cancellationToken));
+        => _run.Approval.RunAsync(() => Approvals.RequireAsync(question, "yes", cancellationToken));
 
     /// <summary>A GitHub Deployment for this release (laptop or CI), in_progress now, success or failure at the end.</summary>
     private async Task StartDeploymentRecordAsync(CancellationToken cancellationToken)
     {
-        if (!IsPlanned(nameof(Deploy)) || IsDryRun || _deployment is not null)
-            return;
+        if (IsPlanned(nameof(Deploy)) && !IsDryRun)
+            await _run.Deployment.GetAsync(() => StartDeploymentAsync(cancellationToken));
+    }
+
+    private async Task<DeploymentRecorder?> StartDeploymentAsync(CancellationToken cancellationToken)
+    {
         var commit = await new GitRepository(Runner, RootDirectory, Tools.Git).HeadCommitAsync(cancellationToken);
         var application = await ApplicationCommitAsync(cancellationToken);
-        _deployment = await DeploymentRecords.CreateAsync(GitHubToken, Settings.Id, commit, application?.Sha, Settings.RequiresApproval, RootDirectory, Runner, Log, cancellationToken,
+        var deployment = await DeploymentRecords.CreateAsync(GitHubToken, Settings.Id, commit, application?.Sha, Settings.RequiresApproval, RootDirectory, Runner, Log, cancellationToken,
             name => EnvironmentVariables.GetValueOrDefault(name));
-        await _deployment.StartAsync(cancellationToken);
+        await deployment.StartAsync(cancellationToken);
         Cleanup.Register("finish the GitHub deployment record", async () =>
         {
-            if (_released)
+            if (DeployRelease.Recorded.ValueOrDefault is not null)
                 return;
             var failed = ExecutionPlan!.Targets.FirstOrDefault(t => t.Status is TargetStatus.Failed or TargetStatus.Aborted or TargetStatus.AwaitingApproval);
-            await _deployment.FailedAsync(failed?.Name ?? "Deploy", failed?.Note is { } note ? [note] : null, CancellationToken.None);
+            await deployment.FailedAsync(failed?.Name ?? "Deploy", failed?.Note is { } note ? [note] : null, CancellationToken.None);
         });
+        return deployment;
     }
 
     /// <summary>What the release's workloads run before anything is applied: the "before" of the history record.</summary>
-    private async Task CaptureBeforeAsync(KubeCluster cluster, IEnumerable<ObjectRef> workloads, CancellationToken cancellationToken) =>
-        _before = await new WorkloadSnapshot(cluster).CaptureAsync(workloads, cancellationToken);
+    private static async Task CaptureBeforeAsync(ReleaseOperation operation, KubeCluster cluster, IEnumerable<ObjectRef> workloads, CancellationToken cancellationToken) =>
+        operation.Before.Set(await new WorkloadSnapshot(cluster).CaptureAsync(workloads, cancellationToken));
 
     private async Task RecordFailedReleaseAsync()
     {
-        if (_released || ConnectedCluster is not { } cluster)
+        var release = DeployRelease;
+        if (release.Recorded.ValueOrDefault is not null || ConnectedCluster is not { } cluster)
             return;
-        if (_approval.Started is { IsCompletedSuccessfully: false })
+        if (_run.Approval.Started is { IsCompletedSuccessfully: false })
             return; // stopped for the approval before its first change: nothing happened to record
-        if (_lock?.LostTo is { } holderNow)
+        if (HeldLock?.LostTo is { } holderNow)
         {
             // The history belongs to the run that holds the lock now; the summary says what this one changed.
             Log.Warning("This release is not recorded in the history: the deploy lock was lost ({HolderNow}).", holderNow);
             return;
         }
         RecordingOnly.Value = true;
-        var after = await new WorkloadSnapshot(cluster).CaptureAsync(_before.Select(b => b.Workload), CancellationToken.None);
-        var outcome = _rolledBack ? ReleaseOutcome.RolledBack : ReleaseOutcome.Failed;
-        var draft = ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(CancellationToken.None)).GitSha, outcome, WorkloadSnapshot.Compare(_before, after)) with
+        var after = await new WorkloadSnapshot(cluster).CaptureAsync(release.BeforeOrEmpty.Select(b => b.Workload), CancellationToken.None);
+        var outcome = release.RolledBack.ValueOrDefault is null ? ReleaseOutcome.Failed : ReleaseOutcome.RolledBack;
+        var draft = ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(CancellationToken.None)).GitSha, outcome, WorkloadSnapshot.Compare(release.BeforeOrEmpty, after)) with
         {
             ApplicationCommit = await DecidedApplicationShaAsync(),
             TakenOver = TakenOverNames,
-            AllowedVolumeChanges = AllowedVolumeChangeNames,
+            AllowedVolumeChanges = AllowedVolumeChangeNames(release),
         };
         var record = await History(cluster).AppendAsync(draft, CancellationToken.None);
         Log.Warning("Recorded release {Id} as {Outcome}: {Summary}", record.Id, outcome, record.Summary);
@@ -132,15 +140,11 @@ internal sealed partial class Build
         }
     }
 
-    private bool _rolledBack;
-
     /// <summary>What the release record keeps of the takeovers (null: none, so old records and new ones read alike).</summary>
-    private IReadOnlyList<string>? TakenOverNames => _takenOver.IsEmpty ? null : [.. _takenOver.Select(t => $"{t.Object} from {string.Join(", ", t.TakenOverFrom)}")];
+    private IReadOnlyList<string>? TakenOverNames => _run.TakenOver.IsEmpty ? null : [.. _run.TakenOver.Select(t => $"{t.Object} from {string.Join(", ", t.TakenOverFrom)}")];
 
-    private IReadOnlyList<string>? AllowedVolumeChangeNames => _guard?.AllowedVolumeChanges is { Count: > 0 } allowed ? [.. allowed.Select(c => c.ToString())] : null;
-
-    /// <summary>The guard of the changes this run made (the one checked right before them).</summary>
-    private GuardReport? _guard;
+    private static IReadOnlyList<string>? AllowedVolumeChangeNames(ReleaseOperation operation) =>
+        operation.Guard.ValueOrDefault?.AllowedVolumeChanges is { Count: > 0 } allowed ? [.. allowed.Select(c => c.ToString())] : null;
 
     /// <summary>
     /// An operation's release record (Reload, DeployCompute): what its workloads ran before and run now, how it ended,
@@ -148,10 +152,11 @@ internal sealed partial class Build
     /// </summary>
     private async Task<ReleaseRecord> RecordOperationAsync(KubeCluster cluster, ReleaseKind kind, ReleaseOutcome outcome, string message, CancellationToken cancellationToken)
     {
-        var after = await new WorkloadSnapshot(cluster).CaptureAsync(_before.Select(b => b.Workload), CancellationToken.None);
+        var operation = _run.Operation(kind);
+        var after = await new WorkloadSnapshot(cluster).CaptureAsync(operation.BeforeOrEmpty.Select(b => b.Workload), CancellationToken.None);
         var record = await History(cluster).AppendAsync(ReleaseRecord.Create(kind, Holder, (await StampAsync(CancellationToken.None)).GitSha, outcome,
-            WorkloadSnapshot.Compare(_before, after), message: message) with
-        { TakenOver = TakenOverNames, AllowedVolumeChanges = AllowedVolumeChangeNames }, cancellationToken);
+            WorkloadSnapshot.Compare(operation.BeforeOrEmpty, after), message: message) with
+        { TakenOver = TakenOverNames, AllowedVolumeChanges = AllowedVolumeChangeNames(operation) }, cancellationToken);
         Note($"release {record.Id} recorded: {record.Summary}");
         return record;
     }
@@ -200,15 +205,15 @@ internal sealed partial class Build
         new Dictionary<ObjectRef, IReadOnlyList<ObjectRef>> { [RuntimeImages] = [.. ReadersOf(await RenderAsync(cancellationToken), RuntimeImages.Name)] };
 
     /// <summary>With --rollback-on-failure: every workload this run changed goes back to what it ran before.</summary>
-    private async Task RollBackThisRunAsync(CancellationToken cancellationToken)
+    private async Task RollBackThisRunAsync(ReleaseOperation operation, CancellationToken cancellationToken)
     {
         var cluster = await ClusterAsync(cancellationToken);
-        var after = await new WorkloadSnapshot(cluster).CaptureAsync(_before.Select(b => b.Workload), cancellationToken);
-        var plan = await PinRecordedTagsAsync(RollbackPlanner.FromRun(WorkloadSnapshot.Compare(_before, after)), cancellationToken);
+        var after = await new WorkloadSnapshot(cluster).CaptureAsync(operation.BeforeOrEmpty.Select(b => b.Workload), cancellationToken);
+        var plan = await PinRecordedTagsAsync(RollbackPlanner.FromRun(WorkloadSnapshot.Compare(operation.BeforeOrEmpty, after)), cancellationToken);
         Log.Warning("Rolling back: {Plan}", plan.Description);
         var result = await new ReleaseRollback(cluster, null, null, Log).ExecuteAsync(plan,
             WithReleaseRules(new RollbackContext(Holder, null, WaitOptions()) { Readers = await RuntimeImageReadersAsync(cancellationToken) }), cancellationToken);
-        _rolledBack = true;
+        operation.RolledBack.Set(result);
         Note(result.Succeeded ? $"rolled back {result.Changes.Count} workload(s) to their previous digests" : "the rollback itself did not complete: see the rollouts above");
     }
 
@@ -216,7 +221,7 @@ internal sealed partial class Build
     {
         PodCommandJudge.ValidateTimeout(SeedTimeout, "--seed-timeout");
         var backendInRun = CurrentBuildReport()?["backend"] is { Digest: not null };
-        if (PodCommandGate.WhyNot("backend", backendInRun, Backend, _rolledOut.ValueOrDefault) is { } reason)
+        if (PodCommandGate.WhyNot("backend", backendInRun, Backend, _run.RolledOut.ValueOrDefault) is { } reason)
         {
             Note($"skipped: {reason}");
             return;
@@ -248,23 +253,23 @@ internal sealed partial class Build
             await PreviewReleaseAsync(cancellationToken);
             return;
         }
+        var release = DeployRelease;
         var cluster = await ClusterAsync(cancellationToken);
-        var after = await new WorkloadSnapshot(cluster).CaptureAsync(_before.Select(b => b.Workload), cancellationToken);
-        var rollouts = _rolledOut.ValueOrDefault ?? new RolloutWaitReport([]);
+        var after = await new WorkloadSnapshot(cluster).CaptureAsync(release.BeforeOrEmpty.Select(b => b.Workload), cancellationToken);
+        var rollouts = _run.RolledOut.ValueOrDefault ?? new RolloutWaitReport([]);
         var promoted = await Promotion.PromoteAsync(PromotionFor(after), rollouts, dryRun: false, cancellationToken);
         Note(promoted.Summary);
-        _changes = WorkloadSnapshot.Compare(_before, after);
-        var draft = ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(cancellationToken)).GitSha, ReleaseOutcome.Succeeded, _changes) with
+        var draft = ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(cancellationToken)).GitSha, ReleaseOutcome.Succeeded, WorkloadSnapshot.Compare(release.BeforeOrEmpty, after)) with
         {
             ApplicationCommit = (await ApplicationCommitAsync(cancellationToken))?.Sha,
             TakenOver = TakenOverNames,
-            AllowedVolumeChanges = AllowedVolumeChangeNames,
+            AllowedVolumeChanges = AllowedVolumeChangeNames(release),
         };
         var record = await History(cluster).AppendAsync(draft, cancellationToken);
         Note($"release {record.Id} recorded: {record.Summary}");
-        _released = true;
-        if (_deployment is not null)
-            await _deployment.SucceededAsync(EnvironmentUrl, ExecutionPlan!.Targets.Select(t => $"{t.Name}: {t.Status}"), cancellationToken);
+        release.Recorded.Set(record);
+        if (_run.Deployment.ValueOrDefault is { } deployment)
+            await deployment.SucceededAsync(EnvironmentUrl, ExecutionPlan!.Targets.Select(t => $"{t.Name}: {t.Status}"), cancellationToken);
     }
 
     /// <summary>--dry-run: the lock's state, the release that would be recorded (what runs now → the pinned images) and the tags that would move.</summary>
@@ -275,10 +280,11 @@ internal sealed partial class Build
             Note($"would move :{Settings.ImageTag} to the deployed digests and record the release (no cluster: nothing to preview)");
             return;
         }
-        var applied = _applied.ValueOrDefault;
+        var applied = _run.Applied.ValueOrDefault;
         IReadOnlyList<KubeObject> pinned = [.. applied?.Main.Objects ?? [], .. applied?.Compute?.Objects ?? []];
-        var after = pinned.Where(o => _before.Any(b => b.Workload.Matches(o.Ref))).Select(WorkloadState.From).ToList();
-        var draft = ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(cancellationToken)).GitSha, ReleaseOutcome.Succeeded, WorkloadSnapshot.Compare(_before, after)) with
+        var before = DeployRelease.BeforeOrEmpty;
+        var after = pinned.Where(o => before.Any(b => b.Workload.Matches(o.Ref))).Select(WorkloadState.From).ToList();
+        var draft = ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(cancellationToken)).GitSha, ReleaseOutcome.Succeeded, WorkloadSnapshot.Compare(before, after)) with
         {
             ApplicationCommit = (await ApplicationCommitAsync(cancellationToken))?.Sha,
         };

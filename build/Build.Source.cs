@@ -83,11 +83,9 @@ internal sealed partial class Build
         return "a profile's parameters file";
     }
 
-    private readonly Once<ApplicationCommit?> _applicationCommit = new();
-
     /// <summary>The application commit this run builds and deploys, decided once (see <see cref="ApplicationCommits.Decide"/>).</summary>
     private Task<ApplicationCommit?> ApplicationCommitAsync(CancellationToken cancellationToken)
-        => _applicationCommit.GetAsync(() => DecideApplicationCommitAsync(cancellationToken));
+        => _run.ApplicationCommit.GetAsync(() => DecideApplicationCommitAsync(cancellationToken));
 
     private async Task<ApplicationCommit?> DecideApplicationCommitAsync(CancellationToken cancellationToken)
     {

@@ -381,11 +381,9 @@ internal sealed partial class Build : BuildBase
     private Target[] ClusterOperations => [Rollback, Reload, DeployCompute, SafeShutdown, Resume, Status, Verify, Migrate, Scale, Logs, PruneProjectNamespaces, Kubeconfig];
 
     /// <summary>The environment as bound from the parameters, with the cluster name Terraform's outputs reported in this run (a new value, not a rewrite).</summary>
-    private EnvironmentSettings Settings => _adoptedClusterName.ValueOrDefault is { } adopted ? BoundSettings with { ClusterName = adopted } : BoundSettings;
+    private EnvironmentSettings Settings => _run.AdoptedClusterName.ValueOrDefault is { } adopted ? BoundSettings with { ClusterName = adopted } : BoundSettings;
 
-    private EnvironmentSettings BoundSettings => _settings.Get(ResolveSettings);
-    private readonly Once<EnvironmentSettings> _settings = new();
-    private readonly Once<string> _adoptedClusterName = new();
+    private EnvironmentSettings BoundSettings => _run.Environment.Get(BindEnvironment).Settings;
 
     private static readonly ITargetFact WorksOnImages = UsesImages.Instance, ReadsCluster = UsesCluster.Reading, ChangesCluster = UsesCluster.Changing, Guarded = GuardedByReleasePlan.Instance;
 

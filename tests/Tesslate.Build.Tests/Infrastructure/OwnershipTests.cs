@@ -1,35 +1,13 @@
 using k8s.Models;
+using Tesslate.Build.Platform;
 using Xunit;
-using YamlDotNet.Serialization;
-using YamlDotNet.Serialization.NamingConventions;
 
 namespace Tesslate.Build.Tests.Infrastructure;
 
 /// <summary>One owner per object (k8s/ownership.yaml): Terraform-owned objects stay out of the aws overlays.</summary>
 public sealed class OwnershipTests
 {
-    internal sealed class OwnershipFile
-    {
-        public List<OwnedObject> Objects { get; set; } = [];
-    }
-
-    internal sealed class OwnedObject
-    {
-        public string Kind { get; set; } = "";
-        public string Namespace { get; set; } = "";
-        public string Name { get; set; } = "";
-        public string Owner { get; set; } = "";
-        public string Why { get; set; } = "";
-        public bool LocalCopy { get; set; }
-
-        public override string ToString() => $"{Kind} {Namespace}/{Name} ({Owner})";
-    }
-
-    private static readonly IReadOnlyList<OwnedObject> Ownership = new DeserializerBuilder()
-        .WithNamingConvention(CamelCaseNamingConvention.Instance)
-        .Build()
-        .Deserialize<OwnershipFile>(File.ReadAllText(InfrastructureLayout.Full("k8s/ownership.yaml")))
-        .Objects;
+    private static readonly IReadOnlyList<OwnedObject> Ownership = ObjectOwnership.Load(InfrastructureLayout.Full("k8s/ownership.yaml"));
 
     [Fact]
     public void Ownership_names_one_owner_and_a_reason_for_every_shared_object()
