@@ -123,7 +123,7 @@ internal sealed partial class Build
     {
         // The adapter's minimum and parser: the Doctor reports what TerraformCli would refuse.
         var minimum = TerraformVersion.Minimum.ToString(2);
-        var check = await ProbeAsync($"terraform ≥ {minimum}", new ToolCommand(TerraformExecutable, ["version", "-json"]).Prefixed("terraform"),
+        var check = await ProbeAsync($"terraform ≥ {minimum}", new ToolCommand(Tools.Terraform, ["version", "-json"]).Prefixed("terraform"),
             output => TerraformVersion.Parse(output)?.ToString() ?? "",
             $"Install Terraform ≥ {minimum} (S3-native state locking): https://developer.hashicorp.com/terraform/install.", cancellationToken);
         if (!check.Ok)

@@ -49,7 +49,7 @@ internal sealed partial class Build
         public Handoff<BuildReport> BuiltImages { get; } = new(nameof(Build.BuildImages));
 
         // ── Terraform ─────────────────────────────────────────────────────────────────────────────────────────────
-        public Once<TerraformCli> Terraform { get; } = new();
+        public Once<TerraformStage> Terraform { get; } = new();
         public Handoff<TerraformPlan> ReleaseTerraformPlan { get; } = new(nameof(Build.ReleasePlan));
 
         // ── The cluster ───────────────────────────────────────────────────────────────────────────────────────────
