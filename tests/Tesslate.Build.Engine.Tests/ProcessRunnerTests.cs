@@ -7,15 +7,15 @@ public sealed class ProcessRunnerTests : IDisposable
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
     private readonly string _temp = Directory.CreateTempSubdirectory("runner").FullName;
-    private readonly CollectingSink _log = new();
+    private readonly LogCapture _log = new();
 
     public ProcessRunnerTests() => Secrets.BeginScope();
 
     public void Dispose() => Directory.Delete(_temp, recursive: true);
 
-    private ProcessRunner Runner(bool dryRun = false) => new(_log.CreateLogger(), dryRun);
+    private ProcessRunner Runner(bool dryRun = false) => new(_log.Logger, dryRun);
 
-    private string Script(string name, string body) => BashScript.Write(_temp, name, body);
+    private string Script(string name, string body) => ExecutableScript.Bash(_temp, name, body);
 
     [Fact]
     public async Task A_disallowed_exit_code_fails_with_the_command_and_its_last_lines()

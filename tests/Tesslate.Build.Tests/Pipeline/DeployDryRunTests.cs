@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Tesslate.Build.Tests.Fixtures;
 using Xunit;
 
 namespace Tesslate.Build.Tests.Pipeline;
@@ -52,7 +53,7 @@ public sealed class DeployDryRunTests
         var root = Directory.CreateTempSubdirectory("repo").FullName;
         foreach (var folder in new[] { ".nuke", "k8s", "terraform", "images", "tests/fixtures" })
         {
-            var source = Path.Combine(PipelineRun.RepositoryRoot, folder);
+            var source = Path.Combine(RepositoryPaths.Root, folder);
             if (Directory.Exists(source))
                 CopyDirectory(source, Path.Combine(root, folder));
         }

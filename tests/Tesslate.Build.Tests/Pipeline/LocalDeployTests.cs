@@ -301,8 +301,8 @@ internal static class RepositoryCopy
     {
         var root = Directory.CreateTempSubdirectory("tesslate-repo-").FullName;
         foreach (var folder in new[] { ".nuke", "k8s", "images" })
-            Copy(Path.Combine(PipelineRun.RepositoryRoot, folder), Path.Combine(root, folder));
-        File.Copy(Path.Combine(PipelineRun.RepositoryRoot, "Tesslate.Build.sln"), Path.Combine(root, "Tesslate.Build.sln"));
+            Copy(Path.Combine(RepositoryPaths.Root, folder), Path.Combine(root, folder));
+        File.Copy(Path.Combine(RepositoryPaths.Root, "Tesslate.Build.sln"), Path.Combine(root, "Tesslate.Build.sln"));
         // Deploy records the build repository's commit.
         FixtureApp.Git(root, "init", "-q", "-b", "main");
         FixtureApp.Git(root, "add", "-A");

@@ -24,7 +24,7 @@ internal sealed partial class LocalRelease : IAsyncDisposable
     public const string Namespace = "tesslate";
 
     /// <summary>This repository's test compute overlay (btrfs CSI node DaemonSet, Volume Hub, image pre-cache).</summary>
-    public static readonly string ComputeOverlay = Path.Combine(PipelineRun.RepositoryRoot, "tests", "Tesslate.Build.Tests", "Release", "compute-overlay");
+    public static readonly string ComputeOverlay = Path.Combine(RepositoryPaths.Root, "tests", "Tesslate.Build.Tests", "Release", "compute-overlay");
 
     private static readonly ObjectRef RuntimeImages = new("ConfigMap", Namespace, "tesslate-runtime-images");
 
