@@ -48,7 +48,7 @@ public sealed class ChildProcessTests : IDisposable
         var output = new StringWriter();
 
         var run = new ChildBuild().RunAsync(["Later", "--script", script, "--root", _root], new Dictionary<string, string>(), output, interrupt.Token);
-        await WaitUntilAsync(() => File.Exists(ready));
+        await Waiting.UntilAsync(() => File.Exists(ready), Deadline);
         await interrupt.CancelAsync();
         var exitCode = await run.WaitAsync(Deadline);
 
@@ -85,16 +85,5 @@ public sealed class ChildProcessTests : IDisposable
 
         Assert.Equal("added=a value inherited=from-the-parent", (await runner.RunAsync(command, CancellationToken.None)).StandardOutput);
         Assert.Equal("added=a value inherited=unset", (await runner.RunAsync(command.WithEnvironment(inherited, null), CancellationToken.None)).StandardOutput);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Deadline;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("condition not met within the deadline");
-            await Task.Delay(20);
-        }
     }
 }

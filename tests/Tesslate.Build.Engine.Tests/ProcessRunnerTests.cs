@@ -103,7 +103,7 @@ public sealed class ProcessRunnerTests : IDisposable
         var grandchild = int.Parse(File.ReadAllText(pidFile).Trim());
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Deadline));
-        await WaitUntilAsync(() => !IsAlive(grandchild));
+        await Waiting.UntilAsync(() => !IsAlive(grandchild), Deadline);
     }
 
     [Fact]
@@ -127,16 +127,5 @@ public sealed class ProcessRunnerTests : IDisposable
         }
     }
 
-    private static Task WaitForFileAsync(string path) => WaitUntilAsync(() => File.Exists(path));
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Deadline;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("condition not met within the deadline");
-            await Task.Delay(20);
-        }
-    }
+    private static Task WaitForFileAsync(string path) => Waiting.UntilAsync(() => File.Exists(path), Deadline);
 }

@@ -206,7 +206,7 @@ internal sealed class BootstrapSandbox : IDisposable
                 File.Copy(Path.Combine(from, name), Path.Combine(to, name));
         }
         ExecutableScript.MakeExecutable(Path.Combine(to, "build.sh"));
-        CopyTree(Path.Combine(from, "build"), Path.Combine(to, "build"));
+        DirectoryCopy.Copy(Path.Combine(from, "build"), Path.Combine(to, "build"), path => path.Any(f => f is "bin" or "obj"));
         // Only the engine keeps its sources: the pipeline's own code is replaced by the echo program.
         var engine = Path.Combine(to, "build", "Engine") + Path.DirectorySeparatorChar;
         foreach (var source in Directory.EnumerateFiles(Path.Combine(to, "build"), "*.cs", SearchOption.AllDirectories))
@@ -215,17 +215,5 @@ internal sealed class BootstrapSandbox : IDisposable
                 File.Delete(source);
         }
         File.WriteAllText(Path.Combine(to, "build", "Program.cs"), EchoProgram);
-    }
-
-    private static void CopyTree(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.EnumerateFiles(from))
-            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
-        foreach (var directory in Directory.EnumerateDirectories(from))
-        {
-            if (Path.GetFileName(directory) is not ("bin" or "obj"))
-                CopyTree(directory, Path.Combine(to, Path.GetFileName(directory)));
-        }
     }
 }

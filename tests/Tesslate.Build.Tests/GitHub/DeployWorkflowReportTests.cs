@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Tesslate.Build.Engine.Processes;
 using Tesslate.Build.GitHub;
 using Tesslate.Build.Platform;
+using Tesslate.Build.Tests.Fixtures;
 using Tesslate.Build.Tests.Pipeline;
 using Xunit;
 
