@@ -34,7 +34,7 @@ public sealed class AuthModeTests(AuthModeMoto moto) : IClassFixture<AuthModeMot
     private readonly LogCapture _log = new();
 
     private AwsSession Session(AWSCredentials credentials) => AwsSession.FromCredentials(credentials, "test", new AwsOptions { MaxAttempts = 1 }, _log.Logger,
-        AwsEnvironment.From(new Dictionary<string, string?> { ["AWS_ENDPOINT_URL"] = moto.Url.ToString(), ["AWS_REGION"] = "us-east-1" }));
+        MotoFixture.SessionEnvironment(moto.Url));
 
     [Fact]
     public async Task A_wrong_secret_key_is_a_signature_error_with_a_fix()

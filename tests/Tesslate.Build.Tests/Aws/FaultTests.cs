@@ -58,7 +58,7 @@ public sealed class FaultTests(MotoFixture moto) : MotoTests(moto)
     [Fact]
     public async Task A_refused_connection_names_the_endpoint()
     {
-        var endpoint = new Uri($"http://127.0.0.1:{MotoServer.FreePort()}/");
+        var endpoint = new Uri($"http://127.0.0.1:{ServerProcess.FreePort()}/");
         using var session = Session(new AwsOptions { MaxAttempts = 2, RetryBaseDelay = TimeSpan.FromMilliseconds(10) }, endpoint);
         var error = await Assert.ThrowsAsync<AwsEndpointUnreachableException>(() => session.SecretsManager.GetSecretStringAsync("x", TestContext.Current.CancellationToken));
         Assert.Contains(endpoint.Authority, error.Problem);

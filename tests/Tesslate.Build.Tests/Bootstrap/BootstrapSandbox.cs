@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using System.Text;
 using Tesslate.Build.Engine.Processes;
+using Tesslate.Build.Tests.Fixtures;
 using Xunit;
 
 namespace Tesslate.Build.Tests.Bootstrap;
@@ -59,7 +59,7 @@ internal sealed class BootstrapSandbox : IDisposable
         _shimDirectory = Path.Combine(_directory, "shim");
         _callLog = Path.Combine(_directory, "dotnet-calls.log");
         FakeSdkList = fakeSdkList;
-        CopyRepository(RepositoryRoot.Path, Root);
+        CopyRepository(RepositoryPaths.Root, Root);
         Directory.CreateDirectory(_shimDirectory);
         WriteShim();
     }
@@ -79,7 +79,7 @@ internal sealed class BootstrapSandbox : IDisposable
 
     /// <summary>pwsh from PATH or where tests/run installs it (.nuke/temp/tools), else null.</summary>
     public static string? Pwsh { get; } = ToolLocator.Find("pwsh")
-        ?? new[] { Path.Combine(RepositoryRoot.Path, ".nuke", "temp", "tools", "pwsh") }.FirstOrDefault(File.Exists);
+        ?? new[] { Path.Combine(RepositoryPaths.Root, ".nuke", "temp", "tools", "pwsh") }.FirstOrDefault(File.Exists);
 
     /// <summary>PowerShell tests run wherever pwsh exists, and must run in CI (tests/run installs it).</summary>
     public static string RequirePwsh()
@@ -184,8 +184,7 @@ internal sealed class BootstrapSandbox : IDisposable
 
     private void WriteShim()
     {
-        var shim = Path.Combine(_shimDirectory, "dotnet");
-        File.WriteAllText(shim, $$"""
+        ExecutableScript.Write(Path.Combine(_shimDirectory, "dotnet"), $$"""
             #!/bin/sh
             printf '%s\n' "$*" >> "$BOOTSTRAP_SHIM_LOG"
             if [ "$1" = "--list-sdks" ] && [ -n "$BOOTSTRAP_FAKE_SDKS" ]; then
@@ -195,7 +194,6 @@ internal sealed class BootstrapSandbox : IDisposable
             exec '{{RealDotnet}}' "$@"
 
             """);
-        MakeExecutable(shim);
     }
 
     private static void CopyRepository(string from, string to)
@@ -207,8 +205,8 @@ internal sealed class BootstrapSandbox : IDisposable
             if (File.Exists(Path.Combine(from, name)))
                 File.Copy(Path.Combine(from, name), Path.Combine(to, name));
         }
-        MakeExecutable(Path.Combine(to, "build.sh"));
-        CopyTree(Path.Combine(from, "build"), Path.Combine(to, "build"));
+        ExecutableScript.MakeExecutable(Path.Combine(to, "build.sh"));
+        DirectoryCopy.Copy(Path.Combine(from, "build"), Path.Combine(to, "build"), path => path.Any(f => f is "bin" or "obj"));
         // Only the engine keeps its sources: the pipeline's own code is replaced by the echo program.
         var engine = Path.Combine(to, "build", "Engine") + Path.DirectorySeparatorChar;
         foreach (var source in Directory.EnumerateFiles(Path.Combine(to, "build"), "*.cs", SearchOption.AllDirectories))
@@ -217,42 +215,5 @@ internal sealed class BootstrapSandbox : IDisposable
                 File.Delete(source);
         }
         File.WriteAllText(Path.Combine(to, "build", "Program.cs"), EchoProgram);
-    }
-
-    private static void MakeExecutable(string file)
-    {
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-    }
-
-    private static void CopyTree(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.EnumerateFiles(from))
-            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
-        foreach (var directory in Directory.EnumerateDirectories(from))
-        {
-            if (Path.GetFileName(directory) is not ("bin" or "obj"))
-                CopyTree(directory, Path.Combine(to, Path.GetFileName(directory)));
-        }
-    }
-}
-
-/// <summary>The repository this test assembly was compiled from (its sources sit in tests/Tesslate.Build.Tests/).</summary>
-internal static class RepositoryRoot
-{
-    public static string Path { get; } = Find();
-
-    private static string Find([CallerFilePath] string sourceFile = "")
-    {
-        foreach (var start in new[] { sourceFile, AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
-        {
-            for (var directory = System.IO.Path.GetDirectoryName(start); directory is not null; directory = System.IO.Path.GetDirectoryName(directory))
-            {
-                if (File.Exists(System.IO.Path.Combine(directory, "build.sh")) && File.Exists(System.IO.Path.Combine(directory, "global.json")))
-                    return directory;
-            }
-        }
-        throw new InvalidOperationException("cannot find the repository root (a folder with build.sh and global.json)");
     }
 }

@@ -17,11 +17,11 @@ public sealed class FixtureApp : IDisposable
     public static FixtureApp Create()
     {
         var app = new FixtureApp(System.IO.Directory.CreateTempSubdirectory("tesslate-app-").FullName);
-        CopyDirectory(RepositoryPaths.FixtureApp, app.Root);
+        DirectoryCopy.Copy(RepositoryPaths.FixtureApp, app.Root);
 
         // The agent package becomes a submodule, as in the application repository.
         var agent = Path.Combine(app.Directory, "agent-src");
-        CopyDirectory(Path.Combine(app.Root, "packages", "tesslate-agent"), agent);
+        DirectoryCopy.Copy(Path.Combine(app.Root, "packages", "tesslate-agent"), agent);
         System.IO.Directory.Delete(Path.Combine(app.Root, "packages", "tesslate-agent"), true);
         Git(agent, "init", "-q", "-b", "main");
         Git(agent, "add", "-A");
@@ -48,29 +48,19 @@ public sealed class FixtureApp : IDisposable
 
     public string Head => Git(Root, "rev-parse", "HEAD").Trim();
 
+    /// <summary>The tests' one way to run git: a fixed identity, no signing, file-protocol submodules; fails with git's error.</summary>
     public static string Git(string directory, params string[] arguments)
     {
         var info = new ProcessStartInfo("git") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in (string[])["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", .. arguments])
+        foreach (var argument in (string[])["-c", "user.name=Tests", "-c", "user.email=tests@tesslate.invalid", "-c", "commit.gpgsign=false",
+                     "-c", "protocol.file.allow=always", "-c", "init.defaultBranch=main", .. arguments])
             info.ArgumentList.Add(argument);
         using var process = Process.Start(info)!;
         var output = process.StandardOutput.ReadToEnd();
         var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
+        if (!process.WaitForExit(60_000) || process.ExitCode != 0)
             throw new InvalidOperationException($"git {string.Join(' ', arguments)} failed in {directory}: {error}");
         return output;
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        System.IO.Directory.CreateDirectory(to);
-        foreach (var file in System.IO.Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
     }
 
     public void Dispose()

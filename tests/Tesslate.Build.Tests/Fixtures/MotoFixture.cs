@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Amazon.Runtime;
 using Serilog;
 using Tesslate.Build.Aws;
@@ -43,13 +41,42 @@ public sealed class MotoFixture : IAsyncLifetime
     public Task ResetAsync() => MotoServer.ResetAsync(Url);
 
     /// <summary>Variables that point every AWS service at this emulator.</summary>
-    public AwsEnvironment Environment(Uri? endpoint = null) => AwsEnvironment.From(new Dictionary<string, string?>
+    public AwsEnvironment Environment(Uri? endpoint = null) => SessionEnvironment(endpoint ?? Url);
+
+    /// <summary>Variables that point every AWS service of an in-process session at <paramref name="endpoint"/>.</summary>
+    public static AwsEnvironment SessionEnvironment(Uri endpoint) => AwsEnvironment.From(new Dictionary<string, string?>
     {
-        ["AWS_ENDPOINT_URL"] = (endpoint ?? Url).ToString(),
+        ["AWS_ENDPOINT_URL"] = endpoint.ToString(),
         ["AWS_REGION"] = Region,
     });
 
-    public static AWSCredentials TestCredentials { get; } = new BasicAWSCredentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    /// <summary>The documented example keys: moto accepts any, and a test can look for them in output.</summary>
+    public const string AccessKeyId = "AKIAIOSFODNN7EXAMPLE";
+    public const string SecretAccessKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+    public static AWSCredentials TestCredentials { get; } = new BasicAWSCredentials(AccessKeyId, SecretAccessKey);
+
+    /// <summary>
+    /// The environment a pipeline run (<c>PipelineRun</c>) needs to reach this emulator with the test keys; callers copy
+    /// it and add their own variables. <paramref name="eks"/>: a proxy in front of moto's EKS (<see cref="MotoEks"/>).
+    /// </summary>
+    public Dictionary<string, string> RunEnvironment(Uri? eks = null) => RunEnvironment(Url, AccessKeyId, SecretAccessKey, eks);
+
+    /// <summary>The same for any moto (one of a test class's own) and keys.</summary>
+    public static Dictionary<string, string> RunEnvironment(Uri moto, string accessKeyId, string secretAccessKey, Uri? eks = null)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["AWS_ENDPOINT_URL"] = moto.ToString().TrimEnd('/'),
+            ["AWS_ACCESS_KEY_ID"] = accessKeyId,
+            ["AWS_SECRET_ACCESS_KEY"] = secretAccessKey,
+            ["AWS_REGION"] = Region,
+            ["AWS_EC2_METADATA_DISABLED"] = "true",
+        };
+        if (eks is not null)
+            environment["AWS_ENDPOINT_URL_EKS"] = eks.ToString().TrimEnd('/');
+        return environment;
+    }
 
     public AwsSession Session(ILogger logger, AwsOptions? options = null, Uri? endpoint = null, AWSCredentials? credentials = null) =>
         AwsSession.FromCredentials(credentials ?? TestCredentials, "test keys", options ?? new AwsOptions { CallTimeout = TimeSpan.FromSeconds(10), RetryBaseDelay = TimeSpan.FromMilliseconds(20) },
@@ -125,8 +152,8 @@ public sealed class MotoServer : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.Environment["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE";
-        start.Environment["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        start.Environment["AWS_ACCESS_KEY_ID"] = MotoFixture.AccessKeyId;
+        start.Environment["AWS_SECRET_ACCESS_KEY"] = MotoFixture.SecretAccessKey;
         start.Environment["AWS_EC2_METADATA_DISABLED"] = "true";
         start.Environment.Remove("AWS_PROFILE");
         start.Environment.Remove("AWS_SESSION_TOKEN");
@@ -138,13 +165,6 @@ public sealed class MotoServer : IAsyncDisposable
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"aws {string.Join(' ', arguments)} failed: {await stderr}");
         return await stdout;
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

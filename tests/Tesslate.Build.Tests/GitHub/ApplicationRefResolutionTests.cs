@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Tesslate.Build.Engine.Workflows;
 using Tesslate.Build.Platform;
+using Tesslate.Build.Tests.Fixtures;
 using Tesslate.Build.Tests.Pipeline;
 using Xunit;
 
@@ -23,20 +24,20 @@ public sealed class ApplicationRefResolutionTests : IDisposable
     public ApplicationRefResolutionTests()
     {
         var work = _git.CreateRepository("app");
-        _first = GitSandbox.Git(work, "rev-parse", "HEAD").Trim();
-        GitSandbox.Git(work, "tag", "-a", "v1.0.0", "-m", "release");
-        GitSandbox.Git(work, "checkout", "-q", "-b", "feature/login");
-        GitSandbox.Git(work, "commit", "-q", "--allow-empty", "-m", "login");
-        _feature = GitSandbox.Git(work, "rev-parse", "HEAD").Trim();
-        GitSandbox.Git(work, "checkout", "-q", "main");
-        GitSandbox.Git(work, "commit", "-q", "--allow-empty", "-m", "second");
-        _main = GitSandbox.Git(work, "rev-parse", "HEAD").Trim();
+        _first = FixtureApp.Git(work, "rev-parse", "HEAD").Trim();
+        FixtureApp.Git(work, "tag", "-a", "v1.0.0", "-m", "release");
+        FixtureApp.Git(work, "checkout", "-q", "-b", "feature/login");
+        FixtureApp.Git(work, "commit", "-q", "--allow-empty", "-m", "login");
+        _feature = FixtureApp.Git(work, "rev-parse", "HEAD").Trim();
+        FixtureApp.Git(work, "checkout", "-q", "main");
+        FixtureApp.Git(work, "commit", "-q", "--allow-empty", "-m", "second");
+        _main = FixtureApp.Git(work, "rev-parse", "HEAD").Trim();
         var served = _git.Path("server", "acme", "app");
         Directory.CreateDirectory(Path.GetDirectoryName(served)!);
-        GitSandbox.Git(_git.Directory, "clone", "-q", "--bare", work, served);
+        FixtureApp.Git(_git.Directory, "clone", "-q", "--bare", work, served);
         // As github.com: reachable commits can be fetched by SHA, and partial-clone filters are honoured.
-        GitSandbox.Git(served, "config", "uploadpack.allowReachableSHA1InWant", "true");
-        GitSandbox.Git(served, "config", "uploadpack.allowFilter", "true");
+        FixtureApp.Git(served, "config", "uploadpack.allowReachableSHA1InWant", "true");
+        FixtureApp.Git(served, "config", "uploadpack.allowFilter", "true");
     }
 
     public void Dispose() => _git.Dispose();

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Tesslate.Build.Engine.Processes;
 using Tesslate.Build.GitHub;
 using Tesslate.Build.Platform;
+using Tesslate.Build.Tests.Fixtures;
 using Tesslate.Build.Tests.Pipeline;
 using Xunit;
 
@@ -23,7 +24,7 @@ public sealed class DeployWorkflowReportTests : IDisposable
     public async Task The_deploy_job_uploads_only_files_the_pipeline_writes_and_the_pipeline_writes_the_step_summary_itself()
     {
         // A child process: the Actions host writes workflow commands to the real stdout, which an in-process run does not have.
-        var result = await new ProcessRunner(new CollectingLogger().Logger).RunAsync(new ToolCommand(DotnetHost,
+        var result = await new ProcessRunner(new LogCapture().Logger).RunAsync(new ToolCommand(DotnetHost,
             [Path.Combine(AppContext.BaseDirectory, "_build.dll"), "Deploy", "--environment", "beta", "--dry-run", "--root", _root])
         {
             Environment = ImmutableDictionary<string, string?>.Empty

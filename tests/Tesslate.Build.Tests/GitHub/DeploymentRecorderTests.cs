@@ -10,7 +10,7 @@ public sealed class DeploymentRecorderTests(FakeGitHubApiFixture fixture) : ICla
     private const string Sha = "0123456789abcdef0123456789abcdef01234567";
     private const string Token = "ghp_fakeDeploymentRecordToken1234";
 
-    private readonly CollectingLogger _log = new();
+    private readonly LogCapture _log = new();
 
     private FakeGitHubApi Api => fixture.Api;
 

@@ -76,7 +76,7 @@ public sealed partial class GeneratedWorkflowTests(WorkflowParserFixture parser)
         var drift = Assert.Single(await _files.CheckAsync(_directory, _workflows, Ct));
         Assert.Equal(("deploy.yml", DriftStatus.Different), (drift.FileName, drift.Status));
         Assert.Contains("-  cancel-in-progress: true\n+  cancel-in-progress: false\n", drift.Diff);
-        var failure = await Assert.ThrowsAsync<BuildFailure>(() => _files.EnsureUpToDateAsync(_directory, _workflows, PipelineWorkflows.RegenerateCommand, new CollectingLogger().Logger, Ct));
+        var failure = await Assert.ThrowsAsync<BuildFailure>(() => _files.EnsureUpToDateAsync(_directory, _workflows, PipelineWorkflows.RegenerateCommand, new LogCapture().Logger, Ct));
         Assert.Contains("deploy.yml (different)", failure.Problem);
 
         await _files.WriteAsync(_directory, _workflows, Ct);
@@ -304,7 +304,7 @@ public sealed class GenerateWorkflowsTests(WorkflowParserFixture parser) : IClas
             // The parser from the repository, linked where the target looks for it.
             Directory.CreateDirectory(Path.Combine(root, "tests", "tools"));
             Directory.CreateSymbolicLink(Path.Combine(root, PipelineWorkflows.ParserDirectory), WorkflowParserFixture.ToolDirectory);
-            var logger = new CollectingLogger();
+            var logger = new LogCapture();
 
             await PipelineWorkflows.GenerateAsync(root, check: false, BuildParameters.DeployInputs, parser.Runner, logger.Logger, ct);
             Assert.Contains(logger.Messages(Serilog.Events.LogEventLevel.Information), m => m.Contains("accepts 2 workflow files", StringComparison.Ordinal));

@@ -14,7 +14,7 @@ public sealed class GitHubTokenSourceTests
     [Fact]
     public async Task The_explicit_parameter_wins_over_the_environment_and_is_registered_as_a_secret()
     {
-        var token = await GitHubTokenSource.ResolveAsync("ghp_explicitValue987", _ => "ghp_fromEnvironment", Runner, new CollectingLogger().Logger, TestContext.Current.CancellationToken);
+        var token = await GitHubTokenSource.ResolveAsync("ghp_explicitValue987", _ => "ghp_fromEnvironment", Runner, new LogCapture().Logger, TestContext.Current.CancellationToken);
         Assert.Equal(("ghp_explicitValue987", "--github-token"), (token!.Value, token.Source));
         Assert.DoesNotContain("ghp_explicitValue987", Secrets.Redact("x ghp_explicitValue987"));
         Assert.DoesNotContain("ghp_explicitValue987", token.ToString());
@@ -23,7 +23,7 @@ public sealed class GitHubTokenSourceTests
     [Fact]
     public async Task GITHUB_TOKEN_is_used_when_no_parameter_is_given()
     {
-        var token = await GitHubTokenSource.ResolveAsync(null, name => name == "GITHUB_TOKEN" ? "ghs_actionsToken456" : null, Runner, new CollectingLogger().Logger, TestContext.Current.CancellationToken);
+        var token = await GitHubTokenSource.ResolveAsync(null, name => name == "GITHUB_TOKEN" ? "ghs_actionsToken456" : null, Runner, new LogCapture().Logger, TestContext.Current.CancellationToken);
         Assert.Equal("GITHUB_TOKEN", token!.Source);
     }
 
@@ -36,11 +36,9 @@ public sealed class GitHubTokenSourceTests
         var directory = Directory.CreateTempSubdirectory("gh-").FullName;
         try
         {
-            var gh = Path.Combine(directory, "gh");
-            await File.WriteAllTextAsync(gh, "#!/bin/sh\n[ \"$1 $2\" = \"auth token\" ] && echo gho_fromGhCli321 && exit 0\nexit 1\n", TestContext.Current.CancellationToken);
-            File.SetUnixFileMode(gh, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.UserWrite);
+            var gh = ExecutableScript.Write(Path.Combine(directory, "gh"), "#!/bin/sh\n[ \"$1 $2\" = \"auth token\" ] && echo gho_fromGhCli321 && exit 0\nexit 1\n");
             Environment.SetEnvironmentVariable("GH_EXE", gh);
-            var token = await GitHubTokenSource.ResolveAsync(null, _ => null, Runner, new CollectingLogger().Logger, TestContext.Current.CancellationToken);
+            var token = await GitHubTokenSource.ResolveAsync(null, _ => null, Runner, new LogCapture().Logger, TestContext.Current.CancellationToken);
             Assert.Equal(("gho_fromGhCli321", "gh auth token"), (token!.Value, token.Source));
         }
         finally

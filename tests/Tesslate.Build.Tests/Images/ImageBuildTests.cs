@@ -388,7 +388,7 @@ public sealed class ImageBuildTests(DockerEngineFixture engine, RegistryFixture 
     [Fact]
     public async Task A_registry_that_refuses_the_push_fails_each_image_naming_the_registry_and_the_image()
     {
-        var readOnly = await ReadOnlyRegistry.StartAsync();
+        var readOnly = await RegistryServer.StartAsync(RegistryAccess.ReadOnly);
         try
         {
             var run = await BuildAsync(Images("ast", "frontend"), r => r with { Registry = readOnly.Address, TransientRetries = 0 });

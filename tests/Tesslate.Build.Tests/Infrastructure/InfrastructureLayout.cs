@@ -1,3 +1,4 @@
+using Tesslate.Build.Tests.Fixtures;
 using Xunit;
 
 namespace Tesslate.Build.Tests.Infrastructure;
@@ -58,24 +59,5 @@ internal static class InfrastructureLayout
 
     public static TheoryData<string> AwsDeployableOverlayPaths() => [.. Deployable.Where(overlay => overlay.IsAws).Select(overlay => overlay.Path)];
 
-    /// <summary>The repository root: the directory holding Tesslate.Build.sln above the test binaries.</summary>
-    public static string Root { get; } = FindRoot();
-
-    public static string Full(string relativePath) => System.IO.Path.Combine(Root, relativePath);
-
-    private static string FindRoot([System.Runtime.CompilerServices.CallerFilePath] string sourceFile = "")
-    {
-        // This source file's compile-time path works wherever the binaries went (TESSLATE_ARTIFACTS);
-        // the binaries' location covers builds whose sources moved.
-        foreach (var start in new[] { System.IO.Path.GetDirectoryName(sourceFile), AppContext.BaseDirectory, Environment.CurrentDirectory })
-        {
-            for (var directory = string.IsNullOrEmpty(start) ? null : new DirectoryInfo(start); directory is not null; directory = directory.Parent)
-            {
-                if (File.Exists(System.IO.Path.Combine(directory.FullName, "Tesslate.Build.sln")))
-                    return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Tesslate.Build.sln not found above the test sources, the test binaries or the working directory.");
-    }
+    public static string Full(string relativePath) => System.IO.Path.Combine(RepositoryPaths.Root, relativePath);
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Tesslate.Build.LiveContract;
+using Tesslate.Build.Tests.Fixtures;
 using Xunit;
 
 namespace Tesslate.Build.Tests.Infrastructure;
@@ -11,7 +12,7 @@ namespace Tesslate.Build.Tests.Infrastructure;
 /// </summary>
 public sealed class LiveContractTests
 {
-    private static readonly Lazy<LiveContractFacts> Contract = new(() => LiveContractLayout.Load(InfrastructureLayout.Root));
+    private static readonly Lazy<LiveContractFacts> Contract = new(() => LiveContractLayout.Load(RepositoryPaths.Root));
 
     public static TheoryData<string> LiveOverlays() => [.. LiveContractLayout.Overlays];
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Tesslate.Build.Engine.Processes;
-using Tesslate.Build.Tests.Pipeline;
+using Tesslate.Build.Tests.Fixtures;
 using Xunit;
 
 namespace Tesslate.Build.Tests.Infrastructure;
@@ -17,7 +17,7 @@ public sealed class TerraformFormatTests
         var terraform = ToolLocator.Find("terraform");
         if (terraform is null)
             Assert.Skip("terraform is not on PATH on this machine (hcl2json still parses every file).");
-        var start = new ProcessStartInfo(terraform) { WorkingDirectory = PipelineRun.RepositoryRoot, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(terraform) { WorkingDirectory = RepositoryPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in new[] { "fmt", "-check", "-recursive", "-list=true", "terraform" })
             start.ArgumentList.Add(argument);
         start.Environment["TF_CLI_CONFIG_FILE"] = "/dev/null";

@@ -10,15 +10,8 @@ namespace Tesslate.Build.Tests.Pipeline;
 [Collection("moto")]
 public sealed class AwsTargetsTests(MotoFixture moto, DockerEngineFixture engine) : MotoTests(moto)
 {
-    private const string SecretKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-
-    private Dictionary<string, string> Aws() => new()
+    private Dictionary<string, string> Aws() => new(Moto.RunEnvironment())
     {
-        ["AWS_ENDPOINT_URL"] = Moto.Url.ToString().TrimEnd('/'),
-        ["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE",
-        ["AWS_SECRET_ACCESS_KEY"] = SecretKey,
-        ["AWS_REGION"] = MotoFixture.Region,
-        ["AWS_EC2_METADATA_DISABLED"] = "true",
         ["AWS_CONFIG_FILE"] = "/nonexistent",
         ["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent",
     };
@@ -30,7 +23,7 @@ public sealed class AwsTargetsTests(MotoFixture moto, DockerEngineFixture engine
         Assert.True(exitCode == 0, output);
         Assert.Contains($"Account:  {MotoFixture.DefaultAccount} (the environment's)", output);
         Assert.Contains($"arn:aws:iam::{MotoFixture.DefaultAccount}:role/tesslate-beta-eks-team-admin", output);
-        Assert.DoesNotContain(SecretKey, output);
+        Assert.DoesNotContain(MotoFixture.SecretAccessKey, output);
     }
 
     [Fact]
@@ -206,12 +199,8 @@ public sealed class ClusterRoleDiagnosisTests(AuthModeMoto moto) : IClassFixture
     {
         const string customRole = "arn:aws:iam::123456789012:role/custom-ops";
         var keys = moto.User.GetCredentials();
-        var environment = new Dictionary<string, string>
+        var environment = new Dictionary<string, string>(MotoFixture.RunEnvironment(moto.Url, keys.AccessKey, keys.SecretKey))
         {
-            ["AWS_ENDPOINT_URL"] = moto.Url.ToString().TrimEnd('/'),
-            ["AWS_ACCESS_KEY_ID"] = keys.AccessKey,
-            ["AWS_SECRET_ACCESS_KEY"] = keys.SecretKey,
-            ["AWS_REGION"] = MotoFixture.Region,
             ["AWS_CONFIG_FILE"] = "/nonexistent",
             ["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent",
             ["AWS_EKS_ROLE_ARN"] = customRole,
@@ -248,7 +237,7 @@ public sealed class AwsRegionPipelineTests(MotoFixture moto) : IClassFixture<Mot
     private static void WriteProfile(string? region)
     {
         File.WriteAllText(AwsTestHome.ConfigFile, "[profile tesslate-beta]\n" + (region is null ? "" : $"region = {region}\n"));
-        File.WriteAllText(AwsTestHome.CredentialsFile, "[tesslate-beta]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n");
+        File.WriteAllText(AwsTestHome.CredentialsFile, $"[tesslate-beta]\naws_access_key_id = {MotoFixture.AccessKeyId}\naws_secret_access_key = {MotoFixture.SecretAccessKey}\n");
     }
 
     private static Task<(int ExitCode, string Output)> WhoamiAsync(Dictionary<string, string> environment, params string[] extra) =>

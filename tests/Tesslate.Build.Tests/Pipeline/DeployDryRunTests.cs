@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Tesslate.Build.Tests.Fixtures;
 using Xunit;
 
 namespace Tesslate.Build.Tests.Pipeline;
@@ -10,7 +11,7 @@ public sealed class DeployDryRunTests
     [InlineData("production")]
     public async Task Deploy_dry_run_succeeds_on_a_machine_without_credentials_or_engines(string environment)
     {
-        var root = CopyOfRepositoryRoot();
+        var root = RepositoryCopy.Create([".nuke", "k8s", "terraform", "images", "tests/fixtures"]);
         try
         {
             var (exitCode, output) = await PipelineRun.RunAsync(["Deploy", "--environment", environment, "--dry-run"],
@@ -44,31 +45,5 @@ public sealed class DeployDryRunTests
         var (exitCode, output) = await PipelineRun.RunAsync(["TerraformPlan", "--environment", "shared", "--role", "deployer"]);
         Assert.Equal(2, exitCode);
         Assert.Contains("--role does not apply to the shared environment", output);
-    }
-
-    // The run writes .nuke/temp; keep the test's files out of the working tree.
-    private static string CopyOfRepositoryRoot()
-    {
-        var root = Directory.CreateTempSubdirectory("repo").FullName;
-        foreach (var folder in new[] { ".nuke", "k8s", "terraform", "images", "tests/fixtures" })
-        {
-            var source = Path.Combine(PipelineRun.RepositoryRoot, folder);
-            if (Directory.Exists(source))
-                CopyDirectory(source, Path.Combine(root, folder));
-        }
-        Directory.CreateDirectory(Path.Combine(root, ".nuke"));
-        return root;
-    }
-
-    private static void CopyDirectory(string source, string destination)
-    {
-        foreach (var directory in Directory.GetDirectories(source, "*", SearchOption.AllDirectories))
-            Directory.CreateDirectory(directory.Replace(source, destination, StringComparison.Ordinal));
-        Directory.CreateDirectory(destination);
-        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
-        {
-            if (!file.Contains($"{Path.DirectorySeparatorChar}temp{Path.DirectorySeparatorChar}", StringComparison.Ordinal) && !file.Contains("node_modules", StringComparison.Ordinal))
-                File.Copy(file, file.Replace(source, destination, StringComparison.Ordinal));
-        }
     }
 }

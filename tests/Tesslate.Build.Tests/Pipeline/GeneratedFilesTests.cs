@@ -1,3 +1,4 @@
+using Tesslate.Build.Tests.Fixtures;
 using Xunit;
 
 namespace Tesslate.Build.Tests.Pipeline;
@@ -47,7 +48,7 @@ public sealed class GeneratedFilesTests
         {
             var schema = Path.Combine(root, ".nuke", "build.schema.json");
             Directory.CreateDirectory(Path.GetDirectoryName(schema)!);
-            File.WriteAllText(schema, File.ReadAllText(Path.Combine(PipelineRun.RepositoryRoot, ".nuke", "build.schema.json")).Replace("\"SourceRoot\"", "\"SourceRootOld\"", StringComparison.Ordinal));
+            File.WriteAllText(schema, File.ReadAllText(Path.Combine(RepositoryPaths.Root, ".nuke", "build.schema.json")).Replace("\"SourceRoot\"", "\"SourceRootOld\"", StringComparison.Ordinal));
 
             var (exitCode, output) = await PipelineRun.RunAsync(["GenerateSchema", "--check"], root: root);
             Assert.Equal(1, exitCode);
@@ -55,7 +56,7 @@ public sealed class GeneratedFilesTests
 
             (exitCode, output) = await PipelineRun.RunAsync(["GenerateSchema"], root: root);
             Assert.True(exitCode == 0, output);
-            Assert.Equal(File.ReadAllText(Path.Combine(PipelineRun.RepositoryRoot, ".nuke", "build.schema.json")), File.ReadAllText(schema));
+            Assert.Equal(File.ReadAllText(Path.Combine(RepositoryPaths.Root, ".nuke", "build.schema.json")), File.ReadAllText(schema));
         }
         finally
         {

@@ -23,19 +23,12 @@ public sealed class MissingDigestTests(MotoFixture moto) : MotoTests(moto)
         await MotoEks.CreateClusterAsync(Moto, "tesslate-beta-eks");
         await using var eks = await MotoEks.PointClustersAtAsync(Moto.Url, fake.Url);
         // A registry with nothing in it: no environment tag to fall back on.
-        using var registry = await ReadOnlyRegistry.StartAsync();
+        using var registry = await RegistryServer.StartAsync(RegistryAccess.ReadOnly);
 
         var (exitCode, output) = await PipelineRun.RunAsync(
             ["Deploy", "--environment", "beta", "--aws-account-id", MotoFixture.DefaultAccount, "--registry", registry.Address,
              "--skip", "SubmodulesInit", "EcrLogin", "BuildImages", "TerraformApply"],
-            new Dictionary<string, string>
-            {
-                ["AWS_ENDPOINT_URL"] = Moto.Url.ToString().TrimEnd('/'),
-                ["AWS_ENDPOINT_URL_EKS"] = eks.Url.ToString().TrimEnd('/'),
-                ["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE",
-                ["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-                ["AWS_REGION"] = MotoFixture.Region,
-            });
+            Moto.RunEnvironment(eks.Url));
 
         Assert.True(exitCode == 1, output);
         Assert.Matches($@"No digest for [a-z, ]*\bbackend\b[a-z, ]*: not built in this run, not running in beta, and no :beta tag in {registry.Address}\.", output);

@@ -196,7 +196,7 @@ public sealed class ProductionBuildJobTests(MotoFixture moto, DockerEngineFixtur
         // Its own sources, so its own git- tag: other tests push the fixture app to the same registry.
         _app.Write("orchestrator/build-job.txt", Guid.NewGuid().ToString("N"));
         _app.Commit("build job");
-        var line = File.ReadLines(Path.Combine(PipelineRun.RepositoryRoot, ".github", "workflows", "deploy.yml"))
+        var line = File.ReadLines(Path.Combine(RepositoryPaths.Root, ".github", "workflows", "deploy.yml"))
             .Select(l => l.Trim()).Single(l => l.StartsWith("args=(BuildImages ", StringComparison.Ordinal));
         // The application commit is what the job's first step resolved, and what the checkout has.
         var args = line["args=(".Length..^1].Split(' ')
@@ -205,16 +205,12 @@ public sealed class ProductionBuildJobTests(MotoFixture moto, DockerEngineFixtur
 
         var (exitCode, output) = await PipelineRun.RunAsync(
             [.. args, "--images", "backend", "--registry", registry.Address, "--aws-account-id", MotoFixture.DefaultAccount, "--skip", "EcrLogin"],
-            new Dictionary<string, string>
+            new Dictionary<string, string>(Moto.RunEnvironment())
             {
                 ["CI"] = "true",
                 ["DOCKER_EXE"] = engine.DockerExecutable,
                 ["DOCKER_HOST"] = engine.Host,
                 ["TESSLATE_GIT_ALLOW_FILE_PROTOCOL"] = "1",
-                ["AWS_ENDPOINT_URL"] = Moto.Url.ToString().TrimEnd('/'),
-                ["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE",
-                ["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-                ["AWS_REGION"] = MotoFixture.Region,
             },
             _root);
 
@@ -258,14 +254,7 @@ public sealed class FirstProvisioningTests(MotoFixture moto) : MotoTests(moto)
         var (exitCode, output) = await PipelineRun.RunAsync(
             ["Deploy", "--environment", "beta", "--aws-account-id", MotoFixture.DefaultAccount, "--registry", "127.0.0.1:1", "--tfvars", tfvars,
              "--skip", "EcrLogin", "SubmodulesInit", "BuildImages"],
-            new Dictionary<string, string>
-            {
-                ["TERRAFORM_EXE"] = _terraform.ExecutablePath,
-                ["AWS_ENDPOINT_URL"] = Moto.Url.ToString().TrimEnd('/'),
-                ["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE",
-                ["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-                ["AWS_REGION"] = MotoFixture.Region,
-            },
+            new Dictionary<string, string>(Moto.RunEnvironment()) { ["TERRAFORM_EXE"] = _terraform.ExecutablePath },
             _root);
 
         // Terraform applied (it would create the cluster); only then does the release look for the cluster.

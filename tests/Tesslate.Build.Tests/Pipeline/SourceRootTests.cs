@@ -39,9 +39,9 @@ public sealed class SourceRootTests : IDisposable
         Directory.CreateDirectory(studio);
         try
         {
-            GitSandbox.Git(studio, "init", "-q", "-b", "main");
-            GitSandbox.Git(studio, "commit", "-q", "--allow-empty", "-m", "application");
-            var head = GitSandbox.Git(studio, "rev-parse", "HEAD").Trim();
+            FixtureApp.Git(studio, "init", "-q", "-b", "main");
+            FixtureApp.Git(studio, "commit", "-q", "--allow-empty", "-m", "application");
+            var head = FixtureApp.Git(studio, "rev-parse", "HEAD").Trim();
             var relative = "../" + Path.GetFileName(studio);
             string[] args = ["Doctor", "--environment", "local"];
             var environment = Offline();

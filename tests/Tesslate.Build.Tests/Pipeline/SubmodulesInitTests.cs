@@ -1,3 +1,4 @@
+using Tesslate.Build.Tests.Fixtures;
 using Xunit;
 
 namespace Tesslate.Build.Tests.Pipeline;
@@ -14,16 +15,16 @@ public sealed class SubmodulesInitTests : IDisposable
     {
         var tools = _git.CreateRepository("tools", "tool.txt", "tool\n", bare: true);
         var agentWork = _git.CreateRepository("agent", "agent.py", "print('agent')\n");
-        GitSandbox.Git(agentWork, "submodule", "add", "-q", tools, "vendor/tools");
-        GitSandbox.Git(agentWork, "commit", "-q", "-m", "nested");
+        FixtureApp.Git(agentWork, "submodule", "add", "-q", tools, "vendor/tools");
+        FixtureApp.Git(agentWork, "commit", "-q", "-m", "nested");
         var agent = _git.Path("agent.git");
-        GitSandbox.Git(_git.Directory, "clone", "-q", "--bare", agentWork, agent);
+        FixtureApp.Git(_git.Directory, "clone", "-q", "--bare", agentWork, agent);
 
         var app = _git.CreateRepository("app", "Makefile", "all:\n");
-        GitSandbox.Git(app, "submodule", "add", "-q", agent, "packages/tesslate-agent");
-        GitSandbox.Git(app, "commit", "-q", "-m", "agent");
+        FixtureApp.Git(app, "submodule", "add", "-q", agent, "packages/tesslate-agent");
+        FixtureApp.Git(app, "commit", "-q", "-m", "agent");
         var clone = _git.Path("clone");
-        GitSandbox.Git(_git.Directory, "clone", "-q", app, clone);
+        FixtureApp.Git(_git.Directory, "clone", "-q", app, clone);
         return clone;
     }
 

@@ -21,15 +21,7 @@ public sealed class TerraformTargetsTests(MotoFixture moto) : MotoTests(moto)
         return root;
     }
 
-    private Dictionary<string, string> Environment() => new()
-    {
-        ["TERRAFORM_EXE"] = _terraform.ExecutablePath,
-        ["AWS_ENDPOINT_URL"] = Moto.Url.ToString().TrimEnd('/'),
-        ["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE",
-        ["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        ["AWS_REGION"] = MotoFixture.Region,
-        ["AWS_EC2_METADATA_DISABLED"] = "true",
-    };
+    private Dictionary<string, string> Environment() => new(Moto.RunEnvironment()) { ["TERRAFORM_EXE"] = _terraform.ExecutablePath };
 
     private string[] Args(params string[] extra) =>
         [.. extra, "--environment", "beta", "--aws-account-id", MotoFixture.DefaultAccount, "--registry", "127.0.0.1:1"];
@@ -335,7 +327,7 @@ public sealed class TerraformTargetsTests(MotoFixture moto) : MotoTests(moto)
         _terraform.PlanExitCode = 2;
         // The repositories to look for come from the image catalog.
         Directory.CreateDirectory(Path.Combine(_root, "images"));
-        foreach (var file in Directory.GetFiles(Path.Combine(PipelineRun.RepositoryRoot, "images")))
+        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryPaths.Root, "images")))
             File.Copy(file, Path.Combine(_root, "images", Path.GetFileName(file)));
 
         // No --registry: beta pulls from the ECR repositories of the shared stack, and this moto has none.

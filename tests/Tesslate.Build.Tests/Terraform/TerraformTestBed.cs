@@ -1,6 +1,4 @@
 using Serilog;
-using Serilog.Core;
-using Serilog.Events;
 using Tesslate.Build.Engine.Processes;
 using Tesslate.Build.Terraform;
 
@@ -19,16 +17,15 @@ public sealed class TerraformTestBed : IDisposable
     {
         StackDirectory = Path.Combine(Path.GetTempPath(), "tf-stack-" + Guid.NewGuid().ToString("N")[..10]);
         Directory.CreateDirectory(StackDirectory);
-        Logger = new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Sink(Log).CreateLogger();
     }
 
     public FakeTerraform Fake { get; } = new();
 
     public string StackDirectory { get; }
 
-    public LogCollector Log { get; } = new();
+    public LogCapture Log { get; } = new();
 
-    public ILogger Logger { get; }
+    public ILogger Logger => Log.Logger;
 
     public string WriteBackend(string environment, string? bucket = null, string? region = null, string? key = null)
     {
@@ -71,26 +68,5 @@ public sealed class TerraformTestBed : IDisposable
         catch (IOException)
         {
         }
-    }
-}
-
-public sealed class LogCollector : ILogEventSink
-{
-    private readonly Lock _gate = new();
-    private readonly List<string> _lines = [];
-
-    public IReadOnlyList<string> Lines
-    {
-        get
-        {
-            lock (_gate)
-                return [.. _lines];
-        }
-    }
-
-    public void Emit(LogEvent logEvent)
-    {
-        lock (_gate)
-            _lines.Add(logEvent.RenderMessage());
     }
 }

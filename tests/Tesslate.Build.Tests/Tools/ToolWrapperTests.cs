@@ -48,12 +48,12 @@ public sealed class ToolWrapperTests
         var runner = new RecordingProcessRunner(new ProcessRunner(Serilog.Core.Logger.None), commands);
         var git = new GitRepository(runner, work, ToolLocator.Find("git")!);
 
-        Assert.Equal(GitSandbox.Git(work, "rev-parse", "HEAD").Trim(), await git.HeadCommitAsync(ct));
+        Assert.Equal(FixtureApp.Git(work, "rev-parse", "HEAD").Trim(), await git.HeadCommitAsync(ct));
         Assert.False(await git.HasChangesAsync(ct));
         Assert.Null(await git.RemoteUrlAsync("origin", ct));
 
         await File.WriteAllTextAsync(Path.Combine(work, "new.txt"), "untracked\n", ct);
-        GitSandbox.Git(work, "remote", "add", "origin", "https://github.com/TesslateAI/Studio.git");
+        FixtureApp.Git(work, "remote", "add", "origin", "https://github.com/TesslateAI/Studio.git");
 
         Assert.True(await git.HasChangesAsync(ct));
         Assert.Equal("https://github.com/TesslateAI/Studio.git", await git.RemoteUrlAsync("origin", ct));

@@ -17,8 +17,7 @@ public sealed class FakeTerraform : IDisposable
         Directory = Path.Combine(Path.GetTempPath(), "fake-terraform-" + Guid.NewGuid().ToString("N")[..10]);
         System.IO.Directory.CreateDirectory(Directory);
         ExecutablePath = Path.Combine(Directory, "terraform");
-        File.WriteAllText(ExecutablePath, FakeTerraformScript.Text + "\n", new UTF8Encoding(false));
-        File.SetUnixFileMode(ExecutablePath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        ExecutableScript.Write(ExecutablePath, FakeTerraformScript.Text + "\n");
         ShowJson = PlanFixtures.WithDestroyAndReplace;
     }
 

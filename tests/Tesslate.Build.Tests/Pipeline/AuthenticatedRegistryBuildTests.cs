@@ -45,12 +45,8 @@ public sealed class AuthenticatedRegistryBuildTests(MotoFixture moto, DockerEngi
         }
     }
 
-    private Dictionary<string, string> Environment() => new()
+    private Dictionary<string, string> Environment() => new(Moto.RunEnvironment())
     {
-        ["AWS_ENDPOINT_URL"] = Moto.Url.ToString().TrimEnd('/'),
-        ["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE",
-        ["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        ["AWS_REGION"] = MotoFixture.Region,
         ["DOCKER_EXE"] = engine.DockerExecutable,
         ["DOCKER_HOST"] = engine.Host,
         ["DOCKER_CONFIG"] = _dockerConfig,

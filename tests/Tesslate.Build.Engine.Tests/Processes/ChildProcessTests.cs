@@ -13,7 +13,7 @@ public sealed class ChildProcessTests : IDisposable
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
     private readonly string _root = Directory.CreateTempSubdirectory("child").FullName;
-    private readonly CollectingSink _log = new();
+    private readonly LogCapture _log = new();
 
     public ChildProcessTests()
     {
@@ -23,7 +23,7 @@ public sealed class ChildProcessTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private string Script(string name, string body) => BashScript.Write(_root, name, body);
+    private string Script(string name, string body) => ExecutableScript.Bash(_root, name, body);
 
     private sealed class ChildBuild : BuildBase
     {
@@ -48,7 +48,7 @@ public sealed class ChildProcessTests : IDisposable
         var output = new StringWriter();
 
         var run = new ChildBuild().RunAsync(["Later", "--script", script, "--root", _root], new Dictionary<string, string>(), output, interrupt.Token);
-        await WaitUntilAsync(() => File.Exists(ready));
+        await Waiting.UntilAsync(() => File.Exists(ready), Deadline);
         await interrupt.CancelAsync();
         var exitCode = await run.WaitAsync(Deadline);
 
@@ -66,7 +66,7 @@ public sealed class ChildProcessTests : IDisposable
     public async Task A_child_leads_a_process_group_of_its_own_unless_that_is_turned_off(bool ownProcessGroups)
     {
         var command = new ToolCommand("bash", ["-c", "echo $$ $(ps -o pgid= -p $$)"]).Capturing();
-        var result = await new ProcessRunner(_log.CreateLogger(), ownProcessGroups: ownProcessGroups).RunAsync(command, CancellationToken.None);
+        var result = await new ProcessRunner(_log.Logger, ownProcessGroups: ownProcessGroups).RunAsync(command, CancellationToken.None);
 
         var words = result.StandardOutput.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var (pid, group) = (int.Parse(words[0]), int.Parse(words[1]));
@@ -81,20 +81,9 @@ public sealed class ChildProcessTests : IDisposable
         const string inherited = "TESSLATE_BUILD_TESTS_INHERITED";
         System.Environment.SetEnvironmentVariable(inherited, "from-the-parent");
         var command = new ToolCommand("bash", ["-c", $"echo \"added=$ADDED inherited=${{{inherited}-unset}}\""]).WithEnvironment("ADDED", "a value").Capturing();
-        var runner = new ProcessRunner(_log.CreateLogger());
+        var runner = new ProcessRunner(_log.Logger);
 
         Assert.Equal("added=a value inherited=from-the-parent", (await runner.RunAsync(command, CancellationToken.None)).StandardOutput);
         Assert.Equal("added=a value inherited=unset", (await runner.RunAsync(command.WithEnvironment(inherited, null), CancellationToken.None)).StandardOutput);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Deadline;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("condition not met within the deadline");
-            await Task.Delay(20);
-        }
     }
 }

@@ -1,6 +1,6 @@
-using System.Runtime.CompilerServices;
 using Tesslate.Build.Engine.Processes;
 using Tesslate.Build.GitHub;
+using Tesslate.Build.Tests.Fixtures;
 
 namespace Tesslate.Build.Tests.GitHub;
 
@@ -10,9 +10,7 @@ namespace Tesslate.Build.Tests.GitHub;
 /// </summary>
 public sealed class WorkflowParserFixture : Xunit.IAsyncLifetime
 {
-    public static string RepositoryRoot { get; } = FindRoot();
-
-    public static string ToolDirectory => Path.Combine(RepositoryRoot, "tests", "tools", "workflow-parser");
+    public static string ToolDirectory => Path.Combine(RepositoryPaths.Root, "tests", "tools", "workflow-parser");
 
     public IProcessRunner Runner { get; } = new ProcessRunner(new Serilog.LoggerConfiguration().CreateLogger());
 
@@ -32,12 +30,4 @@ public sealed class WorkflowParserFixture : Xunit.IAsyncLifetime
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
-    private static string FindRoot([CallerFilePath] string path = "")
-    {
-        var directory = Path.GetDirectoryName(path);
-        while (directory is not null && !File.Exists(Path.Combine(directory, "Tesslate.Build.sln")))
-            directory = Path.GetDirectoryName(directory);
-        return directory ?? throw new InvalidOperationException($"No Tesslate.Build.sln above {path}.");
-    }
 }

@@ -7,15 +7,15 @@ public sealed class ProcessRunnerTests : IDisposable
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
     private readonly string _temp = Directory.CreateTempSubdirectory("runner").FullName;
-    private readonly CollectingSink _log = new();
+    private readonly LogCapture _log = new();
 
     public ProcessRunnerTests() => Secrets.BeginScope();
 
     public void Dispose() => Directory.Delete(_temp, recursive: true);
 
-    private ProcessRunner Runner(bool dryRun = false) => new(_log.CreateLogger(), dryRun);
+    private ProcessRunner Runner(bool dryRun = false) => new(_log.Logger, dryRun);
 
-    private string Script(string name, string body) => BashScript.Write(_temp, name, body);
+    private string Script(string name, string body) => ExecutableScript.Bash(_temp, name, body);
 
     [Fact]
     public async Task A_disallowed_exit_code_fails_with_the_command_and_its_last_lines()
@@ -103,7 +103,7 @@ public sealed class ProcessRunnerTests : IDisposable
         var grandchild = int.Parse(File.ReadAllText(pidFile).Trim());
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Deadline));
-        await WaitUntilAsync(() => !IsAlive(grandchild));
+        await Waiting.UntilAsync(() => !IsAlive(grandchild), Deadline);
     }
 
     [Fact]
@@ -127,16 +127,5 @@ public sealed class ProcessRunnerTests : IDisposable
         }
     }
 
-    private static Task WaitForFileAsync(string path) => WaitUntilAsync(() => File.Exists(path));
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Deadline;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("condition not met within the deadline");
-            await Task.Delay(20);
-        }
-    }
+    private static Task WaitForFileAsync(string path) => Waiting.UntilAsync(() => File.Exists(path), Deadline);
 }

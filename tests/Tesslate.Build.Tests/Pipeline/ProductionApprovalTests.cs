@@ -167,13 +167,8 @@ public sealed class ProductionApprovalTests(MotoFixture moto, DockerEngineFixtur
         PipelineRun.RunAsync(
             [target, .. extra, "--environment", "production", "--aws-account-id", MotoFixture.DefaultAccount, "--registry", registry.Address,
              "--source-root", _app.Root, "--tfvars", Path.Combine(_root, "terraform", "aws", "terraform.production.tfvars"), "--seed-timeout", "30s"],
-            new Dictionary<string, string>
+            new Dictionary<string, string>(Moto.RunEnvironment(_eks.Url))
             {
-                ["AWS_ENDPOINT_URL"] = Moto.Url.ToString().TrimEnd('/'),
-                ["AWS_ENDPOINT_URL_EKS"] = _eks.Url.ToString().TrimEnd('/'),
-                ["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE",
-                ["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-                ["AWS_REGION"] = MotoFixture.Region,
                 ["TERRAFORM_EXE"] = _terraform.ExecutablePath,
                 ["DOCKER_EXE"] = engine.DockerExecutable,
                 ["DOCKER_HOST"] = engine.Host,

@@ -87,14 +87,7 @@ public sealed class ProductionOperationsTests(MotoFixture moto) : MotoTests(moto
         await using var eks = await MotoEks.PointClustersAtAsync(Moto.Url, fake.Url);
 
         var (exitCode, output) = await PipelineRun.RunAsync(["SafeShutdown", "--environment", "production", "--aws-account-id", MotoFixture.DefaultAccount],
-            new Dictionary<string, string>
-            {
-                ["AWS_ENDPOINT_URL"] = Moto.Url.ToString().TrimEnd('/'),
-                ["AWS_ENDPOINT_URL_EKS"] = eks.Url.ToString().TrimEnd('/'),
-                ["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE",
-                ["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-                ["AWS_REGION"] = MotoFixture.Region,
-            });
+            Moto.RunEnvironment(eks.Url));
 
         Assert.True(exitCode == 1, output);
         Assert.Contains("✔ Preflight", output);
@@ -117,15 +110,7 @@ public sealed class TerraformOperationsTargetsTests(MotoFixture moto) : MotoTest
 
     private string Stack => Path.Combine(_root, "terraform", "aws");
 
-    private Dictionary<string, string> Environment() => new()
-    {
-        ["TERRAFORM_EXE"] = _terraform.ExecutablePath,
-        ["AWS_ENDPOINT_URL"] = Moto.Url.ToString().TrimEnd('/'),
-        ["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE",
-        ["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        ["AWS_REGION"] = MotoFixture.Region,
-        ["AWS_EC2_METADATA_DISABLED"] = "true",
-    };
+    private Dictionary<string, string> Environment() => new(Moto.RunEnvironment()) { ["TERRAFORM_EXE"] = _terraform.ExecutablePath };
 
     private Task<(int ExitCode, string Output)> RunAsync(params string[] args) =>
         PipelineRun.RunAsync([.. args, "--environment", "beta", "--aws-account-id", MotoFixture.DefaultAccount, "--registry", "127.0.0.1:1"], Environment(), _root);

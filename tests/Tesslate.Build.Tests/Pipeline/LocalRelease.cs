@@ -23,8 +23,8 @@ internal sealed partial class LocalRelease : IAsyncDisposable
     public const string Context = "tesslate-fake";
     public const string Namespace = "tesslate";
 
-    /// <summary>This repository's test compute overlay (btrfs CSI node DaemonSet, Volume Hub, image pre-cache).</summary>
-    public static readonly string ComputeOverlay = Path.Combine(PipelineRun.RepositoryRoot, "tests", "Tesslate.Build.Tests", "Release", "compute-overlay");
+    /// <summary>The test compute overlay beside this file (btrfs CSI node DaemonSet, Volume Hub, image pre-cache).</summary>
+    public static readonly string ComputeOverlay = Beside("compute-overlay");
 
     private static readonly ObjectRef RuntimeImages = new("ConfigMap", Namespace, "tesslate-runtime-images");
 
@@ -190,4 +190,7 @@ internal sealed partial class LocalRelease : IAsyncDisposable
         Directory.Delete(Root, recursive: true);
         Directory.Delete(_work, recursive: true);
     }
+
+    private static string Beside(string name, [System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
+        Path.Combine(Path.GetDirectoryName(here)!, name);
 }
