@@ -7,6 +7,7 @@ using Tesslate.Build.Images;
 using Tesslate.Build.Kubernetes;
 using Tesslate.Build.Platform;
 using Tesslate.Build.Tools;
+using TerraformCli = Tesslate.Build.Terraform.TerraformCli;
 using TerraformVersion = Tesslate.Build.Terraform.TerraformVersion;
 
 namespace Tesslate.Build;
@@ -123,7 +124,7 @@ internal sealed partial class Build
     {
         // The adapter's minimum and parser: the Doctor reports what TerraformCli would refuse.
         var minimum = TerraformVersion.Minimum.ToString(2);
-        var check = await ProbeAsync($"terraform ≥ {minimum}", new ToolCommand(Tools.Terraform, ["version", "-json"]).Prefixed("terraform"),
+        var check = await ProbeAsync($"terraform ≥ {minimum}", TerraformCli.VersionCommand(Tools.Terraform),
             output => TerraformVersion.Parse(output)?.ToString() ?? "",
             $"Install Terraform ≥ {minimum} (S3-native state locking): https://developer.hashicorp.com/terraform/install.", cancellationToken);
         if (!check.Ok)

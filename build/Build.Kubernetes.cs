@@ -269,6 +269,7 @@ internal sealed partial class Build
         {
             DeadlineOverride = deadline,
             PushedDigests = CurrentBuildReport()?.Images.Where(i => i.Digest is not null).ToDictionary(i => i.Image, i => i.Digest!, StringComparer.Ordinal),
+            Fixes = PodTroubleshooting.Fix,
         };
         // The waiter logs each workload's progress itself; logging it here too printed every line twice.
         var report = await waiter.WaitAsync(workloads, options, cancellationToken);

@@ -44,6 +44,7 @@ internal sealed partial class Build
     {
         DeadlineOverride = RolloutDeadlines.ValidateOverride(RolloutTimeout),
         OnProgress = p => Log.Information("[{Workload}] {Message}", p.Workload.Name, p.Message),
+        Fixes = PodTroubleshooting.Fix,
     };
 
     /// <summary>The workloads of the overlays the environment has (the compute layer's too), for names on the command line and Status.</summary>

@@ -237,6 +237,8 @@ internal sealed partial class Build
             {
                 Timeout = SeedTimeout,
                 OnFailure = SeedFailure == SeedFailurePolicy.Fail ? CommandFailurePolicy.Fail : CommandFailurePolicy.Warn,
+                TimeoutSetting = "--seed-timeout",
+                WarnSetting = "--seed-failure warn",
             },
             cancellationToken);
         Report.SetSection("seed", result);

@@ -30,7 +30,7 @@ internal sealed partial class Build : BuildBase
     [Parameter("Push to this registry (host[:port]) instead of the environment's (local: localhost:5000).")]
     readonly string? Registry;
 
-    [Parameter("AWS account id the environment lives in (default: Tesslate's, 859561299901).")]
+    [Parameter($"AWS account id the environment lives in (default: Tesslate's, {EnvironmentTable.TesslateAccountId}).")]
     readonly string? AwsAccountId;
 
     [Parameter("AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, then us-east-1).")]

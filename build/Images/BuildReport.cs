@@ -112,18 +112,18 @@ public sealed record BuildReport
         File.Move(temporary, path, overwrite: true);
     }
 
-    /// <summary>Reads a report written by an earlier BuildImages (e.g. another CI job): <c>--build-report PATH</c>.</summary>
+    /// <summary>Reads a report written by an earlier image build (e.g. another CI job).</summary>
     public static BuildReport Read(string path)
     {
         if (!File.Exists(path))
-            throw new UsageException($"--build-report '{path}' does not exist.", "Pass the report a BuildImages run wrote (its path is printed at the end of the run), or run BuildImages first.");
+            throw new UsageException($"The build report '{path}' does not exist.", "Use the report an image build wrote (its path is printed at the end of that run), or build the images first.");
         try
         {
             return FromJson(File.ReadAllText(path));
         }
         catch (JsonException e)
         {
-            throw new UsageException($"--build-report '{path}' is not a build report: {e.Message}", "Pass the JSON file BuildImages wrote.");
+            throw new UsageException($"'{path}' is not a build report: {e.Message}", "Use the JSON file an image build wrote.");
         }
     }
 

@@ -113,8 +113,8 @@ public sealed partial class ImageBuilder
         if (request.SourceRoot is null)
         {
             if (!request.DryRun)
-                throw new UsageException("No source root: images are built from a checkout of the application repository.", SourceRoots.Fix);
-            return new ImageBuildPlan { Images = [.. request.Images.Select(i => new ImageDecision { Name = i.Name, Action = ImageAction.Unknown, Reason = "no --source-root" })] };
+                throw new UsageException("No source root: images are built from a checkout of the application repository.", "Give the build the path of such a checkout.");
+            return new ImageBuildPlan { Images = [.. request.Images.Select(i => new ImageDecision { Name = i.Name, Action = ImageAction.Unknown, Reason = DecisionReason.NoSourceRoot })] };
         }
 
         // Bad input fails here, before any side effect.
@@ -186,7 +186,7 @@ public sealed partial class ImageBuilder
         }
         catch (Exception e) when (e is BuildFailure or IOException or UnauthorizedAccessException or InvalidOperationException)
         {
-            return new ImageDecision { Name = source.Name, Action = ImageAction.Build, Fingerprint = fingerprint, Reason = $"will fail: {(e is BuildFailure f ? f.Problem : e.Message)}", Failure = e };
+            return new ImageDecision { Name = source.Name, Action = ImageAction.Build, Fingerprint = fingerprint, Reason = DecisionReason.WillFail, Failure = e };
         }
     }
 
@@ -261,7 +261,7 @@ public sealed partial class ImageBuilder
     private BuildReport PlanWithoutSources(ImageBuildRequest request, Stopwatch stopwatch)
     {
         const string Computed = "<computed at run time>";
-        _console.Warning("Not checked in dry-run: no --source-root, so the git- and src- tags are {Computed:l}.", Computed);
+        _console.Warning("Not checked in dry-run: no source root, so the git- and src- tags are {Computed:l}.", Computed);
         var images = new List<ImageReport>();
         foreach (var image in request.Images)
         {
@@ -366,7 +366,7 @@ public sealed partial class ImageBuilder
                 log.Logger.Warning("base image digest unknown for {Bases:l}: building (cannot prove the image unchanged)",
                     string.Join(", ", fingerprint.BaseImages.Where(b => b.Digest is null).Select(b => b.Reference)));
 
-            log.Logger.Information("building {Reference:l} ({Tags:l}){Why:l}", reference, string.Join(", ", tags), request.ForceBuild ? " (--force-build)" : "");
+            log.Logger.Information("building {Reference:l} ({Tags:l}){Why:l}", reference, string.Join(", ", tags), request.ForceBuild ? " (forced rebuild)" : "");
             var labels = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, string>
             {
                 [LabelPrefix + "revision"] = commit,
@@ -481,7 +481,7 @@ public sealed partial class ImageBuilder
         catch (ProcessFailedException e)
         {
             throw new PrerequisiteMissingException($"The source root {sourceRoot} is not a git checkout ({e.Result.LastLines(1).FirstOrDefault()?.Trim()}); images are tagged with its commit.",
-                "Point --source-root at a git clone of the application repository.");
+                "Use a git clone of the application repository as the source root.");
         }
     }
 

@@ -27,11 +27,11 @@ public sealed record ImageSource(
             throw new UsageException($"{file}: field 'context' ('{definition.Context}') points outside the source root {root}.", "Use a path inside the application checkout.");
         if (!Directory.Exists(context))
             throw new UsageException($"{file}: field 'context': directory '{definition.Context}' does not exist under the source root {root}.",
-                "Check the path in the catalog file, or point --source-root at a checkout of the application repository.");
+                $"Check the path in the catalog file, and that the source root {root} is a checkout of the application repository.");
         var dockerfile = Path.GetFullPath(Path.Combine(root, definition.Dockerfile));
         if (!File.Exists(dockerfile))
             throw new UsageException($"{file}: field 'dockerfile': '{definition.Dockerfile}' does not exist under the source root {root}.",
-                "Check the path in the catalog file, or point --source-root at a checkout of the application repository.");
+                $"Check the path in the catalog file, and that the source root {root} is a checkout of the application repository.");
         if (!IsInside(dockerfile, context))
             throw new UsageException($"{file}: field 'dockerfile' ('{definition.Dockerfile}') is outside the build context '{definition.Context}'.",
                 "Move the Dockerfile into the context, or widen 'context' so it contains the Dockerfile.");
@@ -55,7 +55,7 @@ public sealed record ImageSource(
     {
         var root = Path.GetFullPath(sourceRoot);
         if (!Directory.Exists(root))
-            throw new UsageException($"--source-root '{sourceRoot}' does not exist.", "Pass --source-root with the path of a checkout of the application repository (orchestrator/, app/, services/ ...).");
+            throw new UsageException($"The source root '{sourceRoot}' does not exist.", "Use the path of a checkout of the application repository (orchestrator/, app/, services/ ...).");
         return root;
     }
 
@@ -63,37 +63,5 @@ public sealed record ImageSource(
     {
         var relative = Path.GetRelativePath(directory, path);
         return relative == "." || !(relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative));
-    }
-}
-
-/// <summary>How a source root is set, for every message that asks for one.</summary>
-public static class SourceRoots
-{
-    /// <summary>The three ways to set a source root, e.g. to a sibling clone <c>../Studio</c>.</summary>
-    public const string Fix = """
-        Point the pipeline at a checkout of the application repository (TesslateAI/Studio layout: orchestrator/, app/, services/), e.g. a sibling clone ../Studio, in one of three ways:
-              --source-root ../Studio                              for this run
-              export TESSLATE_SOURCE_ROOT=../Studio                for this shell
-              "SourceRoot": "../Studio" in .nuke/parameters.json   for this clone (relative to the repository root)
-          ./build.sh Doctor --environment <env> shows which one is in effect and the commit it points at.
-        """;
-}
-
-/// <summary>Which source root a build uses: the one given, else the environment's fallback (the fixture app for local).</summary>
-public static class SourceRootChoice
-{
-    /// <summary>
-    /// The given root (which must exist), else <paramref name="fallback"/>; with neither, null under dry-run (tags then print
-    /// as "computed at run time") and a usage error naming --source-root otherwise.
-    /// </summary>
-    public static string? Resolve(string? given, string? fallback, bool dryRun, string environment)
-    {
-        if (!string.IsNullOrWhiteSpace(given))
-            return ImageSource.RequireSourceRoot(given);
-        if (!string.IsNullOrWhiteSpace(fallback))
-            return ImageSource.RequireSourceRoot(fallback);
-        if (dryRun)
-            return null;
-        throw new UsageException($"--source-root is required for --environment {environment}: images are built from a checkout of the application repository.", SourceRoots.Fix);
     }
 }

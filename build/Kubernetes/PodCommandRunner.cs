@@ -50,14 +50,20 @@ public sealed record PodCommand(string Name, string Namespace, string Deployment
 
     public CommandFailurePolicy OnFailure { get; init; } = CommandFailurePolicy.Warn;
 
+    /// <summary>How the caller's user sets <see cref="Timeout"/> (the pipeline: <c>--seed-timeout</c>), for the messages.</summary>
+    public string TimeoutSetting { get; init; } = "the timeout";
+
+    /// <summary>How the caller's user asks for <see cref="CommandFailurePolicy.Warn"/> instead (the pipeline: <c>--seed-failure warn</c>); null: not offered.</summary>
+    public string? WarnSetting { get; init; }
+
     public string CommandLine => string.Join(' ', Command);
 }
 
 /// <summary>Pure judgement of a command's outcome under a policy.</summary>
 public static class PodCommandJudge
 {
-    /// <summary>Validates a timeout given by the user (<c>--seed-timeout</c>).</summary>
-    public static void ValidateTimeout(TimeSpan timeout, string parameter = "--seed-timeout")
+    /// <summary>Validates a timeout given by the user; <paramref name="parameter"/> names how it was given.</summary>
+    public static void ValidateTimeout(TimeSpan timeout, string parameter)
     {
         if (timeout <= TimeSpan.Zero)
             throw new UsageException($"{parameter} must be longer than zero (got {Durations.Format(timeout)}).", $"Give a duration such as {parameter} 10m.");
@@ -87,11 +93,11 @@ public static class PodCommandJudge
         var fix = result.Outcome switch
         {
             PodCommandOutcome.NonZeroExit => $"Read the output above; run it again by hand with kubectl exec -n {command.Namespace} deploy/{command.Deployment} -- {command.CommandLine}.",
-            PodCommandOutcome.TimedOut => "Find out why it hangs (the output above), or give it longer with --seed-timeout.",
+            PodCommandOutcome.TimedOut => $"Find out why it hangs (the output above), or give it longer with {command.TimeoutSetting}.",
             PodCommandOutcome.NoReadyPod => $"Check the pods of deployment {command.Deployment} (kubectl get pods -n {command.Namespace}).",
             _ => "Check connectivity to the cluster and run the step again.",
         };
-        throw new BuildFailure(result.Message, fix + " (Use --seed-failure warn to only warn.)");
+        throw new BuildFailure(result.Message, command.WarnSetting is null ? fix : $"{fix} (Use {command.WarnSetting} to only warn.)");
     }
 }
 
@@ -106,7 +112,7 @@ public sealed class PodCommandRunner(IKubernetes client, ILogger logger, ChangeG
 {
     public async Task<PodCommandResult> RunAsync(PodCommand command, CancellationToken cancellationToken)
     {
-        PodCommandJudge.ValidateTimeout(command.Timeout);
+        PodCommandJudge.ValidateTimeout(command.Timeout, command.TimeoutSetting);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         V1Pod? pod;
         try

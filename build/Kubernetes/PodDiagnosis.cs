@@ -20,18 +20,132 @@ public enum PodProblemKind
 }
 
 /// <summary>
-/// Why a pod of the new revision is not becoming ready, with the fix. <see cref="IsTerminal"/>: waiting longer will
+/// What the diagnosis established about a pod, as facts. The fix is worded by the caller (the platform layer's
+/// <c>PodTroubleshooting</c>, in the pipeline's own targets and flags), never here.
+/// </summary>
+public abstract record PodCause
+{
+    private PodCause()
+    {
+    }
+
+    public abstract PodProblemKind Kind { get; }
+
+    /// <summary>The registry refused the node's pull; <paramref name="EcrAccount"/>/<paramref name="EcrRegion"/> when <paramref name="Registry"/> is ECR.</summary>
+    public sealed record PullUnauthorized(string Image, string Registry, string? EcrAccount, string? EcrRegion) : PodCause
+    {
+        public override PodProblemKind Kind => PodProblemKind.ImagePullUnauthorized;
+    }
+
+    /// <summary>The registry has no such image, and this run pushed nothing to <paramref name="Repository"/>.</summary>
+    public sealed record ImageNotPushed(string Image, string Repository) : PodCause
+    {
+        public override PodProblemKind Kind => PodProblemKind.ImageNotFound;
+    }
+
+    /// <summary>The registry no longer has the very digest this run pushed.</summary>
+    public sealed record PushedDigestGone(string Image) : PodCause
+    {
+        public override PodProblemKind Kind => PodProblemKind.ImageNotFound;
+    }
+
+    /// <summary>The registry has no such image; this run pushed <paramref name="PushedDigest"/> to its repository, but the manifest pins another digest (or a tag).</summary>
+    public sealed record OtherImagePinned(string Image, string Repository, string PushedDigest, string? PinnedDigest, string? PinnedTag) : PodCause
+    {
+        public override PodProblemKind Kind => PodProblemKind.ImageNotFound;
+    }
+
+    /// <summary>The image has no variant for the node's platform.</summary>
+    public sealed record NoPlatformVariant(string Image) : PodCause
+    {
+        public override PodProblemKind Kind => PodProblemKind.ImagePlatformMismatch;
+    }
+
+    /// <summary>The pull failed for another reason (registry unreachable, bad reference).</summary>
+    public sealed record PullFailed(string Image) : PodCause
+    {
+        public override PodProblemKind Kind => PodProblemKind.ImagePullFailed;
+    }
+
+    /// <summary>The container (an init container when <paramref name="Init"/>) keeps exiting at start.</summary>
+    public sealed record ExitsAtStart(string Pod, string Container, bool Init) : PodCause
+    {
+        public override PodProblemKind Kind => Init ? PodProblemKind.InitContainerFailed : PodProblemKind.CrashLoop;
+    }
+
+    /// <summary>Killed for exceeding its memory limit (<paramref name="Limit"/>, when the spec has one).</summary>
+    public sealed record OutOfMemory(string Container, string? Limit) : PodCause
+    {
+        public override PodProblemKind Kind => PodProblemKind.OutOfMemory;
+    }
+
+    /// <summary>An init container exited non-zero.</summary>
+    public sealed record InitContainerExited(string Pod, string Container) : PodCause
+    {
+        public override PodProblemKind Kind => PodProblemKind.InitContainerFailed;
+    }
+
+    /// <summary>The container runtime could not start the container.</summary>
+    public sealed record NotStarted : PodCause
+    {
+        public override PodProblemKind Kind => PodProblemKind.ContainerFailed;
+    }
+
+    /// <summary>The pod itself failed (phase Failed) without a container status that says why.</summary>
+    public sealed record PodFailed : PodCause
+    {
+        public override PodProblemKind Kind => PodProblemKind.ContainerFailed;
+    }
+
+    /// <summary>A key the container reads is missing from <paramref name="ObjectKind"/> <paramref name="Reference"/> (namespace/name).</summary>
+    public sealed record MissingKey(string Key, string ObjectKind, string Reference) : PodCause
+    {
+        public override PodProblemKind Kind => PodProblemKind.MissingConfig;
+    }
+
+    /// <summary>A secret, config map or service account the pod references does not exist.</summary>
+    public sealed record MissingObject(string ObjectKind, string Name, string? Namespace) : PodCause
+    {
+        public override PodProblemKind Kind => PodProblemKind.MissingConfig;
+    }
+
+    /// <summary>The configuration refers to something missing, and the message does not say what.</summary>
+    public sealed record MissingReference : PodCause
+    {
+        public override PodProblemKind Kind => PodProblemKind.MissingConfig;
+    }
+
+    /// <summary>No node fits the pod.</summary>
+    public sealed record NoNodeFits : PodCause
+    {
+        public override PodProblemKind Kind => PodProblemKind.Unschedulable;
+    }
+
+    /// <summary>The container runs but its readiness probe fails.</summary>
+    public sealed record ReadinessProbeFailing : PodCause
+    {
+        public override PodProblemKind Kind => PodProblemKind.ReadinessFailing;
+    }
+}
+
+/// <summary>
+/// Why a pod of the new revision is not becoming ready: what the cluster shows (<paramref name="Reason"/>,
+/// <paramref name="Message"/>) and the <paramref name="Cause"/> as facts. <see cref="IsTerminal"/>: waiting longer will
 /// not help (the rollout wait stops early); otherwise it is only the explanation given when the deadline passes.
 /// </summary>
 public sealed record PodProblem(
-    PodProblemKind Kind,
     string Pod,
     string? Container,
     string Reason,
     string Message,
-    string Fix,
+    PodCause Cause,
     bool IsTerminal)
 {
+    public PodProblemKind Kind => Cause.Kind;
+
+    /// <summary>The fix, in the words of whoever asked (<see cref="RolloutWaitOptions.Fixes"/>); null when none was given.</summary>
+    public string? Fix { get; init; }
+
     /// <summary>Last log lines of the previous (crashed) container, when the waiter fetched them.</summary>
     public IReadOnlyList<string> LogTail { get; init; } = [];
 
@@ -41,13 +155,14 @@ public sealed record PodProblem(
     {
         var where = Container is null ? $"pod {Pod}" : $"pod {Pod}, container {Container}";
         var log = LogTail.Count == 0 ? "" : Environment.NewLine + string.Join(Environment.NewLine, LogTail.Select(l => "      | " + l));
-        return $"{where}: {Reason}: {Message}{log}{Environment.NewLine}    Fix: {Fix}";
+        return $"{where}: {Reason}: {Message}{log}{(Fix is null ? "" : $"{Environment.NewLine}    Fix: {Fix}")}";
     }
 }
 
 /// <summary>
 /// Classifies pods of a workload's NEW revision (pure): image pulls (unauthorized, not found, wrong platform),
-/// crash loops, OOM kills, missing secrets/config maps/keys, unschedulable pods and failing readiness probes.
+/// crash loops, OOM kills, missing secrets/config maps/keys, unschedulable pods and failing readiness probes. It says
+/// what went wrong (<see cref="PodCause"/>); the caller words the fix.
 /// </summary>
 public static partial class PodDiagnosis
 {
@@ -82,9 +197,7 @@ public static partial class PodDiagnosis
             {
                 var schedulerEvent = podEvents.LastOrDefault(e => e.Reason == "FailedScheduling");
                 var message = schedulerEvent?.Message ?? scheduled.Message ?? "the scheduler found no node";
-                found.Add(new PodProblem(PodProblemKind.Unschedulable, podName, null, scheduled.Reason ?? "Unschedulable", message,
-                    "No node fits the pod: free or add capacity (node group size, instance type), or lower its resource requests / fix its node selector, affinity or tolerations.",
-                    IsTerminal: false));
+                found.Add(new PodProblem(podName, null, scheduled.Reason ?? "Unschedulable", message, new PodCause.NoNodeFits(), IsTerminal: false));
             }
 
             if (found.Count == 0 && pod.Status?.Phase == "Running")
@@ -94,15 +207,12 @@ public static partial class PodDiagnosis
                 if (unhealthy.Count > 0 && notReady.Count > 0)
                 {
                     var count = unhealthy.Sum(e => e.Count ?? 1);
-                    found.Add(new PodProblem(PodProblemKind.ReadinessFailing, podName, notReady.Count == 1 ? notReady[0] : null, "Unhealthy",
-                        $"{unhealthy[^1].Message} ({count} time{(count == 1 ? "" : "s")})",
-                        "The container runs but its readiness probe fails: check the probe's path/port and the application's startup (logs), or give it a longer initialDelaySeconds/failureThreshold.",
-                        IsTerminal: false));
+                    found.Add(new PodProblem(podName, notReady.Count == 1 ? notReady[0] : null, "Unhealthy",
+                        $"{unhealthy[^1].Message} ({count} time{(count == 1 ? "" : "s")})", new PodCause.ReadinessProbeFailing(), IsTerminal: false));
                 }
             }
             if (found.Count == 0 && pod.Status?.Phase == "Failed")
-                found.Add(new PodProblem(PodProblemKind.ContainerFailed, podName, null, pod.Status.Reason ?? "Failed",
-                    pod.Status.Message ?? "the pod failed", "Inspect the pod's events and logs (kubectl describe pod).", IsTerminal: true));
+                found.Add(new PodProblem(podName, null, pod.Status.Reason ?? "Failed", pod.Status.Message ?? "the pod failed", new PodCause.PodFailed(), IsTerminal: true));
             problems.AddRange(found);
         }
         return problems;
@@ -123,84 +233,75 @@ public static partial class PodDiagnosis
                 ?? podEvents.LastOrDefault(e => e.Reason is "Failed" && (e.Message ?? "").Contains("pull", StringComparison.OrdinalIgnoreCase));
             var message = string.Join(" ", new[] { waiting.Message, pullEvent?.Message }.Where(m => !string.IsNullOrEmpty(m)).Distinct());
             var text = message.ToLowerInvariant();
+            PodProblem Pull(PodCause cause, string? shown = null) => new(podName, container, waiting.Reason, shown ?? message, cause, IsTerminal: true);
             if (text.Contains("no match for platform", StringComparison.Ordinal))
-                return new PodProblem(PodProblemKind.ImagePlatformMismatch, podName, container, waiting.Reason, message,
-                    $"{image} has no linux/amd64 variant for this node: rebuild it for the nodes' platform (--platform linux/amd64) and deploy again.", true);
+                return Pull(new PodCause.NoPlatformVariant(image));
             if (text.Contains("unauthorized", StringComparison.Ordinal) || text.Contains("401", StringComparison.Ordinal) || text.Contains("403 forbidden", StringComparison.Ordinal)
                 || text.Contains("denied", StringComparison.Ordinal) || text.Contains("no basic auth credentials", StringComparison.Ordinal) || text.Contains("authorization failed", StringComparison.Ordinal))
-                return new PodProblem(PodProblemKind.ImagePullUnauthorized, podName, container, waiting.Reason, message, UnauthorizedFix(image), true);
+                return Pull(Unauthorized(image));
             if (text.Contains("not found", StringComparison.Ordinal) || text.Contains("manifest unknown", StringComparison.Ordinal) || text.Contains("404", StringComparison.Ordinal)
                 || waiting.Reason == "InvalidImageName")
-                return new PodProblem(PodProblemKind.ImageNotFound, podName, container, waiting.Reason, message, NotFoundFix(image, pushed), true);
-            return new PodProblem(PodProblemKind.ImagePullFailed, podName, container, waiting.Reason, message.Length == 0 ? $"cannot pull {image}" : message,
-                $"The node cannot pull {image}: check the registry is reachable from the cluster and the reference is right.", true);
+                return Pull(NotFound(image, pushed));
+            return Pull(new PodCause.PullFailed(image), message.Length == 0 ? $"cannot pull {image}" : message);
         }
 
         if (waiting?.Reason == "CreateContainerConfigError")
             return MissingConfig(podName, container, waiting.Message ?? "", pod.Metadata?.NamespaceProperty);
 
         if (waiting?.Reason is "CreateContainerError" or "RunContainerError" or "StartError")
-            return new PodProblem(PodProblemKind.ContainerFailed, podName, container, waiting.Reason, waiting.Message ?? "",
-                "The runtime could not start the container: check its command/entrypoint, volume mounts and security context.", true);
+            return new PodProblem(podName, container, waiting.Reason, waiting.Message ?? "", new PodCause.NotStarted(), IsTerminal: true);
 
         var crashed = waiting?.Reason == "CrashLoopBackOff";
         if ((last?.Reason == "OOMKilled" && (crashed || terminated is not null)) || terminated?.Reason == "OOMKilled")
         {
             var limit = MemoryLimit(pod, container);
-            return new PodProblem(PodProblemKind.OutOfMemory, podName, container, "OOMKilled",
+            return new PodProblem(podName, container, "OOMKilled",
                 $"killed for using more memory than its limit{(limit is null ? "" : $" ({limit})")}; restarted {status.RestartCount} time(s)",
-                $"Raise resources.limits.memory of container {container}{(limit is null ? "" : $" (now {limit})")}, or find what makes it grow.", true);
+                new PodCause.OutOfMemory(container, limit), IsTerminal: true);
         }
 
         if (crashed)
         {
             var exit = last is null ? "" : $"; last exit code {last.ExitCode}{(last.Reason is null ? "" : $" ({last.Reason})")}";
-            return new PodProblem(isInit ? PodProblemKind.InitContainerFailed : PodProblemKind.CrashLoop, podName, container, "CrashLoopBackOff",
+            return new PodProblem(podName, container, "CrashLoopBackOff",
                 $"{(isInit ? "init container" : "container")} keeps exiting; restarted {status.RestartCount} time(s){exit}",
-                $"The {(isInit ? "init container" : "container")} exits at start: read its last log lines (kubectl logs {podName} -c {container} --previous), fix the cause (configuration, secrets, migrations) and deploy again.", true);
+                new PodCause.ExitsAtStart(podName, container, isInit), IsTerminal: true);
         }
 
         if (isInit && terminated is { ExitCode: not 0 })
-            return new PodProblem(PodProblemKind.InitContainerFailed, podName, container, terminated.Reason ?? "Error",
-                $"init container exited with code {terminated.ExitCode}", $"Read the init container's log (kubectl logs {podName} -c {container}) and fix what it reports.",
-                pod.Spec?.RestartPolicy == "Never");
+            return new PodProblem(podName, container, terminated.Reason ?? "Error", $"init container exited with code {terminated.ExitCode}",
+                new PodCause.InitContainerExited(podName, container), pod.Spec?.RestartPolicy == "Never");
         return null;
     }
 
-    /// <summary>ECR: the node role's pull permission (and EcrLogin for the pipeline's own pushes); elsewhere the pull secret.</summary>
-    private static string UnauthorizedFix(string image)
+    /// <summary>Which registry refused, and for ECR its account and region (the node role's permissions live there).</summary>
+    private static PodCause.PullUnauthorized Unauthorized(string image)
     {
         var host = ImageReference.Parse(image).Registry;
-        if (EcrHost().Match(host) is not { Success: true } ecr)
-            return $"The node may not pull {image}: check the registry credentials the pod uses (its imagePullSecret), then deploy again.";
-        return $"The nodes may not pull from ECR {host}: the node role needs ecr:GetAuthorizationToken, ecr:BatchGetImage and ecr:GetDownloadUrlForLayer "
-            + $"(the AmazonEC2ContainerRegistryReadOnly policy) on account {ecr.Groups["account"].Value} in {ecr.Groups["region"].Value}, and a repository policy that lets that account pull. "
-            + "If this run's own pushes were refused too, its ECR login expired: ./build.sh EcrLogin, then deploy again.";
+        return EcrHost().Match(host) is { Success: true } ecr
+            ? new PodCause.PullUnauthorized(image, host, ecr.Groups["account"].Value, ecr.Groups["region"].Value)
+            : new PodCause.PullUnauthorized(image, host, null, null);
     }
 
     /// <summary>A missing image compared with what this run pushed: which digest was expected, and why they differ.</summary>
-    private static string NotFoundFix(string image, IReadOnlyDictionary<string, string> pushed)
+    private static PodCause NotFound(string image, IReadOnlyDictionary<string, string> pushed)
     {
         var reference = ImageReference.Parse(image);
         if (!pushed.TryGetValue(reference.Repository, out var expected))
-            return $"{image} does not exist in the registry, and this run pushed no {reference.Repository}: the digest deployed must be one that was pushed; rebuild and push the image (--images) or check the repository name.";
+            return new PodCause.ImageNotPushed(image, reference.Repository);
         if (reference.Digest == expected)
-            return $"{image} is the digest this run pushed, yet the registry does not have it (deleted by a lifecycle policy, or pushed to another registry or account): rebuild it with --force-build and deploy again.";
-        return $"{image} does not exist in the registry; this run pushed {reference.Repository}@{expected}: the manifest pins {(reference.Digest is null ? $"tag {reference.Tag}" : $"digest {reference.Digest}")} instead. Deploy the pushed digest (KustomizeApply pins it from the build report) or rebuild the image (--images).";
+            return new PodCause.PushedDigestGone(image);
+        return new PodCause.OtherImagePinned(image, reference.Repository, expected, reference.Digest, reference.Digest is null ? reference.Tag : null);
     }
 
     private static PodProblem MissingConfig(string podName, string container, string message, string? ns)
     {
         var keyMatch = MissingKeyPattern().Match(message);
-        if (keyMatch.Success)
-            return new PodProblem(PodProblemKind.MissingConfig, podName, container, "CreateContainerConfigError", message,
-                $"Add key '{keyMatch.Groups["key"].Value}' to {keyMatch.Groups["kind"].Value} {keyMatch.Groups["ref"].Value} (or mark the reference optional), then deploy again.", true);
         var objectMatch = MissingObjectPattern().Match(message);
-        if (objectMatch.Success)
-            return new PodProblem(PodProblemKind.MissingConfig, podName, container, "CreateContainerConfigError", message,
-                $"Create {objectMatch.Groups["kind"].Value} '{objectMatch.Groups["name"].Value}'{(ns is null ? "" : $" in namespace {ns}")} (it is referenced by the pod but does not exist), then deploy again.", true);
-        return new PodProblem(PodProblemKind.MissingConfig, podName, container, "CreateContainerConfigError", message,
-            "The container's configuration refers to something missing (secret, config map, key or service account): create it and deploy again.", true);
+        PodCause cause = keyMatch.Success ? new PodCause.MissingKey(keyMatch.Groups["key"].Value, keyMatch.Groups["kind"].Value, keyMatch.Groups["ref"].Value)
+            : objectMatch.Success ? new PodCause.MissingObject(objectMatch.Groups["kind"].Value, objectMatch.Groups["name"].Value, ns)
+            : new PodCause.MissingReference();
+        return new PodProblem(podName, container, "CreateContainerConfigError", message, cause, IsTerminal: true);
     }
 
     private static string? ContainerImage(V1Pod pod, string container) =>

@@ -84,6 +84,9 @@ public sealed record RolloutWaitOptions
 
     /// <summary>Repository → the digest this run pushed: a pod that cannot find its image is compared with it.</summary>
     public IReadOnlyDictionary<string, string>? PushedDigests { get; init; }
+
+    /// <summary>Words the fix for each pod problem found (the pipeline's <c>PodTroubleshooting.Fix</c>); without it problems are reported without one.</summary>
+    public Func<PodCause, string>? Fixes { get; init; }
 }
 
 /// <summary>
@@ -281,7 +284,7 @@ public sealed class RolloutWaiter(KubeCluster cluster, ILogger logger)
             var events = new List<Corev1Event>();
             foreach (var pod in notReady)
                 events.AddRange((await cluster.Client.CoreV1.ListNamespacedEventAsync(ns, fieldSelector: $"involvedObject.name={pod.Metadata.Name}", cancellationToken: cancellationToken)).Items);
-            var problems = PodDiagnosis.Diagnose(notReady, events, options.PushedDigests).ToList();
+            var problems = PodDiagnosis.Diagnose(notReady, events, options.PushedDigests).Select(p => p with { Fix = options.Fixes?.Invoke(p.Cause) }).ToList();
             for (var i = 0; i < problems.Count; i++)
                 if (problems[i].IsTerminal && problems[i].NeedsPreviousLog && problems[i].Container is { } container)
                     problems[i] = problems[i] with { LogTail = await PreviousLogAsync(ns, problems[i].Pod, container, cancellationToken) };

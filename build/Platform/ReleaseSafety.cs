@@ -72,8 +72,20 @@ public sealed record ReleasePlanSummary(string Environment)
     public static string Describe(ImageDecision image) => image.Action switch
     {
         ImageAction.Reuse => $"reuse {image.ReuseTag}",
-        ImageAction.Build => $"build{(image.Reason is null ? "" : $" ({image.Reason})")}",
-        _ => $"unknown{(image.Reason is null ? "" : $" ({image.Reason})")}",
+        ImageAction.Build => $"build{(Reason(image) is { } reason ? $" ({reason})" : "")}",
+        _ => $"unknown{(Reason(image) is { } reason ? $" ({reason})" : "")}",
+    };
+
+    /// <summary>Why an image builds or is unknown, in a few words and the pipeline's flags.</summary>
+    public static string? Reason(ImageDecision image) => image.Reason switch
+    {
+        DecisionReason.ForceBuild => "--force-build",
+        DecisionReason.BaseImageDigestUnknown => "base image digest unknown",
+        DecisionReason.NotInRegistry => "not in the registry",
+        DecisionReason.RegistryNotChecked => "registry not checked",
+        DecisionReason.NoSourceRoot => "no --source-root",
+        DecisionReason.WillFail => $"will fail: {(image.Failure is BuildFailure failure ? failure.Problem : image.Failure?.Message)}",
+        _ => null,
     };
 
     /// <summary>
@@ -120,7 +132,7 @@ public sealed record ReleasePlanSummary(string Environment)
     public object ToReport() => new
     {
         environment = Environment,
-        images = Images?.Select(i => new { name = i.Name, fingerprint = i.Fingerprint?.Value, action = i.Action.ToString().ToLowerInvariant(), reuseTag = i.ReuseTag, reason = i.Reason }),
+        images = Images?.Select(i => new { name = i.Name, fingerprint = i.Fingerprint?.Value, action = i.Action.ToString().ToLowerInvariant(), reuseTag = i.ReuseTag, reason = Reason(i) }),
         terraform = Terraform is null ? null : new
         {
             add = Terraform.ToAdd,

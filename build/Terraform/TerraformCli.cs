@@ -25,6 +25,9 @@ public sealed class TerraformCli(IProcessRunner runner, ILogger logger, Terrafor
     /// <summary>The private temp folder of this run (created on first use).</summary>
     public TerraformWorkspace Workspace => _workspace.Value;
 
+    /// <summary>The version probe (<c>terraform version -json</c>, read by <see cref="TerraformVersion.Parse"/>): this adapter's check and Doctor's.</summary>
+    public static ToolCommand VersionCommand(string terraform = "terraform") => new ToolCommand(terraform, ["version", "-json"]).Prefixed("terraform");
+
     /// <summary>Finds terraform and checks it is 1.11 or newer; runs once, before any other command.</summary>
     public async Task<Version?> CheckVersionAsync(CancellationToken cancellationToken)
     {
@@ -43,7 +46,7 @@ public sealed class TerraformCli(IProcessRunner runner, ILogger logger, Terrafor
             $"Terraform was not found ('{settings.Executable}' is not on PATH).",
             $"Install Terraform {TerraformVersion.Minimum.ToString(2)} or newer (https://developer.hashicorp.com/terraform/install, " +
             "'brew install hashicorp/tap/terraform', or hashicorp/setup-terraform in GitHub Actions), or set TERRAFORM_EXE to its full path.");
-        var result = await runner.RunAsync(Command("version", "-json").AsProbe(), cancellationToken);
+        var result = await runner.RunAsync(InStack(VersionCommand(settings.Executable)).AsProbe(), cancellationToken);
         if (result.WasDryRun)
             return null;
         var version = TerraformVersion.Parse(result.StandardOutput);
@@ -305,11 +308,12 @@ public sealed class TerraformCli(IProcessRunner runner, ILogger logger, Terrafor
     private ToolCommand StateCommand(string subcommand, params IEnumerable<string> arguments) =>
         Command("state", [subcommand, .. ColorFlags(), .. arguments]);
 
-    private ToolCommand Command(string subcommand, params IEnumerable<string> arguments)
+    private ToolCommand Command(string subcommand, params IEnumerable<string> arguments) =>
+        InStack(new ToolCommand(settings.Executable, [subcommand, .. arguments]));
+
+    private ToolCommand InStack(ToolCommand command)
     {
-        var command = new ToolCommand(settings.Executable, [subcommand, .. arguments])
-            .WithWorkingDirectory(settings.StackDirectory)
-            .Prefixed(settings.LogPrefix);
+        command = command.WithWorkingDirectory(settings.StackDirectory).Prefixed(settings.LogPrefix);
         return settings.InCi ? command.WithEnvironment("TF_IN_AUTOMATION", "1") : command;
     }
 

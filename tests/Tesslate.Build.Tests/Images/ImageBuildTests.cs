@@ -372,8 +372,10 @@ public sealed class ImageBuildTests(DockerEngineFixture engine, RegistryFixture 
         Assert.Equal(ImageOutcome.Planned, plan.Report["backend"]!.Outcome);
         Assert.Contains("computed at run time", plan.Console.Text);
 
+        // The builder only guards its request: Build refuses a missing --source-root (with the three ways to set it) first.
         var error = await Assert.ThrowsAsync<UsageException>(() => BuildAsync(images, r => r with { SourceRoot = null }));
-        Assert.Contains("--source-root", error.Fix);
+        Assert.Contains("No source root", error.Problem);
+        Assert.Contains("checkout", error.Fix);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Tesslate.Build.Engine;
 using Tesslate.Build.Images;
+using Tesslate.Build.Platform;
 using Tesslate.Build.Tests.Fixtures;
 using Xunit;
 
@@ -128,10 +129,11 @@ public sealed class ImageCatalogTests
     }
 
     [Fact]
-    public void A_source_root_that_does_not_exist_names_the_parameter()
+    public void A_source_root_that_does_not_exist_is_named()
     {
         var error = Assert.Throws<UsageException>(() => ImageSource.Resolve(Catalog["backend"], "/nonexistent/studio", RepositoryPaths.Images));
-        Assert.Contains("--source-root '/nonexistent/studio' does not exist", error.Problem);
+        Assert.Contains("The source root '/nonexistent/studio' does not exist", error.Problem);
+        Assert.Contains("checkout of the application repository", error.Fix);
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public sealed class ImageDecisionTests
     public void Force_build_builds_even_when_everything_else_would_allow_a_reuse()
     {
         var decision = ImageDecision.BeforeLookup("backend", Complete, forceBuild: true, registryChecked: true);
-        Assert.Equal(new ImageDecision { Name = "backend", Action = ImageAction.Build, Fingerprint = Complete, Reason = "--force-build" }, decision);
+        Assert.Equal(new ImageDecision { Name = "backend", Action = ImageAction.Build, Fingerprint = Complete, Reason = DecisionReason.ForceBuild }, decision);
         Assert.Null(decision!.ReuseTag);
     }
 
@@ -23,14 +23,14 @@ public sealed class ImageDecisionTests
     public void A_base_image_without_a_digest_builds_since_the_fingerprint_cannot_prove_the_image_unchanged()
     {
         Assert.False(BaseUnknown.IsComplete);
-        Assert.Equal(new ImageDecision { Name = "backend", Action = ImageAction.Build, Fingerprint = BaseUnknown, Reason = "base image digest unknown" },
+        Assert.Equal(new ImageDecision { Name = "backend", Action = ImageAction.Build, Fingerprint = BaseUnknown, Reason = DecisionReason.BaseImageDigestUnknown },
             ImageDecision.BeforeLookup("backend", BaseUnknown, forceBuild: false, registryChecked: true));
-        Assert.Equal("base image digest unknown", ImageDecision.BeforeLookup("backend", BaseUnknown, forceBuild: false, registryChecked: false)?.Reason);
+        Assert.Equal(DecisionReason.BaseImageDigestUnknown, ImageDecision.BeforeLookup("backend", BaseUnknown, forceBuild: false, registryChecked: false)?.Reason);
     }
 
     [Fact]
     public void Without_the_registry_whether_a_complete_fingerprint_would_be_reused_is_unknown() =>
-        Assert.Equal(new ImageDecision { Name = "ast", Action = ImageAction.Unknown, Fingerprint = Complete, Reason = "registry not checked" },
+        Assert.Equal(new ImageDecision { Name = "ast", Action = ImageAction.Unknown, Fingerprint = Complete, Reason = DecisionReason.RegistryNotChecked },
             ImageDecision.BeforeLookup("ast", Complete, forceBuild: false, registryChecked: false));
 
     [Fact]
@@ -49,7 +49,7 @@ public sealed class ImageDecisionTests
     public void The_registry_not_having_it_means_build()
     {
         var decision = ImageDecision.AfterLookup("ast", Complete, null);
-        Assert.Equal(new ImageDecision { Name = "ast", Action = ImageAction.Build, Fingerprint = Complete, Reason = "not in the registry" }, decision);
+        Assert.Equal(new ImageDecision { Name = "ast", Action = ImageAction.Build, Fingerprint = Complete, Reason = DecisionReason.NotInRegistry }, decision);
         Assert.Null(decision.ReuseTag);
     }
 

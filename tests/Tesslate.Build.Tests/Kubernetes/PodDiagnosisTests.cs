@@ -7,18 +7,28 @@ namespace Tesslate.Build.Tests.Kubernetes;
 
 public sealed class PodDiagnosisTests
 {
-    [Theory]
-    [InlineData("failed to pull and unpack image: failed to resolve reference: pulling from host 1234.dkr.ecr.us-east-1.amazonaws.com failed with status code [manifests sha256:abc]: 401 Unauthorized", PodProblemKind.ImagePullUnauthorized, "imagePullSecret")]
-    [InlineData("rpc error: code = NotFound desc = failed to pull and unpack image \"registry.test/app@sha256:abc\": not found", PodProblemKind.ImageNotFound, "pushed")]
-    [InlineData("failed to pull and unpack image: no match for platform in manifest: not found", PodProblemKind.ImagePlatformMismatch, "linux/amd64")]
-    public void Image_pull_failures_are_classified_from_the_kubelets_event(string eventMessage, PodProblemKind kind, string fixMentions)
+    private const string Image = "registry.test/app@sha256:abc";
+
+    public static TheoryData<string, PodCause> PullFailures => new()
     {
-        var pod = Pod("p1", statuses: Waiting("ImagePullBackOff", "Back-off pulling image \"registry.test/app@sha256:abc\""));
-        var problems = PodDiagnosis.Diagnose([pod], [Event("p1", "Failed", $"Failed to pull image \"registry.test/app@sha256:abc\": {eventMessage}")]);
+        { "failed to pull and unpack image: failed to resolve reference: pulling from host 1234.dkr.ecr.us-east-1.amazonaws.com failed with status code [manifests sha256:abc]: 401 Unauthorized",
+            new PodCause.PullUnauthorized(Image, "registry.test", null, null) },
+        { $"rpc error: code = NotFound desc = failed to pull and unpack image \"{Image}\": not found", new PodCause.ImageNotPushed(Image, "registry.test/app") },
+        { "failed to pull and unpack image: no match for platform in manifest: not found", new PodCause.NoPlatformVariant(Image) },
+        { "dial tcp 10.0.0.1:443: i/o timeout", new PodCause.PullFailed(Image) },
+    };
+
+    [Theory]
+    [MemberData(nameof(PullFailures))]
+    public void Image_pull_failures_are_classified_from_the_kubelets_event(string eventMessage, PodCause cause)
+    {
+        var pod = Pod("p1", statuses: Waiting("ImagePullBackOff", $"Back-off pulling image \"{Image}\""));
+        var problems = PodDiagnosis.Diagnose([pod], [Event("p1", "Failed", $"Failed to pull image \"{Image}\": {eventMessage}")]);
         var problem = Assert.Single(problems);
-        Assert.Equal(kind, problem.Kind);
+        Assert.Equal(cause, problem.Cause);
         Assert.True(problem.IsTerminal);
-        Assert.Contains(fixMentions, problem.Fix);
+        Assert.Contains(eventMessage, problem.Message);
+        Assert.Null(problem.Fix);
     }
 
     private const string Ecr = "859561299901.dkr.ecr.us-east-1.amazonaws.com/tesslate-backend";
@@ -36,8 +46,10 @@ public sealed class PodDiagnosisTests
         var problem = PullFailure($"{Ecr}@sha256:{new string('a', 64)}", "not found", new Dictionary<string, string> { [Ecr] = "sha256:" + new string('b', 64) });
 
         Assert.Equal(PodProblemKind.ImageNotFound, problem.Kind);
-        Assert.Contains($"this run pushed {Ecr}@sha256:{new string('b', 64)}", problem.Fix);
-        Assert.Contains($"pins digest sha256:{new string('a', 64)}", problem.Fix);
+        Assert.Equal(new PodCause.OtherImagePinned($"{Ecr}@sha256:{new string('a', 64)}", Ecr, "sha256:" + new string('b', 64), "sha256:" + new string('a', 64), null), problem.Cause);
+
+        var byTag = PullFailure($"{Ecr}:beta", "not found", new Dictionary<string, string> { [Ecr] = "sha256:" + new string('b', 64) });
+        Assert.Equal(new PodCause.OtherImagePinned($"{Ecr}:beta", Ecr, "sha256:" + new string('b', 64), null, "beta"), byTag.Cause);
     }
 
     [Fact]
@@ -45,24 +57,20 @@ public sealed class PodDiagnosisTests
     {
         var digest = "sha256:" + new string('c', 64);
         var gone = PullFailure($"{Ecr}@{digest}", "manifest unknown", new Dictionary<string, string> { [Ecr] = digest });
-        Assert.Contains("is the digest this run pushed", gone.Fix);
-        Assert.Contains("--force-build", gone.Fix);
+        Assert.Equal(new PodCause.PushedDigestGone($"{Ecr}@{digest}"), gone.Cause);
 
         var notPushed = PullFailure($"{Ecr}@{digest}", "not found");
-        Assert.Contains($"this run pushed no {Ecr}", notPushed.Fix);
-        Assert.Contains("--images", notPushed.Fix);
+        Assert.Equal(new PodCause.ImageNotPushed($"{Ecr}@{digest}", Ecr), notPushed.Cause);
+        Assert.Equal(PodProblemKind.ImageNotFound, notPushed.Kind);
     }
 
     [Fact]
-    public void An_unauthorized_ecr_pull_points_at_the_node_roles_ecr_permissions_and_EcrLogin()
+    public void An_unauthorized_ecr_pull_names_the_registrys_account_and_region()
     {
         var problem = PullFailure($"{Ecr}@sha256:{new string('a', 64)}", "failed to authorize: failed to fetch anonymous token: 401 Unauthorized");
 
         Assert.Equal(PodProblemKind.ImagePullUnauthorized, problem.Kind);
-        Assert.Contains("node role needs ecr:GetAuthorizationToken, ecr:BatchGetImage", problem.Fix);
-        Assert.Contains("account 859561299901 in us-east-1", problem.Fix);
-        Assert.Contains("./build.sh EcrLogin", problem.Fix);
-        Assert.DoesNotContain("imagePullSecret", problem.Fix);
+        Assert.Equal(new PodCause.PullUnauthorized($"{Ecr}@sha256:{new string('a', 64)}", "859561299901.dkr.ecr.us-east-1.amazonaws.com", "859561299901", "us-east-1"), problem.Cause);
     }
 
     [Fact]
@@ -70,6 +78,7 @@ public sealed class PodDiagnosisTests
     {
         var pod = Pod("p1", statuses: Waiting("CrashLoopBackOff", "back-off 40s", restarts: 4, last: new V1ContainerStateTerminated { ExitCode = 1, Reason = "Error" }));
         var problem = Assert.Single(PodDiagnosis.Diagnose([pod], []));
+        Assert.Equal(new PodCause.ExitsAtStart("p1", "app", Init: false), problem.Cause);
         Assert.Equal(PodProblemKind.CrashLoop, problem.Kind);
         Assert.True(problem.NeedsPreviousLog);
         Assert.Contains("last exit code 1", problem.Message);
@@ -83,18 +92,26 @@ public sealed class PodDiagnosisTests
         var pod = Pod("p1", statuses: Waiting("CrashLoopBackOff", restarts: 2, last: new V1ContainerStateTerminated { ExitCode = 137, Reason = "OOMKilled" }));
         var problem = Assert.Single(PodDiagnosis.Diagnose([pod], []));
         Assert.Equal(PodProblemKind.OutOfMemory, problem.Kind);
-        Assert.Contains("512Mi", problem.Fix);
+        Assert.Equal(new PodCause.OutOfMemory("app", "512Mi"), problem.Cause);
+        Assert.Contains("(512Mi)", problem.Message);
     }
 
+    public static TheoryData<string, PodCause> ConfigErrors => new()
+    {
+        { "secret \"tesslate-app-secrets\" not found", new PodCause.MissingObject("secret", "tesslate-app-secrets", "tesslate") },
+        { "couldn't find key DATABASE_URL in Secret tesslate/tesslate-app-secrets", new PodCause.MissingKey("DATABASE_URL", "Secret", "tesslate/tesslate-app-secrets") },
+        { "configmap \"tesslate-config\" not found", new PodCause.MissingObject("configmap", "tesslate-config", "tesslate") },
+        { "serviceaccounts \"runner\" not found", new PodCause.MissingObject("serviceaccount", "runner", "tesslate") },
+        { "something else is wrong", new PodCause.MissingReference() },
+    };
+
     [Theory]
-    [InlineData("secret \"tesslate-app-secrets\" not found", "Create secret 'tesslate-app-secrets' in namespace tesslate")]
-    [InlineData("couldn't find key DATABASE_URL in Secret tesslate/tesslate-app-secrets", "Add key 'DATABASE_URL' to Secret tesslate/tesslate-app-secrets")]
-    [InlineData("configmap \"tesslate-config\" not found", "Create configmap 'tesslate-config'")]
-    public void A_container_config_error_names_the_missing_secret_or_key(string message, string fix)
+    [MemberData(nameof(ConfigErrors))]
+    public void A_container_config_error_names_the_missing_secret_or_key(string message, PodCause cause)
     {
         var problem = Assert.Single(PodDiagnosis.Diagnose([Pod("p1", statuses: Waiting("CreateContainerConfigError", message))], []));
         Assert.Equal(PodProblemKind.MissingConfig, problem.Kind);
-        Assert.StartsWith(fix, problem.Fix);
+        Assert.Equal(cause, problem.Cause);
     }
 
     [Fact]
@@ -103,7 +120,7 @@ public sealed class PodDiagnosisTests
         var pod = Pod("p1");
         pod.Status.Conditions = [new V1PodCondition { Type = "PodScheduled", Status = "False", Reason = "Unschedulable", Message = "0/3 nodes" }];
         var problem = Assert.Single(PodDiagnosis.Diagnose([pod], [Event("p1", "FailedScheduling", "0/3 nodes are available: 3 Insufficient memory.")]));
-        Assert.Equal(PodProblemKind.Unschedulable, problem.Kind);
+        Assert.Equal(new PodCause.NoNodeFits(), problem.Cause);
         Assert.False(problem.IsTerminal);
         Assert.Contains("Insufficient memory", problem.Message);
     }
@@ -114,7 +131,7 @@ public sealed class PodDiagnosisTests
         var pod = Pod("p1", statuses: new V1ContainerStatus { Name = "app", Image = "x", ImageID = "", Ready = false, RestartCount = 0, State = new V1ContainerState { Running = new V1ContainerStateRunning() } });
         pod.Status.Phase = "Running";
         var problem = Assert.Single(PodDiagnosis.Diagnose([pod], [Event("p1", "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503", count: 7)]));
-        Assert.Equal(PodProblemKind.ReadinessFailing, problem.Kind);
+        Assert.Equal(new PodCause.ReadinessProbeFailing(), problem.Cause);
         Assert.Contains("7 times", problem.Message);
         Assert.False(problem.IsTerminal);
     }

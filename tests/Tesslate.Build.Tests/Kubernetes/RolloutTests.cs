@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using k8s;
 using Tesslate.Build.Kubernetes;
+using Tesslate.Build.Platform;
 using Tesslate.Build.Tests.Fakes;
 using Xunit;
 
@@ -122,12 +123,15 @@ public sealed class RolloutTests : IAsyncLifetime
             _ => PodFault.OutOfMemory(["allocating"]),
         });
         await ApplyAsync(Deployment("app"));
-        var report = await WaitAsync(Fast with { DeadlineOverride = TimeSpan.FromMinutes(2) }, Ref("app"));
+        var report = await WaitAsync(Fast with { DeadlineOverride = TimeSpan.FromMinutes(2), Fixes = PodTroubleshooting.Fix }, Ref("app"));
         var result = Assert.Single(report.Results);
         Assert.Equal(RolloutOutcome.Failed, result.Outcome);
         Assert.Contains(result.Problems, p => p.Kind == expected);
+        // The waiter words each problem's fix with the caller's troubleshooting, and the failure carries it.
+        Assert.All(result.Problems, p => Assert.Equal(PodTroubleshooting.Fix(p.Cause), p.Fix));
+        Assert.Contains("Fix: " + PodTroubleshooting.Fix(result.Problems[0].Cause), Assert.Throws<global::Tesslate.Build.Engine.BuildFailure>(report.ThrowIfFailed).Problem, StringComparison.Ordinal);
         if (fault == "missing-key")
-            Assert.Contains(result.Problems, p => p.Fix.Contains("DATABASE_URL", StringComparison.Ordinal));
+            Assert.Contains(result.Problems, p => p.Fix!.Contains("Add key 'DATABASE_URL'", StringComparison.Ordinal));
     }
 
     [Fact]

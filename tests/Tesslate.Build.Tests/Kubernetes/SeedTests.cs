@@ -15,7 +15,13 @@ public sealed class SeedTests(FakeKubeApiFixture fixture) : IClassFixture<FakeKu
     private const string Seed = "python -m scripts.seed_apps";
 
     private static PodCommand Command(string ns, CommandFailurePolicy policy = CommandFailurePolicy.Warn, TimeSpan? timeout = null) =>
-        new("SeedApps", ns, "backend", ["python", "-m", "scripts.seed_apps"]) { OnFailure = policy, Timeout = timeout ?? TimeSpan.FromMinutes(10) };
+        new("SeedApps", ns, "backend", ["python", "-m", "scripts.seed_apps"])
+        {
+            OnFailure = policy,
+            Timeout = timeout ?? TimeSpan.FromMinutes(10),
+            TimeoutSetting = "--seed-timeout",
+            WarnSetting = "--seed-failure warn",
+        };
 
     private async Task<ReleaseTestBed> BackendAsync(char image = 'a')
     {
@@ -117,6 +123,18 @@ public sealed class SeedTests(FakeKubeApiFixture fixture) : IClassFixture<FakeKu
         var result = await new PodCommandRunner(fixture.Api.CreateClient(), new LogCapture().Logger).RunAsync(Command(ns), Ct);
         Assert.Equal(PodCommandOutcome.NoReadyPod, result.Outcome);
         Assert.Equal(before, fixture.Api.Exec.Invocations.Count);
+    }
+
+    [Fact]
+    public void A_failure_offers_only_the_settings_its_caller_named()
+    {
+        var bare = new PodCommand("Job", "ns", "backend", ["true"]) { OnFailure = CommandFailurePolicy.Fail, Timeout = TimeSpan.FromMinutes(1) };
+        var e = Assert.Throws<BuildFailure>(() => PodCommandJudge.Enforce(bare, PodCommandJudge.Judge(bare, PodCommandOutcome.TimedOut, null, "p1", TimeSpan.FromMinutes(1))));
+        Assert.EndsWith("or give it longer with the timeout.", e.Fix);
+
+        var worded = bare with { TimeoutSetting = "--seed-timeout", WarnSetting = "--seed-failure warn" };
+        e = Assert.Throws<BuildFailure>(() => PodCommandJudge.Enforce(worded, PodCommandJudge.Judge(worded, PodCommandOutcome.TimedOut, null, "p1", TimeSpan.FromMinutes(1))));
+        Assert.EndsWith("or give it longer with --seed-timeout. (Use --seed-failure warn to only warn.)", e.Fix);
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public sealed class ReleasePlanSummaryTests
         Existing = new RegistryManifest(RegistryClient.OciManifest, [], "sha256:aa"),
     };
 
-    private static readonly ImageDecision Built = new() { Name = "frontend", Action = ImageAction.Build, Fingerprint = Fingerprint("fedcba9876543210fedc"), Reason = "not in the registry" };
+    private static readonly ImageDecision Built = new() { Name = "frontend", Action = ImageAction.Build, Fingerprint = Fingerprint("fedcba9876543210fedc"), Reason = DecisionReason.NotInRegistry };
 
     private static readonly PlanSummary Terraform = new([
         new ResourceChange("aws_s3_bucket.logs", ResourceAction.Update),
@@ -100,5 +100,28 @@ public sealed class ReleasePlanSummaryTests
         Assert.Equal(1, root.GetProperty("kubernetes").GetProperty("configured").GetInt32());
         Assert.DoesNotContain("sha256:aa", json);
         Assert.DoesNotContain("spec.template", json);
+    }
+
+    public static TheoryData<ImageAction, DecisionReason, string> Reasons => new()
+    {
+        { ImageAction.Build, DecisionReason.ForceBuild, "build (--force-build)" },
+        { ImageAction.Build, DecisionReason.BaseImageDigestUnknown, "build (base image digest unknown)" },
+        { ImageAction.Build, DecisionReason.NotInRegistry, "build (not in the registry)" },
+        { ImageAction.Unknown, DecisionReason.RegistryNotChecked, "unknown (registry not checked)" },
+        { ImageAction.Unknown, DecisionReason.NoSourceRoot, "unknown (no --source-root)" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Reasons))]
+    public void Each_image_decision_reason_is_worded_with_the_pipelines_flags(ImageAction action, DecisionReason reason, string line) =>
+        Assert.Equal(line, ReleasePlanSummary.Describe(new ImageDecision { Name = "x", Action = action, Reason = reason }));
+
+    [Fact]
+    public void A_decision_that_failed_shows_the_problem_it_will_fail_with()
+    {
+        var failed = new ImageDecision { Name = "x", Action = ImageAction.Build, Reason = DecisionReason.WillFail, Failure = new Tesslate.Build.Engine.BuildFailure("Dockerfile unreadable") };
+        Assert.Equal("build (will fail: Dockerfile unreadable)", ReleasePlanSummary.Describe(failed));
+        Assert.Equal("reuse " + Reused.ReuseTag, ReleasePlanSummary.Describe(Reused));
+        Assert.Equal(Enum.GetValues<DecisionReason>().Length, Reasons.Count + 1);
     }
 }
