@@ -115,15 +115,8 @@ internal sealed partial class Build
             return;
         }
         RecordingOnly.Value = true;
-        var after = await new WorkloadSnapshot(cluster).CaptureAsync(release.BeforeOrEmpty.Select(b => b.Workload), CancellationToken.None);
         var outcome = release.RolledBack.ValueOrDefault is null ? ReleaseOutcome.Failed : ReleaseOutcome.RolledBack;
-        var draft = ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(CancellationToken.None)).GitSha, outcome, WorkloadSnapshot.Compare(release.BeforeOrEmpty, after)) with
-        {
-            ApplicationCommit = await DecidedApplicationShaAsync(),
-            TakenOver = TakenOverNames,
-            AllowedVolumeChanges = AllowedVolumeChangeNames(release),
-        };
-        var record = await History(cluster).AppendAsync(draft, CancellationToken.None);
+        var record = await RecordAsync(cluster, ReleaseKind.Deploy, outcome, new() { ApplicationCommit = await DecidedApplicationShaAsync() }, CancellationToken.None);
         Log.Warning("Recorded release {Id} as {Outcome}: {Summary}", record.Id, outcome, record.Summary);
     }
 
@@ -146,19 +139,37 @@ internal sealed partial class Build
     private static IReadOnlyList<string>? AllowedVolumeChangeNames(ReleaseOperation operation) =>
         operation.Guard.ValueOrDefault?.AllowedVolumeChanges is { Count: > 0 } allowed ? [.. allowed.Select(c => c.ToString())] : null;
 
+    /// <summary>What a release record says beyond the workloads: the "after" when the caller has it, the application commit, a message.</summary>
+    private sealed record RecordDetails
+    {
+        public IReadOnlyList<WorkloadState>? After { get; init; }
+        public string? ApplicationCommit { get; init; }
+        public string? Message { get; init; }
+    }
+
     /// <summary>
-    /// An operation's release record (Reload, DeployCompute): what its workloads ran before and run now, how it ended,
-    /// what it took over from kubectl apply and which data volume changes it was allowed.
+    /// A release operation's history record (Deploy, Reload, DeployCompute), written the one way: what its workloads ran
+    /// before and run now, how it ended, what the run took over from kubectl apply and which data volume changes it was
+    /// allowed.
     /// </summary>
-    private async Task<ReleaseRecord> RecordOperationAsync(KubeCluster cluster, ReleaseKind kind, ReleaseOutcome outcome, string message, CancellationToken cancellationToken)
+    private async Task<ReleaseRecord> RecordAsync(KubeCluster cluster, ReleaseKind kind, ReleaseOutcome outcome, RecordDetails details, CancellationToken cancellationToken)
     {
         var operation = _run.Operation(kind);
-        var after = await new WorkloadSnapshot(cluster).CaptureAsync(operation.BeforeOrEmpty.Select(b => b.Workload), CancellationToken.None);
-        var record = await History(cluster).AppendAsync(ReleaseRecord.Create(kind, Holder, (await StampAsync(CancellationToken.None)).GitSha, outcome,
-            WorkloadSnapshot.Compare(operation.BeforeOrEmpty, after), message: message) with
-        { TakenOver = TakenOverNames, AllowedVolumeChanges = AllowedVolumeChangeNames(operation) }, cancellationToken);
+        var after = details.After ?? await new WorkloadSnapshot(cluster).CaptureAsync(operation.BeforeOrEmpty.Select(b => b.Workload), cancellationToken);
+        var draft = ReleaseRecord.Create(kind, Holder, (await StampAsync(cancellationToken)).GitSha, outcome, WorkloadSnapshot.Compare(operation.BeforeOrEmpty, after), message: details.Message) with
+        {
+            ApplicationCommit = details.ApplicationCommit,
+            TakenOver = TakenOverNames,
+            AllowedVolumeChanges = AllowedVolumeChangeNames(operation),
+        };
+        return await History(cluster).AppendAsync(draft, cancellationToken);
+    }
+
+    /// <summary>An operation's record (Reload, DeployCompute), noted on the target.</summary>
+    private async Task RecordOperationAsync(KubeCluster cluster, ReleaseKind kind, ReleaseOutcome outcome, string message, CancellationToken cancellationToken)
+    {
+        var record = await RecordAsync(cluster, kind, outcome, new() { Message = message }, cancellationToken);
         Note($"release {record.Id} recorded: {record.Summary}");
-        return record;
     }
 
     /// <summary>A rollback never sets a catalog image by tag; the Volume Hub is restored after the CSI node DaemonSet rolled.</summary>
@@ -261,13 +272,8 @@ internal sealed partial class Build
         var rollouts = _run.RolledOut.ValueOrDefault ?? new RolloutWaitReport([]);
         var promoted = await Promotion.PromoteAsync(PromotionFor(after), rollouts, dryRun: false, cancellationToken);
         Note(promoted.Summary);
-        var draft = ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await StampAsync(cancellationToken)).GitSha, ReleaseOutcome.Succeeded, WorkloadSnapshot.Compare(release.BeforeOrEmpty, after)) with
-        {
-            ApplicationCommit = (await ApplicationCommitAsync(cancellationToken))?.Sha,
-            TakenOver = TakenOverNames,
-            AllowedVolumeChanges = AllowedVolumeChangeNames(release),
-        };
-        var record = await History(cluster).AppendAsync(draft, cancellationToken);
+        var record = await RecordAsync(cluster, ReleaseKind.Deploy, ReleaseOutcome.Succeeded,
+            new() { After = after, ApplicationCommit = (await ApplicationCommitAsync(cancellationToken))?.Sha }, cancellationToken);
         Note($"release {record.Id} recorded: {record.Summary}");
         release.Recorded.Set(record);
         if (_run.Deployment.ValueOrDefault is { } deployment)
