@@ -22,16 +22,27 @@ now_ns() {
   esac
 }
 
+# Prints the median of microsecond times given as arguments, in milliseconds.
+median_of() {
+  printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.1f\n", m / 1000}'
+}
+
+# Wall time of one run of the command in microseconds.
+time_us() {
+  local start end
+  start="$(now_ns)"
+  "$@" >/dev/null 2>&1 || { echo "bench: '$*' failed" >&2; exit 1; }
+  end="$(now_ns)"
+  echo $(((end - start) / 1000))
+}
+
 # Prints the median wall time in milliseconds of RUNS runs of the command.
 median_ms() {
-  local i start end times=()
+  local i times=()
   for ((i = 0; i < RUNS; i++)); do
-    start="$(now_ns)"
-    "$@" >/dev/null 2>&1 || { echo "bench: '$*' failed" >&2; exit 1; }
-    end="$(now_ns)"
-    times+=($(((end - start) / 1000)))
+    times+=("$(time_us "$@")")
   done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.1f\n", m / 1000}'
+  median_of "${times[@]}"
 }
 
 echo "== warm-up: ./build.sh --help (builds the pipeline if its inputs changed)"
@@ -91,10 +102,16 @@ dotnet "$EMPTY/bin/empty.dll"
 echo "== warm-up: dotnet run --project build/_build.csproj -- --help"
 dotnet run --project build/_build.csproj -- --help >/dev/null 2>&1
 
-echo "== median of $RUNS runs each"
-floor="$(median_ms dotnet "$EMPTY/bin/empty.dll")"
-warm="$(median_ms ./build.sh --help)"
-plan="$(median_ms ./build.sh Deploy --environment beta --plan)"
+echo "== median of $RUNS runs each (floor, --help and --plan interleaved: one of each per round, so a change of load hits all three)"
+floor_t=() warm_t=() plan_t=()
+for ((i = 0; i < RUNS; i++)); do
+  floor_t+=("$(time_us dotnet "$EMPTY/bin/empty.dll")")
+  warm_t+=("$(time_us ./build.sh --help)")
+  plan_t+=("$(time_us ./build.sh Deploy --environment beta --plan)")
+done
+floor="$(median_of "${floor_t[@]}")"
+warm="$(median_of "${warm_t[@]}")"
+plan="$(median_of "${plan_t[@]}")"
 run="$(median_ms dotnet run --project build/_build.csproj -- --help)"
 dll="$(median_ms dotnet .nuke/temp/bin/_build.dll --help)"
 apphost=""

@@ -73,9 +73,12 @@ public static class AwsCredentialChain
     /// [default] (also when the keys come from environment variables, as the CLI does).
     /// </summary>
     public static string? ProfileRegion(string? profile, AwsEnvironment environment) =>
-        HasProfileFiles(environment) && new CredentialProfileStoreChain().TryGetProfile(profile ?? environment.Get("AWS_PROFILE") ?? "default", out var found)
-            ? found.Region?.SystemName
-            : null;
+        HasProfileFiles(environment) ? RegionOfProfile(profile ?? environment.Get("AWS_PROFILE") ?? "default") : null;
+
+    // Its own method, not inlined: the SDK's assembly loads when this runs, not whenever ProfileRegion does.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static string? RegionOfProfile(string name) =>
+        new CredentialProfileStoreChain().TryGetProfile(name, out var found) ? found.Region?.SystemName : null;
 
     // No shared config or credentials file means no profile: then the SDK (about 30 ms to load) is not asked at all.
     // Windows also has the SDK's encrypted store, so there the SDK always answers.

@@ -68,9 +68,22 @@ public abstract class BuildBase
 
     private TextReader? _terminal;
 
-    public ILogger Log { get; private set; } = Serilog.Core.Logger.None;
+    /// <summary>The run's logger. --plan makes it on first use (usually never: nothing logs while planning); before the parameters are bound it is the silent logger.</summary>
+    public ILogger Log => _logging?.Logger ?? (_startLogging is null ? Serilog.Core.Logger.None : StartLogging().Logger);
 
-    public IProcessRunner Runner { get; private set; } = null!;
+    private Func<LogSetup>? _startLogging;
+    private readonly Lock _loggingGate = new();
+
+    private LogSetup StartLogging()
+    {
+        lock (_loggingGate)
+            return _logging ??= _startLogging!();
+    }
+
+    public IProcessRunner Runner => _runner ??= _createRunner!();
+
+    private IProcessRunner? _runner;
+    private Func<IProcessRunner>? _createRunner;
 
     public RunReport Report { get; } = new();
 
@@ -154,8 +167,9 @@ public abstract class BuildBase
         }
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        var environment = System.Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
-            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "", OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+        var environment = new Dictionary<string, string>(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+        foreach (DictionaryEntry variable in System.Environment.GetEnvironmentVariables())
+            environment[(string)variable.Key] = (string?)variable.Value ?? "";
         return await new T().RunAsync(args, environment, output: null, interrupt.Token);
     }
 
@@ -166,11 +180,10 @@ public abstract class BuildBase
         EnvironmentVariables = environment;
         _terminal = terminal;
         Secrets.BeginScope();
-        var console = ConsoleWriters.CreateConsole(output);
         int exitCode;
         try
         {
-            exitCode = await RunCoreAsync(args, environment, console, output, interrupt, stopwatch);
+            exitCode = await RunCoreAsync(args, environment, output, interrupt, stopwatch);
         }
         catch (BuildFailure failure)
         {
@@ -187,13 +200,15 @@ public abstract class BuildBase
         finally
         {
             // Normally done before the summary; this covers a failure outside the targets.
-            await Cleanup.RunAsync(Log);
+            // Nothing registered (--help, --plan): no logger is made just to run no cleanup.
+            if (Cleanup.HasWork)
+                await Cleanup.RunAsync(Log);
             _logging?.Dispose();
         }
         return exitCode;
     }
 
-    private async Task<int> RunCoreAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, IAnsiConsole console, TextWriter? output, CancellationToken interrupt, Stopwatch stopwatch)
+    private async Task<int> RunCoreAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, TextWriter? output, CancellationToken interrupt, Stopwatch stopwatch)
     {
         GitHubActions = GitHubActionsHost.Detect(environment, output ?? Console.Out);
         if (GitHubActions is { } github)
@@ -206,20 +221,23 @@ public abstract class BuildBase
         binder.Bind(commandLine, environment, NukeDirectory, PreResolve(binder, commandLine, environment, "profile"));
         ParameterSources = binder.Sources;
 
-        IsInteractive = output is null ? !Console.IsInputRedirected && !IsCI : _terminal is not null;
-        _logging = LogSetup.Create(Verbosity, GitHubActions, Help || Plan ? null : Path.Combine(TemporaryDirectory, "build.log"), output);
-        Log = _logging.Logger;
-        Runner = new ProcessRunner(Log, DryRun, ownProcessGroups: environment.GetValueOrDefault(EnvironmentPrefix + "NO_PROCESS_GROUP") != "1");
-        Approvals = output is null ? Approvals.FromConsole(ApprovedUpFront) : new Approvals(ApprovedUpFront, _terminal ?? TextReader.Null, output, IsInteractive);
-        Confirmations = new Approvals(false, output is null ? Console.In : _terminal ?? TextReader.Null, output ?? Console.Out, IsInteractive);
-
+        // Help needs no logging, runner or prompts: it is printed before they exist.
         Graph = TargetGraph.Create(this);
         if (Help)
         {
             var (globals, own) = SplitParameters();
-            ConsoleWriters.WriteHelp(console, Usage, Graph, DefaultTargets, own, globals);
+            ConsoleWriters.WriteHelp(PlainText.For(output), Usage, Graph, DefaultTargets, own, globals);
             return ExitCodes.Success;
         }
+
+        IsInteractive = output is null ? !Console.IsInputRedirected && !IsCI : _terminal is not null;
+        var logFile = Plan ? null : Path.Combine(TemporaryDirectory, "build.log");
+        _startLogging = () => LogSetup.Create(Verbosity, GitHubActions, logFile, output);
+        var ownProcessGroups = environment.GetValueOrDefault(EnvironmentPrefix + "NO_PROCESS_GROUP") != "1";
+        _createRunner = () => new ProcessRunner(Log, DryRun, ownProcessGroups);
+        // A run logs from here on (a usage error below is in build.log too); --plan only if something logs.
+        if (!Plan)
+            StartLogging();
 
         OnParametersBound();
         var plan = ExecutionPlanner.Plan(Graph, commandLine.Targets, DefaultTargets, Skip);
@@ -229,16 +247,21 @@ public abstract class BuildBase
         var options = new SchedulerOptions { MaxParallel = MaxParallel, NoParallel = NoParallel, DryRun = DryRun };
         if (Plan)
         {
-            ConsoleWriters.WritePlan(console, plan, unmet, options);
+            ConsoleWriters.WritePlan(PlainText.For(output), plan, unmet, options);
             return unmet.Count == 0 ? ExitCodes.Success : ExitCodes.Usage;
         }
         if (unmet.Count > 0)
             throw new UsageException(string.Join(System.Environment.NewLine, unmet), ExecutionPlanner.UnmetFix(plan, RequirementsOf) ?? "Pass the missing values (see ./build.sh --help), or --skip the target that needs them.");
 
+        var logging = StartLogging();
+        _runner ??= _createRunner();
+        // Prompts read the terminal (Console.In sets it up): only a run that may ask makes them, not --plan.
+        Approvals = output is null ? Approvals.FromConsole(ApprovedUpFront) : new Approvals(ApprovedUpFront, _terminal ?? TextReader.Null, output, IsInteractive);
+        Confirmations = new Approvals(false, output is null ? Console.In : _terminal ?? TextReader.Null, output ?? Console.Out, IsInteractive);
         OnRunStarting();
         foreach (var kept in plan.Targets.Where(t => t.Status == TargetStatus.Scheduled && t.Note is not null))
             Log.Warning("{Target} {Note}", kept.Name, kept.Note);
-        var observer = new TargetLogObserver(Log, _logging);
+        var observer = new TargetLogObserver(Log, logging);
         var scheduler = new Scheduler(plan, options, Log, observer, BeforeTargetAsync);
         try
         {
@@ -253,11 +276,12 @@ public abstract class BuildBase
             : plan.Targets.Any(t => t.Status is TargetStatus.Failed or TargetStatus.NotRun or TargetStatus.Aborted or TargetStatus.AwaitingApproval) ? ExitCodes.TargetFailed
             : ExitCodes.Success;
         var outcome = Outcome(exitCode, plan);
-        _logging.Logger.Dispose();
+        logging.Logger.Dispose();
+        var console = ConsoleWriters.CreateConsole(output);
         ConsoleWriters.WriteSummary(console, plan, outcome, stopwatch.Elapsed);
         foreach (var partial in plan.Targets.Where(t => t.Status == TargetStatus.Aborted))
             console.MarkupLine($"[yellow]{Markup.Escape($"{partial.Name} was interrupted: {partial.Note}")}[/]");
-        var json = Report.ToJson(plan, exitCode, args, DryRun, _logging.Problems.Select(p => $"{p.Level}: {(p.Target is null ? "" : $"[{p.Target}] ")}{p.Message}"));
+        var json = Report.ToJson(plan, exitCode, args, DryRun, logging.Problems.Select(p => $"{p.Level}: {(p.Target is null ? "" : $"[{p.Target}] ")}{p.Message}"));
         await Report.WriteAsync(Path.Combine(TemporaryDirectory, "run-report.json"), json);
         GitHubActions?.AppendStepSummary(Report.ToMarkdown(plan, outcome));
         return exitCode;

@@ -15,7 +15,8 @@ namespace Tesslate.Build.Images;
 /// <summary>The image catalog: every <c>*.yaml</c> file of a directory, one image each, validated field by field.</summary>
 public sealed class ImageCatalog
 {
-    public static readonly JsonSerializerOptions JsonOptions = new()
+    // The schema's contract (GenerateSchema only: reading the catalog does not use System.Text.Json).
+    private static JsonSerializerOptions SchemaOptions() => new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
@@ -69,20 +70,7 @@ public sealed class ImageCatalog
             throw new UsageException($"{display}:{e.Start.Line}: invalid YAML: {e.Message}", "Fix the YAML syntax at that line.");
         }
 
-        var typeInfo = JsonOptions.GetTypeInfo(typeof(ImageDefinition));
-        Validate(root, typeInfo, display, "");
-        var json = ToJson(root);
-        ImageDefinition definition;
-        try
-        {
-            definition = json.Deserialize<ImageDefinition>(JsonOptions)
-                ?? throw new UsageException($"{display}: the file is empty.", "See images/catalog.schema.json for the fields.");
-        }
-        catch (JsonException e)
-        {
-            var field = e.Path?.TrimStart('$', '.') ?? "";
-            throw new UsageException($"{display}: field '{field}' has the wrong type: {e.Message.Split(" Path:")[0]}", "See images/catalog.schema.json for each field's type.");
-        }
+        var definition = ImageDefinitionReader.Read(root, display);
 
         var name = Path.GetFileNameWithoutExtension(path);
         foreach (var (field, value) in new[] { ("repository", definition.Repository), ("dockerfile", definition.Dockerfile), ("context", definition.Context) })
@@ -93,57 +81,6 @@ public sealed class ImageCatalog
         if (Path.IsPathRooted(definition.Dockerfile) || Path.IsPathRooted(definition.Context))
             throw new UsageException($"{display}: fields 'dockerfile' and 'context' must be relative to the source root.", "Write them as paths inside the application checkout, e.g. orchestrator/Dockerfile.");
         return definition with { Name = name, SourceFile = path };
-    }
-
-    /// <summary>Every field known (line-accurate "unknown field" errors), every required field present, recursively.</summary>
-    private static void Validate(YamlMappingNode node, JsonTypeInfo typeInfo, string file, string prefix)
-    {
-        var properties = typeInfo.Properties.ToDictionary(p => p.Name, StringComparer.Ordinal);
-        foreach (var (keyNode, valueNode) in node.Children)
-        {
-            var key = ((YamlScalarNode)keyNode).Value ?? "";
-            if (!properties.TryGetValue(key, out var property))
-            {
-                throw new UsageException($"{file}:{keyNode.Start.Line}: unknown field '{prefix}{key}'.",
-                    $"Valid fields{(prefix.Length > 0 ? $" of '{prefix.TrimEnd('.')}'" : "")}: {string.Join(", ", properties.Keys.Order())}.");
-            }
-            var propertyType = JsonOptions.GetTypeInfo(property.PropertyType);
-            if (propertyType.Kind == JsonTypeInfoKind.Object)
-            {
-                if (valueNode is not YamlMappingNode mapping)
-                    throw new UsageException($"{file}:{valueNode.Start.Line}: field '{prefix}{key}' must be a mapping.", "See images/catalog.schema.json.");
-                Validate(mapping, propertyType, file, $"{prefix}{key}.");
-            }
-        }
-        var present = node.Children.Keys.Select(k => ((YamlScalarNode)k).Value).ToHashSet(StringComparer.Ordinal);
-        foreach (var required in typeInfo.Properties.Where(p => p.IsRequired && !present.Contains(p.Name)))
-            throw new UsageException($"{file}: field '{prefix}{required.Name}' is missing.", $"Add '{required.Name}:' ({Describe(required)}).");
-    }
-
-    private static string Describe(JsonPropertyInfo property) =>
-        (property.AttributeProvider as MemberInfo)?.GetCustomAttribute<DescriptionAttribute>()?.Description ?? property.PropertyType.Name;
-
-    private static JsonNode? ToJson(YamlNode node) => node switch
-    {
-        YamlMappingNode mapping => new JsonObject(mapping.Children.Select(c => KeyValuePair.Create(((YamlScalarNode)c.Key).Value ?? "", ToJson(c.Value)))),
-        YamlSequenceNode sequence => new JsonArray([.. sequence.Children.Select(ToJson)]),
-        YamlScalarNode scalar => Scalar(scalar),
-        _ => null,
-    };
-
-    private static JsonNode? Scalar(YamlScalarNode scalar)
-    {
-        var value = scalar.Value ?? "";
-        if (scalar.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded)
-            return JsonValue.Create(value);
-        return value switch
-        {
-            "true" or "True" => JsonValue.Create(true),
-            "false" or "False" => JsonValue.Create(false),
-            "null" or "~" or "" => null,
-            _ when long.TryParse(value, out var number) => JsonValue.Create(number),
-            _ => JsonValue.Create(value),
-        };
     }
 
     private static string DisplayPath(string path)
@@ -184,7 +121,7 @@ public sealed class ImageCatalog
                 return schema;
             },
         };
-        var schema = JsonOptions.GetJsonSchemaAsNode(typeof(ImageDefinition), exporterOptions).AsObject();
+        var schema = SchemaOptions().GetJsonSchemaAsNode(typeof(ImageDefinition), exporterOptions).AsObject();
         schema.Insert(0, "$schema", "https://json-schema.org/draft/2020-12/schema");
         schema.Insert(1, "title", "Tesslate image catalog entry (images/<name>.yaml)");
         return schema.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }).ReplaceLineEndings("\n") + "\n";

@@ -33,13 +33,31 @@ public sealed class ExecutionPlan
     /// </summary>
     public IReadOnlyList<IReadOnlyList<PlannedTarget>> Waves()
     {
+        // Plain loops: --plan runs this on every start, and LINQ over (target, level) pairs is compiled at run time.
         var level = new Dictionary<PlannedTarget, int>();
-        foreach (var planned in Targets.Where(t => t.Status != TargetStatus.Skipped))
+        var waves = new List<List<PlannedTarget>>();
+        foreach (var planned in Targets)
         {
-            level[planned] = ThroughSkipped(planned.Target, TargetGraph.Predecessors)
-                .Where(p => p.Status != TargetStatus.Skipped).Select(p => level[p] + 1).DefaultIfEmpty(0).Max();
+            if (planned.Status == TargetStatus.Skipped)
+                continue;
+            var wave = 0;
+            foreach (var before in ThroughSkipped(planned.Target, TargetGraph.Predecessors))
+            {
+                if (before.Status != TargetStatus.Skipped)
+                    wave = Math.Max(wave, level[before] + 1);
+            }
+            level[planned] = wave;
+            while (waves.Count <= wave)
+                waves.Add([]);
+            waves[wave].Add(planned);
         }
-        return [.. level.GroupBy(p => p.Value).OrderBy(g => g.Key).Select(g => (IReadOnlyList<PlannedTarget>)[.. g.Select(p => p.Key)])];
+        var result = new List<IReadOnlyList<PlannedTarget>>();
+        foreach (var wave in waves)
+        {
+            if (wave.Count > 0)
+                result.Add(wave);
+        }
+        return result;
     }
 
     /// <summary>

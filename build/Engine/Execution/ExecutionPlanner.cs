@@ -77,17 +77,34 @@ public static class ExecutionPlanner
     };
 
     // Kahn's algorithm; among the targets that are ready, the one declared first goes first, so plans are stable.
+    // Plain loops (no LINQ over key-value pairs): every --plan runs this, and generic code over value types is
+    // compiled at start (docs/bootstrap.md, "Start").
     private static List<BuildTarget> Order(HashSet<BuildTarget> included)
     {
-        var remaining = included.ToDictionary(t => t, t => TargetGraph.Predecessors(t).Where(included.Contains).Distinct().Count());
-        var ordered = new List<BuildTarget>();
-        while (remaining.Count > 0)
+        var waiting = new Dictionary<BuildTarget, HashSet<BuildTarget>>();
+        foreach (var target in included)
         {
-            var next = remaining.Where(p => p.Value == 0).Select(p => p.Key).OrderBy(t => t.DeclarationOrder).First();
-            ordered.Add(next);
-            remaining.Remove(next);
-            foreach (var successor in remaining.Keys.Where(t => TargetGraph.Predecessors(t).Contains(next)).ToList())
-                remaining[successor]--;
+            var predecessors = new HashSet<BuildTarget>();
+            foreach (var predecessor in TargetGraph.Predecessors(target))
+            {
+                if (included.Contains(predecessor))
+                    predecessors.Add(predecessor);
+            }
+            waiting[target] = predecessors;
+        }
+        var ordered = new List<BuildTarget>();
+        while (waiting.Count > 0)
+        {
+            BuildTarget? next = null;
+            foreach (var (target, predecessors) in waiting)
+            {
+                if (predecessors.Count == 0 && (next is null || target.DeclarationOrder < next.DeclarationOrder))
+                    next = target;
+            }
+            ordered.Add(next!);
+            waiting.Remove(next!);
+            foreach (var predecessors in waiting.Values)
+                predecessors.Remove(next!);
         }
         return ordered;
     }

@@ -21,6 +21,16 @@ public sealed class RunCleanup
         return resource;
     }
 
+    /// <summary>Whether anything is registered (and not yet run).</summary>
+    public bool HasWork
+    {
+        get
+        {
+            lock (_gate)
+                return _actions.Count > 0;
+        }
+    }
+
     public async Task RunAsync(Serilog.ILogger log)
     {
         List<(string Description, Func<Task> Action)> actions;

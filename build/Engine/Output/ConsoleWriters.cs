@@ -2,7 +2,10 @@ using Spectre.Console;
 
 namespace Tesslate.Build.Engine;
 
-/// <summary>--help, --plan and the end-of-run summary, rendered with Spectre.Console.</summary>
+/// <summary>
+/// --help and --plan as plain text (<see cref="PlainText"/>: they are printed on every start, and Spectre.Console's table
+/// layout cost most of that start); the end-of-run summary and live displays with Spectre.Console.
+/// </summary>
 public static class ConsoleWriters
 {
     public static IAnsiConsole CreateConsole(TextWriter? output = null)
@@ -20,29 +23,29 @@ public static class ConsoleWriters
         return console;
     }
 
-    public static void WriteHelp(IAnsiConsole console, string usage, TargetGraph graph, IReadOnlyList<string> defaultTargets, IReadOnlyList<ParameterDescriptor> parameters, IReadOnlyList<ParameterDescriptor> globalParameters)
+    public static void WriteHelp(PlainText text, string usage, TargetGraph graph, IReadOnlyList<string> defaultTargets, IReadOnlyList<ParameterDescriptor> parameters, IReadOnlyList<ParameterDescriptor> globalParameters)
     {
-        console.MarkupLine($"[bold]Usage:[/] {Markup.Escape(usage)}");
-        console.WriteLine();
-        var targets = new Table().NoBorder().HideHeaders().AddColumn("Target").AddColumn("Description");
+        text.Line($"{text.Bold("Usage:")} {usage}");
+        text.Line();
+        var targets = new List<PlainText.Row>();
         foreach (var target in graph.Targets)
         {
-            var name = Markup.Escape(target.Name) + (defaultTargets.Contains(target.Name, StringComparer.OrdinalIgnoreCase) ? " [green](default)[/]" : "");
-            var dependencies = target.Dependencies.Count == 0 ? "" : $"\n[grey]-> {Markup.Escape(string.Join(", ", target.Dependencies.Select(d => d.Name)))}[/]";
-            targets.AddRow(new Markup("  " + name), new Markup(Markup.Escape(target.Description ?? "") + dependencies));
+            var isDefault = defaultTargets.Contains(target.Name, StringComparer.OrdinalIgnoreCase);
+            var dependencies = target.Dependencies.Count == 0 ? null : $"-> {string.Join(", ", target.Dependencies.Select(d => d.Name))}";
+            targets.Add(new PlainText.Row("  " + target.Name, isDefault ? "(default)" : null, target.Description ?? "", dependencies));
         }
-        console.MarkupLine("[bold]Targets[/] (with their direct dependencies):");
-        console.Write(targets);
-        console.WriteLine();
-        WriteParameters(console, "Parameters:", parameters);
-        WriteParameters(console, "Global options:", globalParameters);
-        console.MarkupLine("[grey]Values come from, highest first: the command line, the environment variable shown, .nuke/parameters.<profile>.json (--profile), .nuke/parameters.json, the default.[/]");
-        console.MarkupLine("[grey]Exit codes: 0 success, 1 a target failed (or awaits approval), 2 usage error, 130 interrupted.[/]");
+        text.Line($"{text.Bold("Targets")} (with their direct dependencies):");
+        text.Table(targets);
+        text.Line();
+        WriteParameters(text, "Parameters:", parameters);
+        WriteParameters(text, "Global options:", globalParameters);
+        text.Wrapped("Values come from, highest first: the command line, the environment variable shown, .nuke/parameters.<profile>.json (--profile), .nuke/parameters.json, the default.", PlainText.Style.Grey);
+        text.Wrapped("Exit codes: 0 success, 1 a target failed (or awaits approval), 2 usage error, 130 interrupted.", PlainText.Style.Grey);
     }
 
-    private static void WriteParameters(IAnsiConsole console, string title, IReadOnlyList<ParameterDescriptor> parameters)
+    private static void WriteParameters(PlainText text, string title, IReadOnlyList<ParameterDescriptor> parameters)
     {
-        var table = new Table().NoBorder().HideHeaders().AddColumn("Flag").AddColumn("Description");
+        var rows = new List<PlainText.Row>();
         foreach (var parameter in parameters.Where(p => !p.Attribute.Unlisted))
         {
             var flag = $"  {parameter.Flag}" + (parameter.IsFlag ? "" : $" <{parameter.TypeName}>");
@@ -52,16 +55,16 @@ public static class ConsoleWriters
             facts.Add($"env: {parameter.EnvironmentVariable}");
             if (parameter.IsSecret)
                 facts.Add("secret");
-            table.AddRow(new Markup(Markup.Escape(flag)), new Markup($"{Markup.Escape(parameter.Description)}\n[grey]{Markup.Escape(string.Join("; ", facts))}[/]"));
+            rows.Add(new PlainText.Row(flag, null, parameter.Description, string.Join("; ", facts)));
         }
-        console.MarkupLine($"[bold]{title}[/]");
-        console.Write(table);
-        console.WriteLine();
+        text.Line(text.Bold(title));
+        text.Table(rows);
+        text.Line();
     }
 
-    public static void WritePlan(IAnsiConsole console, ExecutionPlan plan, IReadOnlyList<string> unmetRequirements, SchedulerOptions options)
+    public static void WritePlan(PlainText text, ExecutionPlan plan, IReadOnlyList<string> unmetRequirements, SchedulerOptions options)
     {
-        console.MarkupLine("[bold]Execution plan[/]" + (options.DryRun ? " (dry-run)" : "") + (options.NoParallel ? " — strict order, one at a time" : options.MaxParallel is { } max ? $" — at most {max} at once" : ""));
+        text.Line(text.Bold("Execution plan") + (options.DryRun ? " (dry-run)" : "") + (options.NoParallel ? " — strict order, one at a time" : options.MaxParallel is { } max ? $" — at most {max} at once" : ""));
         // One at a time, the scheduler runs the plan's order (every target's predecessors come before it).
         var oneAtATime = options.NoParallel || options.MaxParallel == 1;
         var waves = oneAtATime ? [.. plan.Targets.Where(t => t.Status != TargetStatus.Skipped).Select(t => (IReadOnlyList<PlannedTarget>)[t])] : plan.Waves();
@@ -69,21 +72,21 @@ public static class ConsoleWriters
         foreach (var wave in waves)
         {
             number++;
-            var together = wave.Count > 1 ? " [grey](side by side)[/]" : "";
-            console.MarkupLine($"  {number}. {string.Join(", ", wave.Select(t => Markup.Escape(t.Name) + (t.Invoked ? "[green]*[/]" : "")))}{together}");
+            var together = wave.Count > 1 ? " " + text.Grey("(side by side)") : "";
+            text.Line($"  {number}. {string.Join(", ", wave.Select(t => t.Name + (t.Invoked ? text.Green("*") : "")))}{together}");
         }
         var skipped = plan.Targets.Where(t => t.Status == TargetStatus.Skipped).ToList();
         if (skipped.Count > 0)
         {
-            console.MarkupLine("[bold]Skipped[/]");
+            text.Line(text.Bold("Skipped"));
             foreach (var target in skipped)
-                console.MarkupLine($"  {Markup.Escape(target.Name)} [grey]— {Markup.Escape(target.Note ?? "")}[/]");
+                text.Line($"  {target.Name} {text.Grey($"— {target.Note}")}");
         }
         foreach (var kept in plan.Targets.Where(t => t.Status == TargetStatus.Scheduled && t.Note is not null))
-            console.MarkupLine($"[yellow]{Markup.Escape(kept.Name)}[/] [grey]— {Markup.Escape(kept.Note!)}[/]");
+            text.Line($"{text.Yellow(kept.Name)} {text.Grey($"— {kept.Note}")}");
         foreach (var problem in unmetRequirements)
-            console.MarkupLine($"[red]Unmet:[/] {Markup.Escape(problem)}");
-        console.MarkupLine("[grey]* invoked. Targets on one line wait only for lines above them.[/]");
+            text.Line($"{text.Red("Unmet:")} {problem}");
+        text.Line(text.Grey("* invoked. Targets on one line wait only for lines above them."));
     }
 
     public static void WriteSummary(IAnsiConsole console, ExecutionPlan plan, string outcome, TimeSpan total)

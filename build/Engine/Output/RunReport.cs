@@ -20,14 +20,23 @@ public sealed class RunReport
     private readonly Dictionary<string, JsonNode?> _sections = [];
     private readonly List<(string Title, string Markdown)> _markdown = [];
 
-    public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
-    };
+    public static JsonSerializerOptions JsonOptions => Serialization.Options;
 
-    public string RunId { get; } = $"{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("n")[..6]}";
+    // Created on first use, not when the first report is: --help and --plan never serialize one.
+    private static class Serialization
+    {
+        public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+        {
+            WriteIndented = true,
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+            Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+        };
+    }
+
+    private string? _runId;
+
+    /// <summary>The run's start (UTC, to the second) and six random hex digits, made when first asked for.</summary>
+    public string RunId => LazyInitializer.EnsureInitialized(ref _runId, () => $"{StartedAt:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("n")[..6]}");
 
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 

@@ -48,7 +48,8 @@ public sealed class ParameterBinder
         {
             foreach (var member in type.GetFields(flags | BindingFlags.DeclaredOnly).Cast<MemberInfo>().Concat(type.GetProperties(flags | BindingFlags.DeclaredOnly)))
             {
-                if (member.GetCustomAttribute<ParameterAttribute>() is not { } attribute)
+                // IsDefined first: it reads no attribute's arguments, and most members of a build are not parameters.
+                if (!Attribute.IsDefined(member, typeof(ParameterAttribute)) || member.GetCustomAttribute<ParameterAttribute>() is not { } attribute)
                     continue;
                 var value = member is FieldInfo f ? f.GetValue(build) : ((PropertyInfo)member).GetValue(build);
                 members.Add(new ParameterDescriptor(member, attribute, environmentPrefix, value));
@@ -174,11 +175,12 @@ public sealed class ParameterBinder
             var path = Path.Combine(nukeDirectory, $"parameters.{profile}.json");
             if (!File.Exists(path))
                 throw new UsageException($"Profile '{profile}' has no file {path}.", $"Create it, or choose one of: {string.Join(", ", ListProfiles(nukeDirectory).DefaultIfEmpty("(none)"))}.");
-            files.Add(new ParametersFile(path, ParameterSource.ProfileFile, ReadFile(path)));
+            if (ReadFile(path) is { } values)
+                files.Add(new ParametersFile(path, ParameterSource.ProfileFile, values));
         }
         var defaults = Path.Combine(nukeDirectory, "parameters.json");
-        if (File.Exists(defaults))
-            files.Add(new ParametersFile(defaults, ParameterSource.ParametersFile, ReadFile(defaults)));
+        if (File.Exists(defaults) && ReadFile(defaults) is { } defaultValues)
+            files.Add(new ParametersFile(defaults, ParameterSource.ParametersFile, defaultValues));
         return files;
     }
 
@@ -187,13 +189,16 @@ public sealed class ParameterBinder
             ? Directory.GetFiles(nukeDirectory, "parameters.*.json").Select(f => Path.GetFileName(f)["parameters.".Length..^".json".Length]).Order()
             : [];
 
-    /// <summary>A parameters file's values by member name; a key that names no parameter is a usage error.</summary>
-    private Dictionary<string, JsonElement> ReadFile(string path)
+    /// <summary>A parameters file's values by member name (null: it sets none); a key that names no parameter is a usage error.</summary>
+    private Dictionary<string, JsonElement>? ReadFile(string path)
     {
+        var text = File.ReadAllText(path);
+        if (OnlyNamesItsSchema(text))
+            return null;
         JsonElement root;
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            using var document = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
             root = document.RootElement.Clone();
         }
         catch (JsonException error)
@@ -223,6 +228,26 @@ public sealed class ParameterBinder
             values[member] = property.Value;
         }
         return values;
+    }
+
+    /// <summary>
+    /// Whether the file is exactly <c>{ "$schema": "..." }</c> (the committed parameters.json): it sets nothing, and
+    /// every start is spared loading and running the JSON parser. Anything else (a comment, a comma, a value) is parsed.
+    /// </summary>
+    internal static bool OnlyNamesItsSchema(string text)
+    {
+        var builder = new System.Text.StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            if (!char.IsWhiteSpace(c))
+                builder.Append(c);
+        }
+        var compact = builder.ToString();
+        const string start = "{\"$schema\":\"", end = "\"}";
+        if (compact.Length < start.Length + end.Length || !compact.StartsWith(start, StringComparison.Ordinal) || !compact.EndsWith(end, StringComparison.Ordinal))
+            return false;
+        var value = compact[start.Length..^end.Length];
+        return !value.Contains('"', StringComparison.Ordinal) && !value.Contains('\\', StringComparison.Ordinal);
     }
 
     private object? ConvertJson(ParameterDescriptor parameter, JsonElement element, string path, string repositoryRoot)

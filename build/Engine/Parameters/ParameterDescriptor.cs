@@ -19,7 +19,7 @@ public sealed class ParameterDescriptor
         Type = member is FieldInfo field ? field.FieldType : ((PropertyInfo)member).PropertyType;
         IsList = Type.IsArray;
         ElementType = Nullable.GetUnderlyingType(IsList ? Type.GetElementType()! : Type) ?? (IsList ? Type.GetElementType()! : Type);
-        IsSecret = member.GetCustomAttribute<SecretAttribute>() is not null;
+        IsSecret = System.Attribute.IsDefined(member, typeof(SecretAttribute));
         DefaultValue = defaultValue;
     }
 

@@ -51,6 +51,26 @@ public sealed class ParameterTests : IDisposable
         Assert.Equal(["local", "beta", "early-access"], descriptors.Single(d => d.MemberName == "Stage").AllowedValues);
     }
 
+    [Theory]
+    [InlineData("""{ "$schema": "./build.schema.json" }""", true)]
+    [InlineData("{\n  \"$schema\" : \"./build.schema.json\"\n}\n", true)]
+    [InlineData("""{ "$schema": "./build.schema.json", "Stage": "beta" }""", false)]
+    [InlineData("""{ "$schema": "./build.schema.json", }""", false)]
+    [InlineData("""{ "$schema": "./build.schema.json" } // local""", false)]
+    [InlineData("""{ "$schema": "a\"b" }""", false)]
+    [InlineData("""{ "Stage": "beta" }""", false)]
+    public void Only_a_file_that_names_its_schema_and_nothing_else_skips_the_json_parser(string text, bool skipped) =>
+        Assert.Equal(skipped, ParameterBinder.OnlyNamesItsSchema(text));
+
+    [Fact]
+    public void A_file_that_only_names_its_schema_binds_nothing_and_one_with_a_value_binds_it()
+    {
+        File.WriteAllText(Path.Combine(_nuke, "parameters.json"), """{ "$schema": "./build.schema.json" }""");
+        Assert.Equal(Stage.Local, Bind([]).Stage);
+        File.WriteAllText(Path.Combine(_nuke, "parameters.json"), """{ "$schema": "./build.schema.json", "Stage": "beta" }""");
+        Assert.Equal(Stage.Beta, Bind([]).Stage);
+    }
+
     [Fact]
     public void Precedence_is_cli_then_environment_then_profile_then_parameters_file_then_default()
     {

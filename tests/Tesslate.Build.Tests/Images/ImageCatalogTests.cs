@@ -113,6 +113,55 @@ public sealed class ImageCatalogTests
     }
 
     [Fact]
+    public void The_reader_knows_exactly_the_fields_and_required_fields_of_the_schema()
+    {
+        var schema = System.Text.Json.Nodes.JsonNode.Parse(ImageCatalog.GenerateSchema())!;
+        static string[] Names(System.Text.Json.Nodes.JsonNode? node) => [.. node!.AsObject().Select(p => p.Key).Order()];
+        static string[] Required(System.Text.Json.Nodes.JsonNode? node) => [.. (node?.AsArray() ?? []).Select(n => (string)n!).Order()];
+        Assert.Equal(Names(schema["properties"]), ImageDefinitionReader.DefinitionFields.Select(f => f.Name).Order());
+        Assert.Equal(Required(schema["required"]), ImageDefinitionReader.DefinitionFields.Where(f => f.Required).Select(f => f.Name).Order());
+        var tags = schema["properties"]!["tags"]!;
+        Assert.Equal(Names(tags["properties"]), ImageDefinitionReader.TagFields.Select(f => f.Name).Order());
+        Assert.Equal(Required(tags["required"]), ImageDefinitionReader.TagFields.Where(f => f.Required).Select(f => f.Name).Order());
+    }
+
+    [Fact]
+    public void Absent_fields_keep_the_definitions_defaults_and_given_ones_win()
+    {
+        var bare = ImageCatalog.Parse("repository: r\ndockerfile: d\ncontext: .\n", "images/x.yaml");
+        Assert.Equal(new ImageDefinition { Repository = "r", Dockerfile = "d", Context = "." }.Platform, bare.Platform);
+        Assert.True(bare.Tags.Environment);
+        Assert.Empty(bare.Tags.LatestOn);
+        Assert.Empty(bare.BuildArgs);
+        Assert.Null(bare.IgnoreFile);
+        Assert.False(bare.DefaultSet);
+
+        var given = ImageCatalog.Parse("repository: r\ndockerfile: d\ncontext: .\nplatform: linux/arm64\nbuildArgs:\n  REF: '0123'\n  MODE: fast\n" +
+            "ignoreFile: ~\ntags:\n  environment: false\n  latestOn: [production]\ndefaultSet: True\nruntimeReferenced: true\ndescription: \"8080\"\n", "images/x.yaml");
+        Assert.Equal("linux/arm64", given.Platform);
+        Assert.Equal(new Dictionary<string, string> { ["REF"] = "0123", ["MODE"] = "fast" }, given.BuildArgs);
+        Assert.Null(given.IgnoreFile);
+        Assert.False(given.Tags.Environment);
+        Assert.Equal(["production"], given.Tags.LatestOn);
+        Assert.True(given.DefaultSet);
+        Assert.True(given.RuntimeReferenced);
+        Assert.Equal("8080", given.Description);
+    }
+
+    [Theory]
+    [InlineData("platform: 8080", "platform", "expected text, got a number")]
+    [InlineData("platform: null", "platform", "expected text, got nothing (null)")]
+    [InlineData("buildArgs:\n  PORT: 8080", "buildArgs.PORT", "expected text, got a number")]
+    [InlineData("buildArgs: [a]", "buildArgs", "expected a mapping of names to text, got a list")]
+    [InlineData("tags:\n  environment: yes-please", "tags.environment", "expected true or false, got text")]
+    [InlineData("tags:\n  latestOn: production", "tags.latestOn", "expected a list of text, got text")]
+    public void A_value_that_json_would_not_take_as_the_fields_type_is_named_with_what_was_expected(string line, string field, string expected)
+    {
+        var error = Assert.Throws<UsageException>(() => ImageCatalog.Parse($"repository: r\ndockerfile: d\ncontext: .\n{line}\n", "images/bad.yaml"));
+        Assert.Contains($"images/bad.yaml: field '{field}' has the wrong type: {expected}", error.Problem);
+    }
+
+    [Fact]
     public void A_dockerfile_path_that_does_not_exist_names_the_catalog_file_and_field()
     {
         var image = ImageCatalog.Parse("repository: r\ndockerfile: orchestrator/Dockerfile.missing\ncontext: .\n", "images/x.yaml");
