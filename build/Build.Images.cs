@@ -15,6 +15,22 @@ internal sealed partial class Build
     /// <summary>The --images selection; an unknown name is a usage error listing the valid ones (BuildImages requires it before anything runs).</summary>
     private IReadOnlyList<ImageDefinition> SelectedImages => _run.SelectedImages.Get(() => Catalog.Select(Images));
 
+    /// <summary>
+    /// BuildImages' requirement. --plan checks the --images names against the catalog's file names and leaves the
+    /// catalog unparsed (a run parses it before any target); an unknown name, or a run, gets the full selection and
+    /// its error listing the valid images.
+    /// </summary>
+    private object ImagesToBuild
+    {
+        get
+        {
+            var requested = ImageCatalog.RequestedNames(Images);
+            if (Plan && ImageCatalog.NamesIn(Path.Combine(RootDirectory, "images")) is { Count: > 0 } names && requested.All(names.Contains))
+                return requested.Count > 0 ? requested : names;
+            return SelectedImages;
+        }
+    }
+
     private IReadOnlyCollection<string> SelectedRepositories() => [.. SelectedImages.Select(i => i.Repository).Distinct()];
 
     /// <summary>The environment's registry, with ECR's Basic credentials (refreshed before they expire) or none for local.</summary>

@@ -185,7 +185,7 @@ internal sealed partial class Build : BuildBase
         .Description("Build and push the selected images in parallel; reuse what did not change.")
         .Is(WorksOnImages, Guarded, Starts("git", when: () => SourceRootInEffect() is not null), Starts("docker", when: () => BuildReport is null), new UsesCluster(() => Promote ? ClusterUse.Changes : ClusterUse.None))
         .DependsOn(SubmodulesInit, EcrLogin, ReleasePlan)
-        .Requires(() => SelectedImages)
+        .Requires(() => ImagesToBuild)
         .Executes(BuildImagesAsync);
 
     Target TerraformApply => _ => _

@@ -52,6 +52,15 @@ public sealed class ImageCatalog
 
     public static ImageDefinition LoadFile(string path) => Parse(File.ReadAllText(path), path);
 
+    /// <summary>
+    /// The image names the catalog directory holds, from its file names alone (an image is named for its file): what a
+    /// preview can check without parsing every file. Empty when the directory is missing.
+    /// </summary>
+    public static IReadOnlySet<string> NamesIn(string directory) =>
+        System.IO.Directory.Exists(directory)
+            ? System.IO.Directory.GetFiles(directory, "*.yaml").Concat(System.IO.Directory.GetFiles(directory, "*.yml")).Select(Path.GetFileNameWithoutExtension).OfType<string>().ToHashSet(StringComparer.Ordinal)
+            : new HashSet<string>(StringComparer.Ordinal);
+
     /// <summary>Reads one catalog file; every error names the file, the field and its line.</summary>
     public static ImageDefinition Parse(string yaml, string path)
     {
@@ -89,13 +98,17 @@ public sealed class ImageCatalog
         return relative.StartsWith("..", StringComparison.Ordinal) ? path : relative;
     }
 
+    /// <summary>The names in <c>--images</c> values: each value may hold several, separated by commas or spaces.</summary>
+    public static IReadOnlyList<string> RequestedNames(IEnumerable<string>? requested) =>
+        [.. (requested ?? []).SelectMany(v => v.Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
+
     /// <summary>
     /// Chooses images from <c>--images</c> values: each value may hold several names separated by commas or spaces;
     /// none means the default set; duplicates collapse (first occurrence keeps its place); unknown names fail listing the valid ones.
     /// </summary>
     public IReadOnlyList<ImageDefinition> Select(IEnumerable<string>? requested)
     {
-        var names = (requested ?? []).SelectMany(v => v.Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+        var names = RequestedNames(requested);
         if (names.Count == 0)
             return [.. Images.Where(i => i.DefaultSet)];
         var unknown = names.Where(n => !Images.Any(i => i.Name == n)).Distinct().ToList();

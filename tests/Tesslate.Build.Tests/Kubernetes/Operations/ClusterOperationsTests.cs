@@ -383,23 +383,30 @@ public sealed class ClusterOperationsTests(RegistryFixture registry) : IAsyncLif
             Assert.Contains($"[{pod}/worker] job 2 done", lines);
     }
 
-    [Fact]
-    public async Task Following_logs_picks_up_a_pod_that_starts_later_and_lets_a_deleted_pod_go()
+    /// <summary>One worker replica whose log says "job done", followed until the token given is cancelled: once its line was seen.</summary>
+    private async Task<(string First, Task<int> Following, Func<string, bool> Saw)> FollowOneWorkerAsync(CancellationToken stop)
     {
         _fake.Seed(Workload("tesslate-worker", replicas: 1, container: "worker"));
         _fake.Simulation.SetLogs("tesslate", "tesslate-worker", ["job done"]);
         var first = (string)(await ReadyPodsAsync("tesslate", "tesslate-worker", 1))[0]["metadata"]!["name"]!;
         var lines = new List<string>();
         bool Saw(string pod) { lock (lines) return lines.Contains($"[{pod}/worker] job done"); }
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var following = new PodLogs(_cluster, _log.Logger).FollowAsync(PlatformWorkloads.Worker, l => { lock (lines) lines.Add(l); }, follow: true, tailLines: null, stop.Token);
+        var following = new PodLogs(_cluster, _log.Logger).FollowAsync(PlatformWorkloads.Worker, l => { lock (lines) lines.Add(l); }, follow: true, tailLines: null, stop);
         await Poll.UntilAsync(() => Task.FromResult(Saw(first)), seen => seen, "the first pod's log line");
+        return (first, following, Saw);
+    }
+
+    [Fact]
+    public async Task Following_logs_picks_up_a_pod_that_starts_later_and_lets_a_deleted_pod_go()
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var (first, following, saw) = await FollowOneWorkerAsync(stop.Token);
 
         // A second replica starts after Logs did: its container is followed once it runs.
         var deployment = await _cluster.RequireAsync("apps/v1", "Deployment", Ct);
         await _cluster.StrategicPatchAsync(deployment, "tesslate", "tesslate-worker", new JsonObject { ["spec"] = new JsonObject { ["replicas"] = 2 } }, "test", Ct);
         var second = (string)(await ReadyPodsAsync("tesslate", "tesslate-worker", 2)).Select(p => p["metadata"]!["name"]!).First(n => (string)n! != first)!;
-        await Poll.UntilAsync(() => Task.FromResult(Saw(second)), seen => seen, "the later pod's log line");
+        await Poll.UntilAsync(() => Task.FromResult(saw(second)), seen => seen, "the later pod's log line");
 
         await _cluster.Client.CoreV1.DeleteNamespacedPodAsync(first, "tesslate", cancellationToken: Ct);
         await Poll.UntilAsync(() => Task.FromResult(_log.Text), text => text.Contains($"[{first}] gone: no longer followed"), "the deleted pod let go");
@@ -413,14 +420,8 @@ public sealed class ClusterOperationsTests(RegistryFixture registry) : IAsyncLif
     [InlineData("expired")]
     public async Task Following_logs_keeps_following_new_pods_after_the_pod_watch_is_cut_or_expires_with_410(string how)
     {
-        _fake.Seed(Workload("tesslate-worker", replicas: 1, container: "worker"));
-        _fake.Simulation.SetLogs("tesslate", "tesslate-worker", ["job done"]);
-        var first = (string)(await ReadyPodsAsync("tesslate", "tesslate-worker", 1))[0]["metadata"]!["name"]!;
-        var lines = new List<string>();
-        bool Saw(string pod) { lock (lines) return lines.Contains($"[{pod}/worker] job done"); }
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var following = new PodLogs(_cluster, _log.Logger).FollowAsync(PlatformWorkloads.Worker, l => { lock (lines) lines.Add(l); }, follow: true, tailLines: null, stop.Token);
-        await Poll.UntilAsync(() => Task.FromResult(Saw(first)), seen => seen, "the first pod's log line");
+        var (first, following, saw) = await FollowOneWorkerAsync(stop.Token);
         await _fake.UntilWatchingAsync("pods");
 
         if (how == "dropped")
@@ -431,7 +432,7 @@ public sealed class ClusterOperationsTests(RegistryFixture registry) : IAsyncLif
         await _cluster.StrategicPatchAsync(deployment, "tesslate", "tesslate-worker", new JsonObject { ["spec"] = new JsonObject { ["replicas"] = 2 } }, "test", Ct);
         var second = (string)(await ReadyPodsAsync("tesslate", "tesslate-worker", 2)).Select(p => p["metadata"]!["name"]!).First(n => (string)n! != first)!;
 
-        await Poll.UntilAsync(() => Task.FromResult(Saw(second)), seen => seen, "the log line of a pod that started after the watch ended");
+        await Poll.UntilAsync(() => Task.FromResult(saw(second)), seen => seen, "the log line of a pod that started after the watch ended");
         Assert.Contains("Pod watch of \"tesslate\" ended", _log.Text, StringComparison.Ordinal);
         Assert.False(following.IsCompleted, "following ends only on Ctrl-C");
         stop.Cancel();
