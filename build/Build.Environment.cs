@@ -37,10 +37,14 @@ internal sealed partial class Build
         if (SourceRoot is not null && (IsPlanned(nameof(BuildImages)) || IsPlanned(nameof(SubmodulesInit))) && !IsInsideGitCheckout(Path.GetFullPath(SourceRoot)))
             throw new UsageException($"--source-root '{SourceRoot}' is not a git checkout: image tags and fingerprints come from its commit.",
                 "Point it at a clone of the application repository (git clone https://github.com/TesslateAI/Studio), not an export or a copy without .git.");
-        if (BuildReport is not null && !IsPlanned(nameof(BuildImages)) && !File.Exists(BuildReportPath)
+        if (BuildReport is not null && !IsPlanned(nameof(BuildImages))
             && new[] { nameof(ReleasePlan), nameof(KustomizeApply), nameof(SeedApps), nameof(Deploy) }.Any(IsPlanned))
-            throw new UsageException($"--build-report {BuildReport} does not exist.",
-                "Point it at the build-report.json a BuildImages run wrote (the CI build job uploads it as an artifact), or drop --build-report to build in this run.");
+        {
+            if (!File.Exists(BuildReportPath))
+                throw new UsageException($"--build-report {BuildReport} does not exist.",
+                    "Point it at the build-report.json a BuildImages run wrote (the CI build job uploads it as an artifact), or drop --build-report to build in this run.");
+            _ = CurrentBuildReport(); // a file that is not a build report stops the run here too
+        }
     }
 
     // .git is a folder in a clone and a file in a worktree or submodule; a subfolder of a checkout is inside it too.

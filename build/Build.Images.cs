@@ -132,7 +132,14 @@ internal sealed partial class Build
             return null;
         if (!File.Exists(BuildReportPath))
             throw new UsageException($"--build-report {BuildReport} does not exist.", "Point it at the build-report.json a BuildImages run wrote (the CI build job uploads it as an artifact).");
-        return global::Tesslate.Build.Images.BuildReport.Read(BuildReportPath);
+        try
+        {
+            return global::Tesslate.Build.Images.BuildReport.Read(BuildReportPath);
+        }
+        catch (UsageException unreadable)
+        {
+            throw new UsageException($"--build-report {BuildReport}: {unreadable.Problem}", "Point it at the build-report.json a BuildImages run wrote (the CI build job uploads it as an artifact).");
+        }
     });
 
     /// <summary>ECR's Basic credentials for the registry client, from the same token EcrLogin used.</summary>

@@ -1,3 +1,4 @@
+using Tesslate.Build.Engine;
 using Tesslate.Build.Kubernetes;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
@@ -21,7 +22,7 @@ public sealed class OwnedObject
 
     public bool OwnedByTerraform => Owner == "terraform";
 
-    public ObjectRef Ref => new(Kind, Namespace.Length == 0 ? null : Namespace, Name);
+    public ObjectRef Ref => new(Kind, string.IsNullOrEmpty(Namespace) ? null : Namespace, Name);
 
     public override string ToString() => $"{Kind} {Namespace}/{Name} ({Owner})";
 }
@@ -31,9 +32,20 @@ public static class ObjectOwnership
 {
     public static string PathIn(string root) => System.IO.Path.Combine(root, "k8s", "ownership.yaml");
 
-    public static IReadOnlyList<OwnedObject> Load(string path) =>
-        new DeserializerBuilder().WithNamingConvention(CamelCaseNamingConvention.Instance).Build()
-            .Deserialize<OwnershipFile>(File.ReadAllText(path)).Objects;
+    /// <summary>Every entry; a key the file should not have is an error naming the file (OwnershipTests reads it first).</summary>
+    public static IReadOnlyList<OwnedObject> Load(string path)
+    {
+        try
+        {
+            return new DeserializerBuilder().WithNamingConvention(CamelCaseNamingConvention.Instance).Build()
+                .Deserialize<OwnershipFile>(File.ReadAllText(path)).Objects;
+        }
+        catch (YamlDotNet.Core.YamlException error)
+        {
+            throw new BuildFailure($"{path} is not a valid ownership file: {error.Message}",
+                "Each entry has kind, namespace, name, owner (terraform or overlay), why and optionally localCopy (see the file's header).");
+        }
+    }
 
     /// <summary>The objects an aws overlay must never apply.</summary>
     public static IReadOnlyList<ObjectRef> OwnedByTerraform(string path) => [.. Load(path).Where(o => o.OwnedByTerraform).Select(o => o.Ref)];

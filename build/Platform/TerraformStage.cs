@@ -33,8 +33,6 @@ public sealed class TerraformStage(EnvironmentSettings settings, string rootDire
     // Variables whose values are not secret: registering them would mask "us-east-1" in every log line.
     private static readonly string[] PublicTfvars = ["aws_region", "project_name", "domain_name", "environment", "eks_cluster_version", "vpc_cidr"];
 
-    public TerraformCli Cli => terraform;
-
     public string StackDirectory => Path.Combine(rootDirectory, settings.TerraformStack!);
 
     private string BackendFilePath => Path.Combine(StackDirectory, settings.BackendFile);

@@ -194,22 +194,3 @@ public sealed class ImageCatalogTests
         Assert.Equal(["production"], ImageTags.Promotion(catalog["backend"], "production"));
     }
 }
-
-public sealed class SourceRootChoiceTests
-{
-    [Fact]
-    public void The_given_root_wins_then_the_fallback()
-    {
-        Assert.Equal(RepositoryPaths.FixtureApp, SourceRootChoice.Resolve(RepositoryPaths.FixtureApp, "/elsewhere", dryRun: false, "beta"));
-        Assert.Equal(RepositoryPaths.FixtureApp, SourceRootChoice.Resolve(null, RepositoryPaths.FixtureApp, dryRun: false, "local"));
-    }
-
-    [Fact]
-    public void Without_a_root_dry_run_defers_and_a_real_run_names_the_parameter()
-    {
-        Assert.Null(SourceRootChoice.Resolve(null, null, dryRun: true, "production"));
-        var error = Assert.Throws<UsageException>(() => SourceRootChoice.Resolve(null, null, dryRun: false, "production"));
-        Assert.Contains("--source-root is required for --environment production", error.Problem);
-        Assert.Equal(ExitCodes.Usage, error.ExitCode);
-    }
-}

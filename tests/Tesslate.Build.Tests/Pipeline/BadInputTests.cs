@@ -63,6 +63,21 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_build_report_that_is_not_one_is_refused_naming_the_flag_before_any_target()
+    {
+        var report = Path.Combine(_root, "not-a-report.json");
+        File.WriteAllText(report, "{ oops");
+
+        var (exitCode, output) = await RunAsync(["Deploy", "--environment", "local", "--images", "backend", "--build-report", report, "--skip", "BuildImages"]);
+
+        Assert.True(exitCode == 2, output);
+        Assert.Contains($"--build-report {report}: '{report}' is not a build report", output);
+        Assert.Contains("build-report.json a BuildImages run wrote", output);
+        Assert.DoesNotContain("▶", output);
+        Assert.Empty(_fake.Mutations);
+    }
+
+    [Fact]
     public async Task A_key_twice_in_the_parameters_file_with_different_values_is_refused_naming_both()
     {
         File.WriteAllText(Path.Combine(_root, ".nuke", "parameters.json"), """{ "Environment": "local", "Environment": "production" }""");
