@@ -39,6 +39,22 @@ public sealed class BuildImagesTargetTests(DockerEngineFixture engine) : IDispos
     }
 
     [Fact]
+    public async Task A_malformed_catalog_file_passes_plan_which_reads_only_file_names_and_stops_the_run_before_any_target()
+    {
+        File.WriteAllText(Path.Combine(_root, "images", "ast.yaml"), "repository: [unclosed");
+        string[] args = ["BuildImages", "--images", "backend", "--environment", "local", "--source-root", _app.Root];
+        var environment = new Dictionary<string, string>(NoEngine()) { ["PATH"] = "/nonexistent" };
+
+        var (planExit, plan) = await PipelineRun.RunAsync([.. args, "--plan"], environment, _root);
+        Assert.True(planExit == 0, plan);
+
+        var (runExit, run) = await PipelineRun.RunAsync(args, environment, _root);
+        Assert.True(runExit == 2, run);
+        Assert.Contains("ast.yaml", run);
+        Assert.DoesNotContain("▶", run);
+    }
+
+    [Fact]
     public async Task A_real_run_without_an_engine_fails_in_preflight_naming_the_endpoint_its_setting_and_how_to_start_one()
     {
         var (exitCode, output) = await PipelineRun.RunAsync(
