@@ -41,7 +41,7 @@ internal sealed partial class Build
             var paths = EnvironmentVariables.GetValueOrDefault("KUBECONFIG") is { Length: > 0 } kubeconfig
                 ? kubeconfig.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
                 : KubeContexts.DefaultPaths();
-            configuration = KubeContexts.Load(KubeContext, paths);
+            configuration = KubeContexts.Load(KubeContext, paths, "--kube-context <name>");
             name = configuration.CurrentContext ?? KubeContext ?? "current context";
         }
         else

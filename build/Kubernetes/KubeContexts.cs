@@ -19,13 +19,14 @@ public static class KubeContexts
     }
 
     /// <param name="context">The context to use; null means the kubeconfig's current context.</param>
-    public static KubernetesClientConfiguration Load(string? context, IReadOnlyList<string>? kubeconfigPaths = null)
+    /// <param name="chooseContext">How the caller's user names a context (e.g. a flag), for the fixes.</param>
+    public static KubernetesClientConfiguration Load(string? context, IReadOnlyList<string>? kubeconfigPaths, string chooseContext)
     {
         var paths = (kubeconfigPaths ?? DefaultPaths()).Where(File.Exists).ToList();
         if (paths.Count == 0)
             throw new PrerequisiteMissingException(
                 $"No kubeconfig found (looked at {string.Join(", ", kubeconfigPaths ?? DefaultPaths())}).",
-                "Create a cluster context (kind, minikube, Docker Desktop) or set KUBECONFIG, then pass --kube-context <name>.");
+                $"Create a cluster context (kind, minikube, Docker Desktop) or set KUBECONFIG, then choose it with {chooseContext}.");
         K8SConfiguration config;
         try
         {
@@ -46,10 +47,10 @@ public static class KubeContexts
         var names = (config.Contexts ?? []).Select(c => c.Name).ToList();
         var chosen = context ?? config.CurrentContext;
         if (string.IsNullOrEmpty(chosen))
-            throw new UsageException($"The kubeconfig has no current context; contexts: {List(names)}.", "Pass --kube-context <name>.");
+            throw new UsageException($"The kubeconfig has no current context; contexts: {List(names)}.", $"Choose a context with {chooseContext}.");
         if (!names.Contains(chosen, StringComparer.Ordinal))
             throw new UsageException($"Kube context '{chosen}' does not exist in {string.Join(", ", paths)}; contexts that do: {List(names)}.",
-                "Pass --kube-context with one of those names (kubectl config get-contexts lists them).");
+                $"Choose one of those names with {chooseContext} (kubectl config get-contexts lists them).");
         try
         {
             return KubernetesClientConfiguration.BuildConfigFromConfigObject(config, currentContext: chosen);

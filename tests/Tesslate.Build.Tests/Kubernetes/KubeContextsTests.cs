@@ -44,7 +44,7 @@ public sealed class KubeContextsTests : IDisposable
     {
         var path = WriteKubeconfig();
         var before = File.ReadAllText(path);
-        var config = KubeContexts.Load("minikube", [path]);
+        var config = KubeContexts.Load("minikube", [path], Choose);
         Assert.Equal("https://127.0.0.1:8443", config.Host.TrimEnd('/'));
         Assert.Equal("apps", config.Namespace);
         Assert.Equal("minikube", config.CurrentContext);
@@ -53,17 +53,24 @@ public sealed class KubeContextsTests : IDisposable
 
     [Fact]
     public void Without_a_name_the_current_context_is_used() =>
-        Assert.Equal("https://127.0.0.1:6443", KubeContexts.Load(null, [WriteKubeconfig()]).Host.TrimEnd('/'));
+        Assert.Equal("https://127.0.0.1:6443", KubeContexts.Load(null, [WriteKubeconfig()], Choose).Host.TrimEnd('/'));
 
     [Fact]
     public void An_unknown_context_is_a_usage_error_listing_the_contexts_that_exist()
     {
-        var e = Assert.Throws<UsageException>(() => KubeContexts.Load("production", [WriteKubeconfig()]));
+        var e = Assert.Throws<UsageException>(() => KubeContexts.Load("production", [WriteKubeconfig()], Choose));
         Assert.Contains("'production'", e.Problem);
         Assert.Contains("kind-dev, minikube", e.Problem);
+        Assert.Equal($"Choose one of those names with {Choose} (kubectl config get-contexts lists them).", e.Fix);
     }
 
     [Fact]
-    public void A_missing_kubeconfig_is_a_missing_prerequisite() =>
-        Assert.Throws<PrerequisiteMissingException>(() => KubeContexts.Load(null, [Path.Combine(_directory, "nope")]));
+    public void A_missing_kubeconfig_is_a_missing_prerequisite_whose_fix_says_how_the_caller_names_a_context()
+    {
+        var e = Assert.Throws<PrerequisiteMissingException>(() => KubeContexts.Load(null, [Path.Combine(_directory, "nope")], Choose));
+        Assert.EndsWith($"then choose it with {Choose}.", e.Fix);
+    }
+
+    // The caller's words for choosing a context: the adapter names no flag of the pipeline.
+    private const string Choose = "--kube-context <name>";
 }
