@@ -270,6 +270,7 @@ internal sealed partial class Build
             DeadlineOverride = deadline,
             PushedDigests = CurrentBuildReport()?.Images.Where(i => i.Digest is not null).ToDictionary(i => i.Image, i => i.Digest!, StringComparer.Ordinal),
             Fixes = PodTroubleshooting.Fix,
+            AfterOutage = AfterRolloutOutage,
         };
         // The waiter logs each workload's progress itself; logging it here too printed every line twice.
         var report = await waiter.WaitAsync(workloads, options, cancellationToken);
@@ -295,6 +296,6 @@ internal sealed partial class Build
             Note("no workload changed: nothing to wait for");
         if (!report.AllSucceeded && RollbackOnFailure)
             await RollBackThisRunAsync(DeployRelease, cancellationToken);
-        report.ThrowIfFailed();
+        report.ThrowIfFailed(options.AfterOutage);
     }
 }

@@ -45,7 +45,11 @@ internal sealed partial class Build
         DeadlineOverride = RolloutDeadlines.ValidateOverride(RolloutTimeout),
         OnProgress = p => Log.Information("[{Workload}] {Message}", p.Workload.Name, p.Message),
         Fixes = PodTroubleshooting.Fix,
+        AfterOutage = AfterRolloutOutage,
     };
+
+    /// <summary>After the cluster stopped answering mid-rollout: the rollouts went on without this run, so look before acting again.</summary>
+    private string AfterRolloutOutage => $"see where each workload is with ./build.sh Status --environment {Settings.Id} before running anything again";
 
     /// <summary>The workloads of the overlays the environment has (the compute layer's too), for names on the command line and Status.</summary>
     private async Task<IReadOnlyList<ObjectRef>> RenderedWorkloadsAsync(CancellationToken cancellationToken)
@@ -158,7 +162,7 @@ internal sealed partial class Build
             if (RollbackOnFailure)
                 await RollBackThisRunAsync(release, cancellationToken);
             await RecordOperationAsync(cluster, ReleaseKind.DeployCompute, release.RolledBack.ValueOrDefault is null ? ReleaseOutcome.Failed : ReleaseOutcome.RolledBack, "DeployCompute", CancellationToken.None);
-            report.Rollouts.ThrowIfFailed();
+            report.Rollouts.ThrowIfFailed(AfterRolloutOutage);
         }
         var after = await new WorkloadSnapshot(cluster).CaptureAsync(release.BeforeOrEmpty.Select(b => b.Workload), cancellationToken);
         Note((await Promotion.PromoteAsync(PromotionFor(after), report.Rollouts, dryRun: false, cancellationToken)).Summary);

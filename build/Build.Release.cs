@@ -324,6 +324,6 @@ internal sealed partial class Build
             cancellationToken);
         foreach (var change in result.Changes)
             Note($"{change.Workload.Name}: restored");
-        result.Rollouts.ThrowIfFailed();
+        result.Rollouts.ThrowIfFailed(AfterRolloutOutage);
     }
 }

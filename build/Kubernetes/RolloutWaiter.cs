@@ -41,7 +41,8 @@ public sealed record RolloutWaitReport(IReadOnlyList<RolloutResult> Results)
     public bool AllSucceeded => Results.All(r => r.OnNewVersion);
 
     /// <summary>One failure naming every workload that is not on the new version, why, and the fixes.</summary>
-    public void ThrowIfFailed()
+    /// <param name="afterOutage">What to do once the cluster answers again, in the caller's words (<see cref="RolloutWaitOptions.AfterOutage"/>).</param>
+    public void ThrowIfFailed(string? afterOutage = null)
     {
         if (AllSucceeded)
             return;
@@ -55,7 +56,7 @@ public sealed record RolloutWaitReport(IReadOnlyList<RolloutResult> Results)
             lines.Add($"  On the new version: {string.Join(", ", Succeeded.Select(r => r.Workload.ToString()))}");
         var unreachable = Results.Where(r => r.Outcome == RolloutOutcome.ClusterUnreachable).Select(r => r.Workload.ToString()).ToList();
         var fix = unreachable.Count > 0
-            ? $"The cluster stopped answering while these rollouts were still in progress: {string.Join(", ", unreachable)}. Check connectivity and credentials, then run WaitRollout again."
+            ? $"The cluster stopped answering while these rollouts were still in progress: {string.Join(", ", unreachable)}. Check connectivity and credentials, then {afterOutage ?? "check where they are (kubectl rollout status)"}."
             : "Fix the causes listed above and deploy again (pods of the previous version keep serving where the rollout did not complete).";
         throw new BuildFailure(string.Join(Environment.NewLine, lines), fix);
     }
@@ -87,6 +88,9 @@ public sealed record RolloutWaitOptions
 
     /// <summary>Words the fix for each pod problem found (the pipeline's <c>PodTroubleshooting.Fix</c>); without it problems are reported without one.</summary>
     public Func<PodCause, string>? Fixes { get; init; }
+
+    /// <summary>What to do once a cluster that stopped answering mid-rollout answers again, in the caller's words (the rollouts go on without the waiter).</summary>
+    public string? AfterOutage { get; init; }
 }
 
 /// <summary>

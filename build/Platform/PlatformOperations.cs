@@ -163,14 +163,14 @@ public sealed class PlatformOperations(KubeCluster cluster, ILogger logger, bool
             return new RolloutWaitReport([]);
         var waiter = new RolloutWaiter(cluster, logger);
         var report = await waiter.WaitAsync([.. plan.PlatformRestarts.Select(w => new RolloutTarget(w))], waitOptions, cancellationToken);
-        report.ThrowIfFailed();
+        report.ThrowIfFailed(waitOptions.AfterOutage);
         var results = report.Results.ToList();
         foreach (var workload in plan.SystemRestarts)
         {
             await restarter.RestartAsync(workload, cancellationToken);
             var one = await waiter.WaitAsync([new RolloutTarget(workload)], waitOptions, cancellationToken);
             results.AddRange(one.Results);
-            new RolloutWaitReport(results).ThrowIfFailed();
+            new RolloutWaitReport(results).ThrowIfFailed(waitOptions.AfterOutage);
         }
         return new RolloutWaitReport(results);
     }

@@ -95,7 +95,7 @@ public sealed class RolloutTests : IAsyncLifetime
         Assert.Equal(PodProblemKind.CrashLoop, problem.Kind);
         Assert.Contains(bad.Problems, p => p.LogTail.Contains("KeyError: 'DATABASE_URL'"));
         Assert.True(report.Results.Single(r => r.Workload.Name == "good").OnNewVersion);
-        var e = Assert.Throws<global::Tesslate.Build.Engine.BuildFailure>(report.ThrowIfFailed);
+        var e = Assert.Throws<global::Tesslate.Build.Engine.BuildFailure>(() => report.ThrowIfFailed());
         Assert.Contains("On the new version: Deployment/tesslate/good", e.Problem);
     }
 
@@ -129,7 +129,7 @@ public sealed class RolloutTests : IAsyncLifetime
         Assert.Contains(result.Problems, p => p.Kind == expected);
         // The waiter words each problem's fix with the caller's troubleshooting, and the failure carries it.
         Assert.All(result.Problems, p => Assert.Equal(PodTroubleshooting.Fix(p.Cause), p.Fix));
-        Assert.Contains("Fix: " + PodTroubleshooting.Fix(result.Problems[0].Cause), Assert.Throws<global::Tesslate.Build.Engine.BuildFailure>(report.ThrowIfFailed).Problem, StringComparison.Ordinal);
+        Assert.Contains("Fix: " + PodTroubleshooting.Fix(result.Problems[0].Cause), Assert.Throws<global::Tesslate.Build.Engine.BuildFailure>(() => report.ThrowIfFailed()).Problem, StringComparison.Ordinal);
         if (fault == "missing-key")
             Assert.Contains(result.Problems, p => p.Fix!.Contains("Add key 'DATABASE_URL'", StringComparison.Ordinal));
     }
@@ -157,8 +157,9 @@ public sealed class RolloutTests : IAsyncLifetime
         _fake.BeginOutage(OutageMode.Reset);
         var report = await waiting;
         Assert.All(report.Results, r => Assert.Equal(RolloutOutcome.ClusterUnreachable, r.Outcome));
-        var e = Assert.Throws<global::Tesslate.Build.Engine.BuildFailure>(report.ThrowIfFailed);
+        var e = Assert.Throws<global::Tesslate.Build.Engine.BuildFailure>(() => report.ThrowIfFailed("see where they are with the caller's status command"));
         Assert.Contains("still in progress: Deployment/tesslate/one, Deployment/tesslate/two", e.Fix);
+        Assert.EndsWith("then see where they are with the caller's status command.", e.Fix);
     }
 
     /// <summary>Short enough that a waiter which never hears of the rollout's end fails the test instead of hanging it.</summary>

@@ -563,7 +563,7 @@ public sealed class ClusterOperationsTests(RegistryFixture registry) : IAsyncLif
         if (ready is null)
             Assert.Contains("does not exist", text);
         if (!ok)
-            Assert.Throws<BuildFailure>(report.ThrowIfFailed);
+            Assert.Throws<BuildFailure>(() => report.ThrowIfFailed());
     }
 
     [Fact]
@@ -591,7 +591,7 @@ public sealed class ClusterOperationsTests(RegistryFixture registry) : IAsyncLif
         Assert.True(report.Certificate.IsReady);
         Assert.False(report.Ok);
         Assert.Contains(report.Diagnosis, l => l.StartsWith("✗", StringComparison.Ordinal) && l.Contains("frontend served it", StringComparison.Ordinal));
-        Assert.Throws<BuildFailure>(report.ThrowIfFailed);
+        Assert.Throws<BuildFailure>(() => report.ThrowIfFailed());
     }
 
     private async Task ReadyCertificateAsync()
