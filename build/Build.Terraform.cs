@@ -13,9 +13,9 @@ internal sealed partial class Build
     /// <summary>The environment's Terraform stage: created once per run by whichever target needs it first.</summary>
     private TerraformStage TerraformStack => _run.Terraform.Get(() =>
     {
-        var cli = new TerraformCli(Runner, Log, TerraformStage.CliSettings(Settings, RootDirectory, Tools.Terraform, IsCI, LockTimeout, IsDryRun, Tfvars));
+        var cli = new TerraformCli(Runner, Log, TerraformStage.CliSettings(Settings, StackDirectory, Tools.Terraform, IsCI, LockTimeout, IsDryRun, Tfvars));
         Cleanup.Register("delete Terraform plan files and fetched tfvars", () => { cli.Dispose(); return Task.CompletedTask; });
-        return new TerraformStage(Settings, RootDirectory, cli, new TerraformStageInputs(Tfvars, TfTarget, ReadSecretAsync, BeforeChangeAsync), new StageContext(Log, Report, IsDryRun));
+        return new TerraformStage(Settings, cli, new TerraformStageInputs(Tfvars, TfTarget, ReadSecretAsync, BeforeChangeAsync), new StageContext(Log, Report, IsDryRun));
     });
 
     private async Task ApplyTerraformAsync(CancellationToken cancellationToken)

@@ -23,8 +23,11 @@ public sealed record ImageDefinition
     [Description("Build context directory, relative to the source root ('.' for the root). The Dockerfile must be inside it.")]
     public required string Context { get; init; }
 
+    /// <summary>The platform the environments' nodes run, and so the images' default.</summary>
+    public const string NodePlatform = "linux/amd64";
+
     [Description("Target platform passed to the builder.")]
-    public string Platform { get; init; } = "linux/amd64";
+    public string Platform { get; init; } = NodePlatform;
 
     [Description("Build arguments (--build-arg NAME=VALUE); part of the fingerprint.")]
     public Dictionary<string, string> BuildArgs { get; init; } = [];

@@ -9,7 +9,7 @@ namespace Tesslate.Build.Platform;
 public static class PodTroubleshooting
 {
     /// <summary>The platform the clusters' nodes run, which the catalog builds every image for.</summary>
-    public const string NodePlatform = "linux/amd64";
+    public const string NodePlatform = Tesslate.Build.Images.ImageDefinition.NodePlatform;
 
     public static string Fix(PodCause cause) => cause switch
     {

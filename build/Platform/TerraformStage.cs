@@ -28,18 +28,16 @@ public sealed record TerraformStageInputs(
 /// report, apply and destroy behind the change gate. The targets TerraformInit/Plan/Apply/Destroy/Output/State each
 /// make one call here.
 /// </summary>
-public sealed class TerraformStage(EnvironmentSettings settings, string rootDirectory, TerraformCli terraform, TerraformStageInputs inputs, StageContext run)
+public sealed class TerraformStage(EnvironmentSettings settings, TerraformCli terraform, TerraformStageInputs inputs, StageContext run)
 {
     // Variables whose values are not secret: registering them would mask "us-east-1" in every log line.
     private static readonly string[] PublicTfvars = ["aws_region", "project_name", "domain_name", "environment", "eks_cluster_version", "vpc_cidr"];
 
-    public string StackDirectory => Path.Combine(rootDirectory, settings.TerraformStack!);
-
-    private string BackendFilePath => Path.Combine(StackDirectory, settings.BackendFile);
+    private string BackendFilePath => Path.Combine(terraform.Settings.StackDirectory, settings.BackendFile);
 
     /// <summary>The settings of the CLI a stage runs: where, how long it waits for the lock, and the fixes it names.</summary>
-    public static TerraformSettings CliSettings(EnvironmentSettings settings, string rootDirectory, string executable, bool inCi, TimeSpan lockTimeout, bool preview, string? localTfvars) =>
-        new(Path.Combine(rootDirectory, settings.TerraformStack!))
+    public static TerraformSettings CliSettings(EnvironmentSettings settings, string stackDirectory, string executable, bool inCi, TimeSpan lockTimeout, bool preview, string? localTfvars) =>
+        new(stackDirectory)
         {
             Executable = executable,
             InCi = inCi,
