@@ -110,7 +110,7 @@ internal sealed partial class Build
         public PlannedState Of(DesiredState state) => Plans.First(p => p.State == state);
     }
 
-    private IReadOnlyList<VolumeAllowance> Allowances => [.. AllowVolumeChange.SelectMany(a => a.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(VolumeAllowance.Parse)];
+    private IReadOnlyList<VolumeAllowance> Allowances => [.. AllowVolumeChange.SelectMany(a => a.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(ReleaseProblems.Allowance)];
 
     /// <summary>
     /// The release guard: a server-side dry run of every desired state, judged against what runs: refusals of immutable
@@ -137,11 +137,11 @@ internal sealed partial class Build
     {
         foreach (var unused in guard.UnusedAllowances)
             Log.Warning("--allow-volume-change {Allowance} names no volume change of this release: nothing to allow there.", unused);
-        foreach (var (label, text) in guard.Rows())
+        foreach (var (label, text) in ReleaseProblems.GuardRows(guard))
             Log.Information("{Label,-9} {Text:l}", label, text);
         Report.SetSection("releaseGuard", guard.ToReport());
         operation.Guard.Set(guard);
-        if (guard.Failure() is { } failure)
+        if (ReleaseProblems.GuardFailure(guard) is { } failure)
             throw failure;
     }
 

@@ -249,7 +249,7 @@ internal sealed partial class Build
 
     private async Task WaitForRolloutsAsync(CancellationToken cancellationToken)
     {
-        var deadline = RolloutDeadlines.ValidateOverride(RolloutTimeout);
+        var deadline = RolloutDeadlines.ValidateOverride(RolloutTimeout, "--rollout-timeout");
         var applied = _run.Applied.ValueOrDefault;
         var workloads = (applied?.Report.RolledWorkloads ?? []).Concat(_run.Restarted.ValueOrDefault ?? []).Where(IsWorkload).Distinct().Select(w => new RolloutTarget(w))
             .Concat(applied?.ComputeFirst is { } first ? ComputeRelease.FirstStepTargets(first) : []).ToList();

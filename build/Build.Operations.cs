@@ -20,7 +20,13 @@ internal sealed partial class Build
     private ReleaseHistory History(KubeCluster cluster) => new(cluster.Client, new ReleaseHistoryOptions(Namespace, "tesslate-deploy-history"), Log);
 
     private DeployLock Lock(KubeCluster cluster) =>
-        new(cluster.Client, new DeployLockOptions(Namespace, "tesslate-deploy") { LeaseDuration = DeployLockLease, RenewInterval = DeployLockLease / 3 }, Log);
+        new(cluster.Client, new DeployLockOptions(Namespace, "tesslate-deploy")
+        {
+            LeaseDuration = DeployLockLease,
+            RenewInterval = DeployLockLease / 3,
+            BreakLockSetting = "--break-lock",
+            CheckEnvironment = $"./build.sh Status --environment {Settings.Id}",
+        }, Log);
 
     private async Task<ReleaseStamp> StampAsync(CancellationToken cancellationToken)
     {
@@ -42,7 +48,7 @@ internal sealed partial class Build
 
     private RolloutWaitOptions WaitOptions() => new()
     {
-        DeadlineOverride = RolloutDeadlines.ValidateOverride(RolloutTimeout),
+        DeadlineOverride = RolloutDeadlines.ValidateOverride(RolloutTimeout, "--rollout-timeout"),
         OnProgress = p => Log.Information("[{Workload}] {Message}", p.Workload.Name, p.Message),
         Fixes = PodTroubleshooting.Fix,
         AfterOutage = AfterRolloutOutage,
@@ -227,7 +233,7 @@ internal sealed partial class Build
     {
         var cluster = await ClusterAsync(cancellationToken);
         var workloads = PlatformWorkloads.Resolve(Workloads, await RenderedWorkloadsAsync(cancellationToken));
-        var logs = new PodLogs(cluster, Log);
+        var logs = new PodLogs(cluster, Log, listWorkloads: "Status");
         try
         {
             await Task.WhenAll(workloads.Select(w => logs.FollowAsync(w, line => Log.Information("{Line}", line), follow: true, tailLines: 100, cancellationToken)));

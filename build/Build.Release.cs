@@ -202,7 +202,7 @@ internal sealed partial class Build
         return plan with { Restores = restores };
     }
 
-    private TagPromotion Promotion => new(new RegistryImageTagger(RegistryClient, BeforeChangeAsync), Log);
+    private TagPromotion Promotion => new(new RegistryImageTagger(RegistryClient, BeforeChangeAsync, rebuild: nameof(BuildImages)), Log);
 
     private IReadOnlySet<string> CatalogRepositories => Catalog.Images.Select(i => $"{Settings.Registry}/{i.Repository}").ToHashSet(StringComparer.Ordinal);
 
@@ -309,9 +309,10 @@ internal sealed partial class Build
         var history = History(cluster);
         var display = $"ConfigMap {Namespace}/tesslate-deploy-history";
         var workloads = Workloads.Length == 0 ? null : PlatformWorkloads.Resolve(Workloads, await RenderedWorkloadsAsync(cancellationToken)).Select(w => w.Name).ToList();
+        var choices = new RollbackChoices("--release <id>", "--to-tag git-<sha>", "--workloads a,b");
         var plan = ToTag is not null
-            ? await RollbackPlanner.FromTagAsync(await history.ReadAsync(cancellationToken), ToTag, new RegistryImageTagger(RegistryClient), workloads, display, cancellationToken)
-            : RollbackPlanner.FromHistory(await history.ReadAsync(cancellationToken), Release is null ? new RollbackSource.Previous() : new RollbackSource.Release(Release), workloads, display);
+            ? await RollbackPlanner.FromTagAsync(await history.ReadAsync(cancellationToken), ToTag, new RegistryImageTagger(RegistryClient, rebuild: nameof(BuildImages)), workloads, display, cancellationToken, choices)
+            : RollbackPlanner.FromHistory(await history.ReadAsync(cancellationToken), Release is null ? new RollbackSource.Previous() : new RollbackSource.Release(Release), workloads, display, choices);
         Log.Information("Rollback: {Plan}", plan.Description);
         var result = await new ReleaseRollback(cluster, history, Promotion, Log).ExecuteAsync(plan,
             WithReleaseRules(new RollbackContext(Holder, (await StampAsync(cancellationToken)).GitSha, WaitOptions())

@@ -137,6 +137,7 @@ public sealed class ClusterOperationsTests(RegistryFixture registry) : IAsyncLif
 
         var nothing = await Assert.ThrowsAsync<BuildFailure>(() => operations.ResumeAsync(Ct));
         Assert.Contains("nothing to resume", nothing.Message);
+        Assert.Equal("Resume restores what SafeShutdown recorded. If the environment was stopped another way, use Scale --workloads <name> --replicas <n>.", nothing.Fix);
     }
 
     [Fact]
