@@ -39,7 +39,7 @@ internal sealed partial class Build
     private RegistryClient CreateRegistryClient()
     {
         IRegistryCredentialProvider? credentials = Settings.UsesEcr ? new EcrRegistryCredentials(EcrCredentialsAsync) : null;
-        var client = new RegistryClient(Settings.Registry!, credentials, Log, IsDryRun);
+        var client = new RegistryClient(Settings.Registry!, credentials, Log, IsDryRun) { LoginSetting = $"{nameof(EcrLogin)} for ECR" };
         Cleanup.Register("close the registry client", () => { client.Dispose(); return Task.CompletedTask; });
         return client;
     }
@@ -53,6 +53,7 @@ internal sealed partial class Build
         Executable = Tools.Docker,
         Host = EnvironmentVariables.GetValueOrDefault("DOCKER_HOST") is { Length: > 0 } host ? host : null,
         Builder = Builder,
+        BuilderSetting = "--builder",
     };
 
     /// <summary>
