@@ -18,16 +18,20 @@ internal sealed partial class Build
     /// <summary>
     /// BuildImages' requirement. --plan checks the --images names against the catalog's file names and leaves the
     /// catalog unparsed (a run parses it before any target); an unknown name, or a run, gets the full selection and
-    /// its error listing the valid images.
+    /// its error listing the valid images. An empty selection, or --promote without an environment tag, is bad input.
     /// </summary>
     private object ImagesToBuild
     {
         get
         {
+            if (Promote && Settings.ImageTag is null)
+                throw new UsageException($"--promote needs an environment whose tag to move; {Settings.Id} has none.", "Pass --environment local|beta|production.");
             var requested = ImageCatalog.RequestedNames(Images);
             if (Plan && ImageCatalog.NamesIn(Path.Combine(RootDirectory, "images")) is { Count: > 0 } names && requested.All(names.Contains))
                 return requested.Count > 0 ? requested : names;
-            return SelectedImages;
+            return SelectedImages is { Count: > 0 } selected
+                ? selected
+                : throw new UsageException("No images to build.", "Pass --images NAME[,NAME...] or mark images defaultSet in the catalog.");
         }
     }
 
@@ -104,6 +108,7 @@ internal sealed partial class Build
             NoCache = NoCache,
             Parallelism = BuildParallelism,
             Timeout = BuildTimeout,
+            TimeoutSetting = "--build-timeout",
             DryRun = IsDryRun,
             RegistryNotChecked = registryNotChecked,
         };
