@@ -239,6 +239,17 @@ public sealed class ClusterOperationsTests(RegistryFixture registry) : IAsyncLif
     }
 
     [Fact]
+    public async Task Scale_of_a_workload_the_cluster_does_not_have_changes_nothing_and_the_platform_words_the_fix()
+    {
+        var error = await Assert.ThrowsAsync<BuildFailure>(() => new PlatformOperations(_cluster, _log.Logger).ScaleAsync(["backend"], 4, [], Ct));
+        Assert.Contains("tesslate-backend does not exist in", error.Problem);
+        Assert.Equal("Check the workload name (Status lists them) or apply the overlay first.", error.Fix);
+        Assert.Empty(_fake.Mutations);
+        // The adapter itself reports the missing workload as a result, in no words of the pipeline.
+        Assert.Null(await new ReplicaControl(_cluster, _log.Logger).ScaleAsync(PlatformWorkloads.Backend, 4, Ct));
+    }
+
+    [Fact]
     public async Task The_compute_release_applies_the_volume_hub_only_after_the_csi_daemonset_finished_and_an_unchanged_hub_is_not_restarted()
     {
         const string v1 = "registry.test/tesslate-btrfs-csi@sha256:1111111111111111111111111111111111111111111111111111111111111111";
