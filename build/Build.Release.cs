@@ -9,8 +9,6 @@ namespace Tesslate.Build;
 // The release around the apply: deploy lock, before/after snapshots, release history, promotion, rollback, seeds.
 internal sealed partial class Build
 {
-    private static readonly ObjectRef Backend = PlatformWorkloads.Backend;
-
     private ReleaseOperation DeployRelease => _run.Operation(ReleaseKind.Deploy);
 
     private string EnvironmentUrl => $"https://{Settings.Domain}";
@@ -97,10 +95,6 @@ internal sealed partial class Build
         return deployment;
     }
 
-    /// <summary>What the release's workloads run before anything is applied: the "before" of the history record.</summary>
-    private static async Task CaptureBeforeAsync(ReleaseOperation operation, KubeCluster cluster, IEnumerable<ObjectRef> workloads, CancellationToken cancellationToken) =>
-        operation.Before.Set(await new WorkloadSnapshot(cluster).CaptureAsync(workloads, cancellationToken));
-
     private async Task RecordFailedReleaseAsync()
     {
         var release = DeployRelease;
@@ -175,7 +169,7 @@ internal sealed partial class Build
     /// <summary>A rollback never sets a catalog image by tag; the Volume Hub is restored after the CSI node DaemonSet rolled.</summary>
     private RollbackContext WithReleaseRules(RollbackContext context) => context with
     {
-        DigestOnly = repository => CatalogRepositories.Contains(repository),
+        DigestOnly = repository => ClusterRelease.CatalogRepositories.Contains(repository),
         After = new Dictionary<ObjectRef, ObjectRef> { [PlatformWorkloads.VolumeHub] = PlatformWorkloads.CsiNode },
     };
 
@@ -192,7 +186,7 @@ internal sealed partial class Build
             foreach (var (container, image) in restore.Images)
             {
                 var reference = Tesslate.Build.Registry.ImageReference.Parse(image);
-                images[container] = reference.Digest is null && reference.Tag is { } tag && CatalogRepositories.Contains(reference.Repository)
+                images[container] = reference.Digest is null && reference.Tag is { } tag && ClusterRelease.CatalogRepositories.Contains(reference.Repository)
                     && await RegistryClient.GetDigestAsync(reference.Path, tag, cancellationToken) is { } digest
                     ? $"{reference.Repository}@{digest}"
                     : image;
@@ -204,16 +198,14 @@ internal sealed partial class Build
 
     private TagPromotion Promotion => new(new RegistryImageTagger(RegistryClient, BeforeChangeAsync), Log);
 
-    private IReadOnlySet<string> CatalogRepositories => Catalog.Images.Select(i => $"{Settings.Registry}/{i.Repository}").ToHashSet(StringComparer.Ordinal);
-
     private IReadOnlySet<string> AlsoLatest => Catalog.Images.Where(i => i.Tags.LatestOn.Contains(Settings.Id)).Select(i => $"{Settings.Registry}/{i.Repository}").ToHashSet(StringComparer.Ordinal);
 
     private PromotionRequest PromotionFor(IEnumerable<WorkloadState> states) =>
-        new(WorkloadSnapshot.DeployedDigests(states).Where(p => CatalogRepositories.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value), Settings.ImageTag!, AlsoLatest);
+        new(WorkloadSnapshot.DeployedDigests(states).Where(p => ClusterRelease.CatalogRepositories.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value), Settings.ImageTag!, AlsoLatest);
 
     /// <summary>The workloads that read the run-time images at start: a rollback that restores them restarts these.</summary>
     private async Task<IReadOnlyDictionary<ObjectRef, IReadOnlyList<ObjectRef>>> RuntimeImageReadersAsync(CancellationToken cancellationToken) =>
-        new Dictionary<ObjectRef, IReadOnlyList<ObjectRef>> { [RuntimeImages] = [.. ReadersOf(await RenderAsync(cancellationToken), RuntimeImages.Name)] };
+        new Dictionary<ObjectRef, IReadOnlyList<ObjectRef>> { [ClusterStage.RuntimeImages] = [.. ClusterStage.ReadersOf(await ClusterRelease.RenderAsync(cancellationToken), ClusterStage.RuntimeImages.Name)] };
 
     /// <summary>With --rollback-on-failure: every workload this run changed goes back to what it ran before.</summary>
     private async Task RollBackThisRunAsync(ReleaseOperation operation, CancellationToken cancellationToken)
@@ -223,39 +215,9 @@ internal sealed partial class Build
         var plan = await PinRecordedTagsAsync(RollbackPlanner.FromRun(WorkloadSnapshot.Compare(operation.BeforeOrEmpty, after)), cancellationToken);
         Log.Warning("Rolling back: {Plan}", plan.Description);
         var result = await new ReleaseRollback(cluster, null, null, Log).ExecuteAsync(plan,
-            WithReleaseRules(new RollbackContext(Holder, null, WaitOptions()) { Readers = await RuntimeImageReadersAsync(cancellationToken) }), cancellationToken);
+            WithReleaseRules(new RollbackContext(Holder, null, ClusterRelease.WaitOptions()) { Readers = await RuntimeImageReadersAsync(cancellationToken) }), cancellationToken);
         operation.RolledBack.Set(result);
         Note(result.Succeeded ? $"rolled back {result.Changes.Count} workload(s) to their previous digests" : "the rollback itself did not complete: see the rollouts above");
-    }
-
-    private async Task SeedAppsAsync(CancellationToken cancellationToken)
-    {
-        PodCommandJudge.ValidateTimeout(SeedTimeout, "--seed-timeout");
-        var backendInRun = CurrentBuildReport()?["backend"] is { Digest: not null };
-        if (PodCommandGate.WhyNot("backend", backendInRun, Backend, _run.RolledOut.ValueOrDefault) is { } reason)
-        {
-            Note($"skipped: {reason}");
-            return;
-        }
-        if (IsDryRun)
-        {
-            Note("would run python -m scripts.seed_apps in a Ready pod of the new backend");
-            return;
-        }
-        var cluster = await ClusterAsync(cancellationToken);
-        var result = await new PodCommandRunner(cluster.Client, Log, cluster.BeforeChangeAsync).RunAsync(
-            new PodCommand("SeedApps", Namespace, Backend.Name, ["python", "-m", "scripts.seed_apps"])
-            {
-                Timeout = SeedTimeout,
-                OnFailure = SeedFailure == SeedFailurePolicy.Fail ? CommandFailurePolicy.Fail : CommandFailurePolicy.Warn,
-                TimeoutSetting = "--seed-timeout",
-                WarnSetting = "--seed-failure warn",
-            },
-            cancellationToken);
-        Report.SetSection("seed", result);
-        if (result.IsWarning)
-            Log.Warning("Apps registry seed reported a failure ({Message}); the release goes on (--seed-failure warn). Inspect the backend logs: ./build.sh Logs --environment {Environment} --workloads backend", result.Message, Settings.Id);
-        Note(result.Message);
     }
 
     /// <summary>After every rollout succeeded: move the environment tags to what now runs, then record the release.</summary>
@@ -307,14 +269,14 @@ internal sealed partial class Build
         var cluster = await ClusterAsync(cancellationToken);
         await TakeDeployLockAsync(cancellationToken);
         var history = History(cluster);
-        var display = $"ConfigMap {Namespace}/tesslate-deploy-history";
-        var workloads = Workloads.Length == 0 ? null : PlatformWorkloads.Resolve(Workloads, await RenderedWorkloadsAsync(cancellationToken)).Select(w => w.Name).ToList();
+        var display = $"ConfigMap {PlatformWorkloads.Namespace}/tesslate-deploy-history";
+        var workloads = Workloads.Length == 0 ? null : PlatformWorkloads.Resolve(Workloads, await ClusterRelease.RenderedWorkloadsAsync(cancellationToken)).Select(w => w.Name).ToList();
         var plan = ToTag is not null
             ? await RollbackPlanner.FromTagAsync(await history.ReadAsync(cancellationToken), ToTag, new RegistryImageTagger(RegistryClient), workloads, display, cancellationToken)
             : RollbackPlanner.FromHistory(await history.ReadAsync(cancellationToken), Release is null ? new RollbackSource.Previous() : new RollbackSource.Release(Release), workloads, display);
         Log.Information("Rollback: {Plan}", plan.Description);
         var result = await new ReleaseRollback(cluster, history, Promotion, Log).ExecuteAsync(plan,
-            WithReleaseRules(new RollbackContext(Holder, (await StampAsync(cancellationToken)).GitSha, WaitOptions())
+            WithReleaseRules(new RollbackContext(Holder, (await StampAsync(cancellationToken)).GitSha, ClusterRelease.WaitOptions())
             {
                 EnvironmentTag = Settings.ImageTag,
                 AlsoLatest = AlsoLatest,
@@ -324,6 +286,6 @@ internal sealed partial class Build
             cancellationToken);
         foreach (var change in result.Changes)
             Note($"{change.Workload.Name}: restored");
-        result.Rollouts.ThrowIfFailed(AfterRolloutOutage);
+        result.Rollouts.ThrowIfFailed(ClusterRelease.AfterRolloutOutage);
     }
 }

@@ -80,7 +80,7 @@ internal sealed partial class Build
         {
             var builtLater = plan.Images?.Where(i => i.Action != ImageAction.Reuse).Select(i => i.Name).ToList() ?? [];
             var (diff, notCompared, guard) = !clusterExists ? (null, $"{Settings.ClusterName} does not exist yet (first provisioning)", null)
-                : await KubernetesDiffAsync(builtLater, cancellationToken);
+                : await ClusterRelease.DiffAsync(builtLater, cancellationToken);
             plan = plan with { Kubernetes = diff, KubernetesNotCompared = notCompared, Guard = guard };
         }
         if (changes.Environment)
@@ -126,11 +126,11 @@ internal sealed partial class Build
         {
             var cluster = await ClusterAsync(cancellationToken);
             var plans = new List<ApplyPlan>();
-            foreach (var overlay in ReleaseOverlays)
-                plans.Add(await PlanApplyAsync(await RenderAsync(overlay.Path, cancellationToken), cluster, dryRun: true, overlay.DefaultNamespace, cancellationToken));
-            var workloads = plans.SelectMany(p => p.Objects).Select(o => o.Object.Ref).Where(IsWorkload);
-            var release = PermissionPreflight.ForRelease(Namespace, history: IsPlanned(nameof(Deploy)), seeds: IsPlanned(nameof(SeedApps)));
-            await PermissionPreflight.EnsureAsync(cluster, plans.SelectMany(PermissionPreflight.ForApply).Concat(PermissionPreflight.ForRollouts(workloads, restart: true)).Concat(release), PermissionFix, cancellationToken);
+            foreach (var overlay in ClusterRelease.ReleaseOverlays)
+                plans.Add(await ClusterRelease.PlanApplyAsync(await ClusterRelease.RenderAsync(overlay.Path, cancellationToken), cluster, dryRun: true, overlay.DefaultNamespace, cancellationToken));
+            var workloads = plans.SelectMany(p => p.Objects).Select(o => o.Object.Ref).Where(ClusterStage.IsWorkload);
+            var release = PermissionPreflight.ForRelease(PlatformWorkloads.Namespace, history: IsPlanned(nameof(Deploy)), seeds: IsPlanned(nameof(SeedApps)));
+            await PermissionPreflight.EnsureAsync(cluster, plans.SelectMany(PermissionPreflight.ForApply).Concat(PermissionPreflight.ForRollouts(workloads, restart: true)).Concat(release), ClusterRelease.PermissionFix, cancellationToken);
             Note($"{ClusterName ?? Settings.ClusterName ?? "cluster"}: the role may apply {plans.Sum(p => p.Objects.Count)} objects");
         }
         catch (PrerequisiteMissingException missing) when (IsDryRun)
