@@ -54,7 +54,8 @@ internal sealed partial class Build
     /// </summary>
     private ClusterStage ClusterRelease => _run.ClusterRelease.Get(() => new ClusterStage(BoundSettings,
         new ClusterStageInputs(RootDirectory, ComputeOverlayPath, Role, Allowances, () => Catalog, ClusterAsync, new KustomizeRenderer(Runner, Tools.Kubectl),
-            () => RegistryClient, RegistryReachableAsync, CurrentBuildReport, () => _run.ImagePlan.ValueOrDefault, DeployRelease, _run.TakenOver, RollBackThisRunAsync)
+            () => RegistryClient, RegistryReachableAsync, CurrentBuildReport, () => _run.ImagePlan.ValueOrDefault, DeployRelease, _run.TakenOver,
+            (operation, ct) => ReleaseRecords.RollBackThisRunAsync(operation, ct))
         {
             RolloutTimeout = RolloutTimeout,
             RollbackOnFailure = RollbackOnFailure,

@@ -14,13 +14,8 @@ internal sealed partial class Build
     private async Task<PlatformOperations> OperationsAsync(CancellationToken cancellationToken)
     {
         var cluster = await ClusterAsync(cancellationToken);
-        return new PlatformOperations(cluster, Log, IsDryRun, History(cluster), await StampAsync(cancellationToken));
+        return new PlatformOperations(cluster, Log, IsDryRun, ReleaseRecords.History(cluster), await StampAsync(cancellationToken));
     }
-
-    private ReleaseHistory History(KubeCluster cluster) => new(cluster.Client, new ReleaseHistoryOptions(PlatformWorkloads.Namespace, "tesslate-deploy-history"), Log);
-
-    private DeployLock Lock(KubeCluster cluster) =>
-        new(cluster.Client, new DeployLockOptions(PlatformWorkloads.Namespace, "tesslate-deploy") { LeaseDuration = DeployLockLease, RenewInterval = DeployLockLease / 3 }, Log);
 
     private async Task<ReleaseStamp> StampAsync(CancellationToken cancellationToken)
     {
@@ -51,7 +46,7 @@ internal sealed partial class Build
         var plan = ReloadPlan.For(Workloads, [.. rendered.Select(o => o.Ref).Where(ClusterStage.IsWorkload)]);
         Log.Information("Reload: {Plan}", plan);
         var reload = _run.Operation(ReleaseKind.Reload);
-        await TakeDeployLockAsync(cancellationToken);
+        await ReleaseRecords.TakeDeployLockAsync(cancellationToken);
         var cluster = await ClusterAsync(cancellationToken);
         IReadOnlyList<KubeObject> objects = [];
         IReadOnlyList<ObjectRef> applied = [];
@@ -76,13 +71,13 @@ internal sealed partial class Build
         catch (Exception) when (recordable)
         {
             ClusterRelease.TookOver(operations.LastApply?.TakenOver ?? []);
-            await RecordOperationAsync(cluster, ReleaseKind.Reload, ReleaseOutcome.Failed, $"Reload: {plan}", CancellationToken.None);
+            await ReleaseRecords.RecordOperationAsync(cluster, ReleaseKind.Reload, ReleaseOutcome.Failed, $"Reload: {plan}", CancellationToken.None);
             throw;
         }
         foreach (var result in report.Results)
             Note($"{result.Workload.Name}: {result.Outcome.ToString().ToLowerInvariant()}");
         if (recordable)
-            await RecordOperationAsync(cluster, ReleaseKind.Reload, ReleaseOutcome.Succeeded, $"Reload: {plan}", cancellationToken);
+            await ReleaseRecords.RecordOperationAsync(cluster, ReleaseKind.Reload, ReleaseOutcome.Succeeded, $"Reload: {plan}", cancellationToken);
     }
 
     /// <summary>
@@ -104,7 +99,7 @@ internal sealed partial class Build
     /// </summary>
     private async Task DeployComputeAsync(CancellationToken cancellationToken)
     {
-        await TakeDeployLockAsync(cancellationToken);
+        await ReleaseRecords.TakeDeployLockAsync(cancellationToken);
         var release = _run.Operation(ReleaseKind.DeployCompute);
         var cluster = await ClusterAsync(cancellationToken);
         var compute = (await ClusterRelease.DesiredStatesAsync([ClusterRelease.ComputeLayer!], cluster, PinPurpose.Apply, cancellationToken))[0];
@@ -129,7 +124,7 @@ internal sealed partial class Build
         }
         catch (Exception)
         {
-            await RecordOperationAsync(cluster, ReleaseKind.DeployCompute, ReleaseOutcome.Failed, "DeployCompute", CancellationToken.None);
+            await ReleaseRecords.RecordOperationAsync(cluster, ReleaseKind.DeployCompute, ReleaseOutcome.Failed, "DeployCompute", CancellationToken.None);
             throw;
         }
         ClusterRelease.TookOver(report.Applied);
@@ -140,13 +135,13 @@ internal sealed partial class Build
         if (!report.Rollouts.AllSucceeded)
         {
             if (RollbackOnFailure)
-                await RollBackThisRunAsync(release, cancellationToken);
-            await RecordOperationAsync(cluster, ReleaseKind.DeployCompute, release.RolledBack.ValueOrDefault is null ? ReleaseOutcome.Failed : ReleaseOutcome.RolledBack, "DeployCompute", CancellationToken.None);
+                await ReleaseRecords.RollBackThisRunAsync(release, cancellationToken);
+            await ReleaseRecords.RecordOperationAsync(cluster, ReleaseKind.DeployCompute, release.RolledBack.ValueOrDefault is null ? ReleaseOutcome.Failed : ReleaseOutcome.RolledBack, "DeployCompute", CancellationToken.None);
             report.Rollouts.ThrowIfFailed(ClusterRelease.AfterRolloutOutage);
         }
         var after = await new WorkloadSnapshot(cluster).CaptureAsync(release.BeforeOrEmpty.Select(b => b.Workload), cancellationToken);
-        Note((await Promotion.PromoteAsync(PromotionFor(after), report.Rollouts, dryRun: false, cancellationToken)).Summary);
-        await RecordOperationAsync(cluster, ReleaseKind.DeployCompute, ReleaseOutcome.Succeeded, "DeployCompute", cancellationToken);
+        Note((await ReleaseRecords.Promotion.PromoteAsync(ReleaseRecords.PromotionFor(after), report.Rollouts, dryRun: false, cancellationToken)).Summary);
+        await ReleaseRecords.RecordOperationAsync(cluster, ReleaseKind.DeployCompute, ReleaseOutcome.Succeeded, "DeployCompute", cancellationToken);
     }
 
     /// <summary>
@@ -165,7 +160,7 @@ internal sealed partial class Build
     {
         if (Settings.RequiresApproval && !IsDryRun)
             await ApproveOnceAsync($"Shut {Settings.Id} down: scale the user projects, the worker and the backend to zero (counts recorded for Resume)?", cancellationToken);
-        await TakeDeployLockAsync(cancellationToken);
+        await ReleaseRecords.TakeDeployLockAsync(cancellationToken);
         var report = await (await OperationsAsync(cancellationToken)).SafeShutdownAsync(cancellationToken);
         Note($"deleted {report.DeletedProjectPods.Count} project pod(s)");
         foreach (var recorded in report.Recorded)
@@ -174,7 +169,7 @@ internal sealed partial class Build
 
     private async Task ResumeAsync(CancellationToken cancellationToken)
     {
-        await TakeDeployLockAsync(cancellationToken);
+        await ReleaseRecords.TakeDeployLockAsync(cancellationToken);
         foreach (var restored in await (await OperationsAsync(cancellationToken)).ResumeAsync(cancellationToken))
             Note($"{restored}");
     }
@@ -182,7 +177,7 @@ internal sealed partial class Build
     private async Task StatusAsync(CancellationToken cancellationToken)
     {
         var cluster = await ClusterAsync(cancellationToken);
-        var status = await (await OperationsAsync(cancellationToken)).StatusAsync(await ClusterRelease.RenderedWorkloadsAsync(cancellationToken), Lock(cluster), cancellationToken, new ImageRevisions(RegistryClient, Log));
+        var status = await (await OperationsAsync(cancellationToken)).StatusAsync(await ClusterRelease.RenderedWorkloadsAsync(cancellationToken), ReleaseRecords.Lock(cluster), cancellationToken, new ImageRevisions(RegistryClient, Log));
         foreach (var line in status.Lines())
             Log.Information("{Line}", line);
         Report.SetSection("status", status);
@@ -201,7 +196,7 @@ internal sealed partial class Build
     private async Task MigrateAsync(CancellationToken cancellationToken)
     {
         // A schema change while another run rolls out a backend is a release of its own: it holds the deploy lock too.
-        await TakeDeployLockAsync(cancellationToken);
+        await ReleaseRecords.TakeDeployLockAsync(cancellationToken);
         var result = await DatabaseMigration.RunAsync(await ClusterAsync(cancellationToken), Log, SeedTimeout, cancellationToken);
         Note($"alembic upgrade head exited {result.ExitCode}");
     }
@@ -210,7 +205,7 @@ internal sealed partial class Build
     {
         var rendered = await ClusterRelease.RenderedWorkloadsAsync(cancellationToken);
         PlatformOperations.ValidateScale(Workloads, Replicas, rendered);
-        await TakeDeployLockAsync(cancellationToken);
+        await ReleaseRecords.TakeDeployLockAsync(cancellationToken);
         foreach (var record in await (await OperationsAsync(cancellationToken)).ScaleAsync(Workloads, Replicas, rendered, cancellationToken))
             Note($"{record}");
     }
@@ -239,7 +234,7 @@ internal sealed partial class Build
         Note($"{candidates.Count} orphaned project namespace(s)");
         if (candidates.Count == 0 || IsDryRun)
             return;
-        await TakeDeployLockAsync(cancellationToken);
+        await ReleaseRecords.TakeDeployLockAsync(cancellationToken);
         await ApproveOnceAsync($"Delete {candidates.Count} project namespace(s) listed above?", cancellationToken);
         await pruning.DeleteAsync(candidates, IsDryRun, cancellationToken);
     }

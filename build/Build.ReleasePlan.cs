@@ -61,7 +61,7 @@ internal sealed partial class Build
             else
             {
                 await CheckClusterPermissionsAsync(cancellationToken);
-                await TakeDeployLockAsync(cancellationToken);
+                await ReleaseRecords.TakeDeployLockAsync(cancellationToken);
             }
         }
         await StartDeploymentRecordAsync(cancellationToken);

@@ -67,6 +67,9 @@ internal sealed partial class Build
         public ConcurrentQueue<AppliedObject> TakenOver { get; } = new();
 
         // ── The release record ────────────────────────────────────────────────────────────────────────────────────
+        /// <summary>The release record stage (lock, history, promotion, rollback), created once per run.</summary>
+        public Once<ReleaseRecordStage> ReleaseRecords { get; } = new();
+
         public Once Preparation { get; } = new();
 
         /// <summary>The run's one approval, asked by whoever needs it first.</summary>
