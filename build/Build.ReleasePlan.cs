@@ -120,22 +120,7 @@ internal sealed partial class Build
     /// <summary>Before any push or apply: may the chosen role apply this overlay, restart its workloads, hold the lock, record the release?</summary>
     private async Task CheckClusterPermissionsAsync(CancellationToken cancellationToken)
     {
-        if (!IsPlanned(nameof(KustomizeApply)) || !Settings.HasWorkloads)
-            return;
-        try
-        {
-            var cluster = await ClusterAsync(cancellationToken);
-            var plans = new List<ApplyPlan>();
-            foreach (var overlay in ClusterRelease.ReleaseOverlays)
-                plans.Add(await ClusterRelease.PlanApplyAsync(await ClusterRelease.RenderAsync(overlay.Path, cancellationToken), cluster, dryRun: true, overlay.DefaultNamespace, cancellationToken));
-            var workloads = plans.SelectMany(p => p.Objects).Select(o => o.Object.Ref).Where(ClusterStage.IsWorkload);
-            var release = PermissionPreflight.ForRelease(PlatformWorkloads.Namespace, history: IsPlanned(nameof(Deploy)), seeds: IsPlanned(nameof(SeedApps)));
-            await PermissionPreflight.EnsureAsync(cluster, plans.SelectMany(PermissionPreflight.ForApply).Concat(PermissionPreflight.ForRollouts(workloads, restart: true)).Concat(release), ClusterRelease.PermissionFix, cancellationToken);
-            Note($"{ClusterName ?? Settings.ClusterName ?? "cluster"}: the role may apply {plans.Sum(p => p.Objects.Count)} objects");
-        }
-        catch (PrerequisiteMissingException missing) when (IsDryRun)
-        {
-            Log.Warning("Cluster permissions not checked in dry-run: {Problem}", missing.Problem);
-        }
+        if (IsPlanned(nameof(KustomizeApply)) && Settings.HasWorkloads)
+            await ClusterRelease.CheckPermissionsAsync(history: IsPlanned(nameof(Deploy)), seeds: IsPlanned(nameof(SeedApps)), ClusterName ?? Settings.ClusterName ?? "cluster", cancellationToken);
     }
 }

@@ -306,6 +306,29 @@ public sealed class ClusterStage(EnvironmentSettings settings, ClusterStageInput
     }
 
     /// <summary>
+    /// Read-only, for the release plan, before any push or apply: may the chosen role apply the release's overlays,
+    /// restart their workloads, hold the lock, record the release (<paramref name="history"/>) and seed the apps?
+    /// </summary>
+    public async Task CheckPermissionsAsync(bool history, bool seeds, string clusterLabel, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var cluster = await inputs.Cluster(cancellationToken);
+            var plans = new List<ApplyPlan>();
+            foreach (var overlay in ReleaseOverlays)
+                plans.Add(await PlanApplyAsync(await RenderAsync(overlay.Path, cancellationToken), cluster, dryRun: true, overlay.DefaultNamespace, cancellationToken));
+            var workloads = plans.SelectMany(p => p.Objects).Select(o => o.Object.Ref).Where(IsWorkload);
+            var release = PermissionPreflight.ForRelease(Namespace, history, seeds);
+            await PermissionPreflight.EnsureAsync(cluster, plans.SelectMany(PermissionPreflight.ForApply).Concat(PermissionPreflight.ForRollouts(workloads, restart: true)).Concat(release), PermissionFix, cancellationToken);
+            StageContext.Note($"{clusterLabel}: the role may apply {plans.Sum(p => p.Objects.Count)} objects");
+        }
+        catch (PrerequisiteMissingException missing) when (run.DryRun)
+        {
+            run.Log.Warning("Cluster permissions not checked in dry-run: {Problem}", missing.Problem);
+        }
+    }
+
+    /// <summary>
     /// Read-only, for the release plan: the guard (with what runs in place of images not built yet) and, when every
     /// image is known, the server-side dry run of the overlays pinned as KustomizeApply will pin them; or why the
     /// cluster cannot be compared.
