@@ -14,19 +14,8 @@ internal sealed partial class Build
     private async Task<PlatformOperations> OperationsAsync(CancellationToken cancellationToken)
     {
         var cluster = await ClusterAsync(cancellationToken);
-        return new PlatformOperations(cluster, Log, IsDryRun, History(cluster), await StampAsync(cancellationToken));
+        return new PlatformOperations(cluster, Log, IsDryRun, ReleaseRecords.History(cluster), await StampAsync(cancellationToken));
     }
-
-    private ReleaseHistory History(KubeCluster cluster) => new(cluster.Client, new ReleaseHistoryOptions(Namespace, "tesslate-deploy-history"), Log);
-
-    private DeployLock Lock(KubeCluster cluster) =>
-        new(cluster.Client, new DeployLockOptions(Namespace, "tesslate-deploy")
-        {
-            LeaseDuration = DeployLockLease,
-            RenewInterval = DeployLockLease / 3,
-            BreakLockSetting = "--break-lock",
-            CheckEnvironment = $"./build.sh Status --environment {Settings.Id}",
-        }, Log);
 
     private async Task<ReleaseStamp> StampAsync(CancellationToken cancellationToken)
     {
@@ -44,27 +33,7 @@ internal sealed partial class Build
         return new ReleaseStamp(Report.RunId, who, where, sha);
     }
 
-    private ApplyOptions ApplyOptionsFor() => new() { Excluded = TerraformOwnedObjects(), DefaultNamespace = Namespace, DryRun = IsDryRun };
-
-    private RolloutWaitOptions WaitOptions() => new()
-    {
-        DeadlineOverride = RolloutDeadlines.ValidateOverride(RolloutTimeout, "--rollout-timeout"),
-        OnProgress = p => Log.Information("[{Workload}] {Message}", p.Workload.Name, p.Message),
-        Fixes = PodTroubleshooting.Fix,
-        AfterOutage = AfterRolloutOutage,
-    };
-
-    /// <summary>After the cluster stopped answering mid-rollout: the rollouts went on without this run, so look before acting again.</summary>
-    private string AfterRolloutOutage => $"see where each workload is with ./build.sh Status --environment {Settings.Id} before running anything again";
-
-    /// <summary>The workloads of the overlays the environment has (the compute layer's too), for names on the command line and Status.</summary>
-    private async Task<IReadOnlyList<ObjectRef>> RenderedWorkloadsAsync(CancellationToken cancellationToken)
-    {
-        var workloads = new List<ObjectRef>();
-        foreach (var overlay in ReleaseOverlays)
-            workloads.AddRange((await RenderAsync(overlay.Path, cancellationToken)).Select(o => o.Ref.Namespace is null ? o.Ref with { Namespace = overlay.DefaultNamespace } : o.Ref).Where(IsWorkload));
-        return workloads;
-    }
+    private ApplyOptions ApplyOptionsFor() => new() { Excluded = ClusterRelease.TerraformOwnedObjects(), DefaultNamespace = PlatformWorkloads.Namespace, DryRun = IsDryRun };
 
     /// <summary>
     /// Reload: without --workloads the overlay's desired state (pinned as Deploy pins it, guarded) is applied and backend,
@@ -73,42 +42,42 @@ internal sealed partial class Build
     /// </summary>
     private async Task ReloadAsync(CancellationToken cancellationToken)
     {
-        var rendered = await RenderAsync(cancellationToken);
-        var plan = ReloadPlan.For(Workloads, [.. rendered.Select(o => o.Ref).Where(IsWorkload)]);
+        var rendered = await ClusterRelease.RenderAsync(cancellationToken);
+        var plan = ReloadPlan.For(Workloads, [.. rendered.Select(o => o.Ref).Where(ClusterStage.IsWorkload)]);
         Log.Information("Reload: {Plan}", plan);
         var reload = _run.Operation(ReleaseKind.Reload);
-        await TakeDeployLockAsync(cancellationToken);
+        await ReleaseRecords.TakeDeployLockAsync(cancellationToken);
         var cluster = await ClusterAsync(cancellationToken);
         IReadOnlyList<KubeObject> objects = [];
         IReadOnlyList<ObjectRef> applied = [];
         if (plan.ApplyManifests)
         {
-            var desired = (await DesiredStatesAsync([MainOverlay], cluster, PinPurpose.Apply, cancellationToken))[0];
-            var guarded = await GuardAsync([desired], cluster, IsDryRun ? Log : Serilog.Core.Logger.None, cancellationToken);
-            EnforceGuard(reload, guarded.Guard);
+            var desired = (await ClusterRelease.DesiredStatesAsync([ClusterRelease.MainOverlay], cluster, PinPurpose.Apply, cancellationToken))[0];
+            var guarded = await ClusterRelease.GuardAsync([desired], cluster, cancellationToken);
+            ClusterRelease.EnforceGuard(reload, guarded.Guard);
             await ApproveVolumeChangesAsync(guarded.Guard, cancellationToken);
             objects = desired.Objects;
             applied = [.. guarded.Of(desired).Plan.Objects.Select(o => o.Object.Ref)];
         }
-        await CaptureBeforeAsync(reload, cluster, applied.Where(IsReleaseEntry).Concat(plan.Restarts).DistinctBy(w => w.ToString()), cancellationToken);
+        await reload.CaptureBeforeAsync(cluster, applied.Where(ClusterStage.IsReleaseEntry).Concat(plan.Restarts).DistinctBy(w => w.ToString()), cancellationToken);
         var recordable = !IsDryRun && await MayRecordAsync(cluster, cancellationToken);
         var operations = await OperationsAsync(cancellationToken);
         RolloutWaitReport report;
         try
         {
-            report = await operations.ReloadAsync(plan, objects, RootDirectory, ApplyOptionsFor(), WaitOptions(), cancellationToken);
-            TookOver(operations.LastApply?.TakenOver ?? []);
+            report = await operations.ReloadAsync(plan, objects, RootDirectory, ApplyOptionsFor(), ClusterRelease.WaitOptions(), cancellationToken);
+            ClusterRelease.TookOver(operations.LastApply?.TakenOver ?? []);
         }
         catch (Exception) when (recordable)
         {
-            TookOver(operations.LastApply?.TakenOver ?? []);
-            await RecordOperationAsync(cluster, ReleaseKind.Reload, ReleaseOutcome.Failed, $"Reload: {plan}", CancellationToken.None);
+            ClusterRelease.TookOver(operations.LastApply?.TakenOver ?? []);
+            await ReleaseRecords.RecordOperationAsync(cluster, ReleaseKind.Reload, ReleaseOutcome.Failed, $"Reload: {plan}", CancellationToken.None);
             throw;
         }
         foreach (var result in report.Results)
             Note($"{result.Workload.Name}: {result.Outcome.ToString().ToLowerInvariant()}");
         if (recordable)
-            await RecordOperationAsync(cluster, ReleaseKind.Reload, ReleaseOutcome.Succeeded, $"Reload: {plan}", cancellationToken);
+            await ReleaseRecords.RecordOperationAsync(cluster, ReleaseKind.Reload, ReleaseOutcome.Succeeded, $"Reload: {plan}", cancellationToken);
     }
 
     /// <summary>
@@ -118,7 +87,7 @@ internal sealed partial class Build
     private async Task<bool> MayRecordAsync(KubeCluster cluster, CancellationToken cancellationToken)
     {
         var missing = await PermissionPreflight.FindMissingAsync(cluster,
-            PermissionPreflight.ForRelease(Namespace, history: true, seeds: false).Where(p => p.Resource == "configmaps"), cancellationToken);
+            PermissionPreflight.ForRelease(PlatformWorkloads.Namespace, history: true, seeds: false).Where(p => p.Resource == "configmaps"), cancellationToken);
         if (missing.Count > 0)
             Log.Warning("This run will not be recorded in the release history: the role may not {Missing}.", string.Join(", ", missing));
         return missing.Count == 0;
@@ -130,19 +99,19 @@ internal sealed partial class Build
     /// </summary>
     private async Task DeployComputeAsync(CancellationToken cancellationToken)
     {
-        await TakeDeployLockAsync(cancellationToken);
+        await ReleaseRecords.TakeDeployLockAsync(cancellationToken);
         var release = _run.Operation(ReleaseKind.DeployCompute);
         var cluster = await ClusterAsync(cancellationToken);
-        var compute = (await DesiredStatesAsync([ComputeLayer!], cluster, PinPurpose.Apply, cancellationToken))[0];
-        var guarded = await GuardAsync([compute], cluster, IsDryRun ? Log : Serilog.Core.Logger.None, cancellationToken);
-        EnforceGuard(release, guarded.Guard);
+        var compute = (await ClusterRelease.DesiredStatesAsync([ClusterRelease.ComputeLayer!], cluster, PinPurpose.Apply, cancellationToken))[0];
+        var guarded = await ClusterRelease.GuardAsync([compute], cluster, cancellationToken);
+        ClusterRelease.EnforceGuard(release, guarded.Guard);
         await ApproveVolumeChangesAsync(guarded.Guard, cancellationToken);
         var planned = guarded.Of(compute);
         await PermissionPreflight.EnsureAsync(cluster,
-            [.. PermissionPreflight.ForApply(planned.Plan), .. PermissionPreflight.ForRollouts(planned.Plan.Objects.Select(o => o.Object.Ref).Where(IsWorkload), restart: false),
-             .. PermissionPreflight.ForRelease(Namespace, history: true, seeds: false)],
+            [.. PermissionPreflight.ForApply(planned.Plan), .. PermissionPreflight.ForRollouts(planned.Plan.Objects.Select(o => o.Object.Ref).Where(ClusterStage.IsWorkload), restart: false),
+             .. PermissionPreflight.ForRelease(PlatformWorkloads.Namespace, history: true, seeds: false)],
             "DeployCompute writes cluster-scoped objects and kube-system workloads: run it with --role admin.", cancellationToken);
-        await CaptureBeforeAsync(release, cluster, planned.Plan.Objects.Select(o => o.Object.Ref).Where(IsReleaseEntry), cancellationToken);
+        await release.CaptureBeforeAsync(cluster, planned.Plan.Objects.Select(o => o.Object.Ref).Where(ClusterStage.IsReleaseEntry), cancellationToken);
         if (IsDryRun)
         {
             Note($"{planned.DryRun.Summary}; would apply all but {PlatformWorkloads.VolumeHub} first, wait for the rollouts it starts, then {PlatformWorkloads.VolumeHub}");
@@ -151,14 +120,14 @@ internal sealed partial class Build
         ComputeReleaseReport report;
         try
         {
-            report = await new ComputeRelease(cluster, Log).RunAsync(planned.ToApply, WaitOptions(), cancellationToken);
+            report = await new ComputeRelease(cluster, Log).RunAsync(planned.ToApply, ClusterRelease.WaitOptions(), cancellationToken);
         }
         catch (Exception)
         {
-            await RecordOperationAsync(cluster, ReleaseKind.DeployCompute, ReleaseOutcome.Failed, "DeployCompute", CancellationToken.None);
+            await ReleaseRecords.RecordOperationAsync(cluster, ReleaseKind.DeployCompute, ReleaseOutcome.Failed, "DeployCompute", CancellationToken.None);
             throw;
         }
-        TookOver(report.Applied);
+        ClusterRelease.TookOver(report.Applied);
         foreach (var result in report.Rollouts.Results)
             Note($"{result.Workload.Name}: {result.Outcome.ToString().ToLowerInvariant()} ({Durations.Format(result.Duration)})");
         if (report.Second is null && ComputeRelease.HubHeldBecause(report.FirstRollouts) is { } held)
@@ -166,20 +135,32 @@ internal sealed partial class Build
         if (!report.Rollouts.AllSucceeded)
         {
             if (RollbackOnFailure)
-                await RollBackThisRunAsync(release, cancellationToken);
-            await RecordOperationAsync(cluster, ReleaseKind.DeployCompute, release.RolledBack.ValueOrDefault is null ? ReleaseOutcome.Failed : ReleaseOutcome.RolledBack, "DeployCompute", CancellationToken.None);
-            report.Rollouts.ThrowIfFailed(AfterRolloutOutage);
+                await ReleaseRecords.RollBackThisRunAsync(release, cancellationToken);
+            await ReleaseRecords.RecordOperationAsync(cluster, ReleaseKind.DeployCompute, release.RolledBack.ValueOrDefault is null ? ReleaseOutcome.Failed : ReleaseOutcome.RolledBack, "DeployCompute", CancellationToken.None);
+            report.Rollouts.ThrowIfFailed(ClusterRelease.AfterRolloutOutage);
         }
         var after = await new WorkloadSnapshot(cluster).CaptureAsync(release.BeforeOrEmpty.Select(b => b.Workload), cancellationToken);
-        Note((await Promotion.PromoteAsync(PromotionFor(after), report.Rollouts, dryRun: false, cancellationToken)).Summary);
-        await RecordOperationAsync(cluster, ReleaseKind.DeployCompute, ReleaseOutcome.Succeeded, "DeployCompute", cancellationToken);
+        Note((await ReleaseRecords.Promotion.PromoteAsync(ReleaseRecords.PromotionFor(after), report.Rollouts, dryRun: false, cancellationToken)).Summary);
+        await ReleaseRecords.RecordOperationAsync(cluster, ReleaseKind.DeployCompute, ReleaseOutcome.Succeeded, "DeployCompute", cancellationToken);
+    }
+
+    /// <summary>
+    /// An operation outside Deploy's release plan (Reload, DeployCompute) that changes where data lives asks for the
+    /// same approval a release plan would (not on local).
+    /// </summary>
+    private async Task ApproveVolumeChangesAsync(GuardReport guard, CancellationToken cancellationToken)
+    {
+        if (ReleaseApproval.VolumeReason(Settings, guard.AllowedVolumeChanges.Count) is not { } reason || IsDryRun)
+            return;
+        await ApproveOnceAsync($"Approve the change to {Settings.Id} ({reason})?", cancellationToken);
+        Note($"approved ({reason})");
     }
 
     private async Task SafeShutdownAsync(CancellationToken cancellationToken)
     {
         if (Settings.RequiresApproval && !IsDryRun)
             await ApproveOnceAsync($"Shut {Settings.Id} down: scale the user projects, the worker and the backend to zero (counts recorded for Resume)?", cancellationToken);
-        await TakeDeployLockAsync(cancellationToken);
+        await ReleaseRecords.TakeDeployLockAsync(cancellationToken);
         var report = await (await OperationsAsync(cancellationToken)).SafeShutdownAsync(cancellationToken);
         Note($"deleted {report.DeletedProjectPods.Count} project pod(s)");
         foreach (var recorded in report.Recorded)
@@ -188,7 +169,7 @@ internal sealed partial class Build
 
     private async Task ResumeAsync(CancellationToken cancellationToken)
     {
-        await TakeDeployLockAsync(cancellationToken);
+        await ReleaseRecords.TakeDeployLockAsync(cancellationToken);
         foreach (var restored in await (await OperationsAsync(cancellationToken)).ResumeAsync(cancellationToken))
             Note($"{restored}");
     }
@@ -196,7 +177,7 @@ internal sealed partial class Build
     private async Task StatusAsync(CancellationToken cancellationToken)
     {
         var cluster = await ClusterAsync(cancellationToken);
-        var status = await (await OperationsAsync(cancellationToken)).StatusAsync(await RenderedWorkloadsAsync(cancellationToken), Lock(cluster), cancellationToken, new ImageRevisions(RegistryClient, Log));
+        var status = await (await OperationsAsync(cancellationToken)).StatusAsync(await ClusterRelease.RenderedWorkloadsAsync(cancellationToken), ReleaseRecords.Lock(cluster), cancellationToken, new ImageRevisions(RegistryClient, Log));
         foreach (var line in status.Lines())
             Log.Information("{Line}", line);
         Report.SetSection("status", status);
@@ -215,16 +196,16 @@ internal sealed partial class Build
     private async Task MigrateAsync(CancellationToken cancellationToken)
     {
         // A schema change while another run rolls out a backend is a release of its own: it holds the deploy lock too.
-        await TakeDeployLockAsync(cancellationToken);
+        await ReleaseRecords.TakeDeployLockAsync(cancellationToken);
         var result = await DatabaseMigration.RunAsync(await ClusterAsync(cancellationToken), Log, SeedTimeout, cancellationToken);
         Note($"alembic upgrade head exited {result.ExitCode}");
     }
 
     private async Task ScaleAsync(CancellationToken cancellationToken)
     {
-        var rendered = await RenderedWorkloadsAsync(cancellationToken);
+        var rendered = await ClusterRelease.RenderedWorkloadsAsync(cancellationToken);
         PlatformOperations.ValidateScale(Workloads, Replicas, rendered);
-        await TakeDeployLockAsync(cancellationToken);
+        await ReleaseRecords.TakeDeployLockAsync(cancellationToken);
         foreach (var record in await (await OperationsAsync(cancellationToken)).ScaleAsync(Workloads, Replicas, rendered, cancellationToken))
             Note($"{record}");
     }
@@ -232,7 +213,7 @@ internal sealed partial class Build
     private async Task FollowLogsAsync(CancellationToken cancellationToken)
     {
         var cluster = await ClusterAsync(cancellationToken);
-        var workloads = PlatformWorkloads.Resolve(Workloads, await RenderedWorkloadsAsync(cancellationToken));
+        var workloads = PlatformWorkloads.Resolve(Workloads, await ClusterRelease.RenderedWorkloadsAsync(cancellationToken));
         var logs = new PodLogs(cluster, Log, listWorkloads: "Status");
         try
         {
@@ -253,7 +234,7 @@ internal sealed partial class Build
         Note($"{candidates.Count} orphaned project namespace(s)");
         if (candidates.Count == 0 || IsDryRun)
             return;
-        await TakeDeployLockAsync(cancellationToken);
+        await ReleaseRecords.TakeDeployLockAsync(cancellationToken);
         await ApproveOnceAsync($"Delete {candidates.Count} project namespace(s) listed above?", cancellationToken);
         await pruning.DeleteAsync(candidates, IsDryRun, cancellationToken);
     }

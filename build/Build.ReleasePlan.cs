@@ -61,7 +61,7 @@ internal sealed partial class Build
             else
             {
                 await CheckClusterPermissionsAsync(cancellationToken);
-                await TakeDeployLockAsync(cancellationToken);
+                await ReleaseRecords.TakeDeployLockAsync(cancellationToken);
             }
         }
         await StartDeploymentRecordAsync(cancellationToken);
@@ -80,7 +80,7 @@ internal sealed partial class Build
         {
             var builtLater = plan.Images?.Where(i => i.Action != ImageAction.Reuse).Select(i => i.Name).ToList() ?? [];
             var (diff, notCompared, guard) = !clusterExists ? (null, $"{Settings.ClusterName} does not exist yet (first provisioning)", null)
-                : await KubernetesDiffAsync(builtLater, cancellationToken);
+                : await ClusterRelease.DiffAsync(builtLater, cancellationToken);
             plan = plan with { Kubernetes = diff, KubernetesNotCompared = notCompared, Guard = guard };
         }
         if (changes.Environment)
@@ -120,22 +120,7 @@ internal sealed partial class Build
     /// <summary>Before any push or apply: may the chosen role apply this overlay, restart its workloads, hold the lock, record the release?</summary>
     private async Task CheckClusterPermissionsAsync(CancellationToken cancellationToken)
     {
-        if (!IsPlanned(nameof(KustomizeApply)) || !Settings.HasWorkloads)
-            return;
-        try
-        {
-            var cluster = await ClusterAsync(cancellationToken);
-            var plans = new List<ApplyPlan>();
-            foreach (var overlay in ReleaseOverlays)
-                plans.Add(await PlanApplyAsync(await RenderAsync(overlay.Path, cancellationToken), cluster, dryRun: true, overlay.DefaultNamespace, cancellationToken));
-            var workloads = plans.SelectMany(p => p.Objects).Select(o => o.Object.Ref).Where(IsWorkload);
-            var release = PermissionPreflight.ForRelease(Namespace, history: IsPlanned(nameof(Deploy)), seeds: IsPlanned(nameof(SeedApps)));
-            await PermissionPreflight.EnsureAsync(cluster, plans.SelectMany(PermissionPreflight.ForApply).Concat(PermissionPreflight.ForRollouts(workloads, restart: true)).Concat(release), PermissionFix, cancellationToken);
-            Note($"{ClusterName ?? Settings.ClusterName ?? "cluster"}: the role may apply {plans.Sum(p => p.Objects.Count)} objects");
-        }
-        catch (PrerequisiteMissingException missing) when (IsDryRun)
-        {
-            Log.Warning("Cluster permissions not checked in dry-run: {Problem}", missing.Problem);
-        }
+        if (IsPlanned(nameof(KustomizeApply)) && Settings.HasWorkloads)
+            await ClusterRelease.CheckPermissionsAsync(history: IsPlanned(nameof(Deploy)), seeds: IsPlanned(nameof(SeedApps)), ClusterName ?? Settings.ClusterName ?? "cluster", cancellationToken);
     }
 }

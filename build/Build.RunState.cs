@@ -56,8 +56,8 @@ internal sealed partial class Build
         /// <summary>One connection per cluster (a cluster_name adopted from Terraform's outputs gets its own).</summary>
         public ConcurrentDictionary<string, Once<KubeCluster>> Clusters { get; } = new(StringComparer.Ordinal);
 
-        /// <summary>Each overlay rendered once (kubectl kustomize), by whichever target needs it first.</summary>
-        public ConcurrentDictionary<string, Once<IReadOnlyList<KubeObject>>> RenderedOverlays { get; } = new(StringComparer.Ordinal);
+        /// <summary>The cluster release stage (desired state, guard, apply, rollouts, seeds), created once per run.</summary>
+        public Once<ClusterStage> ClusterRelease { get; } = new();
 
         public Handoff<AppliedRelease> Applied { get; } = new(nameof(Build.KustomizeApply));
         public Handoff<IReadOnlyList<ObjectRef>> Restarted { get; } = new(nameof(Build.RolloutRestart));
@@ -67,6 +67,9 @@ internal sealed partial class Build
         public ConcurrentQueue<AppliedObject> TakenOver { get; } = new();
 
         // ── The release record ────────────────────────────────────────────────────────────────────────────────────
+        /// <summary>The release record stage (lock, history, promotion, rollback), created once per run.</summary>
+        public Once<ReleaseRecordStage> ReleaseRecords { get; } = new();
+
         public Once Preparation { get; } = new();
 
         /// <summary>The run's one approval, asked by whoever needs it first.</summary>
@@ -82,19 +85,5 @@ internal sealed partial class Build
 
         /// <summary>What one release operation of this run (Deploy, Reload, DeployCompute) keeps for its record.</summary>
         public ReleaseOperation Operation(ReleaseKind kind) => _operations.GetOrAdd(kind, k => new ReleaseOperation(k));
-    }
-
-    /// <summary>
-    /// One release operation's part of the record: what its workloads ran before the first change, the guard its
-    /// changes passed, the rollback it made with --rollback-on-failure and the record it wrote on success.
-    /// </summary>
-    private sealed class ReleaseOperation(ReleaseKind kind)
-    {
-        public Handoff<IReadOnlyList<WorkloadState>> Before { get; } = new($"{kind} (what its workloads ran before)");
-        public Handoff<GuardReport> Guard { get; } = new($"{kind} (its release guard)");
-        public Handoff<RollbackResult> RolledBack { get; } = new($"{kind} (its rollback)");
-        public Handoff<ReleaseRecord> Recorded { get; } = new($"{kind} (its release record)");
-
-        public IReadOnlyList<WorkloadState> BeforeOrEmpty => Before.ValueOrDefault ?? [];
     }
 }
