@@ -10,10 +10,13 @@ internal sealed partial class Build
     /// <summary>The run's AWS session, connected once by whichever target needs it first (targets run side by side).</summary>
     private Task<AwsSession> AwsAsync(CancellationToken cancellationToken) => _run.Aws.GetAsync(async () =>
     {
-        var session = await AwsSession.ConnectAsync(new AwsOptions { Profile = AwsProfile, Region = Settings.Region, RegionSource = RegionSource }, Log, cancellationToken, AwsVariables);
+        var session = await AwsSession.ConnectAsync(new AwsOptions { Profile = AwsProfile, Region = Settings.Region, RegionSource = RegionSource, Choices = AwsFlags }, Log, cancellationToken, AwsVariables);
         Cleanup.Register("close AWS clients", () => { session.Dispose(); return Task.CompletedTask; });
         return session;
     });
+
+    /// <summary>How this pipeline's user chooses a profile, a region and a role: its flags, which the AWS adapter's fixes name.</summary>
+    private static readonly AwsChoices AwsFlags = new("--aws-profile", "--aws-region", "--role");
 
     /// <summary>The ECR token source shared by docker login and the registry client (one token, refreshed when it expires).</summary>
     private Task<EcrCredentials> EcrCredentialsAsync(CancellationToken cancellationToken) =>

@@ -71,7 +71,7 @@ internal sealed partial class Build
         // Explicit choices win (flag, AWS_REGION, AWS_DEFAULT_REGION, the profile's region); the table's region, where the
         // environment's cluster and registry really are, only replaces the SDK's us-east-1 as the last resort.
         var (region, regionSource) = global::Tesslate.Build.Aws.AwsRegion.Resolve(AwsRegion, AwsVariables, AwsCredentialChain.ProfileRegion(AwsProfile, AwsVariables),
-            (defaults.Region, $"the environment table's region for {defaults.Id}"));
+            (defaults.Region, $"the environment table's region for {defaults.Id}"), AwsFlags.Region);
         return new(defaults with
         {
             AccountId = account,

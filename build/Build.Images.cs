@@ -18,16 +18,20 @@ internal sealed partial class Build
     /// <summary>
     /// BuildImages' requirement. --plan checks the --images names against the catalog's file names and leaves the
     /// catalog unparsed (a run parses it before any target); an unknown name, or a run, gets the full selection and
-    /// its error listing the valid images.
+    /// its error listing the valid images. An empty selection, or --promote without an environment tag, is bad input.
     /// </summary>
     private object ImagesToBuild
     {
         get
         {
+            if (Promote && Settings.ImageTag is null)
+                throw new UsageException($"--promote needs an environment whose tag to move; {Settings.Id} has none.", "Pass --environment local|beta|production.");
             var requested = ImageCatalog.RequestedNames(Images);
             if (Plan && ImageCatalog.NamesIn(Path.Combine(RootDirectory, "images")) is { Count: > 0 } names && requested.All(names.Contains))
                 return requested.Count > 0 ? requested : names;
-            return SelectedImages;
+            return SelectedImages is { Count: > 0 } selected
+                ? selected
+                : throw new UsageException("No images to build.", "Pass --images NAME[,NAME...] or mark images defaultSet in the catalog.");
         }
     }
 
@@ -39,7 +43,7 @@ internal sealed partial class Build
     private RegistryClient CreateRegistryClient()
     {
         IRegistryCredentialProvider? credentials = Settings.UsesEcr ? new EcrRegistryCredentials(EcrCredentialsAsync) : null;
-        var client = new RegistryClient(Settings.Registry!, credentials, Log, IsDryRun);
+        var client = new RegistryClient(Settings.Registry!, credentials, Log, IsDryRun) { LoginSetting = $"{nameof(EcrLogin)} for ECR" };
         Cleanup.Register("close the registry client", () => { client.Dispose(); return Task.CompletedTask; });
         return client;
     }
@@ -53,6 +57,7 @@ internal sealed partial class Build
         Executable = Tools.Docker,
         Host = EnvironmentVariables.GetValueOrDefault("DOCKER_HOST") is { Length: > 0 } host ? host : null,
         Builder = Builder,
+        BuilderSetting = "--builder",
     };
 
     /// <summary>
@@ -103,6 +108,7 @@ internal sealed partial class Build
             NoCache = NoCache,
             Parallelism = BuildParallelism,
             Timeout = BuildTimeout,
+            TimeoutSetting = "--build-timeout",
             DryRun = IsDryRun,
             RegistryNotChecked = registryNotChecked,
         };

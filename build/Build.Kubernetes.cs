@@ -46,7 +46,7 @@ internal sealed partial class Build
     /// <summary>The compute layer's overlay: --compute-overlay, else the environment's.</summary>
     private string? ComputeOverlayPath => ComputeOverlay ?? Settings.ComputeOverlay;
 
-    private IReadOnlyList<VolumeAllowance> Allowances => [.. AllowVolumeChange.SelectMany(a => a.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(VolumeAllowance.Parse)];
+    private IReadOnlyList<VolumeAllowance> Allowances => [.. AllowVolumeChange.SelectMany(a => a.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(ReleaseProblems.Allowance)];
 
     /// <summary>
     /// The environment's cluster release: created once per run from the bound settings (its cluster comes through

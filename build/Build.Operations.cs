@@ -214,7 +214,7 @@ internal sealed partial class Build
     {
         var cluster = await ClusterAsync(cancellationToken);
         var workloads = PlatformWorkloads.Resolve(Workloads, await ClusterRelease.RenderedWorkloadsAsync(cancellationToken));
-        var logs = new PodLogs(cluster, Log);
+        var logs = new PodLogs(cluster, Log, listWorkloads: "Status");
         try
         {
             await Task.WhenAll(workloads.Select(w => logs.FollowAsync(w, line => Log.Information("{Line}", line), follow: true, tailLines: 100, cancellationToken)));

@@ -67,7 +67,7 @@ internal sealed partial class Build
         var commit = await new GitRepository(Runner, RootDirectory, Tools.Git).HeadCommitAsync(cancellationToken);
         var application = await ApplicationCommitAsync(cancellationToken);
         var deployment = await DeploymentRecords.CreateAsync(GitHubToken, Settings.Id, commit, application?.Sha, Settings.RequiresApproval, RootDirectory, Runner, Log, cancellationToken,
-            name => EnvironmentVariables.GetValueOrDefault(name));
+            name => EnvironmentVariables.GetValueOrDefault(name), tokenSetting: "--github-token");
         await deployment.StartAsync(cancellationToken);
         Cleanup.Register("finish the GitHub deployment record", async () =>
         {

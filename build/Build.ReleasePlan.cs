@@ -92,7 +92,7 @@ internal sealed partial class Build
         foreach (var unused in plan.Guard?.UnusedAllowances ?? [])
             Log.Warning("--allow-volume-change {Allowance} names no volume change of this release: nothing to allow there.", unused);
         // A blocking finding stops the release here, before any push, Terraform or apply (a dry run goes on to show the rest).
-        if (plan.Guard?.Failure() is { } blocked && !IsDryRun)
+        if (plan.Guard is { } found && ReleaseProblems.GuardFailure(found) is { } blocked && !IsDryRun)
             throw blocked;
         var reasons = ReleaseApproval.Reasons(Settings, changes, plan.Terraform?.DestroyedOrReplaced.Count() ?? 0, plan.Guard?.AllowedVolumeChanges.Count ?? 0);
         if (reasons.Count == 0 || IsDryRun)

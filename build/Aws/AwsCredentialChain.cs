@@ -9,20 +9,22 @@ namespace Tesslate.Build.Aws;
 public sealed record ResolvedCredentials(AWSCredentials Credentials, string Source, string? Profile, string? ProfileRegion);
 
 /// <summary>
-/// Finds credentials like the AWS CLI: an explicit <c>--aws-profile</c> (incl. SSO and role profiles) is used as asked;
+/// Finds credentials like the AWS CLI: an explicit profile (the pipeline's <c>--aws-profile</c>; incl. SSO and role profiles) is used as asked;
 /// otherwise AWSSDK.Core's default chain (environment keys, web identity for GitHub OIDC, AWS_PROFILE / default profile).
 /// Every way of failing becomes a <see cref="PrerequisiteMissingException"/> that says how to log in.
 /// </summary>
 public static class AwsCredentialChain
 {
-    public static async Task<ResolvedCredentials> ResolveAsync(string? profile, AwsEnvironment environment, CancellationToken cancellationToken)
+    /// <param name="choices">How the caller's user chooses a profile: the source of an explicit one, and the fixes.</param>
+    public static async Task<ResolvedCredentials> ResolveAsync(string? profile, AwsEnvironment environment, CancellationToken cancellationToken, AwsChoices? choices = null)
     {
+        choices ??= AwsChoices.None;
         var profileName = profile ?? environment.Get("AWS_PROFILE");
         var store = new CredentialProfileStoreChain();
         ResolvedCredentials resolved;
         if (profile is not null)
         {
-            resolved = FromProfile(store, profile, "--aws-profile");
+            resolved = FromProfile(store, profile, AwsChoices.ExplicitSource(choices.Profile), choices);
         }
         else if (environment.Get("AWS_ACCESS_KEY_ID") is { } keyId && environment.Get("AWS_SECRET_ACCESS_KEY") is { } secret)
         {
@@ -45,22 +47,22 @@ public static class AwsCredentialChain
             }
             catch (ProfileNotFoundException)
             {
-                throw ProfileMissing(profileName ?? "default", "AWS_PROFILE");
+                throw ProfileMissing(profileName ?? "default", "AWS_PROFILE", choices);
             }
             catch (AmazonClientException e) when (profileName is not null && store.TryGetProfile(profileName, out _))
             {
                 // The default chain refuses SSO profiles; resolving the named profile directly supports them.
                 _ = e;
-                resolved = FromProfile(store, profileName, "AWS_PROFILE");
+                resolved = FromProfile(store, profileName, "AWS_PROFILE", choices);
             }
             catch (AmazonClientException e) when (store.TryGetProfile("default", out _) && environment.Get("AWS_ACCESS_KEY_ID") is null)
             {
                 _ = e;
-                resolved = FromProfile(store, "default", "default profile");
+                resolved = FromProfile(store, "default", "default profile", choices);
             }
             catch (AmazonClientException e)
             {
-                throw NoCredentials(e);
+                throw NoCredentials(e, choices);
             }
         }
 
@@ -119,10 +121,10 @@ public static class AwsCredentialChain
         Secrets.Register(keys.Token);
     }
 
-    private static ResolvedCredentials FromProfile(CredentialProfileStoreChain store, string profile, string origin)
+    private static ResolvedCredentials FromProfile(CredentialProfileStoreChain store, string profile, string origin, AwsChoices choices)
     {
         if (!store.TryGetProfile(profile, out var found))
-            throw ProfileMissing(profile, origin);
+            throw ProfileMissing(profile, origin, choices);
         try
         {
             if (!store.TryGetAWSCredentials(profile, out var credentials))
@@ -150,13 +152,13 @@ public static class AwsCredentialChain
         _ => credentials.GetType().Name,
     };
 
-    private static PrerequisiteMissingException ProfileMissing(string profile, string origin) =>
+    private static PrerequisiteMissingException ProfileMissing(string profile, string origin, AwsChoices choices) =>
         new($"AWS profile '{profile}' ({origin}) does not exist in ~/.aws/config or ~/.aws/credentials.",
-            $"Create it with 'aws configure sso --profile {profile}' or 'aws configure --profile {profile}', or pass an existing profile with --aws-profile.");
+            $"Create it with 'aws configure sso --profile {profile}' or 'aws configure --profile {profile}', or {(choices.Profile is { } choose ? $"pass an existing profile with {choose}" : "set AWS_PROFILE to an existing profile")}.");
 
-    private static PrerequisiteMissingException NoCredentials(Exception inner) =>
+    private static PrerequisiteMissingException NoCredentials(Exception inner, AwsChoices choices) =>
         new("No AWS credentials found (no AWS_ACCESS_KEY_ID, no web identity token, no usable profile).",
-            "Log in first: 'aws sso login --profile <name>' and pass --aws-profile <name> (or set AWS_PROFILE), or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.",
+            $"Log in first: 'aws sso login --profile <name>' and {(choices.Profile is { } choose ? $"pass {choose} <name> (or set AWS_PROFILE)" : "set AWS_PROFILE=<name>")}, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.",
             inner);
 
     internal static PrerequisiteMissingException SsoExpired(string? profile, Exception inner) =>

@@ -27,8 +27,10 @@ public class AwsServiceException(AwsError error, string problem, string fix, Exc
     public string Code => Error.Code;
 
     /// <summary>Turns an error body into the most specific exception, with a problem line naming service, call and code.</summary>
-    public static AwsServiceException From(AwsError error, string? subject = null, Exception? inner = null)
+    /// <param name="choices">How the caller's user chooses a region and a role, for the fixes.</param>
+    public static AwsServiceException From(AwsError error, string? subject = null, Exception? inner = null, AwsChoices? choices = null)
     {
+        choices ??= AwsChoices.None;
         var what = subject ?? $"{error.Service} {error.Operation}";
         var problem = $"{what} failed: {error.Code}: {error.Message} (HTTP {(int)error.StatusCode})";
         return error.Code switch
@@ -38,10 +40,10 @@ public class AwsServiceException(AwsError error, string problem, string fix, Exc
             "RepositoryNotFoundException" => new RepositoryNotFoundException(error, problem,
                 "Create the ECR repository (Terraform manages them), or check the repository name, account and region."),
             "ResourceNotFoundException" => new ResourceNotFoundException(error, problem,
-                "Check the name, the account and the region (--aws-region / AWS_REGION)."),
+                $"Check the name, the account and the region ({AwsChoices.Or(choices.Region, "AWS_REGION")})."),
             "AccessDenied" or "AccessDeniedException" or "UnauthorizedOperation" or "UnauthorizedException" or "AuthorizationError"
                 => new AccessDeniedException(error, problem,
-                    "The identity in use lacks this permission: use a role that has it (--role / AWS_EKS_ROLE_ARN), or ask an admin to grant it."),
+                    $"The identity in use lacks this permission: use a role that has it ({AwsChoices.Or(choices.Role, "AWS_EKS_ROLE_ARN")}), or ask an admin to grant it."),
             "ExpiredToken" or "ExpiredTokenException" or "RequestExpired" or "TokenRefreshRequired"
                 => new ExpiredTokenException(error, problem,
                     "The session credentials expired: run 'aws sso login' (SSO profiles) or obtain fresh credentials, then rerun."),

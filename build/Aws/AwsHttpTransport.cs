@@ -100,7 +100,7 @@ internal sealed partial class AwsHttpTransport(
                 return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
             var requestId = response.Headers.TryGetValues("x-amzn-RequestId", out var ids) ? ids.FirstOrDefault() : null;
             var headerType = response.Headers.TryGetValues("X-Amzn-ErrorType", out var types) ? types.FirstOrDefault() : null;
-            throw AwsServiceException.From(ParseError(call, response.StatusCode, headerType, text, requestId));
+            throw AwsServiceException.From(ParseError(call, response.StatusCode, headerType, text, requestId), choices: options.Choices);
         }
     }
 

@@ -32,13 +32,13 @@ public sealed class AwsSession : IDisposable
         _transport = new AwsHttpTransport(_http, credentials, region, Endpoints, options, logger);
         Sts = new StsClient(credentials, region, Endpoints, options);
         Ecr = new EcrClient(_transport);
-        Eks = new EksClient(_transport, region);
+        Eks = new EksClient(_transport, region, options.Choices);
         SecretsManager = new SecretsManagerClient(_transport);
     }
 
     public AWSCredentials Credentials { get; }
 
-    /// <summary>Where the credentials came from, for Whoami and error messages: "profile 'x' (--aws-profile)", "environment variables", …</summary>
+    /// <summary>Where the credentials came from, for Whoami and error messages: "profile 'x' (--aws-profile)" (the caller's way of choosing it), "environment variables", …</summary>
     public string CredentialSource { get; }
 
     public string? Profile { get; }
@@ -66,8 +66,10 @@ public sealed class AwsSession : IDisposable
     {
         environment ??= AwsEnvironment.Process;
         var profile = string.IsNullOrWhiteSpace(options.Profile) ? null : options.Profile.Trim();
-        var resolved = await AwsCredentialChain.ResolveAsync(profile, environment, cancellationToken);
-        var (region, regionSource) = options is { Region: { } given, RegionSource: { } source } ? (given, source) : AwsRegion.Resolve(options.Region, environment, resolved.ProfileRegion);
+        var resolved = await AwsCredentialChain.ResolveAsync(profile, environment, cancellationToken, options.Choices);
+        var (region, regionSource) = options is { Region: { } given, RegionSource: { } source }
+            ? (given, source)
+            : AwsRegion.Resolve(options.Region, environment, resolved.ProfileRegion, explicitSource: options.Choices.Region);
         logger.Debug("AWS credentials from {Source}, region {Region} ({RegionSource})", resolved.Source, region, regionSource);
         return new AwsSession(resolved.Credentials, resolved.Source, resolved.Profile, region, regionSource, options, environment, logger, null);
     }
@@ -76,7 +78,7 @@ public sealed class AwsSession : IDisposable
     public static AwsSession FromCredentials(AWSCredentials credentials, string source, AwsOptions options, ILogger logger, AwsEnvironment? environment = null)
     {
         environment ??= AwsEnvironment.Process;
-        var (region, regionSource) = AwsRegion.Resolve(options.Region, environment, null);
+        var (region, regionSource) = AwsRegion.Resolve(options.Region, environment, null, explicitSource: options.Choices.Region);
         var keys = credentials.GetCredentials();
         Engine.Secrets.Register(keys.SecretKey);
         Engine.Secrets.Register(keys.Token);

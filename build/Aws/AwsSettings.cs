@@ -2,15 +2,18 @@ using System.Collections.Immutable;
 
 namespace Tesslate.Build.Aws;
 
-/// <summary>What the user chose on the command line: <c>--aws-profile</c>, <c>--aws-region</c>, and how patient to be.</summary>
+/// <summary>What the user chose (the pipeline: <c>--aws-profile</c>, <c>--aws-region</c>), how they choose it, and how patient to be.</summary>
 public sealed record AwsOptions
 {
     public string? Profile { get; init; }
 
     public string? Region { get; init; }
 
-    /// <summary>Where <see cref="Region"/> came from when the caller resolved it (Whoami shows it); null: --aws-region.</summary>
+    /// <summary>Where <see cref="Region"/> came from when the caller resolved it (Whoami shows it); null: <see cref="AwsChoices.Region"/>.</summary>
     public string? RegionSource { get; init; }
+
+    /// <summary>How the caller's user chooses a profile, a region and a role, for the fixes.</summary>
+    public AwsChoices Choices { get; init; } = AwsChoices.None;
 
     /// <summary>How long one HTTP attempt may take before the endpoint is reported as not answering.</summary>
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(20);
@@ -20,6 +23,21 @@ public sealed record AwsOptions
 
     /// <summary>First retry delay; later ones grow exponentially with jitter.</summary>
     public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromMilliseconds(400);
+}
+
+/// <summary>
+/// How the caller's user chooses a profile, a region and a role (the pipeline: its flags), for the fixes and as the
+/// source of an explicit choice; a null part leaves only the AWS variables in the fixes.
+/// </summary>
+public sealed record AwsChoices(string? Profile = null, string? Region = null, string? Role = null)
+{
+    public static AwsChoices None { get; } = new();
+
+    /// <summary>The caller's way, then the AWS variable ("--aws-region / AWS_REGION"), or the variable alone.</summary>
+    public static string Or(string? choice, string variable) => choice is null ? variable : $"{choice} / {variable}";
+
+    /// <summary>Where an explicit profile or region came from, for messages and Whoami.</summary>
+    public static string ExplicitSource(string? choice) => choice ?? "chosen";
 }
 
 /// <summary>
@@ -100,18 +118,22 @@ public sealed class AwsEndpoints
 }
 
 /// <summary>
-/// Region precedence: explicit <c>--aws-region</c>, AWS_REGION, AWS_DEFAULT_REGION, the profile's region, then a default
+/// Region precedence: the explicit choice (the pipeline's <c>--aws-region</c>), AWS_REGION, AWS_DEFAULT_REGION, the profile's region, then a default
 /// (us-east-1 unless the caller knows better).
 /// </summary>
 public static class AwsRegion
 {
     public const string Fallback = "us-east-1";
 
+    /// <param name="explicitSource">How the caller's user gave <paramref name="explicitRegion"/>, reported as its source.</param>
     public static (string Region, string Source) Resolve(string? explicitRegion, AwsEnvironment environment, string? profileRegion,
-        (string Region, string Source)? fallback = null)
+        (string Region, string Source)? fallback = null, string? explicitSource = null)
     {
         if (!string.IsNullOrWhiteSpace(explicitRegion))
-            return (Validate(explicitRegion.Trim(), "--aws-region"), "--aws-region");
+        {
+            var source = AwsChoices.ExplicitSource(explicitSource);
+            return (Validate(explicitRegion.Trim(), source), source);
+        }
         if (environment.Get("AWS_REGION") is { } region)
             return (Validate(region, "AWS_REGION"), "AWS_REGION");
         if (environment.Get("AWS_DEFAULT_REGION") is { } defaultRegion)

@@ -13,11 +13,13 @@ public sealed class EksClient
 {
     private readonly AwsHttpTransport _transport;
     private readonly string _region;
+    private readonly AwsChoices _choices;
 
-    internal EksClient(AwsHttpTransport transport, string region)
+    internal EksClient(AwsHttpTransport transport, string region, AwsChoices choices)
     {
         _transport = transport;
         _region = region;
+        _choices = choices;
     }
 
     public async Task<EksCluster> DescribeClusterAsync(string name, CancellationToken cancellationToken)
@@ -30,7 +32,7 @@ public sealed class EksClient
         catch (ResourceNotFoundException e)
         {
             throw new ResourceNotFoundException(e.Error, $"EKS cluster '{name}' was not found in region {_region} ({e.Error.Message}).",
-                $"Check the region (--aws-region / AWS_REGION; the cluster lives in one region) and the account of the credentials in use.");
+                $"Check the region ({AwsChoices.Or(_choices.Region, "AWS_REGION")}; the cluster lives in one region) and the account of the credentials in use.");
         }
         var cluster = result.GetProperty("cluster");
         var endpoint = cluster.TryGetProperty("endpoint", out var e1) ? e1.GetString() : null;

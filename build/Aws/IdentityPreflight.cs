@@ -13,23 +13,25 @@ public sealed record PreflightReport(CallerIdentity Identity, string Region, str
 public static class IdentityPreflight
 {
     /// <summary>The judgement alone: a mismatch names both accounts and where the credentials came from.</summary>
-    public static void VerifyAccount(CallerIdentity identity, string expectedAccount, string? profile, string credentialSource)
+    /// <param name="choices">How the caller's user chooses a profile, for the fix.</param>
+    public static void VerifyAccount(CallerIdentity identity, string expectedAccount, string? profile, string credentialSource, AwsChoices? choices = null)
     {
+        var choose = (choices ?? AwsChoices.None).Profile;
         if (string.Equals(identity.Account, expectedAccount, StringComparison.Ordinal))
             return;
         var using_ = profile is null ? credentialSource : $"profile '{profile}'";
         throw new BuildFailure(
             $"The AWS credentials in use ({using_}, {identity.Arn}) belong to account {identity.Account}, but this environment lives in account {expectedAccount}.",
             profile is null
-                ? $"Use credentials for account {expectedAccount}: pass --aws-profile <profile-for-{expectedAccount}> or set AWS_PROFILE."
-                : $"Profile '{profile}' points at account {identity.Account}; pass --aws-profile with a profile for account {expectedAccount}.");
+                ? $"Use credentials for account {expectedAccount}: {(choose is null ? $"set AWS_PROFILE=<profile-for-{expectedAccount}>" : $"pass {choose} <profile-for-{expectedAccount}> or set AWS_PROFILE")}."
+                : $"Profile '{profile}' points at account {identity.Account}; {(choose is null ? "choose" : $"pass {choose} with")} a profile for account {expectedAccount}.");
     }
 
     public static async Task<PreflightReport> RunAsync(AwsSession session, string expectedAccount, IReadOnlyCollection<string> ecrRepositories,
         IReadOnlyCollection<string> secretIds, ILogger logger, CancellationToken cancellationToken)
     {
         var identity = await session.Sts.GetCallerIdentityAsync(cancellationToken);
-        VerifyAccount(identity, expectedAccount, session.Profile, session.CredentialSource);
+        VerifyAccount(identity, expectedAccount, session.Profile, session.CredentialSource, session.Options.Choices);
         var checkedItems = new List<string> { $"identity {identity.Arn} in account {identity.Account}" };
         if (ecrRepositories.Count > 0)
         {

@@ -89,7 +89,7 @@ public sealed class StsClient : IDisposable
         }
         catch (AmazonServiceException e) when (e.StatusCode != 0 && !string.IsNullOrEmpty(e.ErrorCode))
         {
-            throw AwsServiceException.From(new AwsError(AwsService.Sts, operation, e.StatusCode, e.ErrorCode, e.Message, e.RequestId), subject, e);
+            throw AwsServiceException.From(new AwsError(AwsService.Sts, operation, e.StatusCode, e.ErrorCode, e.Message, e.RequestId), subject, e, _options.Choices);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsTimeout(e))
         {

@@ -15,8 +15,11 @@ public sealed record DockerOptions
     /// <summary>DOCKER_HOST for every docker command; null keeps the CLI's own choice (DOCKER_HOST, DOCKER_CONTEXT, current context).</summary>
     public string? Host { get; init; }
 
-    /// <summary>A buildx builder name (<c>--builder</c>).</summary>
+    /// <summary>A buildx builder name (docker's <c>--builder</c>).</summary>
     public string? Builder { get; init; }
+
+    /// <summary>How the caller's user names <see cref="Builder"/> (the pipeline: <c>--builder</c>), for the messages; null: not offered.</summary>
+    public string? BuilderSetting { get; init; }
 
     /// <summary>Use buildx when the CLI has it (the default), or never (classic <c>docker build</c> + <c>docker push</c>).</summary>
     public bool PreferBuildx { get; init; } = true;
@@ -130,8 +133,8 @@ public sealed class DockerCli(IProcessRunner runner, DockerOptions options)
         if (!Options.PreferBuildx || await ProbeAsync(["buildx", "version"], cancellationToken) is not { WasDryRun: false })
         {
             if (Options.Builder is not null)
-                throw new PrerequisiteMissingException($"--builder {Options.Builder} needs docker buildx, which this docker CLI does not have.",
-                    "Install the buildx plugin (https://github.com/docker/buildx#installing), or drop --builder to use the classic builder.");
+                throw new PrerequisiteMissingException($"The buildx builder '{Options.Builder}'{(Options.BuilderSetting is { } named ? $" ({named})" : "")} needs docker buildx, which this docker CLI does not have.",
+                    $"Install the buildx plugin (https://github.com/docker/buildx#installing), or name no builder{(Options.BuilderSetting is { } setting ? $" (drop {setting})" : "")} to use the classic builder.");
             return new DockerBuilder(false, null, null, false, "the classic builder (no buildx) cannot export a registry cache");
         }
         var inspect = await ProbeAsync(Options.Builder is null ? ["buildx", "inspect"] : ["buildx", "inspect", Options.Builder], cancellationToken);
@@ -140,7 +143,7 @@ public sealed class DockerCli(IProcessRunner runner, DockerOptions options)
                 $"Create it (`docker buildx create --name {Options.Builder} --driver docker-container`, or `--driver remote tcp://HOST:1234`), or list builders with `docker buildx ls`.");
         var (name, driver) = ParseBuildxInspect(inspect?.StandardOutput ?? "");
         var containerd = driver == "docker" && ((await engineProbe).ContainerdImageStore ?? await UsesContainerdImageStoreAsync(cancellationToken));
-        return JudgeBuilder(name ?? Options.Builder, driver, containerd);
+        return JudgeBuilder(name ?? Options.Builder, driver, containerd, Options.BuilderSetting);
     }
 
     /// <summary>Name and driver from <c>docker buildx inspect</c>'s text output.</summary>
@@ -152,12 +155,13 @@ public sealed class DockerCli(IProcessRunner runner, DockerOptions options)
     }
 
     /// <summary>Registry cache export needs a driver that can export: docker-container, remote, kubernetes, or docker with the containerd store.</summary>
-    public static DockerBuilder JudgeBuilder(string? name, string? driver, bool containerdImageStore)
+    /// <param name="builderSetting">How the caller's user names a builder, for the reason; null: not offered.</param>
+    public static DockerBuilder JudgeBuilder(string? name, string? driver, bool containerdImageStore, string? builderSetting = null)
     {
         var canExport = driver is "docker-container" or "remote" or "kubernetes" || driver == "docker" && containerdImageStore;
         var reason = canExport ? null
             : $"builder '{name}' uses the '{driver ?? "unknown"}' driver, which cannot export a registry cache without the containerd image store " +
-              "(`docker buildx create --driver docker-container --use`, or pass --builder NAME)";
+              $"(`docker buildx create --driver docker-container --use`{(builderSetting is null ? "" : $", or pass {builderSetting} NAME")})";
         return new DockerBuilder(true, name, driver, canExport, reason);
     }
 

@@ -64,11 +64,12 @@ public sealed class DeploymentRecorder
     /// A recorder for <paramref name="token"/> against <paramref name="apiUrl"/> (https://api.github.com, or a GitHub
     /// Enterprise / test server, to which Octokit appends <c>/api/v3/</c>). Without a token, says once that it skips.
     /// </summary>
-    public static DeploymentRecorder Create(GitHubToken? token, Uri apiUrl, DeploymentRequest request, ILogger logger)
+    /// <param name="tokenSetting">How the caller's user gives a token (the pipeline: <c>--github-token</c>), for the skip message; null: not offered.</param>
+    public static DeploymentRecorder Create(GitHubToken? token, Uri apiUrl, DeploymentRequest request, ILogger logger, string? tokenSetting = null)
     {
         if (token is null)
         {
-            logger.Information("GitHub deployment record skipped: no token (pass --github-token, set GITHUB_TOKEN, or log in with 'gh auth login').");
+            logger.Information("GitHub deployment record skipped: no token ({Pass:l}set GITHUB_TOKEN, or log in with 'gh auth login').", tokenSetting is null ? "" : $"pass {tokenSetting}, ");
             return new DeploymentRecorder(null, request, logger);
         }
         Secrets.Register(token.Value);

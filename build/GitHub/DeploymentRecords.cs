@@ -14,13 +14,14 @@ public static class DeploymentRecords
     /// Never throws for a missing token or an unrecognised remote: the recorder then skips, saying so once.
     /// </summary>
     /// <param name="variables">The run's environment variables (default: the process's).</param>
+    /// <param name="tokenSetting">How the caller's user gives <paramref name="explicitToken"/> (the pipeline: <c>--github-token</c>), for the messages.</param>
     public static async Task<DeploymentRecorder> CreateAsync(string? explicitToken, string environment, string commitSha, string? applicationCommit, bool productionEnvironment,
-        string repositoryDirectory, IProcessRunner runner, ILogger logger, CancellationToken cancellationToken, Func<string, string?>? variables = null)
+        string repositoryDirectory, IProcessRunner runner, ILogger logger, CancellationToken cancellationToken, Func<string, string?>? variables = null, string? tokenSetting = null)
     {
         variables ??= System.Environment.GetEnvironmentVariable;
         var git = variables("GIT_EXE") is { Length: > 0 } gitExe ? gitExe : "git";
         var run = ActionsRun.FromEnvironment(variables);
-        var token = await GitHubTokenSource.ResolveAsync(explicitToken, variables, runner, logger, cancellationToken);
+        var token = await GitHubTokenSource.ResolveAsync(explicitToken, variables, runner, logger, cancellationToken, tokenSetting ?? "the explicit token");
         var repository = run?.Repository ?? await OriginAsync(repositoryDirectory, runner, git, cancellationToken);
         if (repository is null)
         {
@@ -35,7 +36,7 @@ public static class DeploymentRecords
         };
         return repository is null
             ? new DeploymentRecorder(null, request, logger)
-            : DeploymentRecorder.Create(token, run?.ApiUrl ?? new Uri("https://api.github.com"), request, logger);
+            : DeploymentRecorder.Create(token, run?.ApiUrl ?? new Uri("https://api.github.com"), request, logger, tokenSetting);
     }
 
     private static async Task<GitHubRepository?> OriginAsync(string directory, IProcessRunner runner, string git, CancellationToken cancellationToken)

@@ -13,14 +13,15 @@ public sealed record GitHubToken(string Value, string Source)
 public static class GitHubTokenSource
 {
     /// <summary>
-    /// The first token found in: the explicit <c>--github-token</c> value, <c>GITHUB_TOKEN</c>, then <c>gh auth token</c>
+    /// The first token found in: the explicit value (the pipeline's <c>--github-token</c>), <c>GITHUB_TOKEN</c>, then <c>gh auth token</c>
     /// (a read-only probe, skipped when gh is not installed or not logged in). Registered as a secret before it is returned.
     /// </summary>
+    /// <param name="explicitSource">How the caller's user gave <paramref name="explicitToken"/>, reported as its source.</param>
     public static async Task<GitHubToken?> ResolveAsync(string? explicitToken, Func<string, string?> environment, IProcessRunner runner,
-        ILogger logger, CancellationToken cancellationToken)
+        ILogger logger, CancellationToken cancellationToken, string explicitSource = "the explicit token")
     {
         if (!string.IsNullOrWhiteSpace(explicitToken))
-            return Registered(explicitToken.Trim(), "--github-token");
+            return Registered(explicitToken.Trim(), explicitSource);
         if (environment("GITHUB_TOKEN") is { Length: > 0 } fromEnvironment)
             return Registered(fromEnvironment.Trim(), "GITHUB_TOKEN");
         if (ToolLocator.Find("gh") is null)

@@ -44,6 +44,9 @@ public sealed record ImageBuildRequest
 
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>How the caller's user sets <see cref="Timeout"/> (the pipeline: <c>--build-timeout</c>), for the failure; null: not offered.</summary>
+    public string? TimeoutSetting { get; init; }
+
     /// <summary>Attempts after a transient registry error (push, manifest calls).</summary>
     public int TransientRetries { get; init; } = 2;
 
@@ -103,12 +106,12 @@ public sealed partial class ImageBuilder
     /// </summary>
     public async Task<ImageBuildPlan> PlanAsync(ImageBuildRequest request, CancellationToken cancellationToken)
     {
+        // The caller checks its user's input in its own words (the pipeline: before any target); these guard the contract.
         if (request.Images.Count == 0)
-            throw new UsageException("No images to build.", "Pass --images NAME[,NAME...] or mark images defaultSet in the catalog.");
-        if (request.Parallelism < 1)
-            throw new UsageException($"--build-parallelism must be at least 1 (got {request.Parallelism}).", "Pass --build-parallelism 1 or more.");
+            throw new ArgumentException("No images to build.", nameof(request));
+        ArgumentOutOfRangeException.ThrowIfLessThan(request.Parallelism, 1, nameof(request));
         if (request.Promote && string.IsNullOrEmpty(request.Environment))
-            throw new UsageException("--promote needs an environment whose tag to move.", "Pass --environment local|beta|production.");
+            throw new ArgumentException("Promoting needs the environment whose tag to move.", nameof(request));
 
         if (request.SourceRoot is null)
         {
@@ -401,7 +404,7 @@ public sealed partial class ImageBuilder
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            var error = $"exceeded its timeout of {Durations.Format(request.Timeout)} and was stopped (--build-timeout)";
+            var error = $"exceeded its timeout of {Durations.Format(request.Timeout)} and was stopped{(request.TimeoutSetting is { } setting ? $" ({setting})" : "")}";
             log.Logger.Error("{Error:l}", error);
             Report(ImagePhase.Failed, error);
             return reportBase with { Error = error, Fingerprint = fingerprintValue, Duration = stopwatch.Elapsed, LastLines = [.. log.LastLines(40)] };

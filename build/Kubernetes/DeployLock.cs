@@ -50,6 +50,12 @@ public sealed record DeployLockOptions(string Namespace, string Name)
     /// <summary>How long releasing may take at the end of a run (it runs after Ctrl-C, with its own deadline).</summary>
     public TimeSpan ReleaseTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>How the caller's user takes a live lock over (the pipeline: <c>--break-lock</c>), for the messages.</summary>
+    public string BreakLockSetting { get; init; } = "breaking the lock";
+
+    /// <summary>How the caller's user looks at the environment after a lost lock (the pipeline: its Status target); null: not offered.</summary>
+    public string? CheckEnvironment { get; init; }
+
     public string Display => $"Lease {Namespace}/{Name}";
 }
 
@@ -172,9 +178,9 @@ public sealed class DeployLock(IKubernetes client, DeployLockOptions options, IL
                     case LockStatus.Held when !breakLock:
                         throw new BuildFailure(
                             $"Another deploy is running: {description}. Nothing was changed.",
-                            $"Wait for it to finish (kubectl get lease {options.Name} -n {options.Namespace} shows the holder). If that run is gone, take the lock over with --break-lock.");
+                            $"Wait for it to finish (kubectl get lease {options.Name} -n {options.Namespace} shows the holder). If that run is gone, take the lock over with {options.BreakLockSetting}.");
                     case LockStatus.Held:
-                        logger.Warning("--break-lock: {Description}; taking the lock over", description);
+                        logger.Warning("{BreakLock:l}: {Description}; taking the lock over", options.BreakLockSetting, description);
                         break;
                     case LockStatus.Expired:
                         logger.Warning("{Description}; taking it over", description);
@@ -202,7 +208,7 @@ public sealed class DeployLock(IKubernetes client, DeployLockOptions options, IL
 
     // A free lock is what the user wanted anyway: taking it normally is safe, so this is not worth failing a run for.
     private void WarnNothingToBreak() =>
-        logger.Warning("--break-lock was given, but {Lock} is free: there is no lock to break; taking it normally", options.Display);
+        logger.Warning("{BreakLock:l} was asked for, but {Lock} is free: there is no lock to break; taking it normally", options.BreakLockSetting, options.Display);
 
     private HeldDeployLock Start(LockHolder holder, V1Lease lease) =>
         new(this, holder, lease, logger, _time);
@@ -392,7 +398,7 @@ public sealed class HeldDeployLock : IAsyncDisposable
     /// <summary>False when the namespace did not exist and no lock was taken (first provisioning).</summary>
     public bool IsGuarded => _lock is not null;
 
-    /// <summary>Someone took the lock from this run (--break-lock elsewhere); what runs after must stop.</summary>
+    /// <summary>Someone took the lock from this run (broke it elsewhere); what runs after must stop.</summary>
     public bool IsLost => LostTo is not null;
 
     /// <summary>Once lost: the lease as this run found it ("… is held by bob from ci (run 42) since …").</summary>
@@ -429,7 +435,7 @@ public sealed class HeldDeployLock : IAsyncDisposable
     {
         if (LostTo is { } holderNow)
             throw new BuildFailure($"This run lost the deploy lock: {holderNow}. It stopped before its next change; what it changed before is listed above.",
-                $"Let that run finish, then check the environment (./build.sh Status) and deploy again. It was taken with --break-lock, or after this run missed renewals for {Durations.Format(Options.LeaseDuration)} (kubectl get lease {Options.Name} -n {Options.Namespace} -o yaml).");
+                $"Let that run finish, then check the environment{(Options.CheckEnvironment is { } check ? $" ({check})" : "")} and deploy again. It was taken with {Options.BreakLockSetting}, or after this run missed renewals for {Durations.Format(Options.LeaseDuration)} (kubectl get lease {Options.Name} -n {Options.Namespace} -o yaml).");
     }
 
     public async ValueTask DisposeAsync()

@@ -9,7 +9,8 @@ namespace Tesslate.Build.Kubernetes;
 /// written as in image names (<c>host/path</c>); they must live in the client's registry.
 /// </summary>
 /// <param name="gate">Asked before a tag moves: an environment tag names what runs, so moving it is a change of the environment.</param>
-public sealed class RegistryImageTagger(RegistryClient registry, ChangeGate? gate = null) : IImageTagger
+/// <param name="rebuild">How the caller's user rebuilds an image (the pipeline: its BuildImages target), for the fix of a deleted one.</param>
+public sealed class RegistryImageTagger(RegistryClient registry, ChangeGate? gate = null, string? rebuild = null) : IImageTagger
 {
     public Task<string?> ResolveDigestAsync(string repository, string tag, CancellationToken cancellationToken) =>
         registry.GetDigestAsync(PathOf(repository), tag, cancellationToken);
@@ -21,7 +22,7 @@ public sealed class RegistryImageTagger(RegistryClient registry, ChangeGate? gat
             await gate($"move {repository}:{tag} to {digest}", cancellationToken);
         var manifest = await registry.GetManifestAsync(path, digest, cancellationToken)
             ?? throw new BuildFailure($"Registry {registry.Registry}: {path}@{digest} is gone, so {tag} cannot point at it.",
-                "The image was deleted (lifecycle policy?): rebuild it (BuildImages) and deploy again.");
+                $"The image was deleted (lifecycle policy?): rebuild it{(rebuild is null ? "" : $" ({rebuild})")} and deploy again.");
         await registry.PutManifestAsync(path, tag, manifest, cancellationToken);
     }
 

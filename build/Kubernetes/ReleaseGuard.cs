@@ -36,15 +36,15 @@ public sealed record VolumeChange(ObjectRef Object, VolumeChangeKind Kind, strin
     };
 }
 
-/// <summary>One <c>--allow-volume-change</c> value: <c>Kind/name</c> or <c>Kind/namespace/name</c>.</summary>
+/// <summary>A change of where data lives that the user allowed for one object: <c>Kind/name</c> or <c>Kind/namespace/name</c>.</summary>
 public sealed record VolumeAllowance(string Kind, string? Namespace, string Name)
 {
-    public static VolumeAllowance Parse(string text)
+    /// <summary>The allowance <paramref name="text"/> names, or null when it names no object (the caller words the error).</summary>
+    public static VolumeAllowance? TryParse(string text)
     {
         var parts = text.Split('/');
         if (parts.Length is < 2 or > 3 || parts.Any(string.IsNullOrWhiteSpace))
-            throw new UsageException($"--allow-volume-change '{text}' does not name an object.",
-                "Name it as Kind/name (or Kind/namespace/name), as the release plan prints it, e.g. --allow-volume-change Deployment/postgres.");
+            return null;
         return parts.Length == 2 ? new(parts[0], null, parts[1]) : new(parts[0], parts[1], parts[2]);
     }
 
@@ -75,42 +75,6 @@ public sealed record GuardReport(
     public IReadOnlyList<VolumeAllowance> UnusedAllowances => [.. Allowances.Where(a => !VolumeChanges.Any(c => a.Matches(c.Object)))];
 
     public bool Blocking => Refusals.Count > 0 || BlockedVolumeChanges.Count > 0;
-
-    /// <summary>(label, text) rows for the release plan, blocking problems first.</summary>
-    public IReadOnlyList<(string Label, string Text)> Rows()
-    {
-        var rows = new List<(string, string)>();
-        foreach (var refusal in Refusals)
-        {
-            rows.Add(("refused", refusal.ToString()));
-            rows.Add(("  fix", refusal.Fix));
-        }
-        foreach (var change in VolumeChanges)
-            rows.Add(("volume", AllowanceFor(change) is { } allowance
-                ? $"{change} (allowed by --allow-volume-change {allowance})"
-                : $"{change} (stops the release: --allow-volume-change {change.Object.Kind}/{change.Object.Name} if deliberate)"));
-        if (Takeovers.Count > 0)
-            rows.Add(("takeover", $"{Takeovers.Count} object(s) applied with kubectl apply before: field ownership moves to this pipeline ({string.Join(", ", Takeovers.Select(t => t.Object.ToString()))})"));
-        return rows;
-    }
-
-    /// <summary>The stop before the first change, naming every blocking problem with its fix; null when nothing blocks.</summary>
-    public BuildFailure? Failure()
-    {
-        if (!Blocking)
-            return null;
-        var lines = new List<string> { "The release would break the running environment, so nothing was applied:" };
-        foreach (var refusal in Refusals)
-            lines.Add($"  ✗ {refusal}{System.Environment.NewLine}      fix: {refusal.Fix}");
-        foreach (var change in BlockedVolumeChanges)
-            lines.Add($"  ✗ data volume: {change}");
-        var fixes = new List<string>();
-        if (Refusals.Count > 0)
-            fixes.Add("Keep the live values of the refused fields in the manifests (each fix above); the pipeline never deletes and recreates an object");
-        if (BlockedVolumeChanges.Count > 0)
-            fixes.Add($"if moving the data is deliberate, allow each change: {string.Join(" ", BlockedVolumeChanges.Select(c => $"{c.Object.Kind}/{c.Object.Name}").Distinct().Select(o => "--allow-volume-change " + o))} (the release plan then lists it under the approval); otherwise make the manifests mount what runs");
-        return new BuildFailure(string.Join(System.Environment.NewLine, lines), string.Join("; ", fixes) + ".");
-    }
 
     /// <summary>The run report's view: names and values, no object bodies.</summary>
     public object ToReport() => new

@@ -18,6 +18,16 @@ public abstract record RollbackSource
     public sealed record Tag(string Name) : RollbackSource;
 }
 
+/// <summary>
+/// How the caller's user chooses what to roll back (the pipeline: <c>--release &lt;id&gt;</c>, <c>--to-tag git-&lt;sha&gt;</c>,
+/// <c>--workloads a,b</c>), for the fixes of a rollback that cannot be planned.
+/// </summary>
+public sealed record RollbackChoices(string Release, string Tag, string Workloads)
+{
+    /// <summary>Plain words, for callers without options of their own.</summary>
+    public static RollbackChoices Plain { get; } = new("a release id", "git-<sha>", "workload names");
+}
+
 /// <summary>One workload's containers to set: container name → image reference.</summary>
 public sealed record WorkloadRestore(ObjectRef Workload, IReadOnlyDictionary<string, string> Images);
 
@@ -26,11 +36,13 @@ public sealed record RollbackPlan(string Description, IReadOnlyList<WorkloadRest
 /// <summary>Computes what a rollback restores, from the history, a tag, or the current run's "before".</summary>
 public static class RollbackPlanner
 {
-    public static RollbackPlan FromHistory(IReadOnlyList<ReleaseRecord> history, RollbackSource source, IReadOnlyCollection<string>? workloads, string historyDisplay)
+    public static RollbackPlan FromHistory(IReadOnlyList<ReleaseRecord> history, RollbackSource source, IReadOnlyCollection<string>? workloads, string historyDisplay,
+        RollbackChoices? choices = null)
     {
+        choices ??= RollbackChoices.Plain;
         if (history.Count == 0)
             throw new UsageException($"There is no release history to roll back to ({historyDisplay} is empty or missing).",
-                "Deploy at least once with this pipeline (each deploy records a release), or roll back to an image tag with --to-tag git-<sha>.");
+                $"Deploy at least once (each deploy records a release), or roll back to an image tag with {choices.Tag}.");
         // The newest release that changed what runs (or failed): a Scale, a SafeShutdown or a plain restart after a
         // deploy is not what "the previous release" means.
         var index = history.Count - 1;
@@ -43,21 +55,21 @@ public static class RollbackPlanner
             case RollbackSource.Release(var id):
                 var release = ReleaseLog.Find(history, id)
                     ?? throw new UsageException($"There is no release #{id.TrimStart('#')} in {historyDisplay}. Recent releases:{Environment.NewLine}{ReleaseLog.Recent(history)}",
-                        "Pass one of the ids listed (--release <id>).");
+                        $"Pass one of the ids listed ({choices.Release}).");
                 if (release.Outcome != ReleaseOutcome.Succeeded)
                     throw new UsageException($"Release #{release.Id} did not succeed ({release.Outcome}); its state is not one to return to. Recent releases:{Environment.NewLine}{ReleaseLog.Recent(history)}",
                         "Pick a release whose outcome is Succeeded.");
-                return new RollbackPlan($"back to release {release.Summary}", Select(release.Workloads.Select(w => new WorkloadRestore(w.Workload, w.ImagesAfter)), workloads), release.Id);
+                return new RollbackPlan($"back to release {release.Summary}", Select(release.Workloads.Select(w => new WorkloadRestore(w.Workload, w.ImagesAfter)), workloads, choices), release.Id);
             case RollbackSource.Previous:
                 if (newest.Outcome == ReleaseOutcome.Succeeded)
                     return new RollbackPlan($"undo release {newest.Summary}",
-                        Select(newest.Workloads.Where(w => w.ImagesChanged && w.ImagesBefore.Count > 0).Select(w => new WorkloadRestore(w.Workload, w.ImagesBefore)), workloads),
+                        Select(newest.Workloads.Where(w => w.ImagesChanged && w.ImagesBefore.Count > 0).Select(w => new WorkloadRestore(w.Workload, w.ImagesBefore)), workloads, choices),
                         LastWithImages(upToNewest.Take(upToNewest.Count - 1).ToList())?.Id);
                 var good = LastWithImages(upToNewest)
                     ?? throw new UsageException($"No successful release in {historyDisplay} to return to. Recent releases:{Environment.NewLine}{ReleaseLog.Recent(history)}",
-                        "Roll back to an image tag with --to-tag git-<sha>.");
+                        $"Roll back to an image tag with {choices.Tag}.");
                 return new RollbackPlan($"back to the last successful release {good.Summary} (the newest, #{newest.Id}, {newest.Outcome})",
-                    Select(good.Workloads.Select(w => new WorkloadRestore(w.Workload, w.ImagesAfter)), workloads), good.Id);
+                    Select(good.Workloads.Select(w => new WorkloadRestore(w.Workload, w.ImagesAfter)), workloads, choices), good.Id);
             default:
                 throw new ArgumentException($"Use {nameof(FromTagAsync)} for {source}.", nameof(source));
         }
@@ -68,16 +80,17 @@ public static class RollbackPlanner
         history.LastOrDefault(r => (!successfulOnly || r.Outcome == ReleaseOutcome.Succeeded) && r.Workloads.Any(w => w.ImagesAfter.Count > 0));
 
     /// <summary>
-    /// <c>--to-tag</c>: every container of the newest release's workloads whose repository has the tag gets the digest
+    /// Back to a tag: every container of the newest release's workloads whose repository has the tag gets the digest
     /// the tag names; repositories without the tag keep what they run.
     /// </summary>
     public static async Task<RollbackPlan> FromTagAsync(IReadOnlyList<ReleaseRecord> history, string tag, IImageTagger tagger, IReadOnlyCollection<string>? workloads,
-        string historyDisplay, CancellationToken cancellationToken)
+        string historyDisplay, CancellationToken cancellationToken, RollbackChoices? choices = null)
     {
+        choices ??= RollbackChoices.Plain;
         if (history.Count == 0)
             throw new UsageException($"There is no release history to find the workloads of ({historyDisplay} is empty or missing).",
-                "Deploy at least once with this pipeline first.");
-        var current = Select((LastWithImages(history, successfulOnly: false) ?? history[^1]).Workloads.Select(w => new WorkloadRestore(w.Workload, w.ImagesAfter)), workloads);
+                "Deploy at least once first (each deploy records a release and its workloads).");
+        var current = Select((LastWithImages(history, successfulOnly: false) ?? history[^1]).Workloads.Select(w => new WorkloadRestore(w.Workload, w.ImagesAfter)), workloads, choices);
         var repositories = current.SelectMany(r => r.Images.Values).Select(i => ImageReference.Parse(i).Repository).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var digests = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var repository in repositories)
@@ -85,7 +98,7 @@ public static class RollbackPlanner
                 digests[repository] = digest;
         if (digests.Count == 0)
             throw new UsageException($"No image of the selected workloads has the tag {tag} (looked in {string.Join(", ", repositories)}). Recent releases:{Environment.NewLine}{ReleaseLog.Recent(history)}",
-                "Check the tag (git-<full commit sha> of a commit that was built), or roll back to a release with --release <id>.");
+                $"Check the tag (git-<full commit sha> of a commit that was built), or roll back to a release with {choices.Release}.");
         var restores = current
             .Select(r => new WorkloadRestore(r.Workload, r.Images
                 .Where(c => digests.ContainsKey(ImageReference.Parse(c.Value).Repository))
@@ -100,7 +113,7 @@ public static class RollbackPlanner
         new("back to what ran before this run",
             [.. changes.Where(c => c.ImagesChanged && c.ImagesBefore.Count > 0).Select(c => new WorkloadRestore(c.Workload, c.ImagesBefore))]);
 
-    private static IReadOnlyList<WorkloadRestore> Select(IEnumerable<WorkloadRestore> restores, IReadOnlyCollection<string>? names)
+    private static IReadOnlyList<WorkloadRestore> Select(IEnumerable<WorkloadRestore> restores, IReadOnlyCollection<string>? names, RollbackChoices choices)
     {
         var all = restores.ToList();
         if (names is null || names.Count == 0)
@@ -108,7 +121,7 @@ public static class RollbackPlanner
         var unknown = names.Where(n => !all.Any(r => Matches(r.Workload, n))).ToList();
         if (unknown.Count > 0)
             throw new UsageException($"Unknown workload(s) for this rollback: {string.Join(", ", unknown)}. The release has: {string.Join(", ", all.Select(r => r.Workload.Name).Distinct())}.",
-                "Pass names from that list to --workloads (a,b).");
+                $"Choose names from that list ({choices.Workloads}).");
         return [.. all.Where(r => names.Any(n => Matches(r.Workload, n)))];
     }
 
@@ -179,7 +192,7 @@ public sealed class ReleaseRollback(KubeCluster cluster, ReleaseHistory? history
             var wanted = restore.Images.Where(i => live.Images.ContainsKey(i.Key) && live.Images[i.Key] != i.Value).ToDictionary(i => i.Key, i => i.Value);
             foreach (var (container, image) in wanted.Where(w => ImageReference.Parse(w.Value) is var r && r.Digest is null && context.DigestOnly(r.Repository)).ToList())
             {
-                logger.Warning("[{Workload}] {Container}: recorded as {Image}, a tag, not a digest: left as it runs (restore it with --to-tag git-<sha>)", restore.Workload, container, image);
+                logger.Warning("[{Workload}] {Container}: recorded as {Image}, a tag, not a digest: left as it runs (restore it by its git-<sha> tag)", restore.Workload, container, image);
                 wanted.Remove(container);
             }
             foreach (var gone in restore.Images.Keys.Where(k => !live.Images.ContainsKey(k)))

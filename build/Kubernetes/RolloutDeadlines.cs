@@ -12,8 +12,9 @@ public static class RolloutDeadlines
 {
     public static readonly TimeSpan Minimum = TimeSpan.FromSeconds(300);
 
-    /// <summary>Rejects a zero or negative <c>--rollout-timeout</c> before anything runs.</summary>
-    public static TimeSpan? ValidateOverride(TimeSpan? value, string parameterName = "--rollout-timeout")
+    /// <summary>Rejects a zero or negative deadline override (the pipeline: <c>--rollout-timeout</c>) before anything runs.</summary>
+    /// <param name="parameterName">How the caller's user gives the override, for the message.</param>
+    public static TimeSpan? ValidateOverride(TimeSpan? value, string parameterName)
     {
         if (value is { } v && v <= TimeSpan.Zero)
             throw new UsageException($"{parameterName} must be a positive duration, got {Durations.Format(v)}.",

@@ -102,11 +102,11 @@ public sealed class RolloutWaiter(KubeCluster cluster, ILogger logger)
 {
     public async Task<RolloutWaitReport> WaitAsync(IReadOnlyList<RolloutTarget> targets, RolloutWaitOptions options, CancellationToken cancellationToken)
     {
-        RolloutDeadlines.ValidateOverride(options.DeadlineOverride);
+        RolloutDeadlines.ValidateOverride(options.DeadlineOverride, "the rollout deadline");
         targets = [.. targets.Select(t => t with { Workload = t.Workload with { Kind = PodTemplates.RolloutKind(t.Workload.Kind) ?? t.Workload.Kind } })];
         foreach (var target in targets)
         {
-            RolloutDeadlines.ValidateOverride(target.Deadline);
+            RolloutDeadlines.ValidateOverride(target.Deadline, $"the rollout deadline of {target.Workload}");
             if (!PodTemplates.RolloutKinds.Contains(target.Workload.Kind) || target.Workload.Namespace is null)
                 throw new UsageException($"Cannot follow the rollout of {target.Workload}: only namespaced Deployments, DaemonSets and StatefulSets roll out.");
         }

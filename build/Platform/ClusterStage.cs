@@ -130,7 +130,7 @@ public sealed class ClusterStage(EnvironmentSettings settings, ClusterStageInput
 
     public RolloutWaitOptions WaitOptions() => new()
     {
-        DeadlineOverride = RolloutDeadlines.ValidateOverride(inputs.RolloutTimeout),
+        DeadlineOverride = RolloutDeadlines.ValidateOverride(inputs.RolloutTimeout, "--rollout-timeout"),
         OnProgress = p => run.Log.Information("[{Workload}] {Message}", p.Workload.Name, p.Message),
         Fixes = PodTroubleshooting.Fix,
         AfterOutage = AfterRolloutOutage,
@@ -297,11 +297,11 @@ public sealed class ClusterStage(EnvironmentSettings settings, ClusterStageInput
     {
         foreach (var unused in guard.UnusedAllowances)
             run.Log.Warning("--allow-volume-change {Allowance} names no volume change of this release: nothing to allow there.", unused);
-        foreach (var (label, text) in guard.Rows())
+        foreach (var (label, text) in ReleaseProblems.GuardRows(guard))
             run.Log.Information("{Label,-9} {Text:l}", label, text);
         run.Report.SetSection("releaseGuard", guard.ToReport());
         operation.Guard.Set(guard);
-        if (guard.Failure() is { } failure)
+        if (ReleaseProblems.GuardFailure(guard) is { } failure)
             throw failure;
     }
 
@@ -457,7 +457,7 @@ public sealed class ClusterStage(EnvironmentSettings settings, ClusterStageInput
     /// </summary>
     public async Task WaitAsync(AppliedRelease? applied, IReadOnlyList<ObjectRef>? restarted, Action<RolloutWaitReport> handOff, CancellationToken cancellationToken)
     {
-        var deadline = RolloutDeadlines.ValidateOverride(inputs.RolloutTimeout);
+        var deadline = RolloutDeadlines.ValidateOverride(inputs.RolloutTimeout, "--rollout-timeout");
         var workloads = (applied?.Report.RolledWorkloads ?? []).Concat(restarted ?? []).Where(IsWorkload).Distinct().Select(w => new RolloutTarget(w))
             .Concat(applied?.ComputeFirst is { } first ? ComputeRelease.FirstStepTargets(first) : []).ToList();
         if (run.DryRun)

@@ -90,7 +90,13 @@ public sealed class PlatformOperations(KubeCluster cluster, ILogger logger, bool
             await _replicas.RestoreAsync(restored, ShutdownAnnotation, cancellationToken);
         }
         else
-            restored = await _replicas.RestoreAsync([.. platform, .. await _replicas.ListScalableAsync(IsProjectNamespace, cancellationToken)], ShutdownAnnotation, cancellationToken);
+        {
+            List<ObjectRef> parked = [.. platform, .. await _replicas.ListScalableAsync(IsProjectNamespace, cancellationToken)];
+            restored = await _replicas.RestoreAsync(parked, ShutdownAnnotation, cancellationToken);
+            if (restored.Count == 0)
+                throw new BuildFailure($"No replica counts are recorded on {string.Join(", ", parked)} in {cluster.DisplayName}: nothing to resume.",
+                    "Resume restores what SafeShutdown recorded. If the environment was stopped another way, use Scale --workloads <name> --replicas <n>.");
+        }
         await RecordAsync(ReleaseKind.Scale, [.. restored.Select(r => (r.Workload, (int?)0, (int?)r.Replicas))], pending?.Id, "Resume", cancellationToken);
         return restored;
     }
@@ -110,7 +116,8 @@ public sealed class PlatformOperations(KubeCluster cluster, ILogger logger, bool
         var workloads = ValidateScale(names, replicas, renderedWorkloads);
         var before = new List<ReplicaRecord>();
         foreach (var workload in workloads)
-            before.Add(await _replicas.ScaleAsync(workload, replicas!.Value, cancellationToken));
+            before.Add(await _replicas.ScaleAsync(workload, replicas!.Value, cancellationToken)
+                ?? throw new BuildFailure($"{workload} does not exist in {cluster.DisplayName}.", "Check the workload name (Status lists them) or apply the overlay first."));
         await RecordAsync(ReleaseKind.Scale, [.. before.Select(b => (b.Workload, (int?)b.Replicas, replicas))], null, $"Scale to {replicas}", cancellationToken);
         return before;
     }
@@ -120,7 +127,7 @@ public sealed class PlatformOperations(KubeCluster cluster, ILogger logger, bool
     {
         if (names.Count == 0)
             throw new UsageException("Scale needs --workloads.", "e.g. ./build.sh Scale --environment beta --workloads backend --replicas 4");
-        ReplicaControl.ValidateCount(replicas);
+        ReplicaControl.ValidateCount(replicas, "--replicas");
         var workloads = PlatformWorkloads.Resolve(names, renderedWorkloads);
         var notScalable = workloads.Where(w => w.Kind == "DaemonSet").ToList();
         if (notScalable.Count > 0)

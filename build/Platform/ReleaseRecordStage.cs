@@ -88,7 +88,13 @@ public sealed class ReleaseRecordStage(EnvironmentSettings settings, ReleaseReco
     public ReleaseHistory History(KubeCluster cluster) => new(cluster.Client, new ReleaseHistoryOptions(Namespace, "tesslate-deploy-history"), run.Log);
 
     public DeployLock Lock(KubeCluster cluster) =>
-        new(cluster.Client, new DeployLockOptions(Namespace, "tesslate-deploy") { LeaseDuration = inputs.DeployLockLease, RenewInterval = inputs.DeployLockLease / 3 }, run.Log);
+        new(cluster.Client, new DeployLockOptions(Namespace, "tesslate-deploy")
+        {
+            LeaseDuration = inputs.DeployLockLease,
+            RenewInterval = inputs.DeployLockLease / 3,
+            BreakLockSetting = "--break-lock",
+            CheckEnvironment = $"./build.sh Status --environment {settings.Id}",
+        }, run.Log);
 
     /// <summary>
     /// The environment-wide deploy lock, before the first mutation and held to the end (released on failure and
@@ -213,7 +219,7 @@ public sealed class ReleaseRecordStage(EnvironmentSettings settings, ReleaseReco
         return plan with { Restores = restores };
     }
 
-    public TagPromotion Promotion => new(new RegistryImageTagger(inputs.Registry(), inputs.BeforeChange), run.Log);
+    public TagPromotion Promotion => new(new RegistryImageTagger(inputs.Registry(), inputs.BeforeChange, rebuild: "BuildImages"), run.Log);
 
     public PromotionRequest PromotionFor(IEnumerable<WorkloadState> states) =>
         new(WorkloadSnapshot.DeployedDigests(states).Where(p => Cluster.CatalogRepositories.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value), settings.ImageTag!, Cluster.AlsoLatest);
@@ -284,9 +290,10 @@ public sealed class ReleaseRecordStage(EnvironmentSettings settings, ReleaseReco
         var history = History(cluster);
         var display = $"ConfigMap {Namespace}/tesslate-deploy-history";
         var workloads = inputs.Workloads.Count == 0 ? null : PlatformWorkloads.Resolve(inputs.Workloads, await Cluster.RenderedWorkloadsAsync(cancellationToken)).Select(w => w.Name).ToList();
+        var choices = new RollbackChoices("--release <id>", "--to-tag git-<sha>", "--workloads a,b");
         var plan = inputs.ToTag is not null
-            ? await RollbackPlanner.FromTagAsync(await history.ReadAsync(cancellationToken), inputs.ToTag, new RegistryImageTagger(inputs.Registry()), workloads, display, cancellationToken)
-            : RollbackPlanner.FromHistory(await history.ReadAsync(cancellationToken), inputs.Release is null ? new RollbackSource.Previous() : new RollbackSource.Release(inputs.Release), workloads, display);
+            ? await RollbackPlanner.FromTagAsync(await history.ReadAsync(cancellationToken), inputs.ToTag, new RegistryImageTagger(inputs.Registry(), rebuild: "BuildImages"), workloads, display, cancellationToken, choices)
+            : RollbackPlanner.FromHistory(await history.ReadAsync(cancellationToken), inputs.Release is null ? new RollbackSource.Previous() : new RollbackSource.Release(inputs.Release), workloads, display, choices);
         run.Log.Information("Rollback: {Plan}", plan.Description);
         var result = await new ReleaseRollback(cluster, history, Promotion, run.Log).ExecuteAsync(plan,
             WithReleaseRules(new RollbackContext(Holder, (await inputs.Stamp(cancellationToken)).GitSha, Cluster.WaitOptions())

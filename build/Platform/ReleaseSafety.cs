@@ -107,7 +107,7 @@ public sealed record ReleasePlanSummary(string Environment)
             terraform.Add(("terraform", $"not planned: {TerraformNotPlanned}"));
         }
         // What the release would break or destroy comes first: the guard's refusals and volume changes, then destroys.
-        var rows = new List<(string Label, string Text)>([.. Guard?.Rows() ?? []]);
+        var rows = new List<(string Label, string Text)>([.. Guard is null ? [] : ReleaseProblems.GuardRows(Guard)]);
         if (Terraform?.HasDestroyOrReplace == true)
             rows.AddRange(terraform);
         foreach (var image in Images ?? [])

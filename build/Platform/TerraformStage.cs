@@ -188,7 +188,7 @@ public sealed class TerraformStage(EnvironmentSettings settings, TerraformCli te
             path = terraform.Workspace.WriteFile(settings.TfvarsFile, text);
         }
         if (settings.TfvarsNameTheEnvironment)
-            file.RequireEnvironment(settings.Id);
+            file.RequireEnvironment(settings.Id, "--environment");
         return path;
     }
 

@@ -79,7 +79,7 @@ public sealed class TfvarsSync(SecretsManagerClient secrets, Approvals approvals
         var text = await File.ReadAllTextAsync(localPath, cancellationToken);
         var local = TfvarsFile.Parse(text, localPath);
         local.RegisterSecrets();
-        local.RequireEnvironment(environment);
+        local.RequireEnvironment(environment, "--environment");
         var exists = await secrets.TryDescribeSecretAsync(secretId, cancellationToken) is not null;
         TfvarsFile? remote = null;
         if (exists)

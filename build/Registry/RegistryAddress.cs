@@ -21,7 +21,7 @@ public static partial class RegistryAddress
         if (registry.Contains('/', StringComparison.Ordinal))
             return "it has a path (repository names come from the image catalog)";
         if (registry.Contains('@', StringComparison.Ordinal))
-            return "it has a user part (credentials come from EcrLogin or docker login)";
+            return "it has a user part (credentials come from a registry login, such as docker login or ECR's token)";
         var match = HostAndPort().Match(registry);
         if (!match.Success)
             return "it is not host[:port]";

@@ -12,7 +12,7 @@ namespace Tesslate.Build.Registry;
 
 public sealed record RegistryCredentials(string Username, string Password);
 
-/// <summary>Gives the Basic credentials for a registry (ECR's from EcrLogin, none for a local registry).</summary>
+/// <summary>Gives the Basic credentials for a registry (ECR's from its login token, none for a local registry).</summary>
 public interface IRegistryCredentialProvider
 {
     Task<RegistryCredentials?> GetAsync(string registry, CancellationToken cancellationToken);
@@ -71,6 +71,9 @@ public sealed class RegistryClient : IDisposable
 
     /// <summary>The registry as written in image names: <c>host[:port]</c>.</summary>
     public string Registry { get; }
+
+    /// <summary>How the caller's user logs in to the registry (the pipeline: its EcrLogin target for ECR), for the fix of a refusal; null: not offered.</summary>
+    public string? LoginSetting { get; init; }
 
     public Uri BaseAddress { get; }
 
@@ -159,7 +162,7 @@ public sealed class RegistryClient : IDisposable
     {
         var manifest = await GetManifestAsync(repository, sourceReference, cancellationToken)
             ?? throw new BuildFailure($"Registry {Registry}: {repository}:{sourceReference} does not exist, so it cannot be tagged '{tag}'.",
-                "Build and push the image first (BuildImages).");
+                "Build and push the image first.");
         await PutManifestAsync(repository, tag, manifest, cancellationToken);
         return manifest.Digest;
     }
@@ -308,7 +311,7 @@ public sealed class RegistryClient : IDisposable
             body = body[..500];
         var fix = response.StatusCode switch
         {
-            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => $"Log in to {Registry} (EcrLogin for ECR), and check the credentials may {(method == "PUT" ? "push to" : "read")} {repository}.",
+            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => $"Log in to {Registry}{(LoginSetting is null ? "" : $" ({LoginSetting})")}, and check the credentials may {(method == "PUT" ? "push to" : "read")} {repository}.",
             HttpStatusCode.MethodNotAllowed => $"The registry {Registry} refuses writes (read-only mode or a pull-through cache).",
             _ => $"Check the registry {Registry} is healthy, and that the repository {repository} exists.",
         };

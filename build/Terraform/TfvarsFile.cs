@@ -61,7 +61,8 @@ public sealed class TfvarsFile
     internal string? RawValue(string name) => _assignments.TryGetValue(name, out var assignment) ? assignment.Raw : null;
 
     /// <summary>Stops before any plan when the file is for another environment or does not say which one it is for.</summary>
-    public void RequireEnvironment(string expected)
+    /// <param name="chooseEnvironment">How the caller's user chooses an environment (the pipeline: <c>--environment</c>), for the fix.</param>
+    public void RequireEnvironment(string expected, string chooseEnvironment)
     {
         if (!_assignments.TryGetValue(EnvironmentVariable, out var assignment))
         {
@@ -79,7 +80,7 @@ public sealed class TfvarsFile
         {
             throw new BuildFailure(
                 $"The tfvars file '{Source}' is for environment '{actual}', but this run is for '{expected}'. Nothing was planned.",
-                $"Use the tfvars made for '{expected}', or choose --environment {actual} if that is what you meant.");
+                $"Use the tfvars made for '{expected}', or choose {chooseEnvironment} {actual} if that is what you meant.");
         }
     }
 

@@ -11,7 +11,8 @@ namespace Tesslate.Build.Kubernetes.Operations;
 /// containers start, a pod that goes away stops being followed. It has no deadline: it ends on cancellation (Ctrl-C),
 /// which is a normal end, not an error. Without <c>follow</c> it reads the current pods' logs once.
 /// </summary>
-public sealed class PodLogs(KubeCluster cluster, ILogger logger)
+/// <param name="listWorkloads">How the caller's user lists the workloads (the pipeline: its Status target), for the fix of a wrong name.</param>
+public sealed class PodLogs(KubeCluster cluster, ILogger logger, string? listWorkloads = null)
 {
     private readonly ILogger _logger = logger;
 
@@ -46,7 +47,8 @@ public sealed class PodLogs(KubeCluster cluster, ILogger logger)
     {
         var resource = await cluster.RequireAsync("apps/v1", PodTemplates.RolloutKind(workload.Kind) ?? workload.Kind, cancellationToken);
         var obj = await cluster.GetAsync(resource, workload.Namespace, workload.Name, cancellationToken)
-            ?? throw new Engine.BuildFailure($"{workload} does not exist in {cluster.DisplayName}.", "Check the name: Status lists the workloads.");
+            ?? throw new Engine.BuildFailure($"{workload} does not exist in {cluster.DisplayName}.",
+                listWorkloads is null ? "Check the name." : $"Check the name: {listWorkloads} lists the workloads.");
         var labels = obj["spec"]?["selector"]?["matchLabels"] as JsonObject ?? [];
         return string.Join(',', labels.Select(kv => $"{kv.Key}={(string?)kv.Value}"));
     }

@@ -16,7 +16,8 @@ public sealed record ReplicaRecord(ObjectRef Workload, int Replicas);
 /// </summary>
 public sealed class ReplicaControl(KubeCluster cluster, ILogger logger, bool dryRun = false, string fieldManager = FieldManagers.Pipeline)
 {
-    public static void ValidateCount(int? replicas, string parameter = "--replicas")
+    /// <param name="parameter">How the caller's user gives the count (the pipeline: <c>--replicas</c>), for the messages.</param>
+    public static void ValidateCount(int? replicas, string parameter)
     {
         if (replicas is null)
             throw new UsageException($"{parameter} is required.", $"Give the number of replicas, e.g. {parameter} 2.");
@@ -31,11 +32,12 @@ public sealed class ReplicaControl(KubeCluster cluster, ILogger logger, bool dry
         return obj is null ? null : (int?)obj["spec"]?["replicas"] ?? 1;
     }
 
-    public async Task<ReplicaRecord> ScaleAsync(ObjectRef workload, int replicas, CancellationToken cancellationToken)
+    /// <summary>Sets the workload's replicas; returns what it had, or null when it does not exist (nothing changed).</summary>
+    public async Task<ReplicaRecord?> ScaleAsync(ObjectRef workload, int replicas, CancellationToken cancellationToken)
     {
-        ValidateCount(replicas);
-        var before = await GetReplicasAsync(workload, cancellationToken)
-            ?? throw new BuildFailure($"{workload} does not exist in {cluster.DisplayName}.", "Check the workload name (Status lists them) or apply the overlay first.");
+        ValidateCount(replicas, "the replica count");
+        if (await GetReplicasAsync(workload, cancellationToken) is not { } before)
+            return null;
         await PatchAsync(workload, new JsonObject { ["spec"] = new JsonObject { ["replicas"] = replicas } }, cancellationToken);
         logger.Information("{Prefix}{Workload}: replicas {Before} → {After}", dryRun ? "[dry-run] " : "", workload, before, replicas);
         return new ReplicaRecord(workload, before);
@@ -80,13 +82,12 @@ public sealed class ReplicaControl(KubeCluster cluster, ILogger logger, bool dry
         return found;
     }
 
-    /// <summary>Restores the recorded counts and removes the records; fails before any change when none is recorded.</summary>
+    /// <summary>Restores the recorded counts and removes the records; none recorded: an empty list, and nothing changed.</summary>
     public async Task<IReadOnlyList<ReplicaRecord>> RestoreAsync(IReadOnlyList<ObjectRef> workloads, string annotation, CancellationToken cancellationToken)
     {
         var found = await FindRecordedAsync(workloads, annotation, cancellationToken);
         if (found.Count == 0)
-            throw new BuildFailure($"No replica counts are recorded on {string.Join(", ", workloads)} in {cluster.DisplayName}: nothing to resume.",
-                "Resume restores what SafeShutdown recorded. If the environment was stopped another way, use Scale --workloads <name> --replicas <n>.");
+            return found;
         await RestoreAsync(found, annotation, cancellationToken);
         return found;
     }

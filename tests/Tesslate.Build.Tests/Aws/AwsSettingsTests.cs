@@ -39,7 +39,7 @@ public sealed class AwsSettingsTests
     }
 
     [Theory]
-    [InlineData("eu-north-1", "eu-west-2", "eu-west-3", "ap-south-1", "eu-north-1", "--aws-region")]
+    [InlineData("eu-north-1", "eu-west-2", "eu-west-3", "ap-south-1", "eu-north-1", "--region-of-caller")]
     [InlineData(null, "eu-west-2", "eu-west-3", "ap-south-1", "eu-west-2", "AWS_REGION")]
     [InlineData(null, null, "eu-west-3", "ap-south-1", "eu-west-3", "AWS_DEFAULT_REGION")]
     [InlineData(null, null, null, "ap-south-1", "ap-south-1", "profile")]
@@ -48,10 +48,40 @@ public sealed class AwsSettingsTests
         string? flag, string? awsRegion, string? defaultRegion, string? profileRegion, string expected, string source)
     {
         var variables = new Dictionary<string, string?> { ["AWS_REGION"] = awsRegion, ["AWS_DEFAULT_REGION"] = defaultRegion };
-        var (region, from) = AwsRegion.Resolve(flag, AwsEnvironment.From(variables), profileRegion);
+        var (region, from) = AwsRegion.Resolve(flag, AwsEnvironment.From(variables), profileRegion, explicitSource: "--region-of-caller");
         Assert.Equal(expected, region);
         Assert.Equal(source, from);
     }
+
+    [Fact]
+    public void An_explicit_region_without_the_callers_words_is_reported_as_chosen() =>
+        Assert.Equal(("eu-north-1", "chosen"), AwsRegion.Resolve("eu-north-1", Env(), null));
+
+    /// <summary>The AWS adapter's fixes in the caller's words (the pipeline's flags), or the AWS variables alone.</summary>
+    [Theory]
+    [InlineData("ResourceNotFoundException", true, "Check the name, the account and the region (--region-flag / AWS_REGION).")]
+    [InlineData("ResourceNotFoundException", false, "Check the name, the account and the region (AWS_REGION).")]
+    [InlineData("AccessDeniedException", true, "The identity in use lacks this permission: use a role that has it (--role-flag / AWS_EKS_ROLE_ARN), or ask an admin to grant it.")]
+    [InlineData("AccessDeniedException", false, "The identity in use lacks this permission: use a role that has it (AWS_EKS_ROLE_ARN), or ask an admin to grant it.")]
+    public void A_refusal_is_fixed_in_the_callers_words(string code, bool withChoices, string fix)
+    {
+        var error = new AwsError(AwsService.Eks, "DescribeCluster", System.Net.HttpStatusCode.BadRequest, code, "m");
+        Assert.Equal(fix, AwsServiceException.From(error, choices: withChoices ? Choices : null).Fix);
+    }
+
+    [Theory]
+    [InlineData(null, true, "Use credentials for account 222222222222: pass --profile-flag <profile-for-222222222222> or set AWS_PROFILE.")]
+    [InlineData(null, false, "Use credentials for account 222222222222: set AWS_PROFILE=<profile-for-222222222222>.")]
+    [InlineData("dev", true, "Profile 'dev' points at account 111111111111; pass --profile-flag with a profile for account 222222222222.")]
+    [InlineData("dev", false, "Profile 'dev' points at account 111111111111; choose a profile for account 222222222222.")]
+    public void Credentials_of_another_account_are_fixed_in_the_callers_words(string? profile, bool withChoices, string fix)
+    {
+        var identity = new CallerIdentity("111111111111", "arn:aws:iam::111111111111:user/jane", "AIDA");
+        var error = Assert.Throws<BuildFailure>(() => IdentityPreflight.VerifyAccount(identity, "222222222222", profile, "environment variables", withChoices ? Choices : null));
+        Assert.Equal(fix, error.Fix);
+    }
+
+    private static readonly AwsChoices Choices = new("--profile-flag", "--region-flag", "--role-flag");
 
     [Fact]
     public void A_malformed_region_is_a_usage_error() =>

@@ -44,17 +44,17 @@ public sealed class CredentialChainTests : IDisposable
     [Fact]
     public async Task No_credentials_at_all_is_a_missing_prerequisite_that_says_how_to_log_in()
     {
-        var error = await Assert.ThrowsAsync<PrerequisiteMissingException>(() => AwsSession.ConnectAsync(new AwsOptions(), _log.Logger, TestContext.Current.CancellationToken));
+        var error = await Assert.ThrowsAsync<PrerequisiteMissingException>(() => AwsSession.ConnectAsync(new AwsOptions { Choices = new(Profile: "--profile-flag") }, _log.Logger, TestContext.Current.CancellationToken));
         Assert.Contains("No AWS credentials", error.Problem);
-        Assert.Contains("aws sso login", error.Fix);
+        Assert.Equal("Log in first: 'aws sso login --profile <name>' and pass --profile-flag <name> (or set AWS_PROFILE), or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.", error.Fix);
     }
 
     [Fact]
     public async Task A_profile_that_does_not_exist_is_named()
     {
-        var error = await Assert.ThrowsAsync<PrerequisiteMissingException>(() => AwsSession.ConnectAsync(new AwsOptions { Profile = "nope" }, _log.Logger, TestContext.Current.CancellationToken));
-        Assert.Contains("'nope'", error.Problem);
-        Assert.Contains("--aws-profile", error.Fix);
+        var error = await Assert.ThrowsAsync<PrerequisiteMissingException>(() => AwsSession.ConnectAsync(new AwsOptions { Profile = "nope", Choices = new(Profile: "--profile-flag") }, _log.Logger, TestContext.Current.CancellationToken));
+        Assert.Contains("'nope' (--profile-flag)", error.Problem);
+        Assert.EndsWith("or pass an existing profile with --profile-flag.", error.Fix);
     }
 
     [Fact]

@@ -30,11 +30,14 @@ public sealed class DockerBuilderProbeTests
     [InlineData("docker", false, false)]
     public void Cache_export_is_on_only_for_drivers_that_can_export(string driver, bool containerd, bool canExport)
     {
-        var builder = DockerCli.JudgeBuilder("b", driver, containerd);
+        var builder = DockerCli.JudgeBuilder("b", driver, containerd, builderSetting: "--use-builder");
         Assert.Equal(canExport, builder.CanExportCache);
         Assert.Equal(canExport, builder.CacheExportOffReason is null);
         if (!canExport)
+        {
             Assert.Contains("'docker' driver", builder.CacheExportOffReason);
+            Assert.EndsWith("or pass --use-builder NAME)", builder.CacheExportOffReason);
+        }
     }
 
     [Theory]

@@ -138,10 +138,11 @@ public sealed class DeploymentRecorderTests(FakeGitHubApiFixture fixture) : ICla
     [Fact]
     public async Task Without_a_token_it_says_once_that_it_skipped_and_sends_nothing()
     {
-        var recorder = DeploymentRecorder.Create(null, Api.BaseAddress, new DeploymentRequest(new GitHubRepository("acme", "tokenless"), "beta", Sha), _log.Logger);
+        var recorder = DeploymentRecorder.Create(null, Api.BaseAddress, new DeploymentRequest(new GitHubRepository("acme", "tokenless"), "beta", Sha), _log.Logger,
+            tokenSetting: "--token");
         await recorder.StartAsync(Ct);
         await recorder.SucceededAsync(null, null, Ct);
-        Assert.Contains(_log.Messages(LogEventLevel.Information), m => m.Contains("GitHub deployment record skipped: no token"));
+        Assert.Contains(_log.Messages(LogEventLevel.Information), m => m.Contains("GitHub deployment record skipped: no token (pass --token, set GITHUB_TOKEN, or log in with 'gh auth login')."));
         Assert.Single(_log.Events);
         Assert.Empty(Api.Requests("acme", "tokenless"));
     }

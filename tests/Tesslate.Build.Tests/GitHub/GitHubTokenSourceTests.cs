@@ -14,8 +14,9 @@ public sealed class GitHubTokenSourceTests
     [Fact]
     public async Task The_explicit_parameter_wins_over_the_environment_and_is_registered_as_a_secret()
     {
-        var token = await GitHubTokenSource.ResolveAsync("ghp_explicitValue987", _ => "ghp_fromEnvironment", Runner, new LogCapture().Logger, TestContext.Current.CancellationToken);
-        Assert.Equal(("ghp_explicitValue987", "--github-token"), (token!.Value, token.Source));
+        var token = await GitHubTokenSource.ResolveAsync("ghp_explicitValue987", _ => "ghp_fromEnvironment", Runner, new LogCapture().Logger, TestContext.Current.CancellationToken,
+            explicitSource: "--token");
+        Assert.Equal(("ghp_explicitValue987", "--token"), (token!.Value, token.Source));
         Assert.DoesNotContain("ghp_explicitValue987", Secrets.Redact("x ghp_explicitValue987"));
         Assert.DoesNotContain("ghp_explicitValue987", token.ToString());
     }

@@ -322,10 +322,10 @@ public sealed class ImageBuildTests(DockerEngineFixture engine, RegistryFixture 
         _app.Write("services/ast/Dockerfile", $"FROM {busybox}\nRUN [\"/bin/busybox\", \"sleep\", \"600\"]\n");
         // Generous enough that the tiny frontend build finishes even on a loaded machine; ast never would.
         var timeout = TimeSpan.FromSeconds(20);
-        var run = await BuildAsync(Images("ast", "frontend"), r => r with { Timeout = timeout });
+        var run = await BuildAsync(Images("ast", "frontend"), r => r with { Timeout = timeout, TimeoutSetting = "--per-image-timeout" });
 
         Assert.Equal(ImageOutcome.Failed, run.Report["ast"]!.Outcome);
-        Assert.Contains($"exceeded its timeout of {Durations.Format(timeout)}", run.Report["ast"]!.Error);
+        Assert.Equal($"exceeded its timeout of {Durations.Format(timeout)} and was stopped (--per-image-timeout)", run.Report["ast"]!.Error);
         Assert.Equal(ImageOutcome.Built, run.Report["frontend"]!.Outcome);
     }
 

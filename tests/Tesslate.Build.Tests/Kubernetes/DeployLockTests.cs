@@ -15,7 +15,17 @@ public sealed class DeployLockTests(FakeKubeApiFixture fixture) : IClassFixture<
     private static readonly LockHolder Alice = new("alice", "alice-laptop", "run-a");
     private static readonly LockHolder Ci = new("github-actions[bot]", "https://github.com/o/r/actions/runs/42", "run-ci");
 
-    private static DeployLockOptions Options(string ns) => new(ns, "deploy") { RenewInterval = TimeSpan.FromMilliseconds(100), LeaseDuration = TimeSpan.FromSeconds(30) };
+    // The caller's words for breaking the lock and looking at the environment: the adapter names no flag of the pipeline.
+    private static DeployLockOptions Options(string ns) => new(ns, "deploy")
+    {
+        RenewInterval = TimeSpan.FromMilliseconds(100),
+        LeaseDuration = TimeSpan.FromSeconds(30),
+        BreakLockSetting = BreakLock,
+        CheckEnvironment = CheckEnvironment,
+    };
+
+    private const string BreakLock = "--take-over";
+    private const string CheckEnvironment = "status --env beta";
 
     /// <summary>Each holder talks through its own client, as two machines would.</summary>
     private DeployLock Lock(string ns, LogCapture? log = null, DeployLockOptions? options = null) =>
@@ -35,7 +45,7 @@ public sealed class DeployLockTests(FakeKubeApiFixture fixture) : IClassFixture<
 
         Assert.Contains("alice from alice-laptop (run run-a)", e.Problem);
         Assert.Contains("since", e.Problem);
-        Assert.Contains("--break-lock", e.Fix);
+        Assert.EndsWith($"If that run is gone, take the lock over with {BreakLock}.", e.Fix);
         var after = await LeaseAsync(ns);
         Assert.Equal(Alice.Identity, after.Spec.HolderIdentity);
         Assert.Equal(before.Spec.AcquireTime, after.Spec.AcquireTime);
@@ -160,9 +170,10 @@ public sealed class DeployLockTests(FakeKubeApiFixture fixture) : IClassFixture<
 
         await using var ci = await Lock(ns, log).AcquireAsync(Ci, breakLock: true, Ct);
 
-        Assert.Contains(log.Lines, l => l.Contains("--break-lock", StringComparison.Ordinal) && l.Contains("alice", StringComparison.Ordinal));
+        Assert.Contains(log.Lines, l => l.Contains(BreakLock, StringComparison.Ordinal) && l.Contains("alice", StringComparison.Ordinal));
         await Poll.UntilAsync(() => Task.FromResult(alice.IsLost), lost => lost, "the first holder noticing");
-        Assert.Throws<BuildFailure>(alice.ThrowIfLost);
+        var lost = Assert.Throws<BuildFailure>(alice.ThrowIfLost);
+        Assert.StartsWith($"Let that run finish, then check the environment ({CheckEnvironment}) and deploy again. It was taken with {BreakLock}, or after", lost.Fix);
         await alice.DisposeAsync();
         Assert.Equal(Ci.Identity, (await LeaseAsync(ns)).Spec.HolderIdentity);
     }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Tesslate.Build.Engine;
 using Tesslate.Build.Kubernetes;
+using Tesslate.Build.Platform;
 using Xunit;
 
 namespace Tesslate.Build.Tests.Kubernetes;
@@ -112,18 +113,18 @@ public sealed class ReleaseGuardTests
         Assert.True(report.Blocking);
         var selector = Assert.Single(report.Refusals);
         Assert.Equal(("spec.selector", """{"matchLabels":{"app":"redis"}}""", """{"matchLabels":{"app":"cache"}}"""), (selector.Field, selector.Live, selector.New));
-        var failure = report.Failure()!;
+        var failure = ReleaseProblems.GuardFailure(report)!;
         Assert.Contains("Deployment/tesslate/redis spec.selector", failure.Problem);
         Assert.Contains("Deployment/tesslate/postgres container postgres at /data: PVC postgres-pvc → PVC postgres-data", failure.Problem);
         Assert.Contains("--allow-volume-change Deployment/postgres", failure.Fix);
 
-        var allowed = ReleaseGuard.Judge(new ApplyReport([swapped], DryRun: true), [VolumeAllowance.Parse("deployment/postgres")]);
+        var allowed = ReleaseGuard.Judge(new ApplyReport([swapped], DryRun: true), [ReleaseProblems.Allowance("deployment/postgres")]);
         Assert.False(allowed.Blocking);
-        Assert.Null(allowed.Failure());
+        Assert.Null(ReleaseProblems.GuardFailure(allowed));
         Assert.Single(allowed.AllowedVolumeChanges);
-        Assert.Contains(allowed.Rows(), r => r.Label == "volume" && r.Text.EndsWith("(allowed by --allow-volume-change deployment/postgres)", StringComparison.Ordinal));
+        Assert.Contains(ReleaseProblems.GuardRows(allowed), r => r.Label == "volume" && r.Text.EndsWith("(allowed by --allow-volume-change deployment/postgres)", StringComparison.Ordinal));
         Assert.Empty(allowed.UnusedAllowances);
-        Assert.Single(ReleaseGuard.Judge(new ApplyReport([swapped], DryRun: true), [VolumeAllowance.Parse("Deployment/redis")]).UnusedAllowances);
+        Assert.Single(ReleaseGuard.Judge(new ApplyReport([swapped], DryRun: true), [ReleaseProblems.Allowance("Deployment/redis")]).UnusedAllowances);
     }
 
     [Fact]
@@ -150,8 +151,11 @@ public sealed class ReleaseGuardTests
     [InlineData("a/b/c/d")]
     public void An_allowance_that_names_no_object_is_a_usage_error(string text)
     {
-        var error = Assert.Throws<UsageException>(() => VolumeAllowance.Parse(text));
-        Assert.Contains("Kind/name", error.Fix);
+        Assert.Null(VolumeAllowance.TryParse(text));
+        // The platform layer words the error in the pipeline's flag.
+        var error = Assert.Throws<UsageException>(() => ReleaseProblems.Allowance(text));
+        Assert.Equal($"--allow-volume-change '{text}' does not name an object.", error.Problem);
+        Assert.Equal("Name it as Kind/name (or Kind/namespace/name), as the release plan prints it, e.g. --allow-volume-change Deployment/postgres.", error.Fix);
     }
 
     private static JsonObject Entry(string manager, string operation, JsonObject fields, string? subresource = null)

@@ -169,7 +169,8 @@ public sealed class RollbackTests(FakeKubeApiFixture fixture) : IClassFixture<Fa
         Assert.True(result.Succeeded);
         Assert.Equal(ReleaseTestBed.Image('a'), (await bed.ImagesAsync("app"))["app"]);
         Assert.Equal(ReleaseTestBed.Image('w', "registry.test/web"), (await bed.ImagesAsync("web"))["web"]);
-        Assert.Throws<UsageException>(() => RollbackPlanner.FromHistory(result.Recorded is null ? [] : [result.Recorded], new RollbackSource.Previous(), ["nope"], "h"));
+        var unknown = Assert.Throws<UsageException>(() => RollbackPlanner.FromHistory(result.Recorded is null ? [] : [result.Recorded], new RollbackSource.Previous(), ["nope"], "h", Choices));
+        Assert.Equal($"Choose names from that list ({Choices.Workloads}).", unknown.Fix);
     }
 
     [Fact]
@@ -229,17 +230,22 @@ public sealed class RollbackTests(FakeKubeApiFixture fixture) : IClassFixture<Fa
     [Fact]
     public void Rollback_without_history_is_bad_input()
     {
-        var e = Assert.Throws<UsageException>(() => RollbackPlanner.FromHistory([], new RollbackSource.Previous(), null, "ConfigMap tesslate/h"));
+        var e = Assert.Throws<UsageException>(() => RollbackPlanner.FromHistory([], new RollbackSource.Previous(), null, "ConfigMap tesslate/h", Choices));
         Assert.Contains("no release history", e.Problem);
         Assert.Contains("ConfigMap tesslate/h", e.Problem);
+        Assert.Equal($"Deploy at least once (each deploy records a release), or roll back to an image tag with {Choices.Tag}.", e.Fix);
     }
+
+    // The caller's words for choosing a release, a tag and workloads: the planner names no flag of the pipeline.
+    private static readonly RollbackChoices Choices = new("release=<id>", "tag=git-<sha>", "only=a,b");
 
     [Fact]
     public void An_unknown_release_id_lists_the_recent_releases()
     {
         var history = ReleaseLog.Append(ReleaseLog.Append([], ReleaseHistoryTests.Draft("run-1"), 50).Records, ReleaseHistoryTests.Draft("run-2"), 50).Records;
-        var e = Assert.Throws<UsageException>(() => RollbackPlanner.FromHistory(history, new RollbackSource.Release("7"), null, "h"));
+        var e = Assert.Throws<UsageException>(() => RollbackPlanner.FromHistory(history, new RollbackSource.Release("7"), null, "h", Choices));
         Assert.Contains("no release #7", e.Problem);
+        Assert.Equal($"Pass one of the ids listed ({Choices.Release}).", e.Fix);
         Assert.Contains("#2 Deploy Succeeded", e.Problem);
         Assert.Contains("#1 Deploy Succeeded", e.Problem);
     }
@@ -248,8 +254,9 @@ public sealed class RollbackTests(FakeKubeApiFixture fixture) : IClassFixture<Fa
     public async Task An_unknown_tag_names_the_repositories_looked_in_and_the_recent_releases()
     {
         var history = ReleaseLog.Append([], ReleaseHistoryTests.Draft("run-1"), 50).Records;
-        var e = await Assert.ThrowsAsync<UsageException>(() => RollbackPlanner.FromTagAsync(history, "git-nope", new FakeImageTagger(), null, "h", Ct));
+        var e = await Assert.ThrowsAsync<UsageException>(() => RollbackPlanner.FromTagAsync(history, "git-nope", new FakeImageTagger(), null, "h", Ct, Choices));
         Assert.Contains("git-nope", e.Problem);
+        Assert.EndsWith($"or roll back to a release with {Choices.Release}.", e.Fix);
         Assert.Contains(ReleaseTestBed.Repo, e.Problem);
         Assert.Contains("#1 Deploy", e.Problem);
     }

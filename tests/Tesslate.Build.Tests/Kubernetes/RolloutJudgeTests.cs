@@ -113,9 +113,9 @@ public sealed class RolloutJudgeTests
         Assert.Equal(TimeSpan.FromSeconds(330), RolloutDeadlines.For(small));
         var csi = new V1DaemonSet { Spec = new V1DaemonSetSpec { Template = new V1PodTemplateSpec { Spec = new V1PodSpec { TerminationGracePeriodSeconds = 600, Containers = [] } } } };
         Assert.Equal(TimeSpan.FromSeconds(300 + (600 * 5)), RolloutDeadlines.For(csi, nodeCount: 5));
-        Assert.Throws<global::Tesslate.Build.Engine.UsageException>(() => RolloutDeadlines.ValidateOverride(TimeSpan.Zero));
-        Assert.Throws<global::Tesslate.Build.Engine.UsageException>(() => RolloutDeadlines.ValidateOverride(TimeSpan.FromSeconds(-5)));
-        Assert.Equal(TimeSpan.FromMinutes(15), RolloutDeadlines.ValidateOverride(TimeSpan.FromMinutes(15)));
+        Assert.Throws<global::Tesslate.Build.Engine.UsageException>(() => RolloutDeadlines.ValidateOverride(TimeSpan.Zero, "--deadline"));
+        Assert.Throws<global::Tesslate.Build.Engine.UsageException>(() => RolloutDeadlines.ValidateOverride(TimeSpan.FromSeconds(-5), "--deadline"));
+        Assert.Equal(TimeSpan.FromMinutes(15), RolloutDeadlines.ValidateOverride(TimeSpan.FromMinutes(15), "--deadline"));
     }
 }
 

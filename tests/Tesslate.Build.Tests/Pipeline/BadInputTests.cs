@@ -88,6 +88,21 @@ public sealed class BadInputTests : IAsyncLifetime
         Assert.Contains("sets Environment twice with different values: \"local\" and \"production\".", output);
     }
 
+    [Fact]
+    public async Task A_catalog_without_a_default_set_and_no_images_named_is_a_usage_error_naming_the_flag_before_any_target()
+    {
+        foreach (var file in Directory.GetFiles(Path.Combine(_root, "images"), "*.yaml"))
+            File.WriteAllText(file, File.ReadAllText(file).Replace("defaultSet: true", "defaultSet: false", StringComparison.Ordinal));
+
+        var (exitCode, output) = await RunAsync(["BuildImages", "--environment", "local"]);
+
+        Assert.True(exitCode == 2, output);
+        Assert.Contains("No images to build.", output);
+        Assert.Contains("Pass --images NAME[,NAME...] or mark images defaultSet in the catalog.", output);
+        Assert.DoesNotContain("▶", output);
+        Assert.Empty(_fake.Mutations);
+    }
+
     private Task<(int ExitCode, string Output)> RunAsync(string[] args) =>
         PipelineRun.RunAsync([.. args, "--kube-context", Context, .. args.Contains("--source-root") ? Array.Empty<string>() : ["--source-root", _app.Root]],
             new Dictionary<string, string> { ["KUBECONFIG"] = FakeKubeconfig.Write(_kube, _fake.Url, Context) }, _root);

@@ -48,6 +48,8 @@ public sealed class LostLockPipelineTests(RegistryFixture registry)
 
         Assert.True(exitCode == 1, output);
         Assert.Contains("This run lost the deploy lock: Lease tesslate/tesslate-deploy is held by bob from bob-laptop (run run-bob)", output);
+        // The pipeline words the fix: its own Status target and --break-lock flag.
+        Assert.Contains("then check the environment (./build.sh Status --environment local) and deploy again. It was taken with --break-lock", output);
         var changesAfter = env.Fake.Requests.Skip(mark).Where(r => r.Method is "POST" or "PUT" or "PATCH" or "DELETE" && !r.DryRun
             && !r.Path.Contains("/leases", StringComparison.Ordinal) && !r.Path.EndsWith("/selfsubjectaccessreviews", StringComparison.Ordinal)).ToList();
         Assert.True(changesAfter.Count == 0, "changed after losing the lock: " + string.Join(", ", changesAfter.Select(r => $"{r.Method} {r.Path}")));
@@ -72,6 +74,7 @@ public sealed class LostLockPipelineTests(RegistryFixture registry)
 
         Assert.True(exitCode == 1, output);
         Assert.Contains("held by bob from bob-laptop (run run-bob)", output);
+        Assert.Contains("If that run is gone, take the lock over with --break-lock.", output);
         Assert.Empty(env.Fake.Exec.Invocations);
     }
 }

@@ -190,6 +190,18 @@ public sealed class ReleasePipelineTests(PrivateRegistryFixture registry) : IAsy
     }
 
     [Fact]
+    public async Task Rollback_without_a_release_history_changes_nothing_and_names_the_pipelines_way_back_to_a_tag()
+    {
+        var (exitCode, output) = await RunAsync("Rollback");
+
+        Assert.True(exitCode != 0, output);
+        Assert.Contains("There is no release history to roll back to", output);
+        // The pipeline words the fix (the planner names no flag): its --to-tag.
+        Assert.Contains("Deploy at least once (each deploy records a release), or roll back to an image tag with --to-tag git-<sha>.", output);
+        Assert.DoesNotContain(_fake.Mutations, m => !m.Path.Contains("/leases", StringComparison.Ordinal) && !m.Path.EndsWith("/selfsubjectaccessreviews", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Rollback_of_some_workloads_restores_only_those()
     {
         var releases = await TwoReleasesAsync();

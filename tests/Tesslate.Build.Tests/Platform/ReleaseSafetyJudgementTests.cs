@@ -58,7 +58,7 @@ public sealed class ReleaseSafetyJudgementTests
         var change = new VolumeChange(new ObjectRef("Deployment", "tesslate", "postgres"), VolumeChangeKind.Swapped, "container postgres at /data", "PVC a", "PVC b");
         var plan = new ReleasePlanSummary("beta")
         {
-            Guard = new GuardReport([], [change], [VolumeAllowance.Parse("Deployment/postgres")], []),
+            Guard = new GuardReport([], [change], [ReleaseProblems.Allowance("Deployment/postgres")], []),
             KubernetesNotCompared = "images not yet known (backend will be built first)",
         };
 

@@ -93,10 +93,12 @@ public sealed class AuthenticatedRegistryClientTests(AuthenticatedRegistryFixtur
     [Fact]
     public async Task Credentials_the_registry_refuses_fail_once_with_401_naming_the_registry()
     {
-        using var client = new RegistryClient(registry.Registry, new StaticRegistryCredentials(new RegistryCredentials("AWS", "wrong-password")));
+        // The caller's words for logging in (the pipeline: its EcrLogin target): the client names no target itself.
+        using var client = new RegistryClient(registry.Registry, new StaticRegistryCredentials(new RegistryCredentials("AWS", "wrong-password"))) { LoginSetting = "sign-in first" };
         var errors = await Task.WhenAll(Enumerable.Range(0, 3).Select(i =>
             Assert.ThrowsAsync<BuildFailure>(() => client.GetDigestAsync($"tesslate-image-{i}", "src-x", TestContext.Current.CancellationToken))));
         Assert.All(errors, e => Assert.Contains($"Registry {registry.Registry}: HEAD tesslate-image-", e.Problem));
         Assert.All(errors, e => Assert.Contains("401", e.Problem));
+        Assert.All(errors, e => Assert.StartsWith($"Log in to {registry.Registry} (sign-in first), and check the credentials may read tesslate-image-", e.Fix));
     }
 }

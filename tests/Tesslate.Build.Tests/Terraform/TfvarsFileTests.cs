@@ -48,7 +48,7 @@ public sealed class TfvarsFileTests
     [Fact]
     public void The_matching_environment_passes()
     {
-        TfvarsFile.Parse(Sample, "beta.tfvars").RequireEnvironment("beta");
+        TfvarsFile.Parse(Sample, "beta.tfvars").RequireEnvironment("beta", Choose);
     }
 
     [Fact]
@@ -56,19 +56,23 @@ public sealed class TfvarsFileTests
     {
         var file = TfvarsFile.Parse(Sample.Replace("\"beta\"", "\"production\""), "prod.tfvars");
 
-        var error = Assert.Throws<BuildFailure>(() => file.RequireEnvironment("beta"));
+        var error = Assert.Throws<BuildFailure>(() => file.RequireEnvironment("beta", Choose));
 
         Assert.Contains("'production'", error.Problem);
         Assert.Contains("'beta'", error.Problem);
+        Assert.Equal($"Use the tfvars made for 'beta', or choose {Choose} production if that is what you meant.", error.Fix);
         Assert.DoesNotContain(Password, error.ToString());
     }
+
+    // The caller's words for choosing an environment: the tfvars adapter names no flag of the pipeline.
+    private const string Choose = "--env";
 
     [Fact]
     public void Tfvars_without_environment_stop_the_run_because_the_stack_would_default_to_production()
     {
         var file = TfvarsFile.Parse($"db_password = \"{Password}\"\n", "beta.tfvars");
 
-        var error = Assert.Throws<BuildFailure>(() => file.RequireEnvironment("beta"));
+        var error = Assert.Throws<BuildFailure>(() => file.RequireEnvironment("beta", Choose));
 
         Assert.Contains("does not set 'environment'", error.Problem);
         Assert.Contains("production", error.Problem);
@@ -80,7 +84,7 @@ public sealed class TfvarsFileTests
     {
         var file = TfvarsFile.Parse("environment = var.x\n", "t.tfvars");
 
-        Assert.Throws<BuildFailure>(() => file.RequireEnvironment("beta"));
+        Assert.Throws<BuildFailure>(() => file.RequireEnvironment("beta", Choose));
     }
 
     [Fact]

@@ -137,6 +137,7 @@ public sealed class ClusterOperationsTests(RegistryFixture registry) : IAsyncLif
 
         var nothing = await Assert.ThrowsAsync<BuildFailure>(() => operations.ResumeAsync(Ct));
         Assert.Contains("nothing to resume", nothing.Message);
+        Assert.Equal("Resume restores what SafeShutdown recorded. If the environment was stopped another way, use Scale --workloads <name> --replicas <n>.", nothing.Fix);
     }
 
     [Fact]
@@ -235,6 +236,17 @@ public sealed class ClusterOperationsTests(RegistryFixture registry) : IAsyncLif
         var before = await new PlatformOperations(_cluster, _log.Logger).ScaleAsync(["backend"], 4, [], Ct);
         Assert.Equal(1, Assert.Single(before).Replicas);
         Assert.Equal(4, (int?)(await GetAsync("Deployment", "tesslate", "tesslate-backend"))["spec"]?["replicas"]);
+    }
+
+    [Fact]
+    public async Task Scale_of_a_workload_the_cluster_does_not_have_changes_nothing_and_the_platform_words_the_fix()
+    {
+        var error = await Assert.ThrowsAsync<BuildFailure>(() => new PlatformOperations(_cluster, _log.Logger).ScaleAsync(["backend"], 4, [], Ct));
+        Assert.Contains("tesslate-backend does not exist in", error.Problem);
+        Assert.Equal("Check the workload name (Status lists them) or apply the overlay first.", error.Fix);
+        Assert.Empty(_fake.Mutations);
+        // The adapter itself reports the missing workload as a result, in no words of the pipeline.
+        Assert.Null(await new ReplicaControl(_cluster, _log.Logger).ScaleAsync(PlatformWorkloads.Backend, 4, Ct));
     }
 
     [Fact]
