@@ -252,9 +252,15 @@ public abstract class BuildBase
         }
         if (unmet.Count > 0)
             throw new UsageException(string.Join(System.Environment.NewLine, unmet), ExecutionPlanner.UnmetFix(plan, RequirementsOf) ?? "Pass the missing values (see ./build.sh --help), or --skip the target that needs them.");
+        return await RunTargetsAsync(args, plan, options, output, interrupt, stopwatch);
+    }
 
+    // Its own method: the state machine of the method above is prepared for --help and --plan too, and with the
+    // run's locals (logger, scheduler) in it the runtime would load Serilog for them (docs/bootstrap.md, "Start").
+    private async Task<int> RunTargetsAsync(IReadOnlyList<string> args, ExecutionPlan plan, SchedulerOptions options, TextWriter? output, CancellationToken interrupt, Stopwatch stopwatch)
+    {
         var logging = StartLogging();
-        _runner ??= _createRunner();
+        _runner ??= _createRunner!();
         // Prompts read the terminal (Console.In sets it up): only a run that may ask makes them, not --plan.
         Approvals = output is null ? Approvals.FromConsole(ApprovedUpFront) : new Approvals(ApprovedUpFront, _terminal ?? TextReader.Null, output, IsInteractive);
         Confirmations = new Approvals(false, output is null ? Console.In : _terminal ?? TextReader.Null, output ?? Console.Out, IsInteractive);
@@ -324,17 +330,15 @@ public abstract class BuildBase
     private List<string> PreResolve(ParameterBinder binder, CommandLine commandLine, IReadOnlyDictionary<string, string> environment, string name)
     {
         var parameter = binder.Find(name)!;
-        var fromCli = commandLine.Options.LastOrDefault(o => binder.Find(o.Name) == parameter);
-        if (fromCli.Name is not null)
-            return fromCli.Values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        if (commandLine.LastValues(given => binder.Find(given) == parameter) is { } fromCli)
+            return fromCli.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToList();
         return environment.TryGetValue(parameter.EnvironmentVariable, out var value) ? [.. value.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries)] : [];
     }
 
     private string FindRoot(CommandLine commandLine, IReadOnlyDictionary<string, string> environment)
     {
-        var given = commandLine.Options.LastOrDefault(o => o.Name == "root");
-        if (given.Name is not null)
-            return CheckRoot(given.Values.Count == 0 ? Directory.GetCurrentDirectory() : Path.GetFullPath(given.Values[0]), "--root");
+        if (commandLine.LastValues(name => name == "root") is { } given)
+            return CheckRoot(given.Count == 0 ? Directory.GetCurrentDirectory() : Path.GetFullPath(given[0]), "--root");
         if (environment.GetValueOrDefault(EnvironmentPrefix + "ROOT") is { Length: > 0 } fromEnvironment)
             return CheckRoot(Path.GetFullPath(fromEnvironment), EnvironmentPrefix + "ROOT");
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
