@@ -10,7 +10,7 @@ namespace Tesslate.Build.Engine;
 /// <summary>
 /// The base of a build class: global options, the run's services (logger, process runner, report, cleanup,
 /// approvals) and the lifecycle: bind parameters → build the graph → --help/--plan → plan → check requirements →
-/// run → clean up → summary and report. <see cref="Execute{T}"/> is the program's entry point.
+/// run → clean up → summary and report. <see cref="Execute"/> is the program's entry point.
 /// </summary>
 public abstract class BuildBase
 {
@@ -148,7 +148,8 @@ public abstract class BuildBase
     /// <summary>Work derived from a target's facts that runs right before its actions (and fails the target when it fails).</summary>
     protected virtual Task BeforeTargetAsync(BuildTarget target, CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public static async Task<int> Execute<T>(string[] args) where T : BuildBase, new()
+    /// <param name="create">Makes the build (<c>() => new Build()</c>): a constructor call, not the reflection behind <c>new T()</c>.</param>
+    public static async Task<int> Execute(string[] args, Func<BuildBase> create)
     {
         Console.OutputEncoding = System.Text.Encoding.UTF8;
         using var interrupt = new CancellationTokenSource();
@@ -170,7 +171,7 @@ public abstract class BuildBase
         var environment = new Dictionary<string, string>(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
         foreach (DictionaryEntry variable in System.Environment.GetEnvironmentVariables())
             environment[(string)variable.Key] = (string?)variable.Value ?? "";
-        return await new T().RunAsync(args, environment, output: null, interrupt.Token);
+        return await create().RunAsync(args, environment, output: null, interrupt.Token);
     }
 
     /// <summary>One run of the build with explicit inputs (tests call this directly; <paramref name="terminal"/> answers prompts as if typed).</summary>

@@ -48,14 +48,18 @@ public sealed class TargetGraph
     public static TargetGraph Create(object build)
     {
         // Plain loops, no (name, delegate) tuples: generic code over tuples is compiled by the JIT at start.
+        // BuildBase declares no targets: its properties' types (the logger's) would only load assemblies to be refused.
         var names = new List<string>();
         var factories = new List<Target>();
-        foreach (var property in build.GetType().GetProperties(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic))
+        for (var type = build.GetType(); type is not null && type != typeof(BuildBase) && type != typeof(object); type = type.BaseType)
         {
-            if (property.PropertyType != typeof(Target) || property.GetIndexParameters().Length != 0)
-                continue;
-            names.Add(property.Name);
-            factories.Add((Target)property.GetValue(build)!);
+            foreach (var property in type.GetProperties(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+            {
+                if (property.PropertyType != typeof(Target) || property.GetIndexParameters().Length != 0 || names.Contains(property.Name))
+                    continue;
+                names.Add(property.Name);
+                factories.Add((Target)property.GetValue(build)!);
+            }
         }
         return Create(names, factories);
     }
