@@ -59,7 +59,17 @@ internal sealed partial class Build
         return false;
     }
 
-    private AwsEnvironment AwsVariables => AwsEnvironment.From(EnvironmentVariables.ToDictionary(p => p.Key, p => (string?)p.Value));
+    private AwsEnvironment AwsVariables
+    {
+        get
+        {
+            // A loop, not ToDictionary over key-value pairs: generic code the JIT compiles on every --plan (docs/bootstrap.md, "Start").
+            var variables = new Dictionary<string, string?>(EnvironmentVariables.Count);
+            foreach (var variable in EnvironmentVariables)
+                variables[variable.Key] = variable.Value;
+            return AwsEnvironment.From(variables);
+        }
+    }
 
     /// <summary>Where Settings.Region came from (Whoami shows it).</summary>
     private string RegionSource => _run.Environment.Get(BindEnvironment).RegionSource;

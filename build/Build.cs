@@ -9,7 +9,7 @@ namespace Tesslate.Build;
 /// </summary>
 internal sealed partial class Build : BuildBase
 {
-    public static Task<int> Main(string[] args) => Execute<Build>(args);
+    public static Task<int> Main(string[] args) => BuildBase.Execute(args, static () => new Build());
 
     protected override string EnvironmentPrefix => "TESSLATE_";
 

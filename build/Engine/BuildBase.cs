@@ -10,7 +10,7 @@ namespace Tesslate.Build.Engine;
 /// <summary>
 /// The base of a build class: global options, the run's services (logger, process runner, report, cleanup,
 /// approvals) and the lifecycle: bind parameters → build the graph → --help/--plan → plan → check requirements →
-/// run → clean up → summary and report. <see cref="Execute{T}"/> is the program's entry point.
+/// run → clean up → summary and report. <see cref="Execute"/> is the program's entry point.
 /// </summary>
 public abstract class BuildBase
 {
@@ -148,7 +148,8 @@ public abstract class BuildBase
     /// <summary>Work derived from a target's facts that runs right before its actions (and fails the target when it fails).</summary>
     protected virtual Task BeforeTargetAsync(BuildTarget target, CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public static async Task<int> Execute<T>(string[] args) where T : BuildBase, new()
+    /// <param name="create">Makes the build (<c>() => new Build()</c>): a constructor call, not the reflection behind <c>new T()</c>.</param>
+    public static async Task<int> Execute(string[] args, Func<BuildBase> create)
     {
         Console.OutputEncoding = System.Text.Encoding.UTF8;
         using var interrupt = new CancellationTokenSource();
@@ -170,7 +171,7 @@ public abstract class BuildBase
         var environment = new Dictionary<string, string>(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
         foreach (DictionaryEntry variable in System.Environment.GetEnvironmentVariables())
             environment[(string)variable.Key] = (string?)variable.Value ?? "";
-        return await new T().RunAsync(args, environment, output: null, interrupt.Token);
+        return await create().RunAsync(args, environment, output: null, interrupt.Token);
     }
 
     /// <summary>One run of the build with explicit inputs (tests call this directly; <paramref name="terminal"/> answers prompts as if typed).</summary>
@@ -252,9 +253,15 @@ public abstract class BuildBase
         }
         if (unmet.Count > 0)
             throw new UsageException(string.Join(System.Environment.NewLine, unmet), ExecutionPlanner.UnmetFix(plan, RequirementsOf) ?? "Pass the missing values (see ./build.sh --help), or --skip the target that needs them.");
+        return await RunTargetsAsync(args, plan, options, output, interrupt, stopwatch);
+    }
 
+    // Its own method: the state machine of the method above is prepared for --help and --plan too, and with the
+    // run's locals (logger, scheduler) in it the runtime would load Serilog for them (docs/bootstrap.md, "Start").
+    private async Task<int> RunTargetsAsync(IReadOnlyList<string> args, ExecutionPlan plan, SchedulerOptions options, TextWriter? output, CancellationToken interrupt, Stopwatch stopwatch)
+    {
         var logging = StartLogging();
-        _runner ??= _createRunner();
+        _runner ??= _createRunner!();
         // Prompts read the terminal (Console.In sets it up): only a run that may ask makes them, not --plan.
         Approvals = output is null ? Approvals.FromConsole(ApprovedUpFront) : new Approvals(ApprovedUpFront, _terminal ?? TextReader.Null, output, IsInteractive);
         Confirmations = new Approvals(false, output is null ? Console.In : _terminal ?? TextReader.Null, output ?? Console.Out, IsInteractive);
@@ -324,17 +331,15 @@ public abstract class BuildBase
     private List<string> PreResolve(ParameterBinder binder, CommandLine commandLine, IReadOnlyDictionary<string, string> environment, string name)
     {
         var parameter = binder.Find(name)!;
-        var fromCli = commandLine.Options.LastOrDefault(o => binder.Find(o.Name) == parameter);
-        if (fromCli.Name is not null)
-            return fromCli.Values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        if (commandLine.LastValues(given => binder.Find(given) == parameter) is { } fromCli)
+            return fromCli.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToList();
         return environment.TryGetValue(parameter.EnvironmentVariable, out var value) ? [.. value.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries)] : [];
     }
 
     private string FindRoot(CommandLine commandLine, IReadOnlyDictionary<string, string> environment)
     {
-        var given = commandLine.Options.LastOrDefault(o => o.Name == "root");
-        if (given.Name is not null)
-            return CheckRoot(given.Values.Count == 0 ? Directory.GetCurrentDirectory() : Path.GetFullPath(given.Values[0]), "--root");
+        if (commandLine.LastValues(name => name == "root") is { } given)
+            return CheckRoot(given.Count == 0 ? Directory.GetCurrentDirectory() : Path.GetFullPath(given[0]), "--root");
         if (environment.GetValueOrDefault(EnvironmentPrefix + "ROOT") is { Length: > 0 } fromEnvironment)
             return CheckRoot(Path.GetFullPath(fromEnvironment), EnvironmentPrefix + "ROOT");
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })

@@ -17,7 +17,8 @@ public sealed class RunReport
     private const int StepSummaryLimit = 900 * 1024;
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, JsonNode?> _sections = [];
+    // Made by the first section: a JsonNode field initialiser would load System.Text.Json on every start (--help too).
+    private Dictionary<string, JsonNode?>? _sections;
     private readonly List<(string Title, string Markdown)> _markdown = [];
 
     public static JsonSerializerOptions JsonOptions => Serialization.Options;
@@ -44,13 +45,13 @@ public sealed class RunReport
     public void SetSection<T>(string name, T value)
     {
         lock (_gate)
-            _sections[name] = JsonSerializer.SerializeToNode(value, JsonOptions);
+            (_sections ??= [])[name] = JsonSerializer.SerializeToNode(value, JsonOptions);
     }
 
     public T? GetSection<T>(string name)
     {
         lock (_gate)
-            return _sections.TryGetValue(name, out var node) && node is not null ? node.Deserialize<T>(JsonOptions) : default;
+            return _sections is not null && _sections.TryGetValue(name, out var node) && node is not null ? node.Deserialize<T>(JsonOptions) : default;
     }
 
     /// <summary>Markdown shown in GitHub's step summary after the target table (collapsed under its title).</summary>
@@ -83,7 +84,7 @@ public sealed class RunReport
                     ["details"] = t.Details.Count == 0 ? null : new JsonArray([.. t.Details.Select(d => (JsonNode)Secrets.Redact(d))]),
                 })]),
                 ["problems"] = new JsonArray([.. problems.Select(p => (JsonNode)Secrets.Redact(p))]),
-                ["sections"] = new JsonObject(_sections.Select(s => KeyValuePair.Create(s.Key, s.Value?.DeepClone()))),
+                ["sections"] = new JsonObject((_sections ?? []).Select(s => KeyValuePair.Create(s.Key, s.Value?.DeepClone()))),
             };
             return json;
         }

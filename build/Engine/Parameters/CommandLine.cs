@@ -17,6 +17,17 @@ public sealed class CommandLine
     /// <summary>Flags as given (name without dashes, lowercased), in order; a repeated flag appears twice.</summary>
     public IReadOnlyList<(string Name, List<string> Values)> Options { get; }
 
+    /// <summary>The last flag whose name matches (a later flag wins), or null. A loop: LINQ over these tuples is generic code compiled at start.</summary>
+    public List<string>? LastValues(Func<string, bool> matches)
+    {
+        for (var i = Options.Count - 1; i >= 0; i--)
+        {
+            if (matches(Options[i].Name))
+                return Options[i].Values;
+        }
+        return null;
+    }
+
     public static CommandLine Parse(IReadOnlyList<string> args)
     {
         var targets = new List<string>();

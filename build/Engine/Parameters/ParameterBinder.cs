@@ -49,7 +49,10 @@ public sealed class ParameterBinder
             foreach (var member in type.GetFields(flags | BindingFlags.DeclaredOnly).Cast<MemberInfo>().Concat(type.GetProperties(flags | BindingFlags.DeclaredOnly)))
             {
                 // IsDefined first: it reads no attribute's arguments, and most members of a build are not parameters.
-                if (!Attribute.IsDefined(member, typeof(ParameterAttribute)) || member.GetCustomAttribute<ParameterAttribute>() is not { } attribute)
+                // Only an overriding property can inherit the attribute: asking about inheritance for every property
+                // parses its signature and loads the assemblies of its types (Serilog, ...) at start.
+                var inherit = member is PropertyInfo { GetMethod.IsVirtual: true };
+                if (!member.IsDefined(typeof(ParameterAttribute), inherit) || member.GetCustomAttribute<ParameterAttribute>(inherit) is not { } attribute)
                     continue;
                 var value = member is FieldInfo f ? f.GetValue(build) : ((PropertyInfo)member).GetValue(build);
                 members.Add(new ParameterDescriptor(member, attribute, environmentPrefix, value));
@@ -82,7 +85,7 @@ public sealed class ParameterBinder
             fromCli.GetValueOrDefault(parameter)?.ForEach(Secrets.Register);
             Secrets.Register(EnvironmentValue(environment, parameter));
             foreach (var file in files)
-                RegisterSecret(file.Values.GetValueOrDefault(parameter.MemberName));
+                file.RegisterSecret(parameter.MemberName);
         }
 
         foreach (var parameter in Parameters)
@@ -101,7 +104,7 @@ public sealed class ParameterBinder
             }
             else if (files.FirstOrDefault(f => f.Values.ContainsKey(parameter.MemberName)) is { Path: not null } file)
             {
-                value = ConvertJson(parameter, file.Values[parameter.MemberName], file.Path, Path.GetDirectoryName(nukeDirectory)!);
+                value = ConvertFromFile(parameter, file, Path.GetDirectoryName(nukeDirectory)!);
                 source = file.Source;
             }
             else
@@ -164,7 +167,15 @@ public sealed class ParameterBinder
     private static List<string> SplitEnvironmentValue(ParameterDescriptor parameter, string text) =>
         parameter.IsList ? [.. text.Split([',', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)] : [text];
 
-    private sealed record ParametersFile(string Path, ParameterSource Source, Dictionary<string, JsonElement> Values);
+    // JsonElement stays out of Bind's own code: a JSON value there would load System.Text.Json on every start,
+    // though only a parameters file with values needs it.
+    private sealed record ParametersFile(string Path, ParameterSource Source, Dictionary<string, JsonElement> Values)
+    {
+        public void RegisterSecret(string member) => ParameterBinder.RegisterSecret(Values.GetValueOrDefault(member));
+    }
+
+    private object? ConvertFromFile(ParameterDescriptor parameter, ParametersFile file, string repositoryRoot) =>
+        ConvertJson(parameter, file.Values[parameter.MemberName], file.Path, repositoryRoot);
 
     /// <summary>The parameters files that exist, highest first: later profiles, earlier profiles, parameters.json.</summary>
     private List<ParametersFile> ReadFiles(string nukeDirectory, IReadOnlyList<string> profiles)

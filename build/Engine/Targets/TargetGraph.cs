@@ -47,22 +47,38 @@ public sealed class TargetGraph
     /// <summary>Discovers the Target properties of <paramref name="build"/> and validates the graph (self references, cycles).</summary>
     public static TargetGraph Create(object build)
     {
-        var properties = build.GetType()
-            .GetProperties(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
-            .Where(p => p.PropertyType == typeof(Target) && p.GetIndexParameters().Length == 0)
-            .ToList();
-        return Create(properties.Select(p => (p.Name, (Target)p.GetValue(build)!)));
+        // Plain loops, no (name, delegate) tuples: generic code over tuples is compiled by the JIT at start.
+        // BuildBase declares no targets: its properties' types (the logger's) would only load assemblies to be refused.
+        var names = new List<string>();
+        var factories = new List<Target>();
+        for (var type = build.GetType(); type is not null && type != typeof(BuildBase) && type != typeof(object); type = type.BaseType)
+        {
+            foreach (var property in type.GetProperties(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+            {
+                if (property.PropertyType != typeof(Target) || property.GetIndexParameters().Length != 0 || names.Contains(property.Name))
+                    continue;
+                names.Add(property.Name);
+                factories.Add((Target)property.GetValue(build)!);
+            }
+        }
+        return Create(names, factories);
     }
 
     /// <summary>Builds a graph from named target delegates (tests use this directly).</summary>
     public static TargetGraph Create(IEnumerable<(string Name, Target Factory)> declared)
     {
         var list = declared.ToList();
+        return Create([.. list.Select(d => d.Name)], [.. list.Select(d => d.Factory)]);
+    }
+
+    private static TargetGraph Create(List<string> names, List<Target> factories)
+    {
         // A Target property returns a new delegate on every read; the lambda's method identifies the target.
         var byMethod = new Dictionary<MethodInfo, BuildTarget>();
         var targets = new List<BuildTarget>();
-        foreach (var (name, factory) in list)
+        for (var i = 0; i < names.Count; i++)
         {
+            var (name, factory) = (names[i], factories[i]);
             var definition = new TargetDefinition();
             factory(definition);
             var target = new BuildTarget(name, definition, targets.Count);
@@ -111,26 +127,29 @@ public sealed class TargetGraph
 
     private static List<BuildTarget>? FindCycle(IReadOnlyList<BuildTarget> targets)
     {
-        var state = new Dictionary<BuildTarget, int>(); // 1 = on the stack, 2 = done
+        // By declaration order (each target's index): no dictionary or LINQ sort of value types to compile at start.
+        var state = new int[targets.Count]; // 1 = on the stack, 2 = done
         var stack = new List<BuildTarget>();
         List<BuildTarget>? Visit(BuildTarget target)
         {
-            state[target] = 1;
+            state[target.DeclarationOrder] = 1;
             stack.Add(target);
-            foreach (var next in Predecessors(target).OrderBy(t => t.DeclarationOrder))
+            var predecessors = new List<BuildTarget>(Predecessors(target));
+            predecessors.Sort(static (a, b) => a.DeclarationOrder - b.DeclarationOrder);
+            foreach (var next in predecessors)
             {
-                if (state.GetValueOrDefault(next) == 1)
+                if (state[next.DeclarationOrder] == 1)
                     return [.. stack.Skip(stack.IndexOf(next)), next];
-                if (state.GetValueOrDefault(next) == 0 && Visit(next) is { } cycle)
+                if (state[next.DeclarationOrder] == 0 && Visit(next) is { } cycle)
                     return cycle;
             }
             stack.RemoveAt(stack.Count - 1);
-            state[target] = 2;
+            state[target.DeclarationOrder] = 2;
             return null;
         }
         foreach (var target in targets)
         {
-            if (state.GetValueOrDefault(target) == 0 && Visit(target) is { } cycle)
+            if (state[target.DeclarationOrder] == 0 && Visit(target) is { } cycle)
                 return cycle;
         }
         return null;
