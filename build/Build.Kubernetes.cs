@@ -54,7 +54,7 @@ internal sealed partial class Build
     /// </summary>
     private ClusterStage ClusterRelease => _run.ClusterRelease.Get(() => new ClusterStage(BoundSettings,
         new ClusterStageInputs(RootDirectory, ComputeOverlayPath, Role, Allowances, () => Catalog, ClusterAsync, new KustomizeRenderer(Runner, Tools.Kubectl),
-            () => RegistryClient, RegistryReachableAsync, CurrentBuildReport, () => _run.ImagePlan.ValueOrDefault, DeployRelease, _run.TakenOver,
+            () => RegistryClient, RegistryReachableAsync, CurrentBuildReport, () => _run.ImagePlan.ValueOrDefault, DeployRelease,
             (operation, ct) => ReleaseRecords.RollBackThisRunAsync(operation, ct))
         {
             RolloutTimeout = RolloutTimeout,

@@ -66,11 +66,11 @@ internal sealed partial class Build
         try
         {
             report = await operations.ReloadAsync(plan, objects, RootDirectory, ApplyOptionsFor(), ClusterRelease.WaitOptions(), cancellationToken);
-            ClusterRelease.TookOver(operations.LastApply?.TakenOver ?? []);
+            reload.TookOver(operations.LastApply?.TakenOver ?? []);
         }
         catch (Exception) when (recordable)
         {
-            ClusterRelease.TookOver(operations.LastApply?.TakenOver ?? []);
+            reload.TookOver(operations.LastApply?.TakenOver ?? []);
             await ReleaseRecords.RecordOperationAsync(cluster, ReleaseKind.Reload, ReleaseOutcome.Failed, $"Reload: {plan}", CancellationToken.None);
             throw;
         }
@@ -127,7 +127,7 @@ internal sealed partial class Build
             await ReleaseRecords.RecordOperationAsync(cluster, ReleaseKind.DeployCompute, ReleaseOutcome.Failed, "DeployCompute", CancellationToken.None);
             throw;
         }
-        ClusterRelease.TookOver(report.Applied);
+        release.TookOver(report.Applied);
         foreach (var result in report.Rollouts.Results)
             Note($"{result.Workload.Name}: {result.Outcome.ToString().ToLowerInvariant()} ({Durations.Format(result.Duration)})");
         if (report.Second is null && ComputeRelease.HubHeldBecause(report.FirstRollouts) is { } held)

@@ -18,7 +18,7 @@ internal sealed partial class Build
     private ReleaseRecordStage ReleaseRecords => _run.ReleaseRecords.Get(() => new ReleaseRecordStage(BoundSettings,
         new ReleaseRecordInputs(LockHolder.FromEnvironment(EnvironmentVariables.ToDictionary(p => p.Key, p => (string?)p.Value), Report.RunId), ClusterRelease,
             ClusterAsync, () => ConnectedCluster, () => RegistryClient, RegistryReachableAsync, BeforeChangeAsync, StampAsync, ApplicationCommitAsync,
-            _run.Operation, _run.DeployLock, _run.TakenOver, Cleanup,
+            _run.Operation, _run.DeployLock, Cleanup,
             ChangesCluster: () => Changes.Cluster, DeployPlanned: () => IsPlanned(nameof(Deploy)),
             StoppedForApproval: () => _run.Approval.Started is { IsCompletedSuccessfully: false }, DeploymentSucceeded: DeploymentSucceededAsync)
         {

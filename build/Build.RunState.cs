@@ -65,9 +65,6 @@ internal sealed partial class Build
         public Handoff<IReadOnlyList<ObjectRef>> Restarted => LazyInitializer.EnsureInitialized(ref field, static () => new(nameof(Build.RolloutRestart)));
         public Handoff<RolloutWaitReport> RolledOut => LazyInitializer.EnsureInitialized(ref field, static () => new(nameof(Build.WaitRollout)));
 
-        /// <summary>Objects this run took over from client-side kubectl apply; targets add to it as they apply.</summary>
-        public ConcurrentQueue<AppliedObject> TakenOver => LazyInitializer.EnsureInitialized(ref field, static () => new());
-
         // ── The release record ────────────────────────────────────────────────────────────────────────────────────
         /// <summary>The release record stage (lock, history, promotion, rollback), created once per run.</summary>
         public Once<ReleaseRecordStage> ReleaseRecords => LazyInitializer.EnsureInitialized(ref field, static () => new());

@@ -11,6 +11,8 @@ public sealed record ReleasePreview(DeployLockState Lock, ReleaseRecord Record, 
         lines.AddRange(Record.Workloads.Where(w => w.ImagesChanged).SelectMany(w => w.ImagesAfter
             .Where(a => w.ImagesBefore.GetValueOrDefault(a.Key) != a.Value)
             .Select(a => $"  {w.Workload} {a.Key}: {w.ImagesBefore.GetValueOrDefault(a.Key) ?? "(new)"} → {a.Value}")));
+        lines.AddRange((Record.TakenOver ?? []).Select(t => $"  takes over {t}"));
+        lines.AddRange((Record.AllowedVolumeChanges ?? []).Select(c => $"  allowed volume change: {c}"));
         lines.Add(Tags.Count == 0 ? "Tags that would move: none" : "Tags that would move (after every rollout succeeded):");
         lines.AddRange(Tags.Select(t => "  " + t));
         return lines;

@@ -52,7 +52,6 @@ public sealed record AppliedRelease(DesiredState Main, DesiredState? Compute, Ap
 /// <param name="BuiltImages">This run's build report, or the one handed over with --build-report.</param>
 /// <param name="ImagePlan">The image plan, once made (what an image not rebuilt already has).</param>
 /// <param name="Deploy">The Deploy operation's part of the record (its guard, what its workloads ran before).</param>
-/// <param name="TakenOver">Objects this run took over from client-side kubectl apply; the stage adds to it as it applies.</param>
 /// <param name="RollBackThisRun">--rollback-on-failure: return what the operation changed to what it ran before.</param>
 public sealed record ClusterStageInputs(
     string RootDirectory,
@@ -67,7 +66,6 @@ public sealed record ClusterStageInputs(
     Func<BuildReport?> BuiltImages,
     Func<ImageBuildPlan?> ImagePlan,
     ReleaseOperation Deploy,
-    ConcurrentQueue<AppliedObject> TakenOver,
     Func<ReleaseOperation, CancellationToken, Task> RollBackThisRun)
 {
     public TimeSpan? RolloutTimeout { get; init; }
@@ -121,12 +119,6 @@ public sealed class ClusterStage(EnvironmentSettings settings, ClusterStageInput
 
     public static IEnumerable<ObjectRef> ReadersOf(IEnumerable<KubeObject> objects, string configMap) =>
         objects.Where(o => IsWorkload(o.Ref) && o.Body["spec"]?["template"]?.ToJsonString().Contains($"\"{configMap}\"", StringComparison.Ordinal) == true).Select(o => o.Ref);
-
-    public void TookOver(IEnumerable<AppliedObject> objects)
-    {
-        foreach (var taken in objects.Where(o => o.TakenOverFrom.Count > 0))
-            inputs.TakenOver.Enqueue(taken);
-    }
 
     public RolloutWaitOptions WaitOptions() => new()
     {
@@ -411,7 +403,7 @@ public sealed class ClusterStage(EnvironmentSettings settings, ClusterStageInput
                 StageContext.Note($"compute overlay, step 1 (all but {PlatformWorkloads.VolumeHub.Name}): {computeFirst.Summary}");
             }
         }
-        TookOver([.. report.TakenOver, .. computeFirst?.TakenOver ?? []]);
+        inputs.Deploy.TookOver([.. report.TakenOver, .. computeFirst?.TakenOver ?? []]);
         StageContext.Note(report.Summary);
         foreach (var diff in report.Objects.Where(o => o.Diff.Count > 0 && run.DryRun))
             StageContext.Note($"{diff.Object}: {string.Join("; ", diff.Diff.Take(5))}");
@@ -422,7 +414,7 @@ public sealed class ClusterStage(EnvironmentSettings settings, ClusterStageInput
             pins = desired.Pins,
             objects = report.Objects.Concat(computeFirst?.Objects ?? []).Select(o => new { @object = o.Object.ToString(), outcome = o.Outcome.ToString().ToLowerInvariant(), o.PodTemplateChanged }),
             rolled = report.RolledWorkloads.Concat(computeFirst?.RolledWorkloads ?? []).Select(w => w.ToString()),
-            takenOver = inputs.TakenOver.Select(t => new { @object = t.Object.ToString(), from = t.TakenOverFrom }),
+            takenOver = inputs.Deploy.TakenOver.Select(t => new { @object = t.Object.ToString(), from = t.TakenOverFrom }),
         });
 
         // Workloads whose catalog images stayed on a tag (local without a digest) do not roll by themselves. Only catalog
@@ -490,7 +482,7 @@ public sealed class ClusterStage(EnvironmentSettings settings, ClusterStageInput
                 // Step 2 of the compute layer: the Volume Hub gets its new digest only now that the CSI nodes are through.
                 var second = await new ManifestApplier(cluster, run.Log).ApplyAsync(ComputeRelease.SecondStep(computePlan.ToApply), cancellationToken);
                 StageContext.Note($"compute overlay, step 2 ({PlatformWorkloads.VolumeHub.Name}): {second.Summary}");
-                TookOver(second.TakenOver);
+                inputs.Deploy.TookOver(second.TakenOver);
                 if (second.RolledWorkloads.Count > 0)
                     report = new RolloutWaitReport([.. report.Results, .. (await waiter.WaitAsync([.. second.RolledWorkloads.Select(w => new RolloutTarget(w))], options, cancellationToken)).Results]);
             }

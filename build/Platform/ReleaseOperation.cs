@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Tesslate.Build.Engine;
 using Tesslate.Build.Kubernetes;
 
@@ -17,6 +18,16 @@ public sealed class ReleaseOperation(ReleaseKind kind)
     public Handoff<ReleaseRecord> Recorded { get; } = new($"{kind} (its release record)");
 
     public IReadOnlyList<WorkloadState> BeforeOrEmpty => Before.ValueOrDefault ?? [];
+
+    /// <summary>Objects this operation took over from client-side kubectl apply (its record lists them).</summary>
+    public ConcurrentQueue<AppliedObject> TakenOver { get; } = new();
+
+    /// <summary>Keeps the objects of an apply whose field ownership moved from client-side kubectl apply.</summary>
+    public void TookOver(IEnumerable<AppliedObject> objects)
+    {
+        foreach (var taken in objects.Where(o => o.TakenOverFrom.Count > 0))
+            TakenOver.Enqueue(taken);
+    }
 
     /// <summary>What the release's workloads run before anything is applied: the "before" of the history record.</summary>
     public async Task CaptureBeforeAsync(KubeCluster cluster, IEnumerable<ObjectRef> workloads, CancellationToken cancellationToken) =>

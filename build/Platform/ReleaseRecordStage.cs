@@ -18,7 +18,6 @@ namespace Tesslate.Build.Platform;
 /// <param name="ApplicationCommit">The application commit this run deploys (decided once).</param>
 /// <param name="Operation">What each release operation of the run (Deploy, Reload, DeployCompute) keeps for its record.</param>
 /// <param name="DeployLock">The run's deploy lock, taken once.</param>
-/// <param name="TakenOver">Objects the run took over from client-side kubectl apply.</param>
 /// <param name="Cleanup">Work the run does at its end, even after a failure or Ctrl-C.</param>
 /// <param name="ChangesCluster">Whether the run still changes the cluster (the lock is taken only then).</param>
 /// <param name="DeployPlanned">Whether the run is a Deploy (only a Deploy records a failed release).</param>
@@ -36,7 +35,6 @@ public sealed record ReleaseRecordInputs(
     Func<CancellationToken, Task<ApplicationCommit?>> ApplicationCommit,
     Func<ReleaseKind, ReleaseOperation> Operation,
     Once<HeldDeployLock?> DeployLock,
-    ConcurrentQueue<AppliedObject> TakenOver,
     RunCleanup Cleanup,
     Func<bool> ChangesCluster,
     Func<bool> DeployPlanned,
@@ -159,7 +157,7 @@ public sealed class ReleaseRecordStage(EnvironmentSettings settings, ReleaseReco
     }
 
     /// <summary>What the release record keeps of the takeovers (null: none, so old records and new ones read alike).</summary>
-    private IReadOnlyList<string>? TakenOverNames => inputs.TakenOver.IsEmpty ? null : [.. inputs.TakenOver.Select(t => $"{t.Object} from {string.Join(", ", t.TakenOverFrom)}")];
+    private static IReadOnlyList<string>? TakenOverNames(ReleaseOperation operation) => operation.TakenOver.IsEmpty ? null : [.. operation.TakenOver.Select(t => $"{t.Object} from {string.Join(", ", t.TakenOverFrom)}")];
 
     private static IReadOnlyList<string>? AllowedVolumeChangeNames(ReleaseOperation operation) =>
         operation.Guard.ValueOrDefault?.AllowedVolumeChanges is { Count: > 0 } allowed ? [.. allowed.Select(c => c.ToString())] : null;
@@ -176,7 +174,7 @@ public sealed class ReleaseRecordStage(EnvironmentSettings settings, ReleaseReco
         var draft = ReleaseRecord.Create(kind, Holder, (await inputs.Stamp(cancellationToken)).GitSha, outcome, WorkloadSnapshot.Compare(operation.BeforeOrEmpty, after), message: details.Message) with
         {
             ApplicationCommit = details.ApplicationCommit,
-            TakenOver = TakenOverNames,
+            TakenOver = TakenOverNames(operation),
             AllowedVolumeChanges = AllowedVolumeChangeNames(operation),
         };
         return await History(cluster).AppendAsync(draft, cancellationToken);
@@ -275,6 +273,8 @@ public sealed class ReleaseRecordStage(EnvironmentSettings settings, ReleaseReco
         var draft = ReleaseRecord.Create(ReleaseKind.Deploy, Holder, (await inputs.Stamp(cancellationToken)).GitSha, ReleaseOutcome.Succeeded, WorkloadSnapshot.Compare(before, after)) with
         {
             ApplicationCommit = (await inputs.ApplicationCommit(cancellationToken))?.Sha,
+            TakenOver = TakenOverNames(DeployRelease),
+            AllowedVolumeChanges = AllowedVolumeChangeNames(DeployRelease),
         };
         var registry = await inputs.RegistryReachable(cancellationToken);
         var preview = await ReleasePreview.BuildAsync(Lock(cluster), Holder, History(cluster), draft, registry ? Promotion : null, registry ? PromotionFor(after) : null, cancellationToken);

@@ -24,7 +24,11 @@ public sealed class ReleasePreviewTests(FakeKubeApiFixture fixture) : IClassFixt
         var us = new LockHolder("bob", "ci", "run-b");
         var changes = new[] { new WorkloadRelease(new ObjectRef("Deployment", ns, "app"),
             new Dictionary<string, string> { ["app"] = ReleaseTestBed.Image('b') }, new Dictionary<string, string> { ["app"] = ReleaseTestBed.Image('c') }) };
-        var draft = ReleaseRecord.Create(ReleaseKind.Deploy, us, "cafe", ReleaseOutcome.Succeeded, changes);
+        var draft = ReleaseRecord.Create(ReleaseKind.Deploy, us, "cafe", ReleaseOutcome.Succeeded, changes) with
+        {
+            TakenOver = [$"Deployment/{ns}/app from kubectl-client-side-apply"],
+            AllowedVolumeChanges = [$"Deployment/{ns}/app container app /data: PVC a → PVC b"],
+        };
         fixture.Api.ClearRequests();
 
         var preview = await ReleasePreview.BuildAsync(new DeployLock(fixture.Api.CreateClient(), new DeployLockOptions(ns, "deploy"), logger), us, history, draft,
@@ -36,6 +40,8 @@ public sealed class ReleasePreviewTests(FakeKubeApiFixture fixture) : IClassFixt
         Assert.Contains("#2 Deploy Succeeded", text);
         Assert.Contains($"{ReleaseTestBed.Image('b')} → {ReleaseTestBed.Image('c')}", text);
         Assert.Contains("registry.test/app:beta → sha256:cccccccccccc (was sha256:bbbbbbbbbbbb)", text);
+        Assert.Contains($"  takes over Deployment/{ns}/app from kubectl-client-side-apply", text);
+        Assert.Contains($"  allowed volume change: Deployment/{ns}/app container app /data: PVC a → PVC b", text);
         Assert.Empty(fixture.Api.Mutations);
         Assert.Empty(tagger.Moves);
         Assert.Single(await history.ReadAsync(Ct));

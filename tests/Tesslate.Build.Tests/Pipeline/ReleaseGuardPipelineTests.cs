@@ -144,8 +144,14 @@ public sealed class ReleaseGuardPipelineTests(RegistryFixture registry) : IAsync
         await _env.SeedAsKubectlApplyAsync(_digests);
         var templates = _env.Templates();
 
+        // The dry run shows the takeover in the release it would record.
+        var (exitCode, output) = await _env.DeployAsync(Built, "--dry-run");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains($"takes over Deployment/{backend.Namespace}/tesslate-backend from {FakeKubeApi.ClientSideApplyManager}", output);
+
         // The takeover: the same manifests, applied by this pipeline for the first time.
-        var (exitCode, output) = await _env.DeployAsync(Built);
+        (exitCode, output) = await _env.DeployAsync(Built);
 
         Assert.True(exitCode == 0, output);
         var after = _env.Templates();

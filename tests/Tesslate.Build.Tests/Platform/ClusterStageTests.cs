@@ -46,7 +46,7 @@ public sealed class ClusterStageTests
         var inputs = new ClusterStageInputs(RepositoryPaths.Root, Beta.ComputeOverlay, TeamRole.Admin, [], () => catalog,
             _ => throw new InvalidOperationException("no cluster in this test"), new KustomizeRenderer(runner),
             () => throw new InvalidOperationException("every digest comes from the build report: the registry must not be asked"),
-            _ => Task.FromResult(false), () => report, () => null, new ReleaseOperation(ReleaseKind.Deploy), new ConcurrentQueue<AppliedObject>(),
+            _ => Task.FromResult(false), () => report, () => null, new ReleaseOperation(ReleaseKind.Deploy),
             (_, _) => throw new InvalidOperationException("nothing to roll back"));
         return (new ClusterStage(Beta, inputs, new StageContext(log.Logger, new RunReport(), DryRun: false)), runner, log);
     }
