@@ -1,7 +1,5 @@
 using Tesslate.Build.Engine;
 using Tesslate.Build.Git;
-using Tesslate.Build.Kubernetes;
-using Tesslate.Build.Kubernetes.Operations;
 using Tesslate.Build.Platform;
 
 namespace Tesslate.Build;
@@ -9,8 +7,6 @@ namespace Tesslate.Build;
 // Day-two operations: the legacy script's reload, deploy-compute, state and secrets.sh, plus what it lacked.
 internal sealed partial class Build
 {
-    private static readonly TimeSpan ProjectNamespaceMinimumAge = TimeSpan.FromHours(1);
-
     /// <summary>The day-two operations of this run: created once from the bound settings and the run's services.</summary>
     private OperationsStage Operations => _run.Operations.Get(() => new OperationsStage(BoundSettings,
         new OperationsInputs(RootDirectory, ClusterRelease, ReleaseRecords, ClusterAsync, _run.Operation, StampAsync, ApproveOnceAsync, () => RegistryClient)
@@ -21,12 +17,6 @@ internal sealed partial class Build
             SeedTimeout = SeedTimeout,
         },
         new StageContext(Log, Report, IsDryRun)));
-
-    private async Task<PlatformOperations> OperationsAsync(CancellationToken cancellationToken)
-    {
-        var cluster = await ClusterAsync(cancellationToken);
-        return new PlatformOperations(cluster, Log, IsDryRun, ReleaseRecords.History(cluster), await StampAsync(cancellationToken));
-    }
 
     private async Task<ReleaseStamp> StampAsync(CancellationToken cancellationToken)
     {
@@ -48,88 +38,21 @@ internal sealed partial class Build
 
     private Task DeployComputeAsync(CancellationToken cancellationToken) => Operations.DeployComputeAsync(cancellationToken);
 
-    private async Task SafeShutdownAsync(CancellationToken cancellationToken)
-    {
-        if (Settings.RequiresApproval && !IsDryRun)
-            await ApproveOnceAsync($"Shut {Settings.Id} down: scale the user projects, the worker and the backend to zero (counts recorded for Resume)?", cancellationToken);
-        await ReleaseRecords.TakeDeployLockAsync(cancellationToken);
-        var report = await (await OperationsAsync(cancellationToken)).SafeShutdownAsync(cancellationToken);
-        Note($"deleted {report.DeletedProjectPods.Count} project pod(s)");
-        foreach (var recorded in report.Recorded)
-            Note($"{recorded}");
-    }
+    private Task SafeShutdownAsync(CancellationToken cancellationToken) => Operations.SafeShutdownAsync(cancellationToken);
 
-    private async Task ResumeAsync(CancellationToken cancellationToken)
-    {
-        await ReleaseRecords.TakeDeployLockAsync(cancellationToken);
-        foreach (var restored in await (await OperationsAsync(cancellationToken)).ResumeAsync(cancellationToken))
-            Note($"{restored}");
-    }
+    private Task ResumeAsync(CancellationToken cancellationToken) => Operations.ResumeAsync(cancellationToken);
 
-    private async Task StatusAsync(CancellationToken cancellationToken)
-    {
-        var cluster = await ClusterAsync(cancellationToken);
-        var status = await (await OperationsAsync(cancellationToken)).StatusAsync(await ClusterRelease.RenderedWorkloadsAsync(cancellationToken), ReleaseRecords.Lock(cluster), cancellationToken, new ImageRevisions(RegistryClient, Log));
-        foreach (var line in status.Lines())
-            Log.Information("{Line}", line);
-        Report.SetSection("status", status);
-    }
+    private Task StatusAsync(CancellationToken cancellationToken) => Operations.StatusAsync(cancellationToken);
 
-    private async Task VerifyAsync(CancellationToken cancellationToken)
-    {
-        using var http = new HttpClient();
-        var report = await EnvironmentVerification.RunAsync(await ClusterAsync(cancellationToken), http, new Uri(EnvironmentUrl), TimeSpan.FromSeconds(20), cancellationToken);
-        foreach (var line in report.Diagnosis)
-            Log.Warning("{Line}", line);
-        Note(report.Ok ? $"{EnvironmentUrl} and its backend ({EnvironmentVerification.BackendPath}) answer, the wildcard certificate is Ready" : "see the diagnosis above");
-        report.ThrowIfFailed();
-    }
+    private Task VerifyAsync(CancellationToken cancellationToken) => Operations.VerifyAsync(cancellationToken);
 
-    private async Task MigrateAsync(CancellationToken cancellationToken)
-    {
-        // A schema change while another run rolls out a backend is a release of its own: it holds the deploy lock too.
-        await ReleaseRecords.TakeDeployLockAsync(cancellationToken);
-        var result = await DatabaseMigration.RunAsync(await ClusterAsync(cancellationToken), Log, SeedTimeout, cancellationToken);
-        Note($"alembic upgrade head exited {result.ExitCode}");
-    }
+    private Task MigrateAsync(CancellationToken cancellationToken) => Operations.MigrateAsync(cancellationToken);
 
-    private async Task ScaleAsync(CancellationToken cancellationToken)
-    {
-        var rendered = await ClusterRelease.RenderedWorkloadsAsync(cancellationToken);
-        PlatformOperations.ValidateScale(Workloads, Replicas, rendered);
-        await ReleaseRecords.TakeDeployLockAsync(cancellationToken);
-        foreach (var record in await (await OperationsAsync(cancellationToken)).ScaleAsync(Workloads, Replicas, rendered, cancellationToken))
-            Note($"{record}");
-    }
+    private Task ScaleAsync(CancellationToken cancellationToken) => Operations.ScaleAsync(cancellationToken);
 
-    private async Task FollowLogsAsync(CancellationToken cancellationToken)
-    {
-        var cluster = await ClusterAsync(cancellationToken);
-        var workloads = PlatformWorkloads.Resolve(Workloads, await ClusterRelease.RenderedWorkloadsAsync(cancellationToken));
-        var logs = new PodLogs(cluster, Log, listWorkloads: "Status");
-        try
-        {
-            await Task.WhenAll(workloads.Select(w => logs.FollowAsync(w, line => Log.Information("{Line}", line), follow: true, tailLines: 100, cancellationToken)));
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Following ends with Ctrl-C; that is the normal end.
-        }
-    }
+    private Task FollowLogsAsync(CancellationToken cancellationToken) => Operations.FollowLogsAsync(cancellationToken);
 
-    private async Task PruneProjectNamespacesAsync(CancellationToken cancellationToken)
-    {
-        var pruning = new NamespacePruning(await ClusterAsync(cancellationToken), Log);
-        var candidates = await pruning.FindAsync("proj-", ProjectNamespaceMinimumAge, DateTimeOffset.UtcNow, cancellationToken);
-        foreach (var candidate in candidates)
-            Log.Information("{Candidate}", candidate);
-        Note($"{candidates.Count} orphaned project namespace(s)");
-        if (candidates.Count == 0 || IsDryRun)
-            return;
-        await ReleaseRecords.TakeDeployLockAsync(cancellationToken);
-        await ApproveOnceAsync($"Delete {candidates.Count} project namespace(s) listed above?", cancellationToken);
-        await pruning.DeleteAsync(candidates, IsDryRun, cancellationToken);
-    }
+    private Task PruneProjectNamespacesAsync(CancellationToken cancellationToken) => Operations.PruneProjectNamespacesAsync(cancellationToken);
 
     private Task DownloadTfvarsAsync(CancellationToken cancellationToken) =>
         WithTfvarsAsync(sync => sync.DownloadAsync(Settings.TfvarsSecretId, Path.Combine(StackDirectory, Settings.TfvarsFile), cancellationToken), cancellationToken);

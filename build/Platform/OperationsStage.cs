@@ -44,6 +44,8 @@ public sealed class OperationsStage(EnvironmentSettings settings, OperationsInpu
 
     private ReleaseRecordStage Records => inputs.Records;
 
+    private string EnvironmentUrl => $"https://{settings.Domain}";
+
     private static void Note(string detail) => StageContext.Note(detail);
 
     private async Task<PlatformOperations> OperationsAsync(CancellationToken cancellationToken)
@@ -173,5 +175,88 @@ public sealed class OperationsStage(EnvironmentSettings settings, OperationsInpu
             return;
         await inputs.Approve($"Approve the change to {settings.Id} ({reason})?", cancellationToken);
         Note($"approved ({reason})");
+    }
+
+    public async Task SafeShutdownAsync(CancellationToken cancellationToken)
+    {
+        if (settings.RequiresApproval && !run.DryRun)
+            await inputs.Approve($"Shut {settings.Id} down: scale the user projects, the worker and the backend to zero (counts recorded for Resume)?", cancellationToken);
+        await Records.TakeDeployLockAsync(cancellationToken);
+        var report = await (await OperationsAsync(cancellationToken)).SafeShutdownAsync(cancellationToken);
+        Note($"deleted {report.DeletedProjectPods.Count} project pod(s)");
+        foreach (var recorded in report.Recorded)
+            Note($"{recorded}");
+    }
+
+    public async Task ResumeAsync(CancellationToken cancellationToken)
+    {
+        await Records.TakeDeployLockAsync(cancellationToken);
+        foreach (var restored in await (await OperationsAsync(cancellationToken)).ResumeAsync(cancellationToken))
+            Note($"{restored}");
+    }
+
+    public async Task StatusAsync(CancellationToken cancellationToken)
+    {
+        var cluster = await inputs.Connect(cancellationToken);
+        var status = await (await OperationsAsync(cancellationToken)).StatusAsync(await Cluster.RenderedWorkloadsAsync(cancellationToken), Records.Lock(cluster), cancellationToken, new ImageRevisions(inputs.Registry(), run.Log));
+        foreach (var line in status.Lines())
+            run.Log.Information("{Line}", line);
+        run.Report.SetSection("status", status);
+    }
+
+    public async Task VerifyAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient();
+        var report = await EnvironmentVerification.RunAsync(await inputs.Connect(cancellationToken), http, new Uri(EnvironmentUrl), TimeSpan.FromSeconds(20), cancellationToken);
+        foreach (var line in report.Diagnosis)
+            run.Log.Warning("{Line}", line);
+        Note(report.Ok ? $"{EnvironmentUrl} and its backend ({EnvironmentVerification.BackendPath}) answer, the wildcard certificate is Ready" : "see the diagnosis above");
+        report.ThrowIfFailed();
+    }
+
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        // A schema change while another run rolls out a backend is a release of its own: it holds the deploy lock too.
+        await Records.TakeDeployLockAsync(cancellationToken);
+        var result = await DatabaseMigration.RunAsync(await inputs.Connect(cancellationToken), run.Log, inputs.SeedTimeout, cancellationToken);
+        Note($"alembic upgrade head exited {result.ExitCode}");
+    }
+
+    public async Task ScaleAsync(CancellationToken cancellationToken)
+    {
+        var rendered = await Cluster.RenderedWorkloadsAsync(cancellationToken);
+        PlatformOperations.ValidateScale(inputs.Workloads, inputs.Replicas, rendered);
+        await Records.TakeDeployLockAsync(cancellationToken);
+        foreach (var record in await (await OperationsAsync(cancellationToken)).ScaleAsync(inputs.Workloads, inputs.Replicas, rendered, cancellationToken))
+            Note($"{record}");
+    }
+
+    public async Task FollowLogsAsync(CancellationToken cancellationToken)
+    {
+        var cluster = await inputs.Connect(cancellationToken);
+        var workloads = PlatformWorkloads.Resolve(inputs.Workloads, await Cluster.RenderedWorkloadsAsync(cancellationToken));
+        var logs = new PodLogs(cluster, run.Log, listWorkloads: "Status");
+        try
+        {
+            await Task.WhenAll(workloads.Select(w => logs.FollowAsync(w, line => run.Log.Information("{Line}", line), follow: true, tailLines: 100, cancellationToken)));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Following ends with Ctrl-C; that is the normal end.
+        }
+    }
+
+    public async Task PruneProjectNamespacesAsync(CancellationToken cancellationToken)
+    {
+        var pruning = new NamespacePruning(await inputs.Connect(cancellationToken), run.Log);
+        var candidates = await pruning.FindAsync("proj-", ProjectNamespaceMinimumAge, DateTimeOffset.UtcNow, cancellationToken);
+        foreach (var candidate in candidates)
+            run.Log.Information("{Candidate}", candidate);
+        Note($"{candidates.Count} orphaned project namespace(s)");
+        if (candidates.Count == 0 || run.DryRun)
+            return;
+        await Records.TakeDeployLockAsync(cancellationToken);
+        await inputs.Approve($"Delete {candidates.Count} project namespace(s) listed above?", cancellationToken);
+        await pruning.DeleteAsync(candidates, run.DryRun, cancellationToken);
     }
 }
