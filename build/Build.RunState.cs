@@ -69,6 +69,9 @@ internal sealed partial class Build
         /// <summary>The release record stage (lock, history, promotion, rollback), created once per run.</summary>
         public Once<ReleaseRecordStage> ReleaseRecords => LazyInitializer.EnsureInitialized(ref field, static () => new());
 
+        /// <summary>The day-two operations stage (Reload, DeployCompute and the operations around them), created once per run.</summary>
+        public Once<OperationsStage> Operations => LazyInitializer.EnsureInitialized(ref field, static () => new());
+
         public Once Preparation => LazyInitializer.EnsureInitialized(ref field, static () => new());
 
         /// <summary>The run's one approval, asked by whoever needs it first.</summary>
