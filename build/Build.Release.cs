@@ -12,8 +12,6 @@ internal sealed partial class Build
 {
     private ReleaseOperation DeployRelease => _run.Operation(ReleaseKind.Deploy);
 
-    private string EnvironmentUrl => $"https://{Settings.Domain}";
-
     /// <summary>The release record of this run: created once from the bound settings and the run's services.</summary>
     private ReleaseRecordStage ReleaseRecords => _run.ReleaseRecords.Get(() => new ReleaseRecordStage(BoundSettings,
         new ReleaseRecordInputs(LockHolder.FromEnvironment(EnvironmentVariables.ToDictionary(p => p.Key, p => (string?)p.Value), Report.RunId), ClusterRelease,
@@ -81,6 +79,6 @@ internal sealed partial class Build
 
     private Task DeploymentSucceededAsync(CancellationToken cancellationToken) =>
         _run.Deployment.ValueOrDefault is { } deployment
-            ? deployment.SucceededAsync(EnvironmentUrl, ExecutionPlan!.Targets.Select(t => $"{t.Name}: {t.Status}"), cancellationToken)
+            ? deployment.SucceededAsync(Settings.Url, ExecutionPlan!.Targets.Select(t => $"{t.Name}: {t.Status}"), cancellationToken)
             : Task.CompletedTask;
 }

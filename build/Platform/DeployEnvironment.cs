@@ -55,6 +55,9 @@ public sealed record EnvironmentSettings
 
     public string? Domain { get; init; }
 
+    /// <summary>Where the environment answers (the GitHub Deployment links it; Verify asks it).</summary>
+    public string Url => $"https://{Domain}";
+
     public bool UsesEcr => AccountId is not null && Name != DeployEnvironment.Local;
 
     public bool RunsTerraform => TerraformStack is not null;

@@ -44,8 +44,6 @@ public sealed class OperationsStage(EnvironmentSettings settings, OperationsInpu
 
     private ReleaseRecordStage Records => inputs.Records;
 
-    private string EnvironmentUrl => $"https://{settings.Domain}";
-
     private static void Note(string detail) => StageContext.Note(detail);
 
     private async Task<PlatformOperations> OperationsAsync(CancellationToken cancellationToken)
@@ -207,10 +205,10 @@ public sealed class OperationsStage(EnvironmentSettings settings, OperationsInpu
     public async Task VerifyAsync(CancellationToken cancellationToken)
     {
         using var http = new HttpClient();
-        var report = await EnvironmentVerification.RunAsync(await inputs.Connect(cancellationToken), http, new Uri(EnvironmentUrl), TimeSpan.FromSeconds(20), cancellationToken);
+        var report = await EnvironmentVerification.RunAsync(await inputs.Connect(cancellationToken), http, new Uri(settings.Url), TimeSpan.FromSeconds(20), cancellationToken);
         foreach (var line in report.Diagnosis)
             run.Log.Warning("{Line}", line);
-        Note(report.Ok ? $"{EnvironmentUrl} and its backend ({EnvironmentVerification.BackendPath}) answer, the wildcard certificate is Ready" : "see the diagnosis above");
+        Note(report.Ok ? $"{settings.Url} and its backend ({EnvironmentVerification.BackendPath}) answer, the wildcard certificate is Ready" : "see the diagnosis above");
         report.ThrowIfFailed();
     }
 
