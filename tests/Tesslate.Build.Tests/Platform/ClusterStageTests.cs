@@ -20,7 +20,7 @@ public sealed class ClusterStageTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static readonly EnvironmentSettings Beta = EnvironmentTable.Defaults(DeployEnvironment.Beta);
+    private static EnvironmentSettings Beta => StageTestBed.Beta;
 
     private static string Digest(int i) => "sha256:" + i.ToString("x2", System.Globalization.CultureInfo.InvariantCulture).PadLeft(64, '0');
 
@@ -42,13 +42,9 @@ public sealed class ClusterStageTests
     {
         var log = new LogCapture();
         var runner = new CountingRunner(new ProcessRunner(log.Logger));
-        var catalog = ImageCatalog.Load(InfrastructureLayout.Full("images"));
-        var inputs = new ClusterStageInputs(RepositoryPaths.Root, Beta.ComputeOverlay, TeamRole.Admin, [], () => catalog,
-            _ => throw new InvalidOperationException("no cluster in this test"), new KustomizeRenderer(runner),
-            () => throw new InvalidOperationException("every digest comes from the build report: the registry must not be asked"),
-            _ => Task.FromResult(false), () => report, () => null, new ReleaseOperation(ReleaseKind.Deploy),
-            (_, _) => throw new InvalidOperationException("nothing to roll back"));
-        return (new ClusterStage(Beta, inputs, new StageContext(log.Logger, new RunReport(), DryRun: false)), runner, log);
+        var stage = StageTestBed.Cluster(new StageContext(log.Logger, new RunReport(), DryRun: false), runner,
+            _ => throw new InvalidOperationException("no cluster in this test"), report);
+        return (stage, runner, log);
     }
 
     private static BuildReport ReportOfEveryCatalogImage()

@@ -1,11 +1,10 @@
 using Tesslate.Build.Engine;
 using Tesslate.Build.Engine.Processes;
-using Tesslate.Build.Images;
 using Tesslate.Build.Kubernetes;
 using Tesslate.Build.Platform;
+using Tesslate.Build.Registry;
 using Tesslate.Build.Testing;
 using Tesslate.Build.Tests.Fixtures;
-using Tesslate.Build.Tests.Infrastructure;
 using Xunit;
 
 namespace Tesslate.Build.Tests.Platform;
@@ -19,7 +18,7 @@ public sealed class OperationsStageTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static readonly EnvironmentSettings Beta = EnvironmentTable.Defaults(DeployEnvironment.Beta);
+    private static EnvironmentSettings Beta => StageTestBed.Beta;
 
     /// <summary>The stage, and how often it asked for the cluster (every side effect starts there: lock, history, workloads).</summary>
     private static (OperationsStage Stage, Func<int> Connections) Stage(IReadOnlyList<string> workloads, int? replicas = null)
@@ -32,21 +31,18 @@ public sealed class OperationsStageTests
             throw new InvalidOperationException("bad input must stop the operation before it reaches the cluster");
         }
         var context = new StageContext(log.Logger, new RunReport(), DryRun: false);
-        var catalog = ImageCatalog.Load(InfrastructureLayout.Full("images"));
         var deploy = new ReleaseOperation(ReleaseKind.Deploy);
-        var cluster = new ClusterStage(Beta, new ClusterStageInputs(RepositoryPaths.Root, Beta.ComputeOverlay, TeamRole.Admin, [], () => catalog, Connect,
-            new KustomizeRenderer(new ProcessRunner(log.Logger)), () => throw new InvalidOperationException("no registry in this test"), _ => Task.FromResult(false),
-            () => null, () => null, deploy, (_, _) => throw new InvalidOperationException("nothing to roll back")), context);
+        var cluster = StageTestBed.Cluster(context, new ProcessRunner(log.Logger), Connect, deploy: deploy);
         var operations = new Dictionary<ReleaseKind, ReleaseOperation> { [ReleaseKind.Deploy] = deploy };
         ReleaseOperation Operation(ReleaseKind kind) => operations.TryGetValue(kind, out var known) ? known : operations[kind] = new ReleaseOperation(kind);
         var holder = new LockHolder("tester", "here", "run-1");
-        var records = new ReleaseRecordStage(Beta, new ReleaseRecordInputs(holder, cluster, Connect, () => null, () => throw new InvalidOperationException("no registry in this test"),
+        var records = new ReleaseRecordStage(Beta, new ReleaseRecordInputs(holder, cluster, Connect, () => null, StageTestBed.Forbidden<RegistryClient>("no registry in this test"),
             _ => Task.FromResult(false), (_, _) => Task.CompletedTask, _ => Task.FromResult(new ReleaseStamp("run-1", "tester", "here", null)), _ => Task.FromResult<ApplicationCommit?>(null),
             Operation, new Once<HeldDeployLock?>(), new RunCleanup(), ChangesCluster: () => true, DeployPlanned: () => false, StoppedForApproval: () => false,
             DeploymentSucceeded: _ => Task.CompletedTask), context);
         var stage = new OperationsStage(Beta, new OperationsInputs(RepositoryPaths.Root, cluster, records, Connect, Operation,
             _ => Task.FromResult(new ReleaseStamp("run-1", "tester", "here", null)), (_, _) => throw new InvalidOperationException("bad input must stop the operation before any approval"),
-            () => throw new InvalidOperationException("no registry in this test"))
+            StageTestBed.Forbidden<RegistryClient>("no registry in this test"))
         { Workloads = workloads, Replicas = replicas }, context);
         return (stage, () => Volatile.Read(ref connections));
     }
